@@ -1,0 +1,39 @@
+"""The one exception tree Navigator raises; the CLI and the web app turn it into messages."""
+
+from __future__ import annotations
+
+
+class NavigatorError(Exception):
+    """Base class of every error Navigator raises on purpose."""
+
+
+class ValidationError(NavigatorError, ValueError):
+    """An input is malformed or out of range; the message names the record and field."""
+
+
+class NotFoundError(NavigatorError, LookupError):
+    """An id names no record in the store."""
+
+
+class NoAvailableResourceError(NavigatorError):
+    """No resource, bed or team fits the request (the message says what was searched)."""
+
+    def __init__(self, msg: str, *, alternatives: tuple[object, ...] = ()) -> None:
+        super().__init__(msg)
+        self.alternatives = alternatives
+
+
+class UnreachableError(NavigatorError):
+    """A point cannot be reached on the road network (too far from a road, or disconnected)."""
+
+
+class ConflictError(NavigatorError):
+    """A write lost a race: the last bed was taken, the team is already assigned."""
+
+
+class StoreError(NavigatorError):
+    """The store cannot be opened, migrated or written."""
+
+
+class NetworkBuildError(NavigatorError):
+    """A road network cannot be built from the given OSM file."""

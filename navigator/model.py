@@ -1,0 +1,502 @@
+"""Domain model: enums and frozen records for resources, beds, hotlines, teams and incidents.
+
+Every record validates itself on construction and raises
+:class:`~navigator.errors.ValidationError` naming the record and the field, so bad input is
+refused before it reaches a store. Coordinates are longitude/latitude in EPSG:4326; times are
+timezone-aware datetimes (UTC in the store).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from navigator.errors import ValidationError
+
+
+class ResourceKind(StrEnum):
+    """What a place in the resource directory is."""
+
+    SHELTER = "shelter"
+    CLINIC = "clinic"
+    HOSPITAL = "hospital"
+    CRISIS_UNIT = "crisis_unit"
+    TEAM_BASE = "team_base"
+
+
+class BedType(StrEnum):
+    """Kinds of shelter bed; a bed of one type is not interchangeable with another."""
+
+    SINGLE_MEN = "single_men"
+    SINGLE_WOMEN = "single_women"
+    FAMILIES = "families"
+    YOUTH = "youth"
+    DV = "dv"
+
+
+class TeamStatus(StrEnum):
+    """Where a mobile crisis team is in its duty cycle."""
+
+    AVAILABLE = "available"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    RETURNING = "returning"
+    OFF_DUTY = "off_duty"
+
+
+class IncidentStatus(StrEnum):
+    """Lifecycle of an incident."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+class CrisisType(StrEnum):
+    """Kinds of crisis a mobile team responds to."""
+
+    SUICIDE_RISK = "suicide_risk"
+    MENTAL_HEALTH = "mental_health"
+    SUBSTANCE_USE = "substance_use"
+    DOMESTIC_VIOLENCE = "domestic_violence"
+    WELFARE_CHECK = "welfare_check"
+    YOUTH = "youth"
+    HOUSING = "housing"
+
+
+class Channel(StrEnum):
+    """Ways to reach a hotline."""
+
+    CALL = "call"
+    TEXT = "text"
+    CHAT = "chat"
+
+
+class HoldStatus(StrEnum):
+    """Lifecycle of a bed hold."""
+
+    HELD = "held"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class AssignmentStatus(StrEnum):
+    """Lifecycle of a team assignment; a team has at most one ``active``."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+#: Gender values eligibility rules may name (empty = anyone).
+GENDERS = ("female", "male", "nonbinary")
+
+
+def check_lonlat(record: str, lon: object, lat: object, *, name: str = "location") -> None:
+    """Raise unless ``lon``/``lat`` are finite degrees in range (EPSG:4326).
+
+    Parameters
+    ----------
+    record
+        Record label used in the message, e.g. ``"shelter 'faith-mission'"``.
+    lon, lat
+        Longitude and latitude in degrees.
+    name
+        Field name used in the message.
+
+    Raises
+    ------
+    ValidationError
+        If either value is not a finite number or is out of range.
+    """
+    for axis, value, bound in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = f"{record}: {name}.{axis} must be a number, got {value!r}"
+            raise ValidationError(msg)
+        if not math.isfinite(value):
+            msg = f"{record}: {name}.{axis} must be finite, got {value!r}"
+            raise ValidationError(msg)
+        if not -bound <= value <= bound:
+            msg = f"{record}: {name}.{axis}={value} is outside [-{bound:g}, {bound:g}]"
+            if axis == "lat" and -180 <= value <= 180 and -90 <= float(lon) <= 90:  # type: ignore[arg-type]
+                msg += " (latitude and longitude swapped?)"
+            raise ValidationError(msg)
+
+
+def _require_id(record: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        msg = f"{record}: id must be a non-empty string, got {value!r}"
+        raise ValidationError(msg)
+
+
+def _enum(record: str, name: str, enum: type[StrEnum], value: object) -> Any:
+    try:
+        return enum(value)
+    except ValueError as e:
+        allowed = ", ".join(m.value for m in enum)
+        msg = f"{record}: {name}={value!r} is not one of {allowed}"
+        raise ValidationError(msg) from e
+
+
+def _aware(record: str, name: str, value: datetime | None) -> None:
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        msg = f"{record}: {name} must be a timezone-aware datetime, got {value!r}"
+        raise ValidationError(msg)
+
+
+def _str_tuple(record: str, name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        msg = f"{record}: {name} must be a list of strings, got {value!r}"
+        raise ValidationError(msg)
+    out = tuple(str(v).strip() for v in value)
+    if any(not v for v in out):
+        msg = f"{record}: {name} holds an empty string"
+        raise ValidationError(msg)
+    return out
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who a resource serves; empty or None fields mean "no restriction".
+
+    Attributes
+    ----------
+    genders
+        Genders served (values from :data:`GENDERS`); empty means anyone.
+    min_age, max_age
+        Age range in years, inclusive.
+    families
+        Whether households with children are accepted.
+    """
+
+    genders: tuple[str, ...] = ()
+    min_age: int | None = None
+    max_age: int | None = None
+    families: bool = True
+
+    def check(self, record: str) -> None:
+        """Raise :class:`ValidationError` if a field is out of range."""
+        for g in self.genders:
+            if g not in GENDERS:
+                msg = f"{record}: eligibility.genders holds {g!r}, not one of {', '.join(GENDERS)}"
+                raise ValidationError(msg)
+        for name in ("min_age", "max_age"):
+            age = getattr(self, name)
+            if age is not None and (isinstance(age, bool) or not isinstance(age, int)
+                                    or not 0 <= age <= 130):
+                msg = f"{record}: eligibility.{name}={age!r} must be an integer in 0..130"
+                raise ValidationError(msg)
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            msg = f"{record}: eligibility.min_age {self.min_age} > max_age {self.max_age}"
+            raise ValidationError(msg)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        return {"genders": list(self.genders), "min_age": self.min_age,
+                "max_age": self.max_age, "families": self.families}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Eligibility:
+        """Build from :meth:`to_dict` output (None means no restriction)."""
+        data = data or {}
+        return cls(genders=tuple(data.get("genders") or ()), min_age=data.get("min_age"),
+                   max_age=data.get("max_age"), families=bool(data.get("families", True)))
+
+
+@dataclass(frozen=True)
+class Beds:
+    """Capacity and free beds of one type at one shelter."""
+
+    bed_type: BedType
+    capacity: int
+    free: int
+
+    def check(self, record: str) -> None:
+        """Raise :class:`ValidationError` unless ``0 <= free <= capacity``."""
+        _enum(record, "beds.bed_type", BedType, self.bed_type)
+        for name in ("capacity", "free"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                msg = (f"{record}: beds[{self.bed_type}].{name}={value!r} must be a "
+                       "non-negative integer")
+                raise ValidationError(msg)
+        if self.free > self.capacity:
+            msg = (f"{record}: beds[{self.bed_type}].free={self.free} exceeds "
+                   f"capacity={self.capacity}")
+            raise ValidationError(msg)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A place people are sent to or teams start from: shelter, clinic, crisis unit, base.
+
+    Attributes
+    ----------
+    id
+        Stable identifier (string).
+    kind
+        What the place is.
+    name, address, phone
+        Public contact details (hidden for confidential sites).
+    lon, lat
+        Location, EPSG:4326 degrees.
+    opening_hours
+        OSM ``opening_hours`` syntax (e.g. ``"24/7"``, ``"Mo-Fr 08:00-17:00; PH off"``);
+        empty means unknown.
+    beds
+        Bed counts by type (shelters only).
+    services
+        Services offered (e.g. ``"psychiatric"``, ``"detox"``, ``"primary_care"``).
+    walk_in
+        Whether people are seen without an appointment.
+    eligibility
+        Who is served.
+    languages
+        ISO 639-1 codes of languages spoken.
+    wheelchair, pets
+        Accessibility and pets-allowed flags.
+    confidential
+        Domestic-violence site: location, address and route never leave the store for roles
+        without access; ``intake_phone`` and ``meeting_point`` are shared instead.
+    intake_phone
+        Number to call for intake (confidential sites).
+    meeting_point_lon, meeting_point_lat
+        Public meeting point for a confidential site.
+    synthetic
+        True when any value of the record was generated for the demo.
+    source
+        Where the record came from (e.g. ``"City of Columbus POI 5790001"``).
+    """
+
+    id: str
+    kind: ResourceKind
+    name: str
+    lon: float
+    lat: float
+    address: str = ""
+    phone: str = ""
+    opening_hours: str = ""
+    beds: tuple[Beds, ...] = ()
+    services: tuple[str, ...] = ()
+    walk_in: bool = False
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    languages: tuple[str, ...] = ("en",)
+    wheelchair: bool = False
+    pets: bool = False
+    confidential: bool = False
+    intake_phone: str = ""
+    meeting_point_lon: float | None = None
+    meeting_point_lat: float | None = None
+    synthetic: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        label = f"resource {self.id!r}"
+        _require_id(label, self.id)
+        object.__setattr__(self, "kind", _enum(label, "kind", ResourceKind, self.kind))
+        if not isinstance(self.name, str) or not self.name.strip():
+            msg = f"{label}: name must be a non-empty string"
+            raise ValidationError(msg)
+        check_lonlat(label, self.lon, self.lat)
+        beds = tuple(self.beds)
+        seen: set[str] = set()
+        for b in beds:
+            if not isinstance(b, Beds):
+                msg = f"{label}: beds must hold Beds records, got {b!r}"
+                raise ValidationError(msg)
+            b.check(label)
+            if b.bed_type in seen:
+                msg = f"{label}: beds lists bed_type {b.bed_type!r} twice"
+                raise ValidationError(msg)
+            seen.add(b.bed_type)
+        if beds and self.kind is not ResourceKind.SHELTER:
+            msg = f"{label}: only shelters have beds (kind is {self.kind})"
+            raise ValidationError(msg)
+        object.__setattr__(self, "beds", beds)
+        object.__setattr__(self, "services", _str_tuple(label, "services", self.services))
+        object.__setattr__(self, "languages", _str_tuple(label, "languages", self.languages))
+        self.eligibility.check(label)
+        if (self.meeting_point_lon is None) != (self.meeting_point_lat is None):
+            msg = f"{label}: meeting_point needs both lon and lat"
+            raise ValidationError(msg)
+        if self.meeting_point_lon is not None:
+            check_lonlat(label, self.meeting_point_lon, self.meeting_point_lat,
+                         name="meeting_point")
+
+
+@dataclass(frozen=True)
+class Hotline:
+    """A phone, text or chat line, with the area it serves (None means nationwide)."""
+
+    id: str
+    name: str
+    phone: str
+    channels: tuple[Channel, ...] = (Channel.CALL,)
+    languages: tuple[str, ...] = ("en",)
+    opening_hours: str = "24/7"
+    #: Service area as a shapely (Multi)Polygon in EPSG:4326; None means nationwide.
+    area: Any = None
+    text_number: str = ""
+    chat_url: str = ""
+    synthetic: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        label = f"hotline {self.id!r}"
+        _require_id(label, self.id)
+        if not self.name or not self.phone:
+            msg = f"{label}: name and phone are required"
+            raise ValidationError(msg)
+        channels = tuple(_enum(label, "channels", Channel, c) for c in self.channels)
+        if not channels:
+            msg = f"{label}: channels must name at least one of call, text, chat"
+            raise ValidationError(msg)
+        object.__setattr__(self, "channels", channels)
+        object.__setattr__(self, "languages", _str_tuple(label, "languages", self.languages))
+        if self.area is not None:
+            geom_type = getattr(self.area, "geom_type", None)
+            if geom_type not in {"Polygon", "MultiPolygon"}:
+                msg = f"{label}: area must be a Polygon or MultiPolygon, got {geom_type!r}"
+                raise ValidationError(msg)
+            if self.area.is_empty or not self.area.is_valid:
+                msg = f"{label}: area is empty or not a valid polygon"
+                raise ValidationError(msg)
+            minx, miny, maxx, maxy = self.area.bounds
+            check_lonlat(label, minx, miny, name="area")
+            check_lonlat(label, maxx, maxy, name="area")
+
+
+@dataclass(frozen=True)
+class Team:
+    """A mobile crisis team: where it is based, where it is now, what it can do."""
+
+    id: str
+    name: str
+    base_id: str
+    lon: float
+    lat: float
+    status: TeamStatus = TeamStatus.AVAILABLE
+    skills: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en",)
+    shift_start: datetime | None = None
+    shift_end: datetime | None = None
+    synthetic: bool = False
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        label = f"team {self.id!r}"
+        _require_id(label, self.id)
+        _require_id(f"{label} base_id", self.base_id)
+        if not self.name:
+            msg = f"{label}: name is required"
+            raise ValidationError(msg)
+        check_lonlat(label, self.lon, self.lat, name="position")
+        object.__setattr__(self, "status", _enum(label, "status", TeamStatus, self.status))
+        object.__setattr__(self, "skills", _str_tuple(label, "skills", self.skills))
+        object.__setattr__(self, "languages", _str_tuple(label, "languages", self.languages))
+        _aware(label, "shift_start", self.shift_start)
+        _aware(label, "shift_end", self.shift_end)
+        if self.shift_start and self.shift_end and self.shift_end <= self.shift_start:
+            msg = f"{label}: shift_end must be after shift_start"
+            raise ValidationError(msg)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A call for a mobile crisis team at a place."""
+
+    id: str
+    lon: float
+    lat: float
+    crisis_type: CrisisType
+    priority: int = 2
+    needed_skills: tuple[str, ...] = ()
+    needed_languages: tuple[str, ...] = ()
+    status: IncidentStatus = IncidentStatus.OPEN
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    notes: str = ""
+    synthetic: bool = False
+
+    def __post_init__(self) -> None:
+        label = f"incident {self.id!r}"
+        _require_id(label, self.id)
+        check_lonlat(label, self.lon, self.lat)
+        object.__setattr__(self, "crisis_type",
+                           _enum(label, "crisis_type", CrisisType, self.crisis_type))
+        object.__setattr__(self, "status", _enum(label, "status", IncidentStatus, self.status))
+        if isinstance(self.priority, bool) or self.priority not in (1, 2, 3, 4):
+            msg = f"{label}: priority={self.priority!r} must be 1 (highest) to 4"
+            raise ValidationError(msg)
+        object.__setattr__(self, "needed_skills",
+                           _str_tuple(label, "needed_skills", self.needed_skills))
+        object.__setattr__(self, "needed_languages",
+                           _str_tuple(label, "needed_languages", self.needed_languages))
+        _aware(label, "created_at", self.created_at)
+        _aware(label, "updated_at", self.updated_at)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A bed held for a client until it is confirmed, released or expires."""
+
+    id: str
+    resource_id: str
+    bed_type: BedType
+    status: HoldStatus
+    actor: str
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+    idempotency_key: str | None = None
+    client_ref: str = ""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A team sent to an incident; a team has at most one active assignment."""
+
+    id: str
+    team_id: str
+    incident_id: str
+    status: AssignmentStatus
+    actor: str
+    created_at: datetime
+    updated_at: datetime
+    eta_s: float | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log: who did what, when, with which inputs."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    inputs: dict[str, Any]
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A set of records loaded into a store in one all-or-nothing transaction."""
+
+    resources: tuple[Resource, ...] = ()
+    hotlines: tuple[Hotline, ...] = ()
+    teams: tuple[Team, ...] = ()
+    incidents: tuple[Incident, ...] = ()
+    #: Free text saying where the bundle came from and what was clipped or generated.
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of records of each kind."""
+        return {"resources": len(self.resources), "hotlines": len(self.hotlines),
+                "teams": len(self.teams), "incidents": len(self.incidents)}

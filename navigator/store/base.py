@@ -1,0 +1,196 @@
+"""The store contract every backend (PostGIS, embedded GeoPackage) fulfils."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from navigator.model import (
+        Assignment,
+        AssignmentStatus,
+        AuditEntry,
+        BedType,
+        Bundle,
+        Hold,
+        Incident,
+        IncidentStatus,
+        Resource,
+        ResourceKind,
+        Team,
+        TeamStatus,
+    )
+
+#: Columns of :meth:`Store.resources` besides ``geometry`` (EPSG:4326 points).
+RESOURCE_COLUMNS = (
+    "id", "kind", "name", "address", "phone", "opening_hours", "services", "walk_in",
+    "eligibility", "languages", "wheelchair", "pets", "confidential", "intake_phone",
+    "meeting_point_lon", "meeting_point_lat", "synthetic", "source",
+)
+#: Columns of :meth:`Store.beds`.
+BED_COLUMNS = ("resource_id", "bed_type", "capacity", "free")
+#: Columns of :meth:`Store.teams` besides ``geometry`` (current position).
+TEAM_COLUMNS = ("id", "name", "base_id", "status", "skills", "languages", "shift_start",
+                "shift_end", "synthetic", "source", "updated_at")
+#: Columns of :meth:`Store.incidents` besides ``geometry``.
+INCIDENT_COLUMNS = ("id", "crisis_type", "priority", "needed_skills", "needed_languages",
+                    "status", "created_at", "updated_at", "notes", "synthetic")
+#: Columns of :meth:`Store.hotlines` besides ``geometry`` (service area, None = nationwide).
+HOTLINE_COLUMNS = ("id", "name", "phone", "channels", "languages", "opening_hours",
+                   "text_number", "chat_url", "synthetic", "source")
+
+
+class Store(Protocol):
+    """What Navigator needs from a store; both backends pass one contract test suite.
+
+    Collections come back as GeoDataFrames in EPSG:4326 (list-valued columns such as
+    ``languages`` hold Python tuples; ``eligibility`` holds a dict; datetimes are
+    timezone-aware UTC). Single records come back as the frozen dataclasses of
+    :mod:`navigator.model`. Every write appends to the audit log in the same transaction.
+    Errors are :class:`~navigator.errors.NavigatorError` subclasses: ``NotFoundError`` for
+    unknown ids, ``ConflictError`` for lost races, ``ValidationError`` for bad values,
+    ``StoreError`` for anything the database refuses.
+    """
+
+    url: str
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Create or upgrade the schema; return the schema version now in force."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Return the number of rows per table (resources, beds, hotlines, teams, ...)."""
+        ...
+
+    # -- bulk load ---------------------------------------------------------------------------
+    def load(self, bundle: Bundle, *, actor: str, replace: bool = False) -> dict[str, int]:
+        """Insert (or, with ``replace``, first delete everything but the audit log and then
+        insert) every record of ``bundle`` in one transaction; all or nothing.
+
+        An id that already exists is updated in place (upsert). Returns counts per kind.
+        """
+        ...
+
+    # -- reads -------------------------------------------------------------------------------
+    def resources(self, *, kinds: Sequence[ResourceKind] | None = None,
+                  bbox: tuple[float, float, float, float] | None = None,
+                  include_confidential: bool = True) -> gpd.GeoDataFrame:
+        """Return resources (one row each) optionally filtered by kind and lon/lat bbox."""
+        ...
+
+    def resource(self, resource_id: str) -> Resource:
+        """Return one resource with its beds; ``NotFoundError`` if unknown."""
+        ...
+
+    def beds(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Return bed counts (:data:`BED_COLUMNS`), one row per resource and bed type."""
+        ...
+
+    def hotlines(self) -> gpd.GeoDataFrame:
+        """Return every hotline with its service area geometry (None = nationwide)."""
+        ...
+
+    def teams(self, *, statuses: Sequence[TeamStatus] | None = None) -> gpd.GeoDataFrame:
+        """Return teams at their current positions, optionally filtered by status."""
+        ...
+
+    def team(self, team_id: str) -> Team:
+        """Return one team; ``NotFoundError`` if unknown."""
+        ...
+
+    def incidents(self, *, statuses: Sequence[IncidentStatus] | None = None
+                  ) -> gpd.GeoDataFrame:
+        """Return incidents, optionally filtered by status."""
+        ...
+
+    def incident(self, incident_id: str) -> Incident:
+        """Return one incident; ``NotFoundError`` if unknown."""
+        ...
+
+    def hold(self, hold_id: str) -> Hold:
+        """Return one bed hold; ``NotFoundError`` if unknown."""
+        ...
+
+    def assignments(self, *, active_only: bool = False) -> pd.DataFrame:
+        """Return assignments, newest first."""
+        ...
+
+    def audit_log(self, *, limit: int = 100, action: str | None = None) -> list[AuditEntry]:
+        """Return the newest audit entries first."""
+        ...
+
+    # -- guarded writes ----------------------------------------------------------------------
+    def add_incident(self, incident: Incident, *, actor: str) -> Incident:
+        """Insert a new incident (``ConflictError`` if the id exists); return it as stored."""
+        ...
+
+    def set_incident_status(self, incident_id: str, status: IncidentStatus, *,
+                            actor: str) -> Incident:
+        """Move an incident to ``status``; return it."""
+        ...
+
+    def set_beds(self, resource_id: str, bed_type: BedType, *, capacity: int, free: int,
+                 actor: str) -> None:
+        """Set the capacity and free count of one bed type at a shelter."""
+        ...
+
+    def update_team(self, team_id: str, *, actor: str, status: TeamStatus | None = None,
+                    lon: float | None = None, lat: float | None = None) -> Team:
+        """Change a team's status and/or position (validated); return it."""
+        ...
+
+    def hold_bed(self, resource_id: str, bed_type: BedType, *, actor: str, ttl_s: float,
+                 idempotency_key: str | None = None, client_ref: str = "",
+                 now: datetime | None = None) -> Hold:
+        """Take one free bed in one short transaction (guarded decrement).
+
+        Expired holds are returned to the pool first. A repeated ``idempotency_key`` returns
+        the hold it made before and takes no second bed. ``ConflictError`` when no bed of
+        that type is free; ``NotFoundError`` for an unknown resource or bed type.
+        """
+        ...
+
+    def confirm_hold(self, hold_id: str, *, actor: str, now: datetime | None = None) -> Hold:
+        """Mark a held bed as taken by the client (it stays taken); ``ConflictError`` if the
+        hold is no longer ``held`` (expired, released or confirmed)."""
+        ...
+
+    def release_hold(self, hold_id: str, *, actor: str, now: datetime | None = None) -> Hold:
+        """Give a held bed back; ``ConflictError`` if the hold is no longer ``held``."""
+        ...
+
+    def expire_holds(self, *, now: datetime | None = None) -> int:
+        """Return expired holds' beds to the pool; return how many holds expired."""
+        ...
+
+    def assign_team(self, team_id: str, incident_id: str, *, actor: str,
+                    eta_s: float | None = None, idempotency_key: str | None = None,
+                    allowed_statuses: Sequence[TeamStatus] | None = None) -> Assignment:
+        """Send a team to an incident atomically.
+
+        The team must be in ``allowed_statuses`` (default: available) and have no active
+        assignment (partial unique index); it becomes ``en_route`` and the incident
+        ``assigned``. A second dispatcher assigning the same team gets ``ConflictError``.
+        A repeated ``idempotency_key`` returns the earlier assignment.
+        """
+        ...
+
+    def finish_assignment(self, assignment_id: str, *, actor: str,
+                          status: AssignmentStatus) -> Assignment:
+        """Complete or cancel an active assignment, freeing the team for another."""
+        ...
+
+    def record(self, action: str, *, actor: str, subject: str = "",
+               inputs: dict[str, Any] | None = None,
+               result: dict[str, Any] | None = None) -> None:
+        """Append a decision (no data change) to the audit log."""
+        ...
