@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         BedType,
         Bundle,
         Hold,
+        Hotline,
         Incident,
         IncidentStatus,
         Resource,
@@ -49,8 +50,10 @@ class Store(Protocol):
 
     Collections come back as GeoDataFrames in EPSG:4326 (list-valued columns such as
     ``languages`` hold Python tuples; ``eligibility`` holds a dict; datetimes are
-    timezone-aware UTC). Single records come back as the frozen dataclasses of
-    :mod:`navigator.model`. Every write appends to the audit log in the same transaction.
+    timezone-aware UTC, kept to the millisecond, the GeoPackage DATETIME precision).
+    Single records come back as the frozen dataclasses of :mod:`navigator.model`; hotline
+    areas come back as MultiPolygons (a Polygon is stored as a one-part MultiPolygon).
+    Every write appends to the audit log in the same transaction.
     Errors are :class:`~navigator.errors.NavigatorError` subclasses: ``NotFoundError`` for
     unknown ids, ``ConflictError`` for lost races, ``ValidationError`` for bad values,
     ``StoreError`` for anything the database refuses.
@@ -73,10 +76,13 @@ class Store(Protocol):
 
     # -- bulk load ---------------------------------------------------------------------------
     def load(self, bundle: Bundle, *, actor: str, replace: bool = False) -> dict[str, int]:
-        """Insert (or, with ``replace``, first delete everything but the audit log and then
-        insert) every record of ``bundle`` in one transaction; all or nothing.
+        """Insert every record of ``bundle`` in one transaction; all or nothing.
 
-        An id that already exists is updated in place (upsert). Returns counts per kind.
+        With ``replace``, first delete everything but the audit log. An id that already
+        exists is updated in place (upsert; a resource's beds are replaced by the bundle's).
+        Duplicate ids within the bundle, or a team whose ``base_id`` names no ``team_base``
+        resource in the bundle or the store, raise ``ValidationError`` and change nothing.
+        Returns counts per kind.
         """
         ...
 
@@ -97,6 +103,10 @@ class Store(Protocol):
 
     def hotlines(self) -> gpd.GeoDataFrame:
         """Return every hotline with its service area geometry (None = nationwide)."""
+        ...
+
+    def hotline(self, hotline_id: str) -> Hotline:
+        """Return one hotline; ``NotFoundError`` if unknown."""
         ...
 
     def teams(self, *, statuses: Sequence[TeamStatus] | None = None) -> gpd.GeoDataFrame:
@@ -160,8 +170,10 @@ class Store(Protocol):
         ...
 
     def confirm_hold(self, hold_id: str, *, actor: str, now: datetime | None = None) -> Hold:
-        """Mark a held bed as taken by the client (it stays taken); ``ConflictError`` if the
-        hold is no longer ``held`` (expired, released or confirmed)."""
+        """Mark a held bed as taken by the client (it stays taken).
+
+        ``ConflictError`` if the hold is no longer ``held`` (expired, released or confirmed).
+        """
         ...
 
     def release_hold(self, hold_id: str, *, actor: str, now: datetime | None = None) -> Hold:
@@ -186,7 +198,12 @@ class Store(Protocol):
 
     def finish_assignment(self, assignment_id: str, *, actor: str,
                           status: AssignmentStatus) -> Assignment:
-        """Complete or cancel an active assignment, freeing the team for another."""
+        """Complete or cancel an active assignment, freeing the team for another.
+
+        Completed: the team becomes ``returning``. Cancelled: the team becomes ``available``
+        and the incident ``open`` again (unless another team is still assigned to it).
+        ``ConflictError`` if the assignment is no longer active.
+        """
         ...
 
     def record(self, action: str, *, actor: str, subject: str = "",

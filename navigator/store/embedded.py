@@ -1,0 +1,209 @@
+"""The embedded store: a GeoPackage file (SQLite) that QGIS opens directly.
+
+Each thread gets its own connection (WAL mode and a busy timeout let several processes, such
+as web workers, share the file); guarded writes take the write lock with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sqlite3
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shapely.geometry.base import BaseGeometry
+
+from navigator.errors import (
+    ConflictError,
+    NavigatorError,
+    StoreError,
+    ValidationError,
+)
+from navigator.store import gpkg
+from navigator.store.guarded import GuardedStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@functools.lru_cache(maxsize=512)
+def _sqlite_sql(query: str) -> str:
+    """Turn ``%(name)s`` placeholders into SQLite's ``:name``."""
+    return _PLACEHOLDER.sub(r":\1", query)
+
+
+def _quote(name: str) -> str:
+    """Quote a table or column name (all of ours are plain lowercase identifiers)."""
+    if not _IDENTIFIER.match(name):
+        msg = f"not a plain SQL identifier: {name!r}"
+        raise StoreError(msg)
+    return f'"{name}"'
+
+
+def encode(value: Any) -> Any:
+    """Encode a logical value for SQLite (JSON text, ISO 8601 UTC text, GeoPackage binary)."""
+    if isinstance(value, BaseGeometry):
+        return gpkg.to_gpkg(value)
+    if isinstance(value, datetime):
+        # GeoPackage DATETIME: fixed width, so comparing the text in SQL orders instants.
+        utc = value.astimezone(UTC)
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    if isinstance(value, tuple | list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def translate(error: sqlite3.Error, *, path: str) -> NavigatorError:
+    """Return the Navigator error for a SQLite error, with a clear message."""
+    text = str(error)
+    if isinstance(error, sqlite3.IntegrityError):
+        if text.startswith("UNIQUE constraint failed") or "UNIQUE" in text:
+            return ConflictError(f"the store refused a duplicate: {text}")
+        if text.startswith(("CHECK constraint failed", "NOT NULL constraint failed",
+                            "FOREIGN KEY constraint failed")):
+            return ValidationError(f"the store refused a value: {text}")
+        return ValidationError(f"the store refused the write: {text}")
+    if "append-only" in text:
+        return StoreError(text)
+    if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+        return ConflictError(f"the GeoPackage {path} stayed locked by another writer: {text}")
+    return StoreError(f"GeoPackage {path}: {text}")
+
+
+class _SQLiteTx:
+    """A :class:`~navigator.store.sqlstore.Tx` on one SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def fetch(self, query: str, params: Mapping[str, Any] | None = None
+              ) -> list[dict[str, Any]]:
+        encoded = {k: encode(v) for k, v in (params or {}).items()}
+        cursor = self.conn.execute(_sqlite_sql(query), encoded)
+        return [dict(row) for row in cursor.fetchall()]
+
+    def insert(self, table: str, row: Mapping[str, Any]) -> None:
+        columns = ", ".join(_quote(c) for c in row)
+        values = ", ".join(f":{c}" for c in row)
+        self.conn.execute(f"INSERT INTO {_quote(table)} ({columns}) VALUES ({values})",
+                          {k: encode(v) for k, v in row.items()})
+
+    def upsert(self, table: str, row: Mapping[str, Any], *, key: Sequence[str],
+               keep: Sequence[str] = ()) -> None:
+        columns = ", ".join(_quote(c) for c in row)
+        values = ", ".join(f":{c}" for c in row)
+        updates = ", ".join(f"{_quote(c)} = excluded.{_quote(c)}" for c in row
+                            if c not in key and c not in keep)
+        conflict = ", ".join(_quote(c) for c in key)
+        self.conn.execute(f"INSERT INTO {_quote(table)} ({columns}) VALUES ({values}) "
+                          f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}",
+                          {k: encode(v) for k, v in row.items()})
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
+
+    def delete_all(self, table: str) -> None:
+        self.conn.execute(f"DELETE FROM {_quote(table)}")
+
+
+class GeoPackageStore(GuardedStore):
+    """The store contract on a GeoPackage file.
+
+    Parameters
+    ----------
+    path
+        GeoPackage file; created (with its GeoPackage metadata) when missing.
+    timeout_s
+        Seconds a writer waits for another process's write lock before giving up.
+    """
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 30.0) -> None:
+        self.path = str(Path(path).expanduser())
+        self.url = self.path
+        self.timeout_s = timeout_s
+        parent = Path(self.path).parent
+        if not parent.is_dir():
+            msg = f"cannot open GeoPackage {self.path}: folder {parent} does not exist"
+            raise StoreError(msg)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                msg = f"GeoPackage store {self.path} is closed"
+                raise StoreError(msg)
+            try:
+                conn = gpkg.connect(self.path, timeout_s=self.timeout_s)
+            except sqlite3.Error as e:
+                msg = f"cannot open GeoPackage {self.path}: {e}"
+                raise StoreError(msg) from e
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def migrate(self) -> int:
+        """Create the GeoPackage or upgrade its schema; return the schema version."""
+        conn = self._connection()
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables and app_id != gpkg.APPLICATION_ID:
+                msg = f"{self.path} is an SQLite file but not a GeoPackage; refusing to change it"
+                raise StoreError(msg)
+            return gpkg.migrate(conn)
+        except sqlite3.DatabaseError as e:
+            raise translate(e, path=self.path) from e
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[_SQLiteTx]:
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as e:
+            raise translate(e, path=self.path) from e
+        try:
+            yield _SQLiteTx(conn)
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise translate(e, path=self.path) from e
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            conn.execute("ROLLBACK")
+            raise translate(e, path=self.path) from e
+
+    def _area(self, raw: Any) -> BaseGeometry | None:
+        return gpkg.from_gpkg(raw)
+
+    #: The R-tree narrows to candidate rows; lon/lat make the edges exact.
+    RESOURCE_BBOX_SQL = (
+        "fid IN (SELECT id FROM rtree_resources_geom WHERE minx <= %(maxx)s "
+        "AND maxx >= %(minx)s AND miny <= %(maxy)s AND maxy >= %(miny)s) "
+        "AND lon BETWEEN %(minx)s AND %(maxx)s AND lat BETWEEN %(miny)s AND %(maxy)s")
