@@ -1,0 +1,85 @@
+"""Session-wide test setup: no internet, throwaway PostGIS databases, skip accounting for CI."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _is_loopback(host: object) -> bool:
+    if host is None:
+        return True
+    if isinstance(host, bytes):
+        host = host.decode()
+    host = str(host)
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback or host == "0.0.0.0"
+    except ValueError:
+        return False
+
+
+def _guarded_getaddrinfo(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+    if not _is_loopback(host):
+        msg = f"tests must not touch the network: lookup of {host!r} refused"
+        raise OSError(msg)
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+# Refuse every non-loopback name lookup for the whole test session (osmnx, DoH, CDNs ...).
+socket.getaddrinfo = _guarded_getaddrinfo
+
+
+
+# -- CI: PostGIS and browser tests must run, not skip -------------------------------------
+_REQUIRED_MARKERS = ("postgis", "browser")
+_skipped_required: list[str] = []
+_ran_required: dict[str, int] = {m: 0 for m in _REQUIRED_MARKERS}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count PostGIS and browser tests that ran or skipped."""
+    keywords = report.keywords
+    for marker in _REQUIRED_MARKERS:
+        if marker not in keywords:
+            continue
+        if report.skipped:
+            _skipped_required.append(f"{report.nodeid} ({marker})")
+        elif report.when == "call":
+            _ran_required[marker] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With NAVIGATOR_REQUIRE_ALL=1 (set by .ci/run), fail if a PostGIS/browser test skipped."""
+    if os.environ.get("NAVIGATOR_REQUIRE_ALL") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    problems = list(_skipped_required[:20])
+    problems += [f"no {m} test ran" for m, n in _ran_required.items() if n == 0]
+    if problems and reporter is not None:
+        reporter.write_line("")
+        reporter.write_line("NAVIGATOR_REQUIRE_ALL: these required tests did not run:", red=True)
+        for p in problems:
+            reporter.write_line(f"  {p}", red=True)
+    if problems:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def test_database_url() -> str | None:
+    """Return the admin URL of the PostgreSQL server for throwaway databases, or None."""
+    return os.environ.get("NAVIGATOR_TEST_DATABASE_URL") or None
+
+
+@pytest.fixture
+def tmp_gpkg(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Return a path for a fresh embedded GeoPackage store."""
+    yield str(tmp_path / "navigator.gpkg")
