@@ -1,0 +1,705 @@
+"""Drivable road networks as compact CSR graphs: build from OSM, cache, convert, snap points.
+
+Public API
+----------
+- :class:`TravelGraph` - frozen CSR graph (seconds, metres, EPSG:4326 coordinates).
+- :func:`load_graph` - build a graph from a local OSM file, or load its valid cache.
+- :func:`build_graph` - build a graph from a local OSM file (no cache).
+- :func:`save_graph`, :func:`read_graph` - the uncompressed ``.npz`` cache format.
+- :func:`to_networkx` - osmnx-style networkx ``MultiDiGraph`` (reference for tests).
+- :func:`graph_from_osmnx`, :func:`download_graph` - online use through osmnx.
+- :func:`snap` - points (EPSG:4326) to nearest nodes and metres; :func:`snap_to_edges` - to
+  the nearest point on a road.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from navigator.errors import NetworkBuildError, ValidationError
+from navigator.osmread import (
+    SPEED_FALLBACK_KPH,
+    configure_osmnx_offline,
+    download_graph,
+    edge_speeds_kph,
+    graph_from_osmnx,
+    great_circle_m,
+    read_drive_ways,
+    to_networkx,
+)
+
+__all__ = [
+    "SPEED_FALLBACK_KPH",
+    "EdgeSnap",
+    "Snap",
+    "TravelGraph",
+    "build_graph",
+    "cache_path",
+    "configure_osmnx_offline",
+    "download_graph",
+    "edge_vertices",
+    "graph_from_osmnx",
+    "load_graph",
+    "read_graph",
+    "save_graph",
+    "snap",
+    "snap_to_edges",
+    "to_networkx",
+]
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the build or the cache layout changes; part of the settings hash.
+CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True, eq=False)
+class TravelGraph:
+    """A directed drive network in compressed sparse row form, read-only once built.
+
+    Node ``i``'s out-edges are ``indices[indptr[i]:indptr[i + 1]]``; the edge id is the CSR
+    position. The reverse CSR (``rindptr``, ``rindices``, ``rtravel_time``) lists in-edges, with
+    ``redge`` giving the forward edge id of each. Parallel edges are reduced to the one with
+    the least travel time.
+
+    Attributes
+    ----------
+    indptr, indices, travel_time, length
+        Forward CSR; ``travel_time`` in seconds, ``length`` in metres (great-circle).
+    rindptr, rindices, rtravel_time, redge
+        Reverse CSR (in-edges), for many-to-one searches.
+    osmid
+        OSM node id of each node.
+    lon, lat
+        Node coordinates, degrees, EPSG:4326.
+    geom_ptr, geom_lon, geom_lat
+        Shape points strictly inside edge ``e`` are ``geom_*[geom_ptr[e]:geom_ptr[e + 1]]``.
+    source, source_sha256, settings_hash, crs, simplified
+        Where the graph came from and how it was built.
+    """
+
+    indptr: npt.NDArray[np.int64]
+    indices: npt.NDArray[np.int32]
+    travel_time: npt.NDArray[np.float64]
+    length: npt.NDArray[np.float64]
+    rindptr: npt.NDArray[np.int64]
+    rindices: npt.NDArray[np.int32]
+    rtravel_time: npt.NDArray[np.float64]
+    redge: npt.NDArray[np.int64]
+    osmid: npt.NDArray[np.int64]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    geom_ptr: npt.NDArray[np.int64]
+    geom_lon: npt.NDArray[np.float64]
+    geom_lat: npt.NDArray[np.float64]
+    source: str = ""
+    source_sha256: str = ""
+    settings_hash: str = ""
+    crs: str = "EPSG:4326"
+    simplified: bool = True
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return int(self.indices.shape[0])
+
+    def edge_sources(self) -> npt.NDArray[np.int64]:
+        """Return the tail node of every edge (CSR order)."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
+
+    def node_of_osmid(self, osmid: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Return node indices for OSM node ids.
+
+        Raises
+        ------
+        NotFoundError
+            If an id is not a node of this graph.
+        """
+        from navigator.errors import NotFoundError
+
+        ids = np.atleast_1d(np.asarray(osmid, dtype=np.int64))
+        order = self._cache.get("osmid_order")
+        if order is None:
+            order = self._cache.setdefault("osmid_order", np.argsort(self.osmid, kind="stable"))
+        pos = np.searchsorted(self.osmid, ids, sorter=order)
+        pos = np.minimum(pos, len(order) - 1)
+        nodes = order[pos]
+        bad = self.osmid[nodes] != ids
+        if bad.any():
+            msg = f"OSM node {int(ids[bad][0])} is not in the road network"
+            raise NotFoundError(msg)
+        return nodes.astype(np.int64)
+
+
+def _settings(speeds: Mapping[str, float] | None, simplify: bool) -> tuple[dict[str, float], str]:
+    table = dict(SPEED_FALLBACK_KPH)
+    for hw, kph in (speeds or {}).items():
+        try:
+            value = float(kph)
+        except (TypeError, ValueError) as e:
+            msg = f"speed for highway={hw!r} must be a number of km/h, got {kph!r}"
+            raise ValidationError(msg) from e
+        if not (0 < value < np.inf):
+            msg = f"speed for highway={hw!r} must be positive and finite, got {kph!r}"
+            raise ValidationError(msg)
+        table[str(hw)] = value
+    blob = json.dumps({"format": CACHE_FORMAT, "speeds": sorted(table.items()),
+                       "simplify": simplify}).encode()
+    return table, hashlib.sha256(blob).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_graph(
+    osm_path: str | os.PathLike[str],
+    *,
+    speeds: Mapping[str, float] | None = None,
+    simplify: bool = True,
+) -> TravelGraph:
+    """Build the drivable network of a local OSM file with osmnx's semantics.
+
+    Ways pass osmnx 2.x's ``drive`` filter; one-way rules follow osmnx (``oneway`` yes/true/1/
+    -1/reverse, ``junction=roundabout``; ``reversible`` stays two-way). Edge ``length`` is the
+    great-circle distance in metres; speeds come from ``maxspeed`` (km/h, "mph" converted),
+    else the mean observed speed of the edge's highway type, else ``speeds``/the fallback table;
+    ``travel_time = length / speed`` in seconds. Only the largest strongly connected component
+    is kept. With ``simplify`` chains of interior nodes are merged (osmnx's endpoint rules) with
+    summed travel times and lengths, so shortest times between kept nodes are unchanged.
+
+    Parameters
+    ----------
+    osm_path
+        ``.osm``, ``.osm.bz2``/``.gz`` or ``.osm.pbf`` file.
+    speeds
+        Fallback speeds, km/h, by highway type, over :data:`SPEED_FALLBACK_KPH` (key
+        ``"default"`` for types not listed).
+    simplify
+        Merge interior nodes (the default) or keep every OSM node as a graph node.
+
+    Returns
+    -------
+    TravelGraph
+
+    Raises
+    ------
+    NetworkBuildError
+        If the file is missing, unreadable or has no drivable roads.
+    ValidationError
+        If a speed is not a positive number.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from navigator import _kernels
+
+    path = Path(osm_path)
+    table, settings_hash = _settings(speeds, simplify)
+    if not path.is_file():
+        msg = f"OSM file not found: {path}"
+        raise NetworkBuildError(msg)
+    sha = file_sha256(path)
+    raw = read_drive_ways(path)
+    n0 = len(raw.osmid)
+    adj = csr_matrix((np.ones(len(raw.u), dtype=np.int8), (raw.u, raw.v)), shape=(n0, n0))
+    _, labels = connected_components(adj, directed=True, connection="strong")
+    keep_node = labels == np.argmax(np.bincount(labels))
+    keep = keep_node[raw.u] & keep_node[raw.v]
+    if keep_node.sum() < 2 or not keep.any():
+        msg = f"{path}: no two drivable nodes are mutually reachable"
+        raise NetworkBuildError(msg)
+    new_id = np.cumsum(keep_node) - 1
+    u, v = new_id[raw.u[keep]], new_id[raw.v[keep]]
+    lon, lat, osmid = raw.lon[keep_node], raw.lat[keep_node], raw.osmid[keep_node]
+    length = great_circle_m(lat[u], lon[u], lat[v], lon[v])
+    speed = edge_speeds_kph(raw.highway[keep], raw.maxspeed[keep], table)
+    travel_time = (length / 1000) / (speed / 3600)  # osmnx's add_edge_travel_times
+    u, v, travel_time, length = _min_parallel(u, v, travel_time, length)
+    n = len(osmid)
+    geom_ptr = np.zeros(len(u) + 1, dtype=np.int64)
+    geom_nodes = np.zeros(0, dtype=np.int64)
+    if simplify:
+        fwd = _csr(u, v, n)
+        rev = _csr(v, u, n)
+        is_end, u, v, travel_time, length, geom_ptr, geom_nodes = _kernels.simplify_chains(
+            fwd[0], fwd[1], travel_time[fwd[2]], length[fwd[2]], rev[0], rev[1]
+        )
+        # drop self-loops, then keep the fastest of parallel simplified edges
+        ok = u != v
+        u, v, travel_time, length = u[ok], v[ok], travel_time[ok], length[ok]
+        geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, np.flatnonzero(ok))
+        u, v, travel_time, length, pick = _min_parallel(u, v, travel_time, length, return_pick=True)
+        geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, pick)
+        relabel = np.cumsum(is_end) - 1
+        geom_xy = np.column_stack([lon[geom_nodes], lat[geom_nodes]])
+        u, v = relabel[u], relabel[v]
+        lon, lat, osmid = lon[is_end], lat[is_end], osmid[is_end]
+    else:
+        geom_xy = np.zeros((0, 2))
+    return _assemble(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,
+                     source=str(path), source_sha256=sha, settings_hash=settings_hash,
+                     simplified=simplify)
+
+
+def _csr(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], n: int) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64]
+]:
+    order = np.lexsort((v, u))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+    return indptr, v[order].astype(np.int32), order
+
+
+def _min_parallel(u, v, tt, ln, *, return_pick=False):  # type: ignore[no-untyped-def]
+    """Keep, per (u, v), the edge with the least travel time (osmnx ``to_digraph``)."""
+    order = np.lexsort((tt, v, u))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (u[order][1:] != u[order][:-1]) | (v[order][1:] != v[order][:-1])
+    pick = order[first]
+    out = (u[pick], v[pick], tt[pick], ln[pick])
+    return (*out, pick) if return_pick else out
+
+
+def _take_geometry(ptr: npt.NDArray[np.int64], nodes: npt.NDArray[Any],
+                   pick: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
+    counts = ptr[pick + 1] - ptr[pick]
+    new_ptr = np.zeros(len(pick) + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_ptr[1:])
+    idx = np.repeat(ptr[pick] - new_ptr[:-1], counts) + np.arange(new_ptr[-1])
+    return new_ptr, nodes[idx]
+
+
+def _assemble(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # type: ignore[no-untyped-def]
+              **meta) -> TravelGraph:
+    n = len(osmid)
+    # number nodes along a Z-order curve so searches touch nearby memory
+    span = max(float(np.ptp(lon)), float(np.ptp(lat)), 1e-12)
+    ix = ((lon - lon.min()) / span * 65535).astype(np.uint64)
+    iy = ((lat - lat.min()) / span * 65535).astype(np.uint64)
+    code = np.zeros(n, dtype=np.uint64)
+    for bit in range(16):
+        code |= ((ix >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
+        code |= ((iy >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
+    perm = np.argsort(code, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[perm] = np.arange(n)
+    u, v = rank[u], rank[v]
+    indptr, indices, order = _csr(u, v, n)
+    geom_ptr, geom_xy = _take_geometry(geom_ptr, geom_xy, order)
+    rindptr, rindices, rorder = _csr(v[order], u[order], n)
+    tt = np.ascontiguousarray(travel_time[order], dtype=np.float64)
+    return TravelGraph(
+        indptr=indptr, indices=indices, travel_time=tt,
+        length=np.ascontiguousarray(length[order], dtype=np.float64),
+        rindptr=rindptr, rindices=rindices, rtravel_time=tt[rorder],
+        redge=rorder.astype(np.int64), osmid=osmid[perm], lon=lon[perm], lat=lat[perm],
+        geom_ptr=geom_ptr, geom_lon=np.ascontiguousarray(geom_xy[:, 0]),
+        geom_lat=np.ascontiguousarray(geom_xy[:, 1]), **meta,
+    )
+
+
+_ARRAYS = [f.name for f in fields(TravelGraph) if f.name != "_cache"
+           and f.type.startswith("npt.")]
+_META = ["source", "source_sha256", "settings_hash", "crs"]
+
+
+def save_graph(tg: TravelGraph, path: str | os.PathLike[str]) -> Path:
+    """Write a graph to an uncompressed ``.npz`` file, atomically.
+
+    Parameters
+    ----------
+    tg
+        The graph.
+    path
+        Target file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {name: getattr(tg, name) for name in _ARRAYS}
+    arrays.update({name: np.array(getattr(tg, name)) for name in _META})
+    arrays["simplified"] = np.array(tg.simplified)
+    arrays["format"] = np.array(CACHE_FORMAT)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_graph(path: str | os.PathLike[str]) -> TravelGraph:
+    """Read a graph written by :func:`save_graph`.
+
+    Raises
+    ------
+    NetworkBuildError
+        If the file is missing, not a graph cache, or of another cache format.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["format"]) != CACHE_FORMAT:
+                msg = f"{path} is cache format {int(z['format'])}, expected {CACHE_FORMAT}"
+                raise NetworkBuildError(msg)
+            kw: dict[str, Any] = {name: z[name] for name in _ARRAYS}
+            kw.update({name: str(z[name]) for name in _META})
+            kw["simplified"] = bool(z["simplified"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        msg = f"cannot read graph cache {path}: {e}"
+        raise NetworkBuildError(msg) from e
+    return TravelGraph(**kw)
+
+
+def cache_path(osm_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
+               speeds: Mapping[str, float] | None = None, simplify: bool = True) -> Path:
+    """Return where :func:`load_graph` keeps the cache of an OSM file for given settings."""
+    path = Path(osm_path).resolve()
+    where = hashlib.sha256(str(path).encode()).hexdigest()[:10]
+    settings_hash = _settings(speeds, simplify)[1]
+    return Path(cache_dir) / f"{path.name}.{where}.{settings_hash[:12]}.npz"
+
+
+def load_graph(
+    osm_path: str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    speeds: Mapping[str, float] | None = None,
+    simplify: bool = True,
+) -> TravelGraph:
+    """Load the cached graph of an OSM file, building (and caching) it when needed.
+
+    The cache is used only when its recorded SHA-256 of the OSM file's bytes and its settings
+    hash (speeds table, simplification, cache format) both match; otherwise the graph is
+    rebuilt with :func:`build_graph` and the cache rewritten. An unreadable cache is rebuilt.
+
+    Parameters
+    ----------
+    osm_path
+        Local OSM file.
+    cache_dir
+        Cache folder (``Settings().cache_dir`` when None).
+    speeds, simplify
+        As in :func:`build_graph`.
+
+    Returns
+    -------
+    TravelGraph
+    """
+    if cache_dir is None:
+        from navigator.config import Settings
+
+        cache_dir = Settings().cache_dir
+    path = Path(osm_path)
+    if not path.is_file():
+        msg = f"OSM file not found: {path}"
+        raise NetworkBuildError(msg)
+    target = cache_path(path, cache_dir, speeds=speeds, simplify=simplify)
+    settings_hash = _settings(speeds, simplify)[1]
+    if target.is_file():
+        try:
+            tg = read_graph(target)
+        except NetworkBuildError as e:
+            log.warning("rebuilding unreadable graph cache: %s", e)
+        else:
+            if tg.settings_hash == settings_hash and tg.source_sha256 == file_sha256(path):
+                return tg
+            log.info("graph cache %s is stale; rebuilding", target)
+    tg = build_graph(path, speeds=speeds, simplify=simplify)
+    try:
+        save_graph(tg, target)
+    except OSError as e:  # a read-only cache folder must not stop routing
+        log.warning("cannot write graph cache %s: %s", target, e)
+    return tg
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points snapped to graph nodes.
+
+    Attributes
+    ----------
+    node
+        Node index per point (-1 where farther than ``max_snap_m`` with ``strict=False``).
+    distance_m
+        Great-circle distance from each point to its node, metres.
+    """
+
+    node: npt.NDArray[np.int64]
+    distance_m: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class EdgeSnap:
+    """Points snapped to the nearest point on an edge.
+
+    Attributes
+    ----------
+    edge
+        Edge id per point (-1 where too far with ``strict=False``).
+    distance_m
+        Distance from each point to the road, metres.
+    lon, lat
+        The nearest point on the edge, degrees, EPSG:4326.
+    fraction
+        Position of that point along the edge's length, 0 at its tail, 1 at its head.
+    """
+
+    edge: npt.NDArray[np.int64]
+    distance_m: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    fraction: npt.NDArray[np.float64]
+
+
+def _check_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.float64]
+]:
+    x = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    if x.shape != y.shape or x.ndim != 1:
+        msg = f"lon and lat must be 1-d arrays of one length, got {x.shape} and {y.shape}"
+        raise ValidationError(msg)
+    bad = ~(np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        msg = f"point {i} (lon={x[i]}, lat={y[i]}) is not a valid EPSG:4326 coordinate"
+        raise ValidationError(msg)
+    return x, y
+
+
+def _local_xy(tg: TravelGraph, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+              ) -> npt.NDArray[np.float64]:
+    """Project to local metres: equirectangular around the graph's centre."""
+    lon0, lat0 = tg._cache.setdefault(
+        "centre", (float(np.median(tg.lon)), float(np.median(tg.lat))))
+    k = np.pi / 180 * 6_371_009.0
+    return np.column_stack([(lon - lon0) * k * np.cos(np.deg2rad(lat0)), (lat - lat0) * k])
+
+
+def snap(
+    tg: TravelGraph,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    *,
+    max_snap_m: float = 500.0,
+    strict: bool = True,
+) -> Snap:
+    """Snap points (EPSG:4326) to their nearest graph nodes.
+
+    A KD-tree of the nodes in local metres is built on first use and kept with the graph.
+
+    Parameters
+    ----------
+    tg
+        The graph.
+    lon, lat
+        Point coordinates, degrees, EPSG:4326 (1-d arrays of one length).
+    max_snap_m
+        Largest accepted distance, metres (``Settings.max_snap_m``).
+    strict
+        Raise for a point that is too far (default) or return node -1 for it.
+
+    Returns
+    -------
+    Snap
+
+    Raises
+    ------
+    ValidationError
+        If a coordinate is NaN or outside lon [-180, 180], lat [-90, 90].
+    UnreachableError
+        If ``strict`` and a point is farther than ``max_snap_m`` from every node.
+    """
+    from navigator.errors import UnreachableError
+
+    x, y = _check_points(lon, lat)
+    tree = tg._cache.get("node_tree")
+    if tree is None:
+        from scipy.spatial import cKDTree
+
+        tree = tg._cache.setdefault("node_tree", cKDTree(_local_xy(tg, tg.lon, tg.lat)))
+    _, node = tree.query(_local_xy(tg, x, y))
+    node = np.asarray(node, dtype=np.int64).reshape(-1)
+    dist = np.asarray(great_circle_m(y, x, tg.lat[node], tg.lon[node]), dtype=np.float64)
+    far = dist > max_snap_m
+    if far.any():
+        if strict:
+            i = int(np.flatnonzero(far)[0])
+            msg = (f"point {i} (lon={x[i]:.6f}, lat={y[i]:.6f}) is {dist[i]:.0f} m from the "
+                   f"road network, more than max_snap_m={max_snap_m:g}")
+            raise UnreachableError(msg)
+        node[far] = -1
+    return Snap(node=node, distance_m=dist)
+
+
+_PIECE_M = 50.0  # edges are indexed in pieces no longer than this
+
+
+def snap_to_edges(
+    tg: TravelGraph,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    *,
+    max_snap_m: float = 500.0,
+    strict: bool = True,
+) -> EdgeSnap:
+    """Snap points (EPSG:4326) to the nearest point on any edge's geometry.
+
+    Distances are exact in local metres: edge segments are indexed by the midpoints of pieces at
+    most 50 m long, and every segment that could be nearer than the best candidate is checked.
+    Parameters and errors are those of :func:`snap`.
+
+    Returns
+    -------
+    EdgeSnap
+    """
+    from navigator.errors import UnreachableError
+
+    x, y = _check_points(lon, lat)
+    seg = tg._cache.get("segments")
+    if seg is None:
+        seg = tg._cache.setdefault("segments", _segment_index(tg))
+    tree, a, b, seg_edge, seg_start_m = seg
+    p = _local_xy(tg, x, y)
+    d0, _ = tree.query(p)
+    out_edge = np.full(len(x), -1, dtype=np.int64)
+    out_d = np.empty(len(x))
+    out_xy = np.empty((len(x), 2))
+    out_f = np.empty(len(x))
+    for i, cands in enumerate(tree.query_ball_point(p, np.asarray(d0) + _PIECE_M + 1e-6)):
+        c = np.asarray(cands, dtype=np.int64)
+        ab = b[c] - a[c]
+        ll = np.einsum("ij,ij->i", ab, ab)
+        t = np.clip(np.einsum("ij,ij->i", p[i] - a[c], ab) / np.where(ll > 0, ll, 1), 0, 1)
+        q = a[c] + t[:, None] * ab
+        d = np.hypot(*(q - p[i]).T)
+        j = int(np.argmin(d))
+        e = seg_edge[c[j]]
+        out_edge[i], out_d[i], out_xy[i] = e, d[j], q[j]
+        along = seg_start_m[c[j]] + t[j] * np.sqrt(ll[j])
+        total = tg._cache["edge_len_local"][e]
+        out_f[i] = along / total if total > 0 else 0.0
+    lon0, lat0 = tg._cache["centre"]
+    k = np.pi / 180 * 6_371_009.0
+    plon = lon0 + out_xy[:, 0] / (k * np.cos(np.deg2rad(lat0)))
+    plat = lat0 + out_xy[:, 1] / k
+    far = out_d > max_snap_m
+    if far.any():
+        if strict:
+            i = int(np.flatnonzero(far)[0])
+            msg = (f"point {i} (lon={x[i]:.6f}, lat={y[i]:.6f}) is {out_d[i]:.0f} m from the "
+                   f"road network, more than max_snap_m={max_snap_m:g}")
+            raise UnreachableError(msg)
+        out_edge[far] = -1
+    return EdgeSnap(edge=out_edge, distance_m=out_d, lon=plon, lat=plat, fraction=out_f)
+
+
+def _segment_index(tg: TravelGraph) -> tuple[Any, ...]:
+    from scipy.spatial import cKDTree
+
+    verts, vert_edge = edge_vertices(tg)
+    xy = _local_xy(tg, verts[:, 0], verts[:, 1])
+    same = vert_edge[1:] == vert_edge[:-1]  # consecutive vertices of one edge form a segment
+    a, b, seg_edge = xy[:-1][same], xy[1:][same], vert_edge[:-1][same]
+    seg_len = np.hypot(*(b - a).T)
+    cum = np.cumsum(seg_len)
+    edge_total = np.bincount(seg_edge, weights=seg_len, minlength=tg.n_edges)
+    edge_first = np.concatenate([[0.0], cum])[np.searchsorted(seg_edge, seg_edge)]
+    seg_start = np.concatenate([[0.0], cum[:-1]]) - edge_first
+    tg._cache["edge_len_local"] = edge_total
+    pieces = np.maximum(1, np.ceil(seg_len / _PIECE_M)).astype(np.int64)
+    owner = np.repeat(np.arange(len(a)), pieces)
+    k = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    frac = (k + 0.5) / pieces[owner]
+    mid = a[owner] + frac[:, None] * (b[owner] - a[owner])
+    tree = cKDTree(mid)
+    # the tree indexes pieces; map piece -> segment through owner
+    return _PieceTree(tree, owner), a, b, seg_edge, seg_start
+
+
+class _PieceTree:
+    """KD-tree over piece midpoints answering in segment numbers."""
+
+    def __init__(self, tree: Any, owner: npt.NDArray[np.int64]) -> None:
+        self.tree, self.owner = tree, owner
+
+    def query(self, p: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], Any]:
+        d, i = self.tree.query(p)
+        return d, self.owner[i]
+
+    def query_ball_point(self, p: npt.NDArray[np.float64], r: npt.NDArray[np.float64]) -> Any:
+        return [np.unique(self.owner[np.asarray(c, dtype=np.int64)])
+                for c in self.tree.query_ball_point(p, r)]
+
+
+def edge_vertices(tg: TravelGraph, edges: npt.ArrayLike | None = None) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.int64]
+]:
+    """Return the (lon, lat) vertices of edges in order, and the edge of each vertex.
+
+    Parameters
+    ----------
+    tg
+        The graph.
+    edges
+        Edge ids (all edges when None).
+
+    Returns
+    -------
+    vertices : numpy.ndarray
+        ``(k, 2)`` degrees, EPSG:4326: tail node, shape points, head node of each edge.
+    edge : numpy.ndarray
+        Position in ``edges`` of each vertex.
+    """
+    e = np.arange(tg.n_edges) if edges is None else np.asarray(edges, dtype=np.int64)
+    tails = tg._cache.get("edge_tail")
+    if tails is None:
+        tails = tg._cache.setdefault("edge_tail", tg.edge_sources())
+    inner = tg.geom_ptr[e + 1] - tg.geom_ptr[e]
+    count = inner + 2
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    total = int(count.sum())
+    owner = np.repeat(np.arange(len(e)), count)
+    k = np.arange(total) - start[owner]
+    lon = np.empty(total)
+    lat = np.empty(total)
+    head = k == count[owner] - 1
+    tail = k == 0
+    mid = ~(head | tail)
+    lon[tail], lat[tail] = tg.lon[tails[e]], tg.lat[tails[e]]
+    hn = tg.indices[e]
+    lon[head], lat[head] = tg.lon[hn], tg.lat[hn]
+    gi = tg.geom_ptr[e][owner[mid]] + k[mid] - 1
+    lon[mid], lat[mid] = tg.geom_lon[gi], tg.geom_lat[gi]
+    return np.column_stack([lon, lat]), owner
