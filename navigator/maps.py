@@ -70,6 +70,17 @@ def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
+@cache
+def _inline_css() -> str:
+    """Return leaflet.css as a data URI with its images inlined too."""
+    assets = offline_assets()
+    text = assets["leaflet.css"].read_text()
+    for name, path in assets.items():
+        if name.startswith("images/"):
+            text = text.replace(f"url({name})", f"url({_data_uri(path, 'image/png')})")
+    return "data:text/css;base64," + base64.b64encode(text.encode()).decode()
+
+
 def escape(value: object) -> str:
     """Return ``value`` as text safe to put inside HTML (popups, tooltips, legends)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -102,7 +113,7 @@ def new_map(bounds: tuple[float, float, float, float], *, asset_url: str | None 
     if asset_url is None:
         js = [("leaflet", _data_uri(assets["leaflet.js"], "text/javascript")),
               ("jquery", _data_uri(assets["jquery.min.js"], "text/javascript"))]
-        css = [("leaflet_css", _data_uri(assets["leaflet.css"], "text/css"))]
+        css = [("leaflet_css", _inline_css())]
     else:
         base = asset_url.rstrip("/")
         js = [("leaflet", f"{base}/leaflet.js"), ("jquery", f"{base}/jquery.min.js")]
@@ -200,6 +211,16 @@ def _join(values: object) -> str:
     return "" if values is None else str(values)
 
 
+def _shape_icon(shape: str, colour: str, size: int) -> folium.DivIcon:
+    """Return an inline-SVG marker icon (no icon images or plugins to fetch)."""
+    points = {"square": "2,2 18,2 18,18 2,18", "triangle": "10,1 19,19 1,19"}[shape]
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+           f'viewBox="0 0 20 20"><polygon points="{points}" fill="{colour}" '
+           'stroke="#222" stroke-width="1.5"/></svg>')
+    return folium.DivIcon(html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2),
+                          class_name="nav-shape")
+
+
 def add_resources(m: folium.Map, resources: gpd.GeoDataFrame, *,
                   beds: pd.DataFrame | None = None, name: str = "Resources") -> folium.FeatureGroup:
     """Add resources as circle markers coloured by kind, with escaped popups.
@@ -236,10 +257,9 @@ def add_teams(m: folium.Map, teams: gpd.GeoDataFrame, *, name: str = "Mobile tea
     for row in teams.itertuples():
         rows = [("Status", row.status), ("Skills", _join(row.skills)),
                 ("Languages", _join(row.languages)), ("Shift ends", row.shift_end)]
-        folium.RegularPolygonMarker(
-            location=[row.geometry.y, row.geometry.x], number_of_sides=4, radius=8,
-            color="#222222", weight=1, fill=True, fill_opacity=0.9,
-            fill_color=TEAM_COLOURS.get(row.status, "#333333"),
+        folium.Marker(
+            location=[row.geometry.y, row.geometry.x],
+            icon=_shape_icon("square", TEAM_COLOURS.get(row.status, "#333333"), 16),
             popup=_popup(row.name, rows, synthetic=bool(row.synthetic)),
             tooltip=folium.Tooltip(escape(f"{row.name} ({row.status})")),
         ).add_to(group)
@@ -255,11 +275,10 @@ def add_incidents(m: folium.Map, incidents: gpd.GeoDataFrame, *, name: str = "In
         rows = [("Type", row.crisis_type), ("Priority", row.priority), ("Status", row.status),
                 ("Needs", _join(row.needed_skills)),
                 ("Language", _join(row.needed_languages)), ("Notes", row.notes)]
-        folium.RegularPolygonMarker(
-            location=[row.geometry.y, row.geometry.x], number_of_sides=3,
-            radius=12 - 2 * int(row.priority), color=INCIDENT_COLOUR, weight=1, fill=True,
-            fill_opacity=0.9, popup=_popup(f"Incident {row.id}", rows,
-                                           synthetic=bool(row.synthetic)),
+        folium.Marker(
+            location=[row.geometry.y, row.geometry.x],
+            icon=_shape_icon("triangle", INCIDENT_COLOUR, 26 - 3 * int(row.priority)),
+            popup=_popup(f"Incident {row.id}", rows, synthetic=bool(row.synthetic)),
             tooltip=folium.Tooltip(escape(f"{row.crisis_type} (P{row.priority})")),
         ).add_to(group)
     group.add_to(m)
