@@ -11,7 +11,16 @@ from navigator.ingest.area import (
 )
 from navigator.ingest.columbus import columbus_resources
 from navigator.ingest.demo import DEMO_SEED, demo_bundle, real_columbus_resources
+from navigator.ingest.hsds import (
+    hsds_json,
+    hsds_schema_errors,
+    hsds_services,
+    store_public_bundle,
+    write_hsds_package,
+)
+from navigator.ingest.hsds_read import read_hsds_json, read_hsds_package
 from navigator.ingest.osm import deduplicated_resources, osm_resources
+from navigator.ingest.schedule import opening_hours_from_rows, schedule_rows
 
 __all__ = [
     "COLUMBUS_CORE_BBOX",
@@ -23,6 +32,15 @@ __all__ = [
     "columbus_resources",
     "deduplicated_resources",
     "demo_bundle",
+    "hsds_json",
+    "hsds_schema_errors",
+    "hsds_services",
+    "opening_hours_from_rows",
     "osm_resources",
+    "read_hsds_json",
+    "read_hsds_package",
     "real_columbus_resources",
+    "schedule_rows",
+    "store_public_bundle",
+    "write_hsds_package",
 ]
