@@ -609,7 +609,7 @@ def snap_to_edges(
         out_edge[i], out_d[i], out_xy[i] = e, d[j], q[j]
         along = seg_start_m[c[j]] + t[j] * np.sqrt(ll[j])
         total = tg._cache["edge_len_local"][e]
-        out_f[i] = along / total if total > 0 else 0.0
+        out_f[i] = min(1.0, along / total) if total > 0 else 0.0
     lon0, lat0 = tg._cache["centre"]
     k = np.pi / 180 * 6_371_009.0
     plon = lon0 + out_xy[:, 0] / (k * np.cos(np.deg2rad(lat0)))
