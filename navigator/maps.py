@@ -179,6 +179,28 @@ def basemap_geojson(graph: TravelGraph, *, decimals: int = 5) -> dict[str, Any]:
          "geometry": {"type": "MultiLineString", "coordinates": lines}}]}
 
 
+_ROAD_STYLE = {"color": "#9aa3ad", "weight": 1, "opacity": 0.7}
+
+
+class _RemoteGeoJson(MacroElement):
+    """A non-interactive GeoJSON layer fetched from a same-origin URL after the page loads."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        fetch({{ this.url|tojson }}).then(function (r) { return r.json(); })
+          .then(function (data) {
+            L.geoJSON(data, {style: {{ this.style|tojson }}, interactive: false})
+              .addTo({{ this._parent.get_name() }}).bringToBack();
+          });
+        {% endmacro %}
+    """)
+
+    def __init__(self, url: str, style: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.url = url
+        self.style = dict(style)
+
+
 def add_basemap(m: folium.Map, roads: Mapping[str, Any] | str) -> None:
     """Draw the road network as a light vector basemap.
 
@@ -187,13 +209,14 @@ def add_basemap(m: folium.Map, roads: Mapping[str, Any] | str) -> None:
     m
         Map to draw on.
     roads
-        GeoJSON (from :func:`basemap_geojson`) or the URL it is served at.
+        GeoJSON (from :func:`basemap_geojson`), or the URL it is served at (fetched by the
+        page, so the map HTML stays small).
     """
-    folium.GeoJson(
-        roads, name="Road network (OSM)", control=False, interactive=False,
-        style_function=lambda _f: {"color": "#9aa3ad", "weight": 1, "opacity": 0.7},
-        embed=not isinstance(roads, str),
-    ).add_to(m)
+    if isinstance(roads, str):
+        _RemoteGeoJson(roads, _ROAD_STYLE).add_to(m)
+    else:
+        folium.GeoJson(roads, name="Road network (OSM)", control=False, interactive=False,
+                       style_function=lambda _f: dict(_ROAD_STYLE)).add_to(m)
     add_attribution(m, OSM_ATTRIBUTION)
 
 

@@ -83,3 +83,12 @@ def test_database_url() -> str | None:
 def tmp_gpkg(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Return a path for a fresh embedded GeoPackage store."""
     yield str(tmp_path / "navigator.gpkg")
+
+
+@pytest.fixture(scope="session")
+def columbus_graph(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Return the demo city's road network, built once per test session."""
+    from navigator.config import Settings
+    from navigator.planner import load_network
+
+    return load_network(Settings(cache_dir=tmp_path_factory.mktemp("graph-cache")))

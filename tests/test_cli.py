@@ -1,0 +1,69 @@
+"""The ``navigator`` command end to end on the shipped demo data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from navigator.cli import main
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("network-cache")
+
+
+def test_demo_no_serve_writes_offline_map(tmp_path: Path, cache_dir: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "demo.gpkg"
+    out = tmp_path / "demo.html"
+    code = main(["demo", "--no-serve", "--store", str(store), "--output", str(out),
+                 "--cache-dir", str(cache_dir)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Road network:" in printed and "resources" in printed
+    html = out.read_text()
+    # Offline: no CDN links, Leaflet inlined, OSM credited, synthetic values labelled.
+    assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "code.jquery" not in html
+    assert "data:text/javascript;base64" in html
+    assert "OpenStreetMap contributors" in html
+    assert "synthetic" in html
+    # The confidential DV site never reaches the public map.
+    from navigator.store import open_store
+
+    s = open_store(str(store))
+    try:
+        dv = s.resources()
+        dv = dv[dv["confidential"]]
+        assert len(dv) == 1
+        assert dv.iloc[0]["name"] not in html
+        assert f"{dv.geometry.iloc[0].y:.5f}" not in html
+    finally:
+        s.close()
+
+
+def test_init_db_reports_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init-db", "--store", str(tmp_path / "x.gpkg")]) == 0
+    assert "schema version" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["import", "/nonexistent/file.geojson"], "no such file"),
+    (["build-network", "/nonexistent/roads.osm.pbf"], "roads.osm.pbf"),
+    (["init-db", "--store", "/nonexistent/folder/x.gpkg"], "error"),
+])
+def test_bad_input_is_a_message_and_nonzero_exit(argv: list[str], fragment: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([*argv, *(["--cache-dir", str(tmp_path)] if argv[0] == "build-network" else [])])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_bad_setting_is_a_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NAVIGATOR_MAX_SNAP_M", "nan")
+    assert main(["init-db", "--store", str(tmp_path / "x.gpkg")]) == 1
+    assert "NAVIGATOR_MAX_SNAP_M" in capsys.readouterr().err
