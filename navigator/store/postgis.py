@@ -84,7 +84,7 @@ def translate(error: psycopg.Error, *, url: str) -> NavigatorError:
     if isinstance(error, pg_errors.SerializationFailure | pg_errors.DeadlockDetected
                   | pg_errors.LockNotAvailable):
         return ConflictError(f"a concurrent write won; try again: {detail}")
-    if isinstance(error, pg_errors.IntegrityConstraintViolation | pg_errors.DataError):
+    if isinstance(error, psycopg.IntegrityError | psycopg.DataError):
         return ValidationError(f"the store refused a value: {detail}{where}")
     if isinstance(error, psycopg.OperationalError):
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -162,6 +162,7 @@ class PostGISStore(GuardedStore):
         self.max_connections = max_connections
         self.connect_timeout_s = connect_timeout_s
         self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] | None = None
+        self._closed = False
         # Fail now, with the URL in the message, rather than on the first query.
         self._connect().close()
 
@@ -183,6 +184,9 @@ class PostGISStore(GuardedStore):
         conn.commit()
 
     def _pool_(self) -> ConnectionPool[psycopg.Connection[dict[str, Any]]]:
+        if self._closed:
+            msg = f"PostGIS store {redact(self.url)} is closed"
+            raise StoreError(msg)
         if self._pool is None:
             pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
                 self.url, min_size=1, max_size=self.max_connections, open=False,
@@ -224,6 +228,7 @@ class PostGISStore(GuardedStore):
 
     def close(self) -> None:
         """Close the connection pool."""
+        self._closed = True
         if self._pool is not None:
             self._pool.close()
             self._pool = None

@@ -204,8 +204,10 @@ INSERT INTO gpkg_geometry_columns VALUES
   ('teams', 'geom', 'POINT', 4326, 0, 0),
   ('incidents', 'geom', 'POINT', 4326, 0, 0);
 
--- R-tree spatial indexes with the standard GeoPackage 1.3 triggers; the store registers
--- ST_IsEmpty/ST_MinX/... on every connection (see navigator/store/gpkg.py).
+-- R-tree spatial indexes with the standard GeoPackage triggers, in their 1.4 form
+-- (update5/6/7): the 1.3 update1 trigger's INSERT OR REPLACE fails under an UPSERT, whose
+-- conflict policy overrides the trigger's. The store registers ST_IsEmpty/ST_MinX/... on
+-- every connection (see navigator/store/gpkg.py).
 
 CREATE VIRTUAL TABLE rtree_resources_geom USING rtree(id, minx, maxx, miny, maxy);
 INSERT INTO gpkg_extensions VALUES ('resources', 'geom', 'gpkg_rtree_index', 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only');
@@ -214,17 +216,22 @@ CREATE TRIGGER rtree_resources_geom_insert AFTER INSERT ON resources
 BEGIN
   INSERT OR REPLACE INTO rtree_resources_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
-CREATE TRIGGER rtree_resources_geom_update1 AFTER UPDATE OF geom ON resources
-  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+CREATE TRIGGER rtree_resources_geom_update6 AFTER UPDATE OF geom ON resources
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))
 BEGIN
-  INSERT OR REPLACE INTO rtree_resources_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+  UPDATE rtree_resources_geom SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom), miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid;
+END;
+CREATE TRIGGER rtree_resources_geom_update7 AFTER UPDATE OF geom ON resources
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))
+BEGIN
+  INSERT INTO rtree_resources_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
 CREATE TRIGGER rtree_resources_geom_update2 AFTER UPDATE OF geom ON resources
   WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_resources_geom WHERE id = OLD.fid;
 END;
-CREATE TRIGGER rtree_resources_geom_update3 AFTER UPDATE ON resources
+CREATE TRIGGER rtree_resources_geom_update5 AFTER UPDATE ON resources
   WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_resources_geom WHERE id = OLD.fid;
@@ -248,17 +255,22 @@ CREATE TRIGGER rtree_hotlines_geom_insert AFTER INSERT ON hotlines
 BEGIN
   INSERT OR REPLACE INTO rtree_hotlines_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
-CREATE TRIGGER rtree_hotlines_geom_update1 AFTER UPDATE OF geom ON hotlines
-  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+CREATE TRIGGER rtree_hotlines_geom_update6 AFTER UPDATE OF geom ON hotlines
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))
 BEGIN
-  INSERT OR REPLACE INTO rtree_hotlines_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+  UPDATE rtree_hotlines_geom SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom), miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid;
+END;
+CREATE TRIGGER rtree_hotlines_geom_update7 AFTER UPDATE OF geom ON hotlines
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))
+BEGIN
+  INSERT INTO rtree_hotlines_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
 CREATE TRIGGER rtree_hotlines_geom_update2 AFTER UPDATE OF geom ON hotlines
   WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_hotlines_geom WHERE id = OLD.fid;
 END;
-CREATE TRIGGER rtree_hotlines_geom_update3 AFTER UPDATE ON hotlines
+CREATE TRIGGER rtree_hotlines_geom_update5 AFTER UPDATE ON hotlines
   WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_hotlines_geom WHERE id = OLD.fid;
@@ -282,17 +294,22 @@ CREATE TRIGGER rtree_teams_geom_insert AFTER INSERT ON teams
 BEGIN
   INSERT OR REPLACE INTO rtree_teams_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
-CREATE TRIGGER rtree_teams_geom_update1 AFTER UPDATE OF geom ON teams
-  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+CREATE TRIGGER rtree_teams_geom_update6 AFTER UPDATE OF geom ON teams
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))
 BEGIN
-  INSERT OR REPLACE INTO rtree_teams_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+  UPDATE rtree_teams_geom SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom), miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid;
+END;
+CREATE TRIGGER rtree_teams_geom_update7 AFTER UPDATE OF geom ON teams
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))
+BEGIN
+  INSERT INTO rtree_teams_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
 CREATE TRIGGER rtree_teams_geom_update2 AFTER UPDATE OF geom ON teams
   WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_teams_geom WHERE id = OLD.fid;
 END;
-CREATE TRIGGER rtree_teams_geom_update3 AFTER UPDATE ON teams
+CREATE TRIGGER rtree_teams_geom_update5 AFTER UPDATE ON teams
   WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_teams_geom WHERE id = OLD.fid;
@@ -316,17 +333,22 @@ CREATE TRIGGER rtree_incidents_geom_insert AFTER INSERT ON incidents
 BEGIN
   INSERT OR REPLACE INTO rtree_incidents_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
-CREATE TRIGGER rtree_incidents_geom_update1 AFTER UPDATE OF geom ON incidents
-  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
+CREATE TRIGGER rtree_incidents_geom_update6 AFTER UPDATE OF geom ON incidents
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom NOTNULL AND NOT ST_IsEmpty(OLD.geom))
 BEGIN
-  INSERT OR REPLACE INTO rtree_incidents_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
+  UPDATE rtree_incidents_geom SET minx = ST_MinX(NEW.geom), maxx = ST_MaxX(NEW.geom), miny = ST_MinY(NEW.geom), maxy = ST_MaxY(NEW.geom) WHERE id = NEW.fid;
+END;
+CREATE TRIGGER rtree_incidents_geom_update7 AFTER UPDATE OF geom ON incidents
+  WHEN OLD.fid = NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom)) AND (OLD.geom ISNULL OR ST_IsEmpty(OLD.geom))
+BEGIN
+  INSERT INTO rtree_incidents_geom VALUES (NEW.fid, ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom));
 END;
 CREATE TRIGGER rtree_incidents_geom_update2 AFTER UPDATE OF geom ON incidents
   WHEN OLD.fid = NEW.fid AND (NEW.geom ISNULL OR ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_incidents_geom WHERE id = OLD.fid;
 END;
-CREATE TRIGGER rtree_incidents_geom_update3 AFTER UPDATE ON incidents
+CREATE TRIGGER rtree_incidents_geom_update5 AFTER UPDATE ON incidents
   WHEN OLD.fid != NEW.fid AND (NEW.geom NOTNULL AND NOT ST_IsEmpty(NEW.geom))
 BEGIN
   DELETE FROM rtree_incidents_geom WHERE id = OLD.fid;
