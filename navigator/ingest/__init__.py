@@ -11,6 +11,14 @@ from navigator.ingest.area import (
 )
 from navigator.ingest.columbus import columbus_resources
 from navigator.ingest.demo import DEMO_SEED, demo_bundle, real_columbus_resources
+from navigator.ingest.files import (
+    read_resources_csv,
+    read_resources_geojson,
+    resources_frame,
+    resources_geojson,
+    write_resources_geojson,
+    write_resources_gpkg,
+)
 from navigator.ingest.hsds import (
     hsds_json,
     hsds_schema_errors,
@@ -39,8 +47,14 @@ __all__ = [
     "osm_resources",
     "read_hsds_json",
     "read_hsds_package",
+    "read_resources_csv",
+    "read_resources_geojson",
     "real_columbus_resources",
+    "resources_frame",
+    "resources_geojson",
     "schedule_rows",
     "store_public_bundle",
     "write_hsds_package",
+    "write_resources_geojson",
+    "write_resources_gpkg",
 ]

@@ -174,3 +174,20 @@ def test_bad_hsds_inputs(tmp_path):
     data["minimum_age"] = "twelve"
     with pytest.raises(ValidationError, match=r"minimum_age='twelve' is not a number"):
         read_hsds_json(data)
+
+
+def test_export_from_an_embedded_store_round_trips(demo, tmp_path):
+    from navigator.ingest import store_public_bundle
+    from navigator.store import open_store
+
+    store = open_store(str(tmp_path / "ingest_store.gpkg"))
+    try:
+        store.load(demo, actor="test", replace=True)
+        public = store_public_bundle(store)
+    finally:
+        store.close()
+    assert not any(r.confidential for r in public.resources)
+    back = read_hsds_package(write_hsds_package(public, tmp_path / "ingest_pkg.zip"))
+    want = {r.id: r for r in _public(demo)}
+    assert {r.id: r for r in back.resources} == want
+    assert {h.id for h in back.hotlines} == {h.id for h in demo.hotlines}
