@@ -132,14 +132,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import resources from HSDS (CSV package or JSON), GeoJSON or CSV, all or nothing."""
-    from navigator.ingest import files as ingest_files
+    from navigator.exchange import read_bundle
 
     settings = _settings(args)
     path = Path(args.path)
     if not path.exists():
         msg = f"{path}: no such file or folder"
         raise CliError(msg)
-    bundle = ingest_files.read_bundle(path, fmt=args.format)
+    bundle = read_bundle(path, fmt=args.format)
     store = _open(settings)
     try:
         counts = store.load(bundle, actor=args.actor, replace=args.replace)
@@ -152,12 +152,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the store's resources as HSDS, GeoJSON or GeoPackage."""
-    from navigator.ingest import files as ingest_files
+    from navigator.exchange import write_export
 
     settings = _settings(args)
     store = _open(settings)
     try:
-        written = ingest_files.write_export(store, Path(args.path), fmt=args.format,
+        written = write_export(store, Path(args.path), fmt=args.format,
                                             include_confidential=args.include_confidential)
     finally:
         store.close()
