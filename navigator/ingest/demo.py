@@ -6,7 +6,7 @@ import random
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from navigator.config import DATA_DIR
@@ -70,7 +70,7 @@ def _objectid(resource: Resource) -> int | None:
     return None
 
 
-def _flag(resource: Resource, fields: str, seed: int, **changes: object) -> Resource:
+def _flag(resource: Resource, fields: str, seed: int, **changes: Any) -> Resource:
     return replace(resource, synthetic=True,
                    source=f"{resource.source}; {fields} synthetic (seed {seed})", **changes)
 

@@ -109,7 +109,7 @@ def _beds(fields: Mapping[str, Any]) -> tuple[Beds, ...]:
 
 def _enum_bed(value: object, field: str) -> BedType:
     try:
-        return BedType(value)
+        return BedType(str(value) if isinstance(value, str) else "")
     except ValueError as e:
         msg = f"{field}={value!r} is not one of {', '.join(b.value for b in BedType)}"
         raise ValidationError(msg) from e

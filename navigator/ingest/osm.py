@@ -119,6 +119,7 @@ def _pbf_resources(path: Path) -> list[Resource]:
                  .with_filter(osmium.filter.KeyFilter("amenity", "healthcare",
                                                       "social_facility")))
     out: list[Resource] = []
+    obj: Any
     for obj in processor:
         if obj.is_relation():
             continue  # Relations are skipped, as in the derived GeoJSON files.

@@ -126,8 +126,8 @@ def opening_hours_from_rows(rows: Iterable[Mapping[str, Any]]) -> str:
         if span not in spans[tuple(days)]:
             spans[tuple(days)].append(span)
     if len(spans) == 1:
-        (days, times), = spans.items()
-        if days == tuple(range(7)) and times in (["00:00-23:59"], ["00:00-24:00"]):
+        (only_days, times), = spans.items()
+        if only_days == tuple(range(7)) and times in (["00:00-23:59"], ["00:00-24:00"]):
             return "24/7"
     return "; ".join(f"{_day_spec(list(days))} {','.join(times)}"
                      for days, times in spans.items())
