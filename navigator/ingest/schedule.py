@@ -12,38 +12,21 @@ from navigator.errors import ValidationError
 OSM_DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 HSDS_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _TIME = r"([01]\d|2[0-4]):([0-5]\d)"
-_RULE = re.compile(rf"^(?P<days>[A-Za-z,\- ]+?)\s+(?P<times>{_TIME}-{_TIME}"
-                   rf"(\s*,\s*{_TIME}-{_TIME})*)$")
 
 
-def _days(spec: str, rule: str) -> list[int]:
-    out: list[int] = []
-    for part in spec.replace(" ", "").split(","):
-        ends = part.split("-")
-        try:
-            idx = [OSM_DAYS.index(e.capitalize()) for e in ends]
-        except ValueError as e:
-            msg = f"opening_hours rule {rule!r}: unknown day in {part!r}"
-            raise ValidationError(msg) from e
-        if len(idx) == 1:
-            out.append(idx[0])
-        elif len(idx) == 2:
-            a, b = idx
-            out.extend(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
-        else:
-            msg = f"opening_hours rule {rule!r}: bad day range {part!r}"
-            raise ValidationError(msg)
-    return out
+def _clock(minutes: int) -> str:
+    return f"{min(minutes, 23 * 60 + 59) // 60:02d}:{min(minutes, 23 * 60 + 59) % 60:02d}"
 
 
 def schedule_rows(opening_hours: str) -> tuple[list[dict[str, str]], list[str]]:
-    """Return HSDS schedule rows for an OSM ``opening_hours`` string, and the rules left out.
+    """Return HSDS schedule rows for an OSM ``opening_hours`` string, and what they leave out.
 
-    Supported: ``24/7``, weekday rules such as ``Mo-Fr 08:00-17:00``, lists
-    (``Sa,Su 09:00-12:00``), several time ranges (``Mo 08:00-12:00,13:00-17:00``) and
-    overnight ranges (``Mo-Su 17:00-08:00``: ``closes_at`` before ``opens_at``). ``PH``
-    (public holiday) rules and anything else are returned as left out; callers keep the full
-    string elsewhere so nothing is lost.
+    The string is read with :func:`navigator.hours.parse_hours` (the one parser of our
+    subset), so later rules override earlier ones exactly as when deciding "open now". The
+    weekly result becomes one row per day group and time range: ``24/7`` is every day
+    00:00-23:59; overnight ranges (``Mo-Su 17:00-08:00``) have ``closes_at`` before
+    ``opens_at``. Public-holiday rules, and strings outside the subset, cannot be HSDS weekly
+    rows: they are returned as left out, and callers keep the full string elsewhere.
 
     Returns
     -------
@@ -51,25 +34,36 @@ def schedule_rows(opening_hours: str) -> tuple[list[dict[str, str]], list[str]]:
         Rows with ``freq``, ``byday``, ``opens_at``, ``closes_at`` (``HH:MM:SS``) and
         ``description``; the rules not expressed as rows.
     """
-    rows: list[dict[str, str]] = []
+    from navigator.hours import parse_hours
+
+    try:
+        parsed = parse_hours(opening_hours)
+    except ValidationError:
+        return [], [opening_hours]
+    week: dict[int, tuple[tuple[int, int], ...]] = {}
     skipped: list[str] = []
-    for rule in (r.strip() for r in opening_hours.split(";")):
-        if not rule:
+    for rule in parsed.rules:
+        if rule.holiday:
+            times = ",".join(f"{_clock(a)}-{_clock(b)}" for a, b in rule.spans)
+            skipped.append(f"PH {times or 'off'}")
             continue
-        if rule == "24/7":
-            rows.append({"freq": "WEEKLY", "byday": ",".join(HSDS_DAYS),
-                         "opens_at": "00:00:00", "closes_at": "23:59:00",
-                         "description": "Open 24 hours, 7 days a week"})
-            continue
-        m = _RULE.match(rule)
-        if m is None or m["days"].strip().upper().startswith("PH"):
-            skipped.append(rule)
-            continue
-        byday = ",".join(HSDS_DAYS[d] for d in _days(m["days"], rule))
-        for span in m["times"].split(","):
-            opens, closes = (t.strip() for t in span.split("-"))
-            rows.append({"freq": "WEEKLY", "byday": byday, "opens_at": f"{opens}:00",
-                         "closes_at": f"{closes}:00", "description": rule})
+        for day in rule.days:
+            week[day] = rule.spans
+    if len(week) == 7 and set(week.values()) == {((0, 24 * 60),)}:
+        return [{"freq": "WEEKLY", "byday": ",".join(HSDS_DAYS), "opens_at": "00:00:00",
+                 "closes_at": "23:59:00", "description": "24/7"}], skipped
+    groups: dict[tuple[tuple[int, int], ...], list[int]] = {}
+    for day in sorted(week):
+        if week[day]:
+            groups.setdefault(week[day], []).append(day)
+    rows: list[dict[str, str]] = []
+    for spans, days in groups.items():
+        times = ",".join(f"{_clock(a)}-{_clock(b)}" for a, b in spans)
+        description = f"{_day_spec(days)} {times}"
+        for a, b in spans:
+            rows.append({"freq": "WEEKLY", "byday": ",".join(HSDS_DAYS[d] for d in days),
+                         "opens_at": f"{_clock(a)}:00", "closes_at": f"{_clock(b)}:00",
+                         "description": description})
     return rows, skipped
 
 

@@ -191,3 +191,11 @@ def test_export_from_an_embedded_store_round_trips(demo, tmp_path):
     want = {r.id: r for r in _public(demo)}
     assert {r.id: r for r in back.resources} == want
     assert {h.id for h in back.hotlines} == {h.id for h in demo.hotlines}
+
+
+def test_schedule_rows_follow_the_hours_parser():
+    rows, skipped = schedule_rows("Mo-Su 08:00-17:00; Su off; PH 10:00-14:00")
+    assert opening_hours_from_rows(rows) == "Mo-Sa 08:00-17:00"
+    assert skipped == ["PH 10:00-14:00"]
+    rows, skipped = schedule_rows("Jan-Mar Mo 08:00-12:00")
+    assert rows == [] and skipped == ["Jan-Mar Mo 08:00-12:00"]
