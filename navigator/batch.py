@@ -1,0 +1,205 @@
+"""Scale-out for planners: many coverage scenarios and large travel-time matrices through Dask.
+
+Public API
+----------
+- :func:`resolve_scheduler` - what runs a batch: ``"sync"``, ``"processes"`` or an address.
+- :func:`dask_client` - a ``dask.distributed`` client for that choice (closed on exit).
+- :func:`batch_surfaces` - one coverage surface per facility set.
+- :func:`batch_travel_time_matrix` - a large matrix in row blocks.
+
+The search kernels are numba code that holds the GIL, so local batches run in worker
+*processes* (``LocalCluster(processes=True)``), never threads. The graph is scattered to every
+worker once (``Client.scatter(..., broadcast=True)``) and tasks receive a reference to it, not
+a copy. Results are identical to the single-process path (``scheduler="sync"``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from navigator.errors import ValidationError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from navigator.coverage import CoverageSurface, Direction
+    from navigator.network import TravelGraph
+
+__all__ = ["ENV_SCHEDULER", "batch_surfaces", "batch_travel_time_matrix", "dask_client",
+           "resolve_scheduler"]
+
+#: Environment variable naming a ``dask.distributed`` scheduler address (``tcp://host:8786``).
+ENV_SCHEDULER = "NAVIGATOR_DASK_SCHEDULER"
+
+
+def resolve_scheduler(scheduler: str | Client | None = None) -> str | Client:
+    """Return the scheduler a batch uses.
+
+    Parameters
+    ----------
+    scheduler
+        A ``distributed.Client`` (used as is), ``"sync"`` (this process, no Dask),
+        ``"processes"`` (a local process cluster) or a scheduler address such as
+        ``"tcp://10.0.0.5:8786"``. None: the ``NAVIGATOR_DASK_SCHEDULER`` environment variable,
+        else ``"processes"``.
+
+    Raises
+    ------
+    ValidationError
+        For an empty or unknown scheduler string.
+    """
+    if scheduler is None:
+        scheduler = os.environ.get(ENV_SCHEDULER) or "processes"
+    if not isinstance(scheduler, str):
+        return scheduler
+    s = scheduler.strip()
+    if s in ("sync", "synchronous", "processes"):
+        return "sync" if s.startswith("sync") else s
+    if "://" in s:
+        return s
+    msg = (f"scheduler must be 'sync', 'processes' or an address like 'tcp://host:8786', "
+           f"got {scheduler!r}")
+    raise ValidationError(msg)
+
+
+@contextmanager
+def dask_client(scheduler: str | Client | None = None, *, n_workers: int | None = None
+                ) -> Iterator[Client]:
+    """Yield a ``dask.distributed`` client for ``scheduler``; close what this call opened.
+
+    ``"processes"`` starts a loopback ``LocalCluster(processes=True)`` with one thread per
+    worker (``n_workers`` defaults to the CPU count) and tears it down on exit; an address
+    connects to that scheduler; a ``Client`` is yielded unchanged and left open.
+
+    Raises
+    ------
+    ValidationError
+        For ``"sync"`` (no cluster to open) or an unknown scheduler.
+    """
+    from distributed import Client, LocalCluster
+
+    chosen = resolve_scheduler(scheduler)
+    if isinstance(chosen, Client):
+        yield chosen
+        return
+    if chosen == "sync":
+        msg = "scheduler 'sync' runs in this process: no Dask client to open"
+        raise ValidationError(msg)
+    if chosen == "processes":
+        workers = n_workers or max(1, os.cpu_count() or 1)
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                          host="127.0.0.1", dashboard_address=None) as cluster, \
+                Client(cluster) as client:
+            yield client
+        return
+    with Client(chosen) as client:
+        yield client
+
+
+def _surface_task(tg: TravelGraph, nodes: npt.NDArray[np.int64], ids: tuple[str, ...] | None,
+                  direction: Direction, cutoff_s: float | None, label: str) -> CoverageSurface:
+    from navigator.coverage import coverage_surface
+
+    return coverage_surface(tg, nodes, facility_ids=ids, direction=direction, cutoff_s=cutoff_s,
+                            label=label)
+
+
+def _matrix_task(tg: TravelGraph, origins: npt.NDArray[np.int64],
+                 destinations: npt.NDArray[np.int64], cutoff_s: float | None
+                 ) -> npt.NDArray[np.float64]:
+    from navigator.routing import travel_time_matrix
+
+    return travel_time_matrix(tg, origins, destinations, cutoff_s=cutoff_s)
+
+
+def _run(tg: TravelGraph, func: Any, jobs: Sequence[tuple[Any, ...]],
+         scheduler: str | Client | None, n_workers: int | None) -> list[Any]:
+    chosen = resolve_scheduler(scheduler)
+    if chosen == "sync":
+        return [func(tg, *job) for job in jobs]
+    with dask_client(chosen, n_workers=n_workers) as client:
+        graph = client.scatter(tg, broadcast=True)  # shipped once per worker, not per task
+        futures = [client.submit(func, graph, *job, pure=False) for job in jobs]
+        try:
+            return list(client.gather(futures))
+        finally:
+            client.cancel([*futures, graph])
+
+
+def batch_surfaces(tg: TravelGraph, facility_sets: Sequence[npt.ArrayLike], *,
+                   labels: Sequence[str] | None = None,
+                   facility_ids: Sequence[tuple[str, ...] | None] | None = None,
+                   direction: Direction = "from", cutoff_s: float | None = None,
+                   scheduler: str | Client | None = None, n_workers: int | None = None
+                   ) -> list[CoverageSurface]:
+    """Return one coverage surface per facility set (scenario), in order.
+
+    Parameters
+    ----------
+    tg
+        Road network (scattered to the workers once).
+    facility_sets
+        Node indices of the facilities of each scenario.
+    labels, facility_ids
+        Per scenario (optional).
+    direction, cutoff_s
+        As in :func:`navigator.coverage.coverage_surface`.
+    scheduler
+        See :func:`resolve_scheduler`; ``"sync"`` is the single-process path.
+    n_workers
+        Workers of a local process cluster.
+
+    Raises
+    ------
+    ValidationError
+        If a facility set is empty or the per-scenario lists differ in length.
+    """
+    n = len(facility_sets)
+    labels = list(labels) if labels is not None else [f"scenario {i + 1}" for i in range(n)]
+    ids = list(facility_ids) if facility_ids is not None else [None] * n
+    if len(labels) != n or len(ids) != n:
+        msg = f"{n} facility sets but {len(labels)} labels and {len(ids)} id lists"
+        raise ValidationError(msg)
+    jobs = []
+    for fs, lab, fid in zip(facility_sets, labels, ids, strict=True):
+        nodes = np.atleast_1d(np.asarray(fs, dtype=np.int64))
+        if nodes.size == 0:
+            msg = f"scenario {lab!r} has no facility"
+            raise ValidationError(msg)
+        jobs.append((nodes, fid, direction, cutoff_s, lab))
+    return _run(tg, _surface_task, jobs, scheduler, n_workers)
+
+
+def batch_travel_time_matrix(tg: TravelGraph, origins: npt.ArrayLike,
+                             destinations: npt.ArrayLike, *, block_rows: int = 256,
+                             cutoff_s: float | None = None,
+                             scheduler: str | Client | None = None,
+                             n_workers: int | None = None) -> npt.NDArray[np.float64]:
+    """Return the ``(origins, destinations)`` travel-time matrix, seconds, in row blocks.
+
+    Equal to :func:`navigator.routing.travel_time_matrix` (``inf`` = unreachable).
+
+    Parameters
+    ----------
+    tg, origins, destinations, cutoff_s
+        As in :func:`navigator.routing.travel_time_matrix`.
+    block_rows
+        Origins per task.
+    scheduler, n_workers
+        See :func:`batch_surfaces`.
+    """
+    if block_rows < 1:
+        msg = f"block_rows must be at least 1, got {block_rows}"
+        raise ValidationError(msg)
+    o = np.atleast_1d(np.asarray(origins, dtype=np.int64))
+    d = np.atleast_1d(np.asarray(destinations, dtype=np.int64))
+    if o.size == 0 or d.size == 0:
+        return np.zeros((o.size, d.size))
+    jobs = [(o[i:i + block_rows], d, cutoff_s) for i in range(0, o.size, block_rows)]
+    return np.vstack(_run(tg, _matrix_task, jobs, scheduler, n_workers))

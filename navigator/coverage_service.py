@@ -1,0 +1,421 @@
+"""Coverage service: store -> network -> coverage glue for the CLI, web views and notebooks.
+
+Public API
+----------
+- :func:`facilities` - the facilities of a kind open at a moment, snapped to the network.
+- :func:`facility_surface` - a scenario's coverage surface (closed sites, added bases).
+- :func:`demand_units` - the population layer clipped to the network and snapped to it.
+- :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
+- :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
+- :func:`recommend_sites` - location-allocation of new sites from candidate points.
+- :func:`export_layers`, :func:`coverage_map` - GeoPackage/GeoJSON files and a folium map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from navigator.coverage import (
+    DEFAULT_TARGETS_S,
+    CoverageSurface,
+    PopulationCoverage,
+    ScenarioComparison,
+    check_targets,
+    compare_scenarios,
+    coverage_gaps,
+    coverage_surface,
+    hex_surface,
+    population_coverage,
+    unit_times,
+)
+from navigator.errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import folium
+    import geopandas as gpd
+
+    from navigator.allocation import Allocation
+    from navigator.network import TravelGraph
+    from navigator.population import Population, UnitNodes
+    from navigator.store import Store
+
+__all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
+           "compare", "coverage_map", "coverage_report", "demand_units", "export_layers",
+           "facilities", "facility_surface", "recommend_sites"]
+
+#: Facility kinds -> (resource kinds, default direction: "from" = the service drives out).
+FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
+    "team_bases": (("team_base",), "from"),
+    "teams": (("team_base",), "from"),  # bases of the teams on shift
+    "shelters": (("shelter",), "to"),
+    "clinics": (("clinic", "hospital", "crisis_unit"), "to"),
+    "all": (("team_base", "shelter", "clinic", "hospital", "crisis_unit"), "to"),
+}
+
+
+def _tz(graph: TravelGraph) -> str:
+    from navigator.ingest.area import area_timezone
+
+    return area_timezone(float(np.median(graph.lon)), float(np.median(graph.lat)))
+
+
+def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
+               at: datetime | None = None, bed_type: str | None = None,
+               unknown_open: bool = False, include_confidential: bool = False,
+               max_snap_m: float = 500.0) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+    """Return the facilities of ``kind`` in service at ``at``, with their graph node.
+
+    Parameters
+    ----------
+    store, graph
+        Where resources and roads come from.
+    kind
+        A key of :data:`FACILITY_KINDS`.
+    at
+        Timezone-aware moment: keep places open then (OSM ``opening_hours``, the area's time
+        zone and public holidays) and, for ``"teams"``, bases of teams on shift then. None:
+        every place; teams not off duty now.
+    bed_type
+        Shelters only: keep those with beds of this type.
+    unknown_open
+        Count places with unknown hours as open (team bases always are).
+    include_confidential
+        Include confidential sites (off by default: a surface would reveal their location).
+    max_snap_m
+        Places farther from a road are left out (and named in the notes), metres.
+
+    Returns
+    -------
+    facilities, notes
+        GeoDataFrame (``id``, ``name``, ``kind``, ``node``, ``snap_m``, EPSG:4326 points) and
+        sentences on what was left out.
+    """
+    from navigator.network import snap
+
+    if kind not in FACILITY_KINDS:
+        msg = f"kind must be one of {sorted(FACILITY_KINDS)}, got {kind!r}"
+        raise ValidationError(msg)
+    kinds, _ = FACILITY_KINDS[kind]
+    res = store.resources(kinds=list(kinds), include_confidential=include_confidential)
+    notes: list[str] = []
+    if bed_type is not None:
+        beds = store.beds(res["id"])
+        ok = set(beds.loc[(beds["bed_type"] == bed_type) & (beds["capacity"] > 0),
+                          "resource_id"])
+        res = res[res["id"].isin(ok)]
+    if kind == "teams":
+        res = res[res["id"].isin(_on_shift_bases(store, at))]
+    elif at is not None:
+        from navigator.hours import is_open
+
+        hol = _holidays(graph, at)
+        tz = _tz(graph)
+        keep = [r.kind == "team_base" or is_open(r.opening_hours or "", at, tz=tz, holidays=hol,
+                                                 unknown_open=unknown_open)
+                for r in res.itertuples()]
+        notes.append(f"{len(res) - sum(keep)} of {len(res)} {kind} closed at {at.isoformat()}")
+        res = res[np.asarray(keep, dtype=bool)]
+    res = res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
+    if len(res):
+        s = snap(graph, res.geometry.x.to_numpy(), res.geometry.y.to_numpy(),
+                 max_snap_m=max_snap_m, strict=False)
+        res = res.assign(node=s.node, snap_m=s.distance_m)
+        far = res["node"] < 0
+        if far.any():
+            notes.append(f"{int(far.sum())} {kind} farther than {max_snap_m:g} m from a road left "
+                         f"out: {', '.join(res.loc[far, 'name'].astype(str))}")
+            res = res[~far].reset_index(drop=True)
+    else:
+        res = res.assign(node=np.zeros(0, np.int64), snap_m=np.zeros(0))
+    return res, tuple(notes)
+
+
+def _holidays(graph: TravelGraph, at: datetime) -> object:
+    import holidays
+
+    from navigator.ingest.area import COLUMBUS_DRIVE_BBOX
+
+    x0, y0, x1, y1 = COLUMBUS_DRIVE_BBOX
+    lon, lat = float(np.median(graph.lon)), float(np.median(graph.lat))
+    if x0 <= lon <= x1 and y0 <= lat <= y1:
+        return holidays.country_holidays("US", subdiv="OH", years=at.year)
+    return ()  # other areas: no public-holiday rules applied (stated by callers' notes)
+
+
+def _on_shift_bases(store: Store, at: datetime | None) -> set[str]:
+    teams = store.teams()
+    if at is None:
+        on = teams["status"] != "off_duty"
+    else:
+        if at.tzinfo is None:
+            msg = f"at must be timezone-aware, got {at!r}"
+            raise ValidationError(msg)
+        start, end = teams["shift_start"], teams["shift_end"]
+        on = (start.isna() | (start <= at)) & (end.isna() | (at < end))
+    return set(teams.loc[on, "base_id"].astype(str))
+
+
+@dataclass(frozen=True, eq=False)
+class FacilityRun:
+    """A scenario: its facilities and their coverage surface."""
+
+    surface: CoverageSurface
+    facilities: gpd.GeoDataFrame
+    notes: tuple[str, ...]
+
+
+def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
+                     at: datetime | None = None, bed_type: str | None = None,
+                     closed: Sequence[str] = (), added: gpd.GeoDataFrame | None = None,
+                     direction: Literal["from", "to"] | None = None, label: str = "",
+                     cutoff_s: float | None = None) -> FacilityRun:
+    """Return the coverage surface of a scenario.
+
+    Parameters
+    ----------
+    store, graph, kind, at, bed_type
+        As in :func:`facilities`.
+    closed
+        Ids of facilities closed in this scenario.
+    added
+        New sites (EPSG:4326 points; ``id``/``name`` columns optional).
+    direction
+        Default per kind: ``"from"`` for teams and bases, ``"to"`` for places people go to.
+    label
+        Scenario name.
+    cutoff_s
+        Search limit, seconds.
+
+    Raises
+    ------
+    ValidationError
+        If a closed id is unknown or no facility is left.
+    """
+    fac, notes = facilities(store, graph, kind=kind, at=at, bed_type=bed_type)
+    unknown = set(closed) - set(fac["id"])
+    if unknown:
+        msg = f"cannot close {sorted(unknown)}: not among the {kind} in this scenario"
+        raise ValidationError(msg)
+    fac = fac[~fac["id"].isin(list(closed))]
+    if added is not None and len(added):
+        import pandas as pd
+
+        from navigator.network import snap
+
+        pts = added.to_crs(4326)
+        s = snap(graph, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+        ids = pts["id"].astype(str) if "id" in pts else [f"new-{i + 1}" for i in range(len(pts))]
+        new = pts.assign(id=list(ids), name=pts.get("name", pd.Series(ids, index=pts.index)),
+                         kind="new_site", node=s.node, snap_m=s.distance_m)
+        fac = pd.concat([fac, new[fac.columns]], ignore_index=True)
+    label = label or kind
+    if fac.empty:
+        msg = f"scenario {label!r}: no {kind} left to measure coverage from"
+        raise ValidationError(msg)
+    d = direction or FACILITY_KINDS[kind][1]
+    surf = coverage_surface(graph, fac["node"].to_numpy(np.int64), direction=d,
+                            facility_ids=tuple(fac["id"].astype(str)), cutoff_s=cutoff_s,
+                            label=label)
+    return FacilityRun(surf, fac.reset_index(drop=True), notes)
+
+
+@dataclass(frozen=True, eq=False)
+class Demand:
+    """Population units clipped to the network and snapped to it."""
+
+    population: Population
+    nodes: UnitNodes
+
+    @property
+    def people(self) -> np.ndarray:
+        """People per unit; units off the network are kept (and count as uncovered)."""
+        return self.population.units["population"].to_numpy()
+
+
+def demand_units(graph: TravelGraph, path: str | Path, *, layer: str | None = None,
+                 column: str = "pop2010", max_snap_m: float = 1000.0) -> Demand:
+    """Load a population layer, clip it to ``graph``'s area and snap it (see population)."""
+    from navigator.planner import network_area
+    from navigator.population import load_population, snap_population
+
+    pop = load_population(path, layer=layer, column=column, area=network_area(graph))
+    return Demand(pop, snap_population(graph, pop, max_snap_m=max_snap_m))
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageReport:
+    """Everything a coverage page shows for one scenario (GeoDataFrames in EPSG:4326)."""
+
+    label: str
+    hexes: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    coverage: PopulationCoverage
+    gaps: gpd.GeoDataFrame
+    notes: tuple[str, ...]
+
+
+def coverage_report(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
+                    targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8,
+                    method: Literal["centroid", "median"] = "centroid",
+                    gap_target_s: float | None = None) -> CoverageReport:
+    """Return hexes, unit times, the population table and ranked gaps for a scenario.
+
+    Gaps are drawn at ``gap_target_s`` (default: the smallest target), seconds.
+    """
+    targets = check_targets(targets_s)
+    t = unit_times(graph, run.surface, demand.population, demand.nodes, method=method)
+    units = demand.population.units.assign(time_s=t)
+    table = population_coverage(t, demand.people, targets)
+    gap_t = float(targets[0]) if gap_target_s is None else gap_target_s
+    gaps = coverage_gaps(units, t, gap_t)
+    notes = (*run.notes, demand.population.note(),
+             f"{int((~demand.nodes.snapped).sum())} units farther than the snap limit from a "
+             "road count as uncovered")
+    return CoverageReport(run.surface.label, hex_surface(graph, run.surface,
+                                                         resolution=hex_resolution),
+                          units, table, gaps, notes)
+
+
+def compare(a: FacilityRun, b: FacilityRun, demand: Demand, *,
+            targets_s: Sequence[float] = DEFAULT_TARGETS_S
+            ) -> tuple[ScenarioComparison, gpd.GeoDataFrame]:
+    """Compare two scenarios; return the comparison and units with ``delta_s`` (b - a)."""
+    cmp = compare_scenarios(a.surface, b.surface, unit_nodes=demand.nodes.node,
+                            people=demand.people, targets_s=targets_s)
+    return cmp, demand.population.units.assign(delta_s=cmp.unit_delta_s)
+
+
+@dataclass(frozen=True, eq=False)
+class SiteRecommendation:
+    """Location-allocation result with the chosen sites as points (EPSG:4326)."""
+
+    allocation: Allocation
+    sites: gpd.GeoDataFrame
+    greedy_sites: gpd.GeoDataFrame
+    notes: tuple[str, ...]
+
+
+def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataFrame, *,
+                    k: int, target_s: float, model: Literal["mclp", "lscp", "p_median"] = "mclp",
+                    existing: gpd.GeoDataFrame | None = None,
+                    direction: Literal["from", "to"] = "from", max_snap_m: float = 500.0,
+                    cutoff_s: float | None = None) -> SiteRecommendation:
+    """Recommend new sites among ``candidates`` for the demand units.
+
+    ``existing`` facilities are forced open. ``direction="from"`` measures site to people (teams
+    driving out); use ``"to"`` for places people travel to. The p-median drops assignments
+    beyond ``cutoff_s`` (default twice the target).
+    """
+    import pandas as pd
+
+    from navigator.allocation import cost_matrix, max_coverage, min_sites, p_median
+    from navigator.network import snap
+
+    target = float(check_targets(target_s)[0])
+    cand = candidates.to_crs(4326).reset_index(drop=True)
+    if cand.empty:
+        msg = "no candidate sites"
+        raise ValidationError(msg)
+    n_new = len(cand)
+    if existing is not None and len(existing):
+        cand = pd.concat([cand, existing.to_crs(4326)], ignore_index=True)
+    s = snap(graph, cand.geometry.x.to_numpy(), cand.geometry.y.to_numpy(),
+             max_snap_m=max_snap_m, strict=False)
+    ok = s.node >= 0
+    notes = [f"{int((~ok).sum())} candidate/existing sites farther than {max_snap_m:g} m from a "
+             "road were left out"] if (~ok).any() else []
+    rows = np.flatnonzero(ok)
+    cutoff = cutoff_s or 2 * target
+    c = cost_matrix(graph, s.node[rows], demand.nodes.node, direction=direction,
+                    cutoff_s=cutoff)
+    forced = np.flatnonzero(rows >= n_new)
+    w = demand.people
+    if model == "mclp":
+        a = max_coverage(c, w, k=k, target_s=target, forced=forced)
+    elif model == "lscp":
+        a = min_sites(c, w, target_s=target, forced=forced)
+    elif model == "p_median":
+        a = p_median(c, w, p=k, cutoff_s=cutoff, forced=forced)
+    else:
+        msg = f"model must be 'mclp', 'lscp' or 'p_median', got {model!r}"
+        raise ValidationError(msg)
+    notes.append(f"{model}: {len(demand.people)} demand units, {n_new} candidates, "
+                 f"{forced.size} existing sites forced open, direction {direction!r}")
+    return SiteRecommendation(a, cand.iloc[rows[a.sites]].reset_index(drop=True),
+                              cand.iloc[rows[a.greedy_sites]].reset_index(drop=True),
+                              tuple(notes))
+
+
+def _finite(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    num = gdf.select_dtypes("number").columns
+    return gdf.assign(**{c: gdf[c].replace([np.inf, -np.inf], np.nan) for c in num})
+
+
+def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write layers to a GeoPackage (one layer each) or one layer to GeoJSON (by suffix).
+
+    ``inf`` (unreachable) is written as null; geometries in EPSG:4326.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".geojson", ".json"):
+        if len(layers) != 1:
+            msg = f"GeoJSON holds one layer, got {len(layers)}: use a .gpkg path"
+            raise ValidationError(msg)
+        (gdf,) = layers.values()
+        _finite(gdf.to_crs(4326)).to_file(path, driver="GeoJSON")
+    elif path.suffix.lower() == ".gpkg":
+        for name, gdf in layers.items():
+            _finite(gdf.to_crs(4326)).to_file(path, layer=name, driver="GPKG")
+    else:
+        msg = f"export path must end in .gpkg or .geojson, got {path.name!r}"
+        raise ValidationError(msg)
+    return path
+
+
+_BINS_MIN = ((15, "#1a9850"), (30, "#91cf60"), (45, "#fee08b"), (60, "#fc8d59"))
+
+
+def _colour(t_s: float) -> str:
+    return next((c for m, c in _BINS_MIN if t_s <= m * 60), "#d73027")
+
+
+def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str | None = None,
+                 show_gaps: bool = True) -> folium.Map:
+    """Return an offline map of the report's hexes coloured by minimum time, and its gaps."""
+    import folium
+
+    from navigator import maps
+    from navigator.planner import roads_geojson
+
+    bounds = (float(graph.lon.min()), float(graph.lat.min()), float(graph.lon.max()),
+              float(graph.lat.max()))
+    m = maps.new_map(bounds, asset_url=asset_url)
+    maps.add_basemap(m, roads_geojson(graph))
+    hexes = report.hexes.assign(
+        colour=[_colour(t) for t in report.hexes["min_time_s"]],
+        label=[maps.escape(f"{t / 60:.1f} min" if np.isfinite(t) else "unreachable")
+               for t in report.hexes["min_time_s"]])
+    folium.GeoJson(maps.feature_collection(_finite(hexes)),
+                   name=maps.escape(f"Travel time ({report.label})"),
+                   style_function=lambda f: {"fillColor": f["properties"]["colour"],
+                                             "color": "#555", "weight": 0.3,
+                                             "fillOpacity": 0.55},
+                   tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+    if show_gaps and len(report.gaps):
+        gaps = report.gaps.assign(label=[maps.escape(f"gap #{r}: {p:,.0f} people")
+                                         for r, p in zip(report.gaps["rank"],
+                                                         report.gaps["people_uncovered"],
+                                                         strict=True)])
+        folium.GeoJson(maps.feature_collection(_finite(gaps)), name="Coverage gaps",
+                       style_function=lambda _f: {"color": "#d73027", "weight": 2,
+                                                  "fillOpacity": 0.0, "dashArray": "4"},
+                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
