@@ -11,7 +11,6 @@ import re
 from contextlib import contextmanager
 from importlib import resources as importlib_resources
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -39,18 +38,14 @@ _MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.sql$")
 #: Tables whose ``lon``/``lat`` columns are generated from ``geom``.
 _GENERATED = frozenset({"lon", "lat"})
 _POINT_TABLES = frozenset({"resources", "teams", "incidents"})
+_URL_PASSWORD = re.compile(r"(://[^:/@?#]*):[^/?#]*@")
+_CONNINFO_PASSWORD = re.compile(r"password\s*=\s*('[^']*'|\S+)")
 
 
 def redact(url: str) -> str:
-    """Return ``url`` without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username}@{host}" if parts.username else host
-    return urlunsplit(parts._replace(netloc=netloc))
+    """Return ``url`` (or a ``key=value`` conninfo) without its password, for messages."""
+    url = _URL_PASSWORD.sub(r"\1@", url)
+    return _CONNINFO_PASSWORD.sub("password=***", url)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -88,7 +83,7 @@ def translate(error: psycopg.Error, *, url: str) -> NavigatorError:
         return ValidationError(f"the store refused a value: {detail}{where}")
     if isinstance(error, psycopg.OperationalError):
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return StoreError(f"cannot reach PostGIS at {redact(url)}: {first}")
+        return StoreError(f"cannot reach PostGIS at {redact(url)}: {redact(first)}")
     return StoreError(f"PostGIS at {redact(url)} refused the operation: {detail}")
 
 
@@ -170,8 +165,11 @@ class PostGISStore(GuardedStore):
         try:
             return psycopg.connect(self.url, row_factory=dict_row,
                                    connect_timeout=max(1, round(self.connect_timeout_s)))
-        except psycopg.Error as e:
-            raise translate(e, url=self.url) from e
+        except (psycopg.Error, ValueError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            msg = f"cannot connect to PostGIS at {redact(self.url)}: {redact(first)}"
+            # libpq echoes the URL, password included: keep the cause out of tracebacks.
+            raise StoreError(msg) from None
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
         """Teach a new pool connection to send and receive shapely geometries."""
