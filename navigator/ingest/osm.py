@@ -64,8 +64,8 @@ def osm_resource(tags: Mapping[str, Any], osm_type: str, osm_id: int, lon: float
                  ) -> Resource | None:
     """Return the resource one OSM object describes (real values only), or None if unused."""
     kind = osm_kind(tags)
-    if kind is None:
-        return None
+    if kind is None or "(historical)" in str(tags.get("name") or ""):
+        return None  # OSM marks closed places "(historical)" in the name
     ref = f"{osm_type}/{osm_id}"
     name = str(tags.get("name") or "").strip() or f"Unnamed {kind.value} (OSM {ref})"
     street = " ".join(str(tags[k]) for k in ("addr:housenumber", "addr:street") if tags.get(k))

@@ -37,6 +37,14 @@ def test_baltimore_has_one_shelter_and_no_weather_shelters():
     assert all(not r.synthetic for r in bundle.resources)
 
 
+def test_columbus_weather_shelter_and_historical_places_are_left_out():
+    ids = {r.id for r in osm_resources(COLUMBUS_GEOJSON).resources}
+    assert "osm-way-224885249" not in ids  # amenity=shelter at Capital University
+    names = {r.name for r in osm_resources(BALTIMORE_GEOJSON, area=BALTIMORE).resources}
+    assert "Church Home Hospital (historical)" not in names
+    assert "Johns Hopkins Hospital" in names
+
+
 def test_columbus_geojson_and_pbf_agree():
     from_json = osm_resources(COLUMBUS_GEOJSON)
     from_pbf = osm_resources(COLUMBUS_GEOJSON.parent / "columbus.osm.pbf")
