@@ -62,7 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the build or the cache layout changes; part of the settings hash.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +86,10 @@ class TravelGraph:
         Node coordinates, degrees, EPSG:4326.
     geom_ptr, geom_lon, geom_lat
         Shape points strictly inside edge ``e`` are ``geom_*[geom_ptr[e]:geom_ptr[e + 1]]``.
+    ch_pos, up_indptr, up_indices, up_weight, dn_indptr, dn_indices, dn_weight
+        Contraction hierarchy for PHAST sweeps: node ``v`` sits at sweep position
+        ``ch_pos[v]`` (highest rank first); ``up_*`` lists per position the edges and shortcuts
+        to higher-ranked positions, ``dn_*`` those from higher-ranked positions (seconds).
     source, source_sha256, settings_hash, crs, simplified
         Where the graph came from and how it was built.
     """
@@ -104,6 +108,13 @@ class TravelGraph:
     geom_ptr: npt.NDArray[np.int64]
     geom_lon: npt.NDArray[np.float64]
     geom_lat: npt.NDArray[np.float64]
+    ch_pos: npt.NDArray[np.int64]
+    up_indptr: npt.NDArray[np.int64]
+    up_indices: npt.NDArray[np.int32]
+    up_weight: npt.NDArray[np.float64]
+    dn_indptr: npt.NDArray[np.int64]
+    dn_indices: npt.NDArray[np.int32]
+    dn_weight: npt.NDArray[np.float64]
     source: str = ""
     source_sha256: str = ""
     settings_hash: str = ""
@@ -312,14 +323,51 @@ def _assemble(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # 
     geom_ptr, geom_xy = _take_geometry(geom_ptr, geom_xy, order)
     rindptr, rindices, rorder = _csr(v[order], u[order], n)
     tt = np.ascontiguousarray(travel_time[order], dtype=np.float64)
+    ch = contraction_hierarchy(indptr, indices, tt)
     return TravelGraph(
         indptr=indptr, indices=indices, travel_time=tt,
         length=np.ascontiguousarray(length[order], dtype=np.float64),
         rindptr=rindptr, rindices=rindices, rtravel_time=tt[rorder],
         redge=rorder.astype(np.int64), osmid=osmid[perm], lon=lon[perm], lat=lat[perm],
         geom_ptr=geom_ptr, geom_lon=np.ascontiguousarray(geom_xy[:, 0]),
-        geom_lat=np.ascontiguousarray(geom_xy[:, 1]), **meta,
+        geom_lat=np.ascontiguousarray(geom_xy[:, 1]), **ch, **meta,
     )
+
+
+def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32],
+                          weight: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[Any]]:
+    """Contract a CSR graph; return the ``ch_*``, ``up_*`` and ``dn_*`` fields of TravelGraph.
+
+    Parameters
+    ----------
+    indptr, indices, weight
+        Forward CSR with travel times, seconds.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`TravelGraph`.
+    """
+    from navigator import _kernels
+
+    n = len(indptr) - 1
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    dst = indices.astype(np.int64)
+    capacity = 3 * len(dst) + 64
+    while True:
+        rank, a, b, w = _kernels.contraction_order(n, src, dst, weight, capacity)
+        if len(rank) == n:
+            break
+        capacity *= 2
+    pos = (n - 1 - rank).astype(np.int64)  # highest rank first
+    pa, pb = pos[a], pos[b]
+    up = pa > pb  # a ranks below b: an upward edge of a
+    u_ptr, u_idx, u_order = _csr(pa[up], pb[up], n)
+    d_ptr, d_idx, d_order = _csr(pb[~up], pa[~up], n)
+    return {
+        "ch_pos": pos, "up_indptr": u_ptr, "up_indices": u_idx, "up_weight": w[up][u_order],
+        "dn_indptr": d_ptr, "dn_indices": d_idx, "dn_weight": w[~up][d_order],
+    }
 
 
 _ARRAYS = [f.name for f in fields(TravelGraph) if f.name != "_cache"

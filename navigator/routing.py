@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from shapely import LineString, Polygon
 
 Direction = Literal["from", "to"]
+Method = Literal["auto", "phast", "dijkstra"]
 
 __all__ = [
     "Isochrone",
@@ -101,12 +102,34 @@ def _search(tg: TravelGraph, sources: npt.NDArray[np.int64], direction: Directio
                              is_target, stop, cutoff)
 
 
+def _phast(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
+           ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """All-nodes times from (``"from"``) or to (``"to"``) ``nodes`` by a PHAST sweep."""
+    _csr(tg, direction)  # validates direction
+    up = (tg.up_indptr, tg.up_indices, tg.up_weight)
+    dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
+    first, second = (up, dn) if direction == "from" else (dn, up)
+    dist, origin = _kernels.phast(*first, *second, tg.ch_pos[nodes], np.zeros(len(nodes)))
+    return dist[tg.ch_pos], origin[tg.ch_pos]
+
+
+def _use_phast(method: Method, cutoff: float, n_wanted: int | None) -> bool:
+    if method not in ("auto", "phast", "dijkstra"):
+        msg = f"method must be 'auto', 'phast' or 'dijkstra', got {method!r}"
+        raise ValidationError(msg)
+    if method != "auto":
+        return method == "phast"
+    # a sweep costs one pass over the graph; a bounded search wins when it stops early
+    return not np.isfinite(cutoff) and (n_wanted is None or n_wanted > 2)
+
+
 def travel_times_from(
     tg: TravelGraph,
     source_node: int,
     targets: npt.ArrayLike | None = None,
     *,
     cutoff_s: float | None = None,
+    method: Method = "auto",
 ) -> npt.NDArray[np.float64]:
     """Return fastest travel times, seconds, from one node.
 
@@ -120,13 +143,17 @@ def travel_times_from(
         Node indices wanted; the search stops once all are settled. None: every node.
     cutoff_s
         Stop at this many seconds; farther nodes are ``inf``.
+    method
+        ``"dijkstra"``: a search that stops once all targets are settled or at the cutoff;
+        ``"phast"``: one sweep over the contraction hierarchy (fixed cost, fast for many or
+        far targets); ``"auto"``: Dijkstra with a cutoff or at most two targets, else PHAST.
 
     Returns
     -------
     numpy.ndarray
         Seconds per target (or per node), ``inf`` where unreachable or beyond the cutoff.
     """
-    return _one(tg, source_node, targets, cutoff_s, "from")
+    return _one(tg, source_node, targets, cutoff_s, "from", method)
 
 
 def travel_times_to(
@@ -135,6 +162,7 @@ def travel_times_to(
     sources: npt.ArrayLike | None = None,
     *,
     cutoff_s: float | None = None,
+    method: Method = "auto",
 ) -> npt.NDArray[np.float64]:
     """Return fastest travel times, seconds, from each source to one node (reverse search).
 
@@ -150,25 +178,33 @@ def travel_times_to(
         Node indices to start from; the search stops once all are settled. None: every node.
     cutoff_s
         Stop at this many seconds; farther sources are ``inf``.
+    method
+        As in :func:`travel_times_from`.
 
     Returns
     -------
     numpy.ndarray
         Seconds per source (or per node), ``inf`` where the target cannot be reached.
     """
-    return _one(tg, target_node, sources, cutoff_s, "to")
+    return _one(tg, target_node, sources, cutoff_s, "to", method)
 
 
 def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: float | None,
-         direction: Direction) -> npt.NDArray[np.float64]:
+         direction: Direction, method: Method) -> npt.NDArray[np.float64]:
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     cutoff = _cutoff(cutoff_s)
-    if others is None:
-        return _search(tg, start, direction, cutoff=cutoff)[0]
-    wanted = _nodes(tg, others, "targets" if direction == "from" else "sources")
-    if wanted.size == 0:
-        return np.zeros(0)
-    return _search(tg, start, direction, targets=wanted, cutoff=cutoff)[0][wanted]
+    wanted = None
+    if others is not None:
+        wanted = _nodes(tg, others, "targets" if direction == "from" else "sources")
+        if wanted.size == 0:
+            return np.zeros(0)
+    if _use_phast(method, cutoff, None if wanted is None else wanted.size):
+        dist = _phast(tg, start, direction)[0]
+        if np.isfinite(cutoff):
+            dist[dist > cutoff] = np.inf
+    else:
+        dist = _search(tg, start, direction, targets=wanted, cutoff=cutoff)[0]
+    return dist if wanted is None else dist[wanted]
 
 
 def k_nearest(
@@ -263,7 +299,11 @@ def nearest_facility(
     if fac.size == 0:
         msg = "facility_nodes is empty"
         raise ValidationError(msg)
-    dist, _, origin = _search(tg, fac, direction, cutoff=_cutoff(cutoff_s))
+    cutoff = _cutoff(cutoff_s)
+    if np.isfinite(cutoff):
+        dist, _, origin = _search(tg, fac, direction, cutoff=cutoff)
+    else:
+        dist, origin = _phast(tg, fac, direction)
     return NearestFacility(time_s=dist, facility=origin)
 
 
@@ -276,8 +316,8 @@ def travel_time_matrix(
 ) -> npt.NDArray[np.float64]:
     """Return the fastest travel time, seconds, from every origin to every destination.
 
-    Runs one bounded search per origin (forward) or per destination (reverse), whichever is
-    fewer, in parallel threads; each stops once all nodes on the other side are settled.
+    Runs one PHAST sweep per origin (forward) or per destination (reverse), whichever is
+    fewer, in parallel threads (numba ``prange``).
 
     Returns
     -------
@@ -289,9 +329,11 @@ def travel_time_matrix(
     cutoff = _cutoff(cutoff_s)
     if o.size == 0 or d.size == 0:
         return np.zeros((o.size, d.size))
+    up = (tg.up_indptr, tg.up_indices, tg.up_weight)
+    dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
     if d.size < o.size:
-        return _kernels.many_to_many(tg.rindptr, tg.rindices, tg.rtravel_time, d, o, cutoff).T
-    return _kernels.many_to_many(tg.indptr, tg.indices, tg.travel_time, o, d, cutoff)
+        return _kernels.phast_many(*dn, *up, tg.ch_pos[d], tg.ch_pos[o], cutoff).T
+    return _kernels.phast_many(*up, *dn, tg.ch_pos[o], tg.ch_pos[d], cutoff)
 
 
 @dataclass(frozen=True)
@@ -305,12 +347,12 @@ class Isochrone:
     time_s
         Their travel times, seconds.
     polygon
-        Concave hull of those nodes, EPSG:4326.
+        Hull around those nodes, EPSG:4326 (None when not asked for).
     """
 
     nodes: npt.NDArray[np.int64]
     time_s: npt.NDArray[np.float64]
-    polygon: Polygon
+    polygon: Polygon | None
 
 
 def isochrone(
@@ -319,9 +361,10 @@ def isochrone(
     limit_s: float,
     *,
     direction: Direction = "from",
+    hull: Literal["concave", "convex"] | None = "concave",
     ratio: float = 0.2,
 ) -> Isochrone:
-    """Return the nodes reachable from (or reaching) a node within ``limit_s`` and their hull.
+    """Return the nodes reachable from (or reaching) a node within ``limit_s`` and a hull.
 
     Parameters
     ----------
@@ -333,6 +376,10 @@ def isochrone(
         Time limit, seconds.
     direction
         ``"from"`` the node (default) or ``"to"`` it.
+    hull
+        ``"concave"``: ``shapely.concave_hull`` of the corners of the grid cells (1/64 of the
+        reached extent) holding reached nodes, so it covers every reached node; ``"convex"``:
+        their convex hull; None: no polygon (fastest).
     ratio
         ``shapely.concave_hull`` ratio (1 gives the convex hull).
 
@@ -340,17 +387,39 @@ def isochrone(
     -------
     Isochrone
     """
-    import shapely
-
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     limit = _cutoff(limit_s)
-    dist = _search(tg, start, direction, cutoff=limit)[0]
+    dist = _phast(tg, start, direction)[0]
     reached = np.flatnonzero(dist <= limit)
-    points = shapely.multipoints(np.column_stack([tg.lon[reached], tg.lat[reached]]))
-    hull = shapely.concave_hull(points, ratio=ratio)
-    if not isinstance(hull, shapely.Polygon):  # one or two nodes: a small buffer
-        hull = shapely.convex_hull(points).buffer(1e-4)
-    return Isochrone(nodes=reached.astype(np.int64), time_s=dist[reached], polygon=hull)
+    polygon = None if hull is None else _hull(tg.lon[reached], tg.lat[reached], hull, ratio)
+    return Isochrone(nodes=reached.astype(np.int64), time_s=dist[reached], polygon=polygon)
+
+
+def _hull(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], kind: str,
+          ratio: float) -> Polygon:
+    import shapely
+
+    if kind not in ("concave", "convex"):
+        msg = f"hull must be 'concave', 'convex' or None, got {kind!r}"
+        raise ValidationError(msg)
+    if kind == "concave":
+        cells = 64
+        size = max(float(np.ptp(x)), float(np.ptp(y)), 1e-4) / cells
+        ix = np.floor((x - x.min()) / size).astype(np.int64)
+        iy = np.floor((y - y.min()) / size).astype(np.int64)
+        cell = np.unique(ix * (cells + 2) + iy)
+        cx, cy = cell // (cells + 2), cell % (cells + 2)
+        gx = np.concatenate([cx, cx + 1, cx, cx + 1])
+        gy = np.concatenate([cy, cy, cy + 1, cy + 1])
+        corner = np.unique(gx * (cells + 3) + gy)
+        x = x.min() + (corner // (cells + 3)) * size
+        y = y.min() + (corner % (cells + 3)) * size
+        poly = shapely.concave_hull(shapely.multipoints(np.column_stack([x, y])), ratio=ratio)
+    else:
+        poly = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+    if not isinstance(poly, shapely.Polygon):  # one or two nodes: a small buffer
+        poly = poly.buffer(1e-4)
+    return poly
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,17 @@ def _nx_to(D, t, cutoff=None):
 
 # -- every query type against networkx on a real extract (Baltimore) ----------------------
 
+@pytest.mark.parametrize("method", ["auto", "phast", "dijkstra"])
 @pytest.mark.parametrize("s", SOURCES)
-def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s):  # noqa: F811
-    assert_times_equal(travel_times_from(baltimore, s), _nx_from(baltimore_ref, s))
+def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):  # noqa: F811
+    ref = _nx_from(baltimore_ref, s)
+    assert_times_equal(travel_times_from(baltimore, s, method=method), ref)
+    targets = np.random.default_rng(s).choice(baltimore.n_nodes, 50)
+    assert_times_equal(travel_times_from(baltimore, s, targets, method=method), ref[targets])
+    assert_times_equal(travel_times_to(baltimore, s, targets, method=method),
+                       _nx_to(baltimore_ref, s)[targets])
+    assert_times_equal(travel_times_from(baltimore, s, cutoff_s=99.0, method=method),
+                       _nx_from(baltimore_ref, s, cutoff=99.0))
 
 
 @pytest.mark.parametrize("s", SOURCES)
@@ -116,6 +124,11 @@ def test_isochrone(baltimore, baltimore_ref):  # noqa: F811
     assert shapely.covers(iso.polygon.buffer(1e-9), pts).all()
     tiny = isochrone(baltimore, 500, 0.0)
     assert tiny.nodes.tolist() == [500] and tiny.polygon.area > 0
+    convex = isochrone(baltimore, 500, 180.0, hull="convex").polygon
+    assert convex.covers(iso.polygon.buffer(-1e-9)) or convex.area >= iso.polygon.area
+    bare = isochrone(baltimore, 500, 180.0, direction="to", hull=None)
+    assert bare.polygon is None
+    assert_times_equal(bare.time_s, _nx_to(baltimore_ref, 500)[bare.nodes])
 
 
 @pytest.mark.parametrize(("o", "d"), [(0, 2000), (777, 11), (5, 5)])
@@ -176,6 +189,8 @@ def test_disconnected_gives_inf_and_route_raises():
         (lambda g: nearest_facility(g, []), "empty"),
         (lambda g: nearest_facility(g, [0], direction="sideways"), "direction"),
         (lambda g: route(g, 0, -5), "not in the graph"),
+        (lambda g: travel_times_from(g, 0, method="magic"), "method"),
+        (lambda g: isochrone(g, 0, 60, hull="blob"), "hull"),
     ],
 )
 def test_bad_queries_raise_validation_error(west_oakland, call, match):  # noqa: F811
@@ -216,6 +231,11 @@ def test_random_graphs_match_networkx(G, data):
     got = travel_times_from(tg, int(node[s]), node, cutoff_s=cutoff)
     assert_times_equal(got, ref)
     assert_times_equal(travel_times_to(tg, int(node[s]), node), _nx_to(D, s))
+    for method in ("phast", "dijkstra"):
+        assert_times_equal(travel_times_from(tg, int(node[s]), node, method=method),
+                           _nx_from(D, s))
+        assert_times_equal(travel_times_to(tg, int(node[s]), node, method=method),
+                           _nx_to(D, s))
     fac = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=4))
     ref_f = as_array(nx.multi_source_dijkstra_path_length(D, set(fac), weight="travel_time"), n)
     assert_times_equal(nearest_facility(tg, node[fac]).time_s[node], ref_f)
