@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Team,
         TeamStatus,
     )
+    from navigator.store.users import User
 
 #: Columns of :meth:`Store.resources` besides ``geometry`` (EPSG:4326 points).
 RESOURCE_COLUMNS = (
@@ -210,4 +211,17 @@ class Store(Protocol):
                inputs: dict[str, Any] | None = None,
                result: dict[str, Any] | None = None) -> None:
         """Append a decision (no data change) to the audit log."""
+        ...
+
+    # -- accounts (navigator.store.users) ----------------------------------------------------
+    def add_user(self, username: str, role: str, password_hash: str, *, actor: str) -> User:
+        """Add a web-app account (argon2 hash only); ``ConflictError`` if the name exists."""
+        ...
+
+    def user(self, username: str) -> User:
+        """Return one account; ``NotFoundError`` if unknown."""
+        ...
+
+    def users(self) -> list[User]:
+        """Return every account, by username."""
         ...

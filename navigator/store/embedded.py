@@ -26,6 +26,7 @@ from navigator.errors import (
 )
 from navigator.store import gpkg
 from navigator.store.guarded import GuardedStore
+from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -116,7 +117,7 @@ class _SQLiteTx:
         self.conn.execute(f"DELETE FROM {_quote(table)}")
 
 
-class GeoPackageStore(GuardedStore):
+class GeoPackageStore(UserMethods, GuardedStore):
     """The store contract on a GeoPackage file.
 
     Parameters

@@ -28,6 +28,7 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.store.guarded import GuardedStore
+from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -133,7 +134,7 @@ class _PgTx:
         self.cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
 
-class PostGISStore(GuardedStore):
+class PostGISStore(UserMethods, GuardedStore):
     """The store contract on PostgreSQL with PostGIS.
 
     Parameters
