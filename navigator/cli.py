@@ -235,7 +235,30 @@ def build_parser() -> argparse.ArgumentParser:
                    default="auto", help="output format (default: from the file name)")
     p.add_argument("--include-confidential", action="store_true",
                    help="include confidential (DV) sites; never for HSDS exports")
+
+    from navigator.cli_decisions import register
+
+    register(sub, _decision_options)
     return parser
+
+
+def _decision_options(p: argparse.ArgumentParser) -> None:
+    _add_store(p)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--actor", default="navigator cli", help="name recorded in the audit log")
+    p.add_argument("--osm-file", type=Path, help="road extract (default: Columbus)")
+    p.add_argument("--cache-dir", type=Path, help="where built networks are cached")
+
+
+def _run_decision(args: argparse.Namespace) -> int:
+    from navigator.cli_decisions import Context
+
+    settings = _settings(args)
+    store = _open(settings)
+    try:
+        return int(args.decision(args, Context(settings, store, args.osm_file)))
+    finally:
+        store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -243,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "decision"):
+            return _run_decision(args)
         return int(args.func(args))
     except NavigatorError as e:
         print(f"navigator {args.command}: error: {e}", file=sys.stderr)

@@ -86,9 +86,15 @@ def tmp_gpkg(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def columbus_graph(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def graph_cache_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Return the session's road-network cache folder (pass it as ``--cache-dir``)."""
+    return tmp_path_factory.mktemp("graph-cache")
+
+
+@pytest.fixture(scope="session")
+def columbus_graph(graph_cache_dir):  # type: ignore[no-untyped-def]
     """Return the demo city's road network, built once per test session."""
     from navigator.config import Settings
     from navigator.planner import load_network
 
-    return load_network(Settings(cache_dir=tmp_path_factory.mktemp("graph-cache")))
+    return load_network(Settings(cache_dir=graph_cache_dir))

@@ -1,0 +1,92 @@
+"""Caseworker and dispatcher commands end to end on the demo city (embedded store)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from navigator.cli import main
+from navigator.planner import load_demo
+from navigator.store import open_store
+
+PLACE = ["--lon", "-82.99", "--lat", "39.96"]
+
+
+@pytest.fixture
+def store_path(columbus_graph, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    path = str(tmp_path / "demo.gpkg")
+    store = open_store(path)
+    load_demo(store, columbus_graph, seed=5)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def run(store_path: str, graph_cache_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    def _run(*argv: str, code: int = 0) -> str:
+        result = main([argv[0], "--store", store_path, "--cache-dir", str(graph_cache_dir),
+                       *argv[1:]])
+        out = capsys.readouterr()
+        assert result == code, out.err
+        assert "Traceback" not in out.err
+        return out.out if code == 0 else out.err
+    return _run
+
+
+def test_find_bed_ranks_by_road_time(run) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(run("find-bed", *PLACE, "--bed-type", "single_women", "--json"))
+    etas = [m["eta_s"] for m in data["matches"]]
+    assert etas and etas == sorted(etas)
+    assert all(m["free_beds"] > 0 and m["bed_type"] == "single_women" for m in data["matches"])
+
+
+def test_no_bed_is_a_clear_message_with_alternatives(run) -> None:  # type: ignore[no-untyped-def]
+    err = run("find-bed", *PLACE, "--bed-type", "youth", "--max-minutes", "0.5", code=1)
+    assert "no open bed of type youth" in err and "alternatives" in err
+
+
+def test_hotlines_always_offer_988(run) -> None:  # type: ignore[no-untyped-def]
+    assert "988" in run("hotlines", *PLACE)
+
+
+def test_hold_twice_with_one_key_takes_one_bed(run, store_path: str) -> None:  # type: ignore[no-untyped-def]
+    match = json.loads(run("find-bed", *PLACE, "--bed-type", "single_women", "--json"))
+    rid = match["matches"][0]["resource_id"]
+    before = match["matches"][0]["free_beds"]
+    first = run("hold", rid, "single_women", "--key", "retry-1")
+    assert run("hold", rid, "single_women", "--key", "retry-1") == first
+    store = open_store(store_path)
+    try:
+        beds = store.beds([rid])
+        assert int(beds[beds.bed_type == "single_women"].free.iloc[0]) == before - 1
+    finally:
+        store.close()
+    hold_id = first.split()[1].rstrip(":")
+    assert "released" in run("release-hold", hold_id)
+    assert hold_id in run("release-hold", hold_id, code=1)
+
+
+def test_dispatch_cycle(run) -> None:  # type: ignore[no-untyped-def]
+    incident = run("new-incident", *PLACE[:4], "--type", "mental_health", "--priority", "1")
+    incident = incident.strip()
+    ranking = json.loads(run("rank-teams", incident, "--json"))
+    team = ranking["options"][0]["team_id"]
+    assert "ETA" in run("assign", incident, team)
+    assert "already assigned" in run("assign", incident, team, code=1)
+    assert "on_scene" in run("team-status", team, "on_scene")
+    plan = json.loads(run("batch", "--json"))
+    assert plan["optimal"]["weighted_total_s"] <= plan["greedy"]["weighted_total_s"] + 1e-6
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["find-bed", "--lon", "nan", "--lat", "39.96", "--bed-type", "families"], "finite"),
+    (["find-bed", "--lon", "-82.99", "--lat", "39.96", "--bed-type", "castle"], "bed_type"),
+    (["find-bed", *PLACE, "--bed-type", "families", "--at", "yesterday"], "--at"),
+    (["new-incident", "--lon", "-82.99", "--lat", "95", "--type", "mental_health"], "lat"),
+    (["rank-teams", "no-such-incident"], "no-such-incident"),
+    (["team-status", "no-such-team", "available"], "no-such-team"),
+])
+def test_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]
+    assert fragment in run(*argv, code=1)
