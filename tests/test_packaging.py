@@ -52,8 +52,21 @@ def test_environment_yml_pins_python_311() -> None:
     assert "python=3.11" in env["dependencies"]
 
 
-@pytest.mark.parametrize("command", [[], ["init-db"], ["build-network"], ["demo"], ["serve"],
-                                     ["import"], ["export"]])
+def _commands() -> list[str]:
+    import argparse
+
+    from navigator.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(sub.choices)
+
+
+def test_cli_has_the_issue_commands() -> None:
+    assert {"init-db", "demo", "import", "export", "build-network", "serve", "find-bed",
+            "rank-teams", "assign", "hold"} <= set(_commands())
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in _commands())])
 def test_every_command_has_help(command: list[str]) -> None:
     out = subprocess.run([sys.executable, "-m", "navigator.cli", *command, "--help"],
                          capture_output=True, text=True, check=False)
