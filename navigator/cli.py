@@ -14,6 +14,7 @@ from navigator.config import Settings, settings_from_env
 from navigator.errors import NavigatorError
 
 if TYPE_CHECKING:
+    from navigator.network import TravelGraph
     from navigator.store import Store
 
 class CliError(NavigatorError):
@@ -106,7 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(settings, graph, host=args.host, port=args.port, demo=True)
 
 
-def _serve(settings: Settings, graph: object, *, host: str, port: int, demo: bool) -> int:
+def _serve(settings: Settings, graph: TravelGraph, *, host: str, port: int, demo: bool) -> int:
     try:
         from web import create_app
     except ImportError as e:

@@ -333,7 +333,8 @@ def add_legend(m: folium.Map, *, title: str, synthetic_note: str | None = None) 
     </div>
     <style>.nav-swatch{{display:inline-block;width:10px;height:10px;margin-right:6px;
       border:1px solid #333}}</style>"""
-    m.get_root().html.add_child(Element(legend))
+    root: Any = m.get_root()  # a branca Figure, typed as Element
+    root.html.add_child(Element(legend))
 
 
 def feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:

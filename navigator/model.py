@@ -136,7 +136,7 @@ def _require_id(record: str, value: object) -> None:
 
 def _enum(record: str, name: str, enum: type[StrEnum], value: object) -> Any:
     try:
-        return enum(value)
+        return enum(value)  # type: ignore[arg-type]  # any value: a bad one is the error below
     except ValueError as e:
         allowed = ", ".join(m.value for m in enum)
         msg = f"{record}: {name}={value!r} is not one of {allowed}"
