@@ -1,18 +1,27 @@
-"""Flask app factory: loads the road graph once per process and opens the store."""
+"""Flask app factory: settings, the road graph (loaded once per process), the store, security.
+
+Security in one place: session cookie flags, CSRF on every write (flask-wtf), a per-request
+CSP nonce for the inline scripts folium emits, and every error turned into a JSON body.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify, send_file
+from flask import Flask, g, jsonify, send_file
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException, NotFound
 
 from navigator import errors
 from navigator.config import Settings, settings_from_env
 
 if TYPE_CHECKING:
+    from flask import Response
+
     from navigator.network import TravelGraph
     from navigator.store import Store
 
@@ -26,6 +35,16 @@ STATUS = {
     errors.StoreError: 503,
 }
 
+csrf = CSRFProtect()
+
+
+class RequestInvalid(errors.ValidationError):
+    """A request body or query failed validation; ``details`` lists each problem."""
+
+    def __init__(self, msg: str, details: list[dict[str, Any]]) -> None:
+        super().__init__(msg)
+        self.details = details
+
 
 def json_safe(value: Any) -> Any:
     """Return ``value`` with inf/NaN floats replaced by None (JSON has no such numbers)."""
@@ -38,9 +57,20 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in {"0", "false", "no", "off"}
+
+
 def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = None,
                store: Store | None = None, test_config: dict[str, Any] | None = None) -> Flask:
     """Create the Navigator web app.
+
+    In production: ``gunicorn "web:create_app()"`` with ``NAVIGATOR_STORE_URL``,
+    ``NAVIGATOR_SECRET_KEY`` (shared by all workers) and the other ``NAVIGATOR_*`` settings.
+    ``NAVIGATOR_SECURE_COOKIES=0`` drops the cookie ``Secure`` flag (plain-http demos only).
 
     Parameters
     ----------
@@ -51,16 +81,24 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
     store
         Open store (default: ``open_store(settings.store_url)``).
     test_config
-        Flask config overrides for tests.
+        Flask config overrides (tests; ``SESSION_COOKIE_SECURE`` for a local http demo).
     """
     from navigator import planner
     from navigator.store import open_store
 
     settings = settings or settings_from_env()
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key or secrets.token_hex(32),
-                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      JSON_SORT_KEYS=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=_flag("NAVIGATOR_SECURE_COOKIES", True),
+        SESSION_COOKIE_NAME="navigator_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # A console stays open for a whole shift: the token lives as long as the session.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
+        MAX_CONTENT_LENGTH=1 << 20,
+    )
     if test_config:
         app.config.update(test_config)
     app.extensions["navigator"] = {
@@ -68,15 +106,18 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         "graph": graph if graph is not None else planner.load_network(settings),
         "store": store if store is not None else open_store(settings.store_url),
     }
+    csrf.init_app(app)
     _setup_error_handlers(app)
     _setup_headers(app)
 
-    from web.views import bp as views_bp
+    from web import api, auth, coverage, dispatch, shelters, views
 
-    app.register_blueprint(views_bp)
+    auth.init_app(app)
+    for module in (views, auth, api, dispatch, shelters, coverage):
+        app.register_blueprint(module.bp)
 
     @app.get("/static/vendor/<path:name>")
-    def vendor_asset(name: str):  # type: ignore[no-untyped-def]
+    def vendor_asset(name: str) -> Response:
         from navigator.maps import offline_assets
 
         path = offline_assets().get(name)
@@ -89,29 +130,59 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
 
 def _setup_error_handlers(app: Flask) -> None:
     @app.errorhandler(errors.NavigatorError)
-    def navigator_error(e: errors.NavigatorError):  # type: ignore[no-untyped-def]
+    def navigator_error(e: errors.NavigatorError) -> tuple[Response, int]:
         status = next((code for cls, code in STATUS.items() if isinstance(e, cls)), 400)
-        body: dict[str, Any] = {"error": type(e).__name__, "message": str(e)}
+        body: dict[str, Any] = {"error": type(e).__name__, "message": str(e),
+                                "details": getattr(e, "details", [])}
         alternatives = getattr(e, "alternatives", ())
         if alternatives:
-            body["alternatives"] = json_safe(list(alternatives))
+            body["alternatives"] = [_public(a.to_dict() if hasattr(a, "to_dict") else a)
+                                    for a in alternatives]
         return jsonify(body), status
 
     @app.errorhandler(HTTPException)
-    def http_error(e: HTTPException):  # type: ignore[no-untyped-def]
-        return jsonify({"error": e.name, "message": e.description}), e.code
+    def http_error(e: HTTPException) -> tuple[Response, int]:
+        return jsonify({"error": e.name, "message": e.description, "details": []}), e.code or 500
 
     @app.errorhandler(Exception)
-    def server_error(e: Exception):  # type: ignore[no-untyped-def]
+    def server_error(e: Exception) -> tuple[Response, int]:
         app.logger.exception("unhandled error")
         return jsonify({"error": "Internal Server Error",
-                        "message": "unexpected error; it has been logged"}), 500
+                        "message": "unexpected error; it has been logged", "details": []}), 500
+
+
+def _public(value: Any) -> Any:
+    """Drop route geometry from an alternative (the client asked for none) and inf/NaN."""
+    if isinstance(value, dict):
+        return json_safe({k: v for k, v in value.items() if k != "route"})
+    return json_safe(value)
 
 
 def _setup_headers(app: Flask) -> None:
+    @app.before_request
+    def make_nonce() -> None:
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def nonce() -> dict[str, Any]:
+        return {"csp_nonce": g.get("csp_nonce", "")}
+
     @app.after_request
-    def security_headers(response):  # type: ignore[no-untyped-def]
+    def security_headers(response: Response) -> Response:
+        nonce = g.get("csp_nonce", "")
+        # folium writes its map as inline <script> blocks: each gets this request's nonce
+        # (web.views.embed_map), so no 'unsafe-inline' for scripts. Leaflet positions tiles
+        # and markers with style attributes, hence 'unsafe-inline' for styles only.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+            "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'self'")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if response.mimetype == "application/json" or response.mimetype.endswith("html"):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

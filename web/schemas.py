@@ -1,0 +1,192 @@
+"""Request models of the REST API (pydantic): every input is checked here before any service.
+
+Models refuse unknown fields, NaN and infinities, out-of-range coordinates and malformed ids;
+their JSON Schemas (``model_json_schema()``) are the request bodies of ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from navigator.accounts import Role
+from navigator.model import BedType, Channel, CrisisType, IncidentStatus, TeamStatus
+
+Lon = Annotated[float, Field(ge=-180, le=180, description="Longitude, EPSG:4326 degrees")]
+Lat = Annotated[float, Field(ge=-90, le=90, description="Latitude, EPSG:4326 degrees")]
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
+                          description="Record id")]
+Key = Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
+                           description="Idempotency key, new per attempt (client-generated)")]
+Lang = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 language code")]
+Word = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_ -]+$")]
+
+
+class Body(BaseModel):
+    """Base of every request model: no unknown fields, no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+
+
+class Needs(Body):
+    """A client's needs for a bed or a service (None/False do not restrict)."""
+
+    bed_type: BedType | None = None
+    gender: Literal["female", "male", "nonbinary"] | None = None
+    age: Annotated[int, Field(ge=0, le=130)] | None = None
+    family: bool = False
+    language: Lang | None = None
+    wheelchair: bool = False
+    pets: bool = False
+    service: Word | None = None
+    walk_in: bool = False
+
+
+class BedSearch(Needs):
+    """Where the client is and what they need; ``bed_type`` (or ``family``) is required."""
+
+    lon: Lon
+    lat: Lat
+    k: Annotated[int, Field(ge=1, le=10)] = 3
+    max_time_min: Annotated[float, Field(gt=0, le=240)] = 30.0
+
+
+class ServiceSearch(Needs):
+    """Where the client is and which care they need (clinics, hospitals, crisis units)."""
+
+    lon: Lon
+    lat: Lat
+    kinds: Annotated[list[Literal["clinic", "hospital", "crisis_unit"]],
+                     Field(max_length=3)] = []
+    k: Annotated[int, Field(ge=1, le=10)] = 3
+    max_time_min: Annotated[float, Field(gt=0, le=240)] = 30.0
+
+
+class HoldCreate(Body):
+    """Hold one bed of a type at a shelter."""
+
+    resource_id: Id
+    bed_type: BedType
+    idempotency_key: Key | None = None
+    client_ref: Annotated[str, Field(max_length=64)] = ""
+
+
+class HotlineQuery(Body):
+    """A place, and optionally the language and channel needed."""
+
+    lon: Lon
+    lat: Lat
+    language: Lang | None = None
+    channel: Channel | None = None
+
+
+class ResourceQuery(Body):
+    """Optional filter by resource kind."""
+
+    kind: Literal["shelter", "clinic", "hospital", "crisis_unit", "team_base"] | None = None
+
+
+class IncidentQuery(Body):
+    """Incident statuses to list (default: open and assigned)."""
+
+    status: IncidentStatus | None = None
+
+
+class IncidentCreate(Body):
+    """A new call for a mobile team."""
+
+    lon: Lon
+    lat: Lat
+    crisis_type: CrisisType
+    priority: Annotated[int, Field(ge=1, le=4, description="1 highest")] = 2
+    needed_skills: Annotated[list[Word], Field(max_length=10)] = []
+    needed_languages: Annotated[list[Lang], Field(max_length=5)] = []
+    notes: Annotated[str, Field(max_length=500)] = ""
+
+
+class IncidentStatusUpdate(Body):
+    """Close (resolved, cancelled) or reopen an incident."""
+
+    status: Literal["open", "resolved", "cancelled"]
+
+
+class RankRequest(Body):
+    """Options of a team ranking."""
+
+    include_returning: bool = False
+    prefer_coverage: bool = False
+    skill_policy: Literal["require", "penalty"] = "require"
+    k: Annotated[int, Field(ge=1, le=10)] = 5
+
+
+class AssignmentCreate(Body):
+    """Send a team to an incident."""
+
+    incident_id: Id
+    team_id: Id
+    idempotency_key: Key | None = None
+    allow_returning: bool = False
+
+
+class AssignmentFinish(Body):
+    """Complete (team returning) or cancel (team available again) an assignment."""
+
+    status: Literal["completed", "cancelled"]
+
+
+class TeamStatusUpdate(Body):
+    """A team's new status (en route, on scene, returning, available, off duty)."""
+
+    status: TeamStatus
+
+
+class PlanRequest(Body):
+    """Pair open incidents with teams (nothing is written)."""
+
+    objective: Literal["total", "bottleneck"] = "total"
+    include_returning: bool = False
+    skill_policy: Literal["require", "penalty"] = "require"
+    incident_ids: Annotated[list[Id], Field(max_length=100)] | None = None
+
+
+class IsochroneRequest(Body):
+    """Areas reachable from (or reaching) a point within the given minutes."""
+
+    lon: Lon
+    lat: Lat
+    minutes: Annotated[list[Annotated[float, Field(gt=0, le=120)]],
+                       Field(min_length=1, max_length=4)] = [10.0, 20.0, 30.0]
+    direction: Literal["from", "to"] = "from"
+
+
+class CoverageRequest(Body):
+    """Travel time to the nearest facility of a kind, and the gaps beyond a target."""
+
+    kind: Literal["team_bases", "shelters", "clinics", "all"] = "team_bases"
+    target_min: Annotated[float, Field(gt=0, le=120)] = 15.0
+    closed: Annotated[list[Id], Field(max_length=50)] = []
+    resolution: Annotated[int, Field(ge=7, le=9, description="H3 resolution")] = 8
+
+
+class UserCreate(Body):
+    """A new account (admins only)."""
+
+    username: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
+    role: Role
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+
+
+class AuditQuery(Body):
+    """How many audit entries to return (newest first), optionally of one action."""
+
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    action: Word | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    error: str
+    message: str
+    details: list[dict[str, object]] = []
