@@ -322,7 +322,7 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
     penalty = cutoff if np.isfinite(cutoff) else 0.0
     demand = np.flatnonzero(reach) if not np.isfinite(cutoff) else np.arange(c.shape[1])
     cd = c[:, demand]
-    keep = cd <= cutoff
+    keep = np.isfinite(cd) & (cd <= cutoff)
     if f.size:  # exact reduction: never assign beyond the nearest forced (always open) site
         keep &= cd <= cd[f].min(axis=0)[None, :]
     si, di = np.nonzero(keep)
@@ -361,7 +361,7 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
     g_value = _median_value(cap, w[demand], np.asarray(chosen, dtype=np.int64), cutoff)
     return Allocation("p_median", np.setdiff1d(opened, f), f, value, greedy, g_value,
                       _gap(value, g_value), status, secs, _assign(c, opened, cutoff),
-                      np.flatnonzero(~(c <= cutoff).any(axis=0)))
+                      np.flatnonzero(~(np.isfinite(c) & (c <= cutoff)).any(axis=0)))
 
 
 def cost_matrix(tg: TravelGraph, site_nodes: npt.ArrayLike, demand_nodes: npt.ArrayLike, *,

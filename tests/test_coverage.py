@@ -1,0 +1,257 @@
+"""Coverage: pure functions on arrays with known answers, and real outputs on the Columbus demo."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from navigator import coverage_service as cs
+from navigator.config import Settings
+from navigator.coverage import (
+    CoverageSurface,
+    check_targets,
+    compare_scenarios,
+    coverage_gaps,
+    coverage_surface,
+    hex_surface,
+    population_coverage,
+    unit_times,
+)
+from navigator.errors import ValidationError
+from navigator.network import TravelGraph
+from navigator.planner import load_demo, load_network
+from navigator.routing import travel_times_from, travel_times_to
+from navigator.store import Store, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+FRANKLIN = ROOT / "data" / "population" / "franklin_bg2010_population.gpkg"
+NY = ZoneInfo("America/New_York")
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=NY)  # a Tuesday noon
+
+
+@pytest.fixture(scope="module")
+def columbus(tmp_path_factory) -> TravelGraph:
+    return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
+
+
+@pytest.fixture(scope="module")
+def store(columbus, tmp_path_factory) -> Iterator[Store]:
+    s = open_store(str(tmp_path_factory.mktemp("cov") / "demo.gpkg"))
+    load_demo(s, columbus, seed=2026, now=NOW)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def demand(columbus) -> cs.Demand:
+    return cs.demand_units(columbus, FRANKLIN)
+
+
+# -- pure functions, known answers ------------------------------------------------------------
+@pytest.mark.parametrize("bad", [0, -60, float("nan"), float("inf"), [], [900, 0], "soon"])
+def test_invalid_targets(bad):
+    with pytest.raises(ValidationError):
+        check_targets(bad)
+
+
+def test_targets_sorted_unique():
+    assert check_targets([1800, 900, 900]).tolist() == [900.0, 1800.0]
+
+
+def test_population_coverage_known_answer():
+    t = np.array([100.0, 1000.0, 2000.0, np.inf])
+    w = np.array([10.0, 20.0, 30.0, 40.0])
+    c = population_coverage(t, w, [900, 1800, 3600])
+    assert c.people_covered.tolist() == [10.0, 30.0, 60.0]
+    assert c.people_uncovered.tolist() == [90.0, 70.0, 40.0]
+    np.testing.assert_allclose(c.share_covered, [0.1, 0.3, 0.6])
+    assert c.units_covered.tolist() == [1, 2, 3]
+    assert c.people_unreachable == 40.0
+    assert c.mean_time_s == pytest.approx((1000 + 20000 + 60000) / 60)
+    assert c.to_frame()["target_min"].tolist() == [15.0, 30.0, 60.0]
+
+
+def test_population_coverage_never_silently_zero():
+    with pytest.raises(ValidationError, match="no people"):
+        population_coverage([1.0, 2.0], [0.0, 0.0])
+    with pytest.raises(ValidationError, match="unit"):
+        population_coverage([1.0, 2.0], [1.0])
+
+
+def _grid(times: list[float], people: list[float]) -> gpd.GeoDataFrame:
+    """A 3x3 grid of 0.01-degree squares, row-major from the south-west."""
+    boxes = [shapely.box(x * 0.01, y * 0.01, (x + 1) * 0.01, (y + 1) * 0.01)
+             for y in range(3) for x in range(3)]
+    return gpd.GeoDataFrame({"population": people, "time_s": times}, geometry=boxes, crs=4326)
+
+
+def test_coverage_gaps_dissolve_and_rank():
+    # uncovered (> 600 s): cells 0,1 (touching, 5+7 people) and cell 8 (50 people)
+    times = [700, 800, 100, 100, 100, 100, 100, 100, np.inf]
+    grid = _grid(times, [5, 7, 1, 1, 1, 1, 1, 1, 50])
+    gaps = coverage_gaps(grid, grid["time_s"].to_numpy(), 600)
+    assert gaps["rank"].tolist() == [1, 2]
+    assert gaps["people_uncovered"].tolist() == [50, 12]
+    assert gaps["n_areas"].tolist() == [1, 2]
+    assert np.isinf(gaps["max_time_s"].iloc[0]) and gaps["max_time_s"].iloc[1] == 800
+    assert gaps.geometry.iloc[1].area == pytest.approx(2e-4, rel=1e-3)
+    assert gaps.crs.to_epsg() == 4326
+    none = coverage_gaps(grid, np.zeros(9), 600)
+    assert none.empty and list(none.columns)[:2] == ["rank", "people_uncovered"]
+
+
+def _surface(t: list[float], label: str) -> CoverageSurface:
+    arr = np.asarray(t, dtype=float)
+    return CoverageSurface(arr, np.zeros(len(t), np.int64), ("f",), np.array([0]), "from",
+                           label)
+
+
+def test_compare_scenarios_known_answer():
+    a = _surface([100, 1000, np.inf, 500], "today")
+    b = _surface([100, 500, 700, np.inf], "new base")
+    cmp = compare_scenarios(a, b, unit_nodes=[0, 1, 2, 3, -1], people=[1, 2, 4, 8, 16],
+                            targets_s=[600])
+    np.testing.assert_array_equal(cmp.node_delta_s, [0, -500, -np.inf, np.inf])
+    assert cmp.people_newly_covered.tolist() == [2.0]  # unit 1 (unit 2 needs 700 s)
+    assert cmp.people_newly_uncovered.tolist() == [8.0]
+    assert np.isnan(cmp.unit_delta_s[4])  # off the network in both
+    df = cmp.to_frame()
+    assert df["covered_today"].tolist() == [9.0] and df["covered_new base"].tolist() == [3.0]
+    with pytest.raises(ValidationError, match="both"):
+        compare_scenarios(a, b, people=[1, 2, 3, 4])
+    with pytest.raises(ValidationError, match="different road networks"):
+        compare_scenarios(a, _surface([1.0], "x"))
+
+
+# -- Columbus: surfaces against per-facility searches -----------------------------------------
+def test_surface_equals_min_of_single_searches(columbus):
+    fac = np.array([10, 4000, 9000])
+    for direction, one in (("from", travel_times_from), ("to", travel_times_to)):
+        s = coverage_surface(columbus, fac, direction=direction, facility_ids=("a", "b", "c"))
+        each = np.vstack([one(columbus, int(f)) for f in fac])
+        np.testing.assert_allclose(s.time_s, each.min(axis=0), rtol=1e-12)
+        fin = np.isfinite(s.time_s)
+        np.testing.assert_allclose(each[s.facility[fin], np.flatnonzero(fin)], s.time_s[fin])
+        assert s.facility_ids == ("a", "b", "c")
+
+
+def test_surface_bad_inputs(columbus):
+    with pytest.raises(ValidationError, match="no facility"):
+        coverage_surface(columbus, [])
+    with pytest.raises(ValidationError, match="ids"):
+        coverage_surface(columbus, [1, 2], facility_ids=("a",))
+
+
+def test_hex_surface(columbus):
+    s = coverage_surface(columbus, [10, 4000])
+    hexes = hex_surface(columbus, s, resolution=8)
+    assert hexes.crs.to_epsg() == 4326
+    assert hexes["n_nodes"].sum() == columbus.n_nodes
+    assert hexes["min_time_s"].min() == 0.0
+    assert (hexes["min_time_s"] <= hexes["median_time_s"]).all()
+    assert hexes.geometry.is_valid.all() and (hexes.geom_type == "Polygon").all()
+    with pytest.raises(ValidationError, match="resolution"):
+        hex_surface(columbus, s, resolution=16)
+
+
+def test_unit_times_centroid_and_median(columbus, demand):
+    s = coverage_surface(columbus, [10, 4000])
+    c = unit_times(columbus, s, demand.population, demand.nodes)
+    m = unit_times(columbus, s, demand.population, demand.nodes, method="median")
+    assert c.shape == m.shape == (len(demand.population.units),)
+    np.testing.assert_array_equal(c[demand.nodes.snapped],
+                                  s.time_s[demand.nodes.node[demand.nodes.snapped]])
+    assert np.corrcoef(c[np.isfinite(c) & np.isfinite(m)],
+                       m[np.isfinite(c) & np.isfinite(m)])[0, 1] > 0.9
+
+
+# -- the service on the demo store -----------------------------------------------------------
+def test_facilities_by_kind_and_time(store, columbus):
+    bases, _ = cs.facilities(store, columbus, kind="team_bases")
+    assert len(bases) > 20 and (bases["node"] >= 0).all()
+    day, _ = cs.facilities(store, columbus, kind="clinics", at=NOW)
+    night, notes = cs.facilities(store, columbus, kind="clinics",
+                                 at=datetime(2026, 11, 25, 3, 0, tzinfo=NY))
+    assert set(night["id"]) < set(day["id"])  # 24/7 hospitals stay, day clinics close
+    assert "closed at" in notes[0]
+    shelters, _ = cs.facilities(store, columbus, kind="shelters", bed_type="families")
+    assert 0 < len(shelters) < 9
+    assert "demo-dv-shelter" not in set(cs.facilities(store, columbus, kind="shelters")[0]["id"])
+    teams, _ = cs.facilities(store, columbus, kind="teams", at=NOW)
+    assert 0 < len(teams) <= len(bases)
+    with pytest.raises(ValidationError, match="kind"):
+        cs.facilities(store, columbus, kind="spaceports")
+
+
+def test_report_real_outputs(store, columbus, demand, tmp_path):
+    run = cs.facility_surface(store, columbus, kind="shelters")
+    assert run.surface.direction == "to"
+    rep = cs.coverage_report(columbus, run, demand, targets_s=[300, 600, 900])
+    table = rep.coverage.to_frame()
+    assert table["people_covered"].is_monotonic_increasing
+    assert rep.coverage.total_people == demand.population.total_people
+    assert 0 < rep.coverage.share_covered[0] < 1  # 8 shelters do not reach all in 5 min
+    assert rep.gaps["people_uncovered"].is_monotonic_decreasing
+    assert rep.gaps["people_uncovered"].sum() == pytest.approx(
+        rep.coverage.people_uncovered[0])
+    assert any("left out" in n for n in rep.notes)
+    gpkg = cs.export_layers({"hexes": rep.hexes, "units": rep.units, "gaps": rep.gaps},
+                            tmp_path / "cov.gpkg")
+    assert set(gpd.list_layers(gpkg)["name"]) == {"hexes", "units", "gaps"}
+    back = gpd.read_file(gpkg, layer="units")
+    assert len(back) == len(rep.units) and back.crs.to_epsg() == 4326
+    gj = cs.export_layers({"hexes": rep.hexes}, tmp_path / "hexes.geojson")
+    text = gj.read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    assert len(json.loads(text)["features"]) == len(rep.hexes)
+    with pytest.raises(ValidationError, match="one layer"):
+        cs.export_layers({"a": rep.hexes, "b": rep.gaps}, tmp_path / "x.geojson")
+    html = cs.coverage_map(columbus, rep).get_root().render()
+    assert "Infinity" not in html and "gap #1" in html
+
+
+def test_scenario_closed_and_added(store, columbus, demand):
+    base = cs.facility_surface(store, columbus, kind="shelters", label="today")
+    victim = base.facilities["id"].iloc[0]
+    closed = cs.facility_surface(store, columbus, kind="shelters", closed=[victim],
+                                 label="closed")
+    cmp, units = cs.compare(base, closed, demand, targets_s=[300, 600])
+    fin = np.isfinite(cmp.node_delta_s)
+    assert (cmp.node_delta_s[fin] >= -1e-9).all() and (cmp.node_delta_s[fin] > 0).any()
+    assert cmp.people_newly_covered.tolist() == [0.0, 0.0]
+    assert "delta_s" in units
+    far = units.loc[units["delta_s"].idxmax() if units["delta_s"].notna().any() else 0]
+    new = gpd.GeoDataFrame({"name": ["<img src=x onerror=alert(1)>"]},
+                           geometry=[far.geometry.representative_point()], crs=4326)
+    added = cs.facility_surface(store, columbus, kind="shelters", added=new, label="added")
+    cmp2, _ = cs.compare(base, added, demand, targets_s=[300])
+    assert (cmp2.node_delta_s[np.isfinite(cmp2.node_delta_s)] <= 1e-9).all()
+    assert cmp2.people_newly_uncovered.tolist() == [0.0]
+    assert "new_site" in set(added.facilities["kind"])
+    with pytest.raises(ValidationError, match="cannot close"):
+        cs.facility_surface(store, columbus, kind="shelters", closed=["nope"])
+    with pytest.raises(ValidationError, match="no shelters left"):
+        cs.facility_surface(store, columbus, kind="shelters",
+                            closed=list(base.facilities["id"]))
+
+
+def test_recommend_sites_on_demo(store, columbus, demand):
+    cand = store.resources(kinds=["clinic", "hospital"])
+    existing = store.resources(kinds=["team_base"])
+    rec = cs.recommend_sites(columbus, demand, cand, k=3, target_s=240, existing=existing)
+    a = rec.allocation
+    assert len(rec.sites) == 3 and a.status == "Optimal"
+    assert a.objective >= a.greedy_objective
+    assert a.forced.size == len(existing)
+    lscp = cs.recommend_sites(columbus, demand, cand, k=0, target_s=240, model="lscp")
+    assert lscp.allocation.objective == len(lscp.sites) > 0
+    with pytest.raises(ValidationError, match="candidate"):
+        cs.recommend_sites(columbus, demand, cand.iloc[:0], k=1, target_s=240)
