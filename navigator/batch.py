@@ -94,7 +94,7 @@ def dask_client(scheduler: str | Client | None = None, *, n_workers: int | None 
     if chosen == "processes":
         workers = n_workers or max(1, os.cpu_count() or 1)
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None) as cluster, \
+                          host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
                 Client(cluster) as client:
             yield client
         return
@@ -124,7 +124,9 @@ def _run(tg: TravelGraph, func: Any, jobs: Sequence[tuple[Any, ...]],
     if chosen == "sync":
         return [func(tg, *job) for job in jobs]
     with dask_client(chosen, n_workers=n_workers) as client:
-        graph = client.scatter(tg, broadcast=True)  # shipped once per worker, not per task
+        # Shipped once per worker, not per task. A fresh key per batch: with content hashing,
+        # releasing the previous batch's copy raced with this batch's tasks (lost dependencies).
+        graph = client.scatter(tg, broadcast=True, hash=False)
         futures = [client.submit(func, graph, *job, pure=False) for job in jobs]
         try:
             return list(client.gather(futures))

@@ -1,0 +1,118 @@
+"""Dask batches: same results as the single-process path on a loopback process cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from navigator.batch import (
+    ENV_SCHEDULER,
+    batch_surfaces,
+    batch_travel_time_matrix,
+    dask_client,
+    resolve_scheduler,
+)
+from navigator.config import Settings
+from navigator.errors import ValidationError
+from navigator.network import TravelGraph
+from navigator.planner import load_network
+from navigator.routing import travel_time_matrix
+
+pytestmark = pytest.mark.slow  # a process cluster takes a few seconds to start
+
+
+@pytest.fixture(scope="module")
+def columbus(tmp_path_factory) -> TravelGraph:
+    return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[object]:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as c:
+        yield c
+
+
+SETS = [np.array([10, 4000]), np.array([9000]), np.array([1, 2, 3, 500, 7000])]
+
+
+def test_surfaces_equal_single_process(columbus, client):
+    one = batch_surfaces(columbus, SETS, scheduler="sync", direction="to")
+    many = batch_surfaces(columbus, SETS, scheduler=client, direction="to",
+                          labels=["a", "b", "c"])
+    assert [s.label for s in many] == ["a", "b", "c"]
+    for x, y in zip(one, many, strict=True):
+        np.testing.assert_array_equal(x.time_s, y.time_s)
+        np.testing.assert_array_equal(x.facility, y.facility)
+        assert y.direction == "to"
+
+
+def test_graph_is_scattered_once_per_worker(columbus, client, monkeypatch):
+    from distributed import Future
+
+    scatters: list[dict[str, object]] = []
+    graph_args: list[object] = []
+    real_scatter, real_submit = client.scatter, client.submit
+
+    def scatter(data, **kw):
+        scatters.append(kw)
+        return real_scatter(data, **kw)
+
+    def submit(func, graph, *args, **kw):
+        graph_args.append(graph)
+        return real_submit(func, graph, *args, **kw)
+
+    monkeypatch.setattr(client, "scatter", scatter)
+    monkeypatch.setattr(client, "submit", submit)
+    batch_surfaces(columbus, SETS * 3, scheduler=client)
+    assert scatters == [{"broadcast": True, "hash": False}]
+    assert len(graph_args) == 9 and all(isinstance(g, Future) for g in graph_args)
+    assert len({g.key for g in graph_args}) == 1  # one graph, referenced by every task
+    # every scattered graph was released afterwards: nothing left on the workers
+    assert all(len(keys) == 0 for keys in client.has_what().values())
+
+
+def test_matrix_equals_single_process(columbus, client):
+    rng = np.random.default_rng(6)
+    o = rng.choice(columbus.n_nodes, 37, replace=False)
+    d = rng.choice(columbus.n_nodes, 50, replace=False)
+    ref = travel_time_matrix(columbus, o, d, cutoff_s=900)
+    got = batch_travel_time_matrix(columbus, o, d, block_rows=8, cutoff_s=900,
+                                   scheduler=client)
+    np.testing.assert_array_equal(got, ref)
+    assert batch_travel_time_matrix(columbus, [], d, scheduler="sync").shape == (0, 50)
+
+
+def test_address_from_environment(columbus, client, monkeypatch):
+    monkeypatch.setenv(ENV_SCHEDULER, client.scheduler.address)
+    assert resolve_scheduler() == client.scheduler.address
+    got = batch_surfaces(columbus, SETS[:2])  # connects to that scheduler, then disconnects
+    np.testing.assert_array_equal(got[1].time_s,
+                                  batch_surfaces(columbus, SETS[1:2], scheduler="sync")[0].time_s)
+
+
+def test_local_process_cluster_default(columbus, monkeypatch):
+    monkeypatch.delenv(ENV_SCHEDULER, raising=False)
+    assert resolve_scheduler() == "processes"
+    with dask_client(n_workers=1) as c:
+        assert len(c.scheduler_info()["workers"]) == 1
+        got = batch_surfaces(columbus, SETS[:1], scheduler=c)
+    np.testing.assert_array_equal(got[0].time_s,
+                                  batch_surfaces(columbus, SETS[:1], scheduler="sync")[0].time_s)
+
+
+def test_bad_inputs(columbus):
+    with pytest.raises(ValidationError, match="scheduler"):
+        resolve_scheduler("threads")
+    with pytest.raises(ValidationError, match="no facility"):
+        batch_surfaces(columbus, [np.array([], dtype=np.int64)], scheduler="sync")
+    with pytest.raises(ValidationError, match="labels"):
+        batch_surfaces(columbus, SETS, labels=["a"], scheduler="sync")
+    with pytest.raises(ValidationError, match="block_rows"):
+        batch_travel_time_matrix(columbus, [1], [2], block_rows=0, scheduler="sync")
+    with pytest.raises(ValidationError, match="sync"), dask_client("sync"):
+        pass
