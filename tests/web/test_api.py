@@ -1,0 +1,213 @@
+"""REST API flows, validation errors and confidentiality, through Flask's test client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from webhelpers import ROLES
+
+Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
+INCIDENT = {"lon": -82.99, "lat": 39.96, "crisis_type": "mental_health"}
+BEDS = {"lon": -82.99, "lat": 39.96, "bed_type": "single_men"}
+
+
+@pytest.mark.parametrize(("path", "body", "where"), [
+    ("/api/incidents", {**INCIDENT, "lon": float("nan")}, "lon"),
+    ("/api/incidents", {**INCIDENT, "lat": float("inf")}, "lat"),
+    ("/api/incidents", {**INCIDENT, "lon": 200.0}, "lon"),
+    ("/api/incidents", {**INCIDENT, "lat": "north"}, "lat"),
+    ("/api/incidents", {**INCIDENT, "priority": 9}, "priority"),
+    ("/api/incidents", {**INCIDENT, "crisis_type": "alien"}, "crisis_type"),
+    ("/api/incidents", {**INCIDENT, "colour": "red"}, "colour"),
+    ("/api/incidents", {"lat": 39.96, "crisis_type": "youth"}, "lon"),
+    ("/api/isochrone", {"lon": -82.99, "lat": 39.96, "minutes": [-5]}, "minutes"),
+    ("/api/plan", {"objective": "fastest"}, "objective"),
+])
+def test_invalid_bodies_are_400_with_details(as_role: Client, path: str, body: dict[str, Any],
+                                             where: str) -> None:
+    c, headers = as_role("admin")
+    r = c.post(path, json=body, headers=headers)
+    data = r.get_json()
+    assert r.status_code == 400, data
+    assert data["error"] == "RequestInvalid" and where in data["message"]
+    assert any(where in d["loc"] for d in data["details"])
+
+
+@pytest.mark.parametrize("raw", ['{"lon": NaN, "lat": 1}', '{"lon": Infinity}', "{bad json",
+                                 "[1, 2]", '"text"', ""])
+def test_malformed_or_non_object_json_is_400(as_role: Client, raw: str) -> None:
+    c, headers = as_role("dispatcher")
+    r = c.post("/api/incidents", data=raw, content_type="application/json", headers=headers)
+    assert r.status_code == 400 and r.get_json()["error"] == "RequestInvalid"
+
+
+def test_non_json_body_is_400(as_role: Client) -> None:
+    c, headers = as_role("dispatcher")
+    r = c.post("/api/incidents", data="lon=1", content_type="text/plain", headers=headers)
+    assert r.status_code == 400 and "JSON" in r.get_json()["message"]
+
+
+def test_bad_query_is_400(as_role: Client) -> None:
+    c, _ = as_role("caseworker")
+    r = c.get("/api/hotlines?lon=nan&lat=39.9")
+    assert r.status_code == 400 and r.get_json()["details"][0]["loc"] == ["lon"]
+    assert c.get("/api/hotlines?lat=39.9").status_code == 400
+
+
+@pytest.mark.parametrize(("role", "method", "path", "body", "status"), [
+    ("dispatcher", "GET", "/api/incidents/nope", None, 404),
+    ("dispatcher", "POST", "/api/incidents/nope/rank", {}, 404),
+    ("dispatcher", "POST", "/api/assignments", {"incident_id": "nope", "team_id": "nope"}, 404),
+    ("dispatcher", "POST", "/api/teams/nope/status", {"status": "on_scene"}, 404),
+    ("dispatcher", "POST", "/api/assignments/nope/finish", {"status": "completed"}, 404),
+    ("caseworker", "POST", "/api/holds", {"resource_id": "nope", "bed_type": "dv"}, 404),
+    ("caseworker", "POST", "/api/holds/nope/confirm", None, 404),
+])
+def test_unknown_ids_are_404_json(as_role: Client, role: str, method: str, path: str,
+                                  body: Any, status: int) -> None:
+    c, headers = as_role(role)
+    r = c.open(path, method=method, json=body, headers=headers)
+    assert r.status_code == status and r.get_json()["error"] == "NotFoundError"
+
+
+def test_far_point_is_422(as_role: Client) -> None:
+    c, headers = as_role("caseworker")
+    r = c.post("/api/beds/search", json={**BEDS, "lon": 10.0, "lat": 50.0}, headers=headers)
+    assert r.status_code == 422 and r.get_json()["error"] == "UnreachableError"
+
+
+def test_dispatch_flow_is_audited(as_role: Client, app: Flask) -> None:
+    c, headers = as_role("dispatcher")
+    inc = c.post("/api/incidents", json={**INCIDENT, "notes": "caller on 3rd floor"},
+                 headers=headers)
+    assert inc.status_code == 201
+    iid = inc.get_json()["id"]
+    ranking = c.post(f"/api/incidents/{iid}/rank", json={"k": 3}, headers=headers).get_json()
+    best = ranking["options"][0]
+    assert best["route"]["geometry"]["type"] == "LineString" and best["eta_s"] > 0
+    key = {"incident_id": iid, "team_id": best["team_id"], "idempotency_key": "attempt-0001"}
+    first = c.post("/api/assignments", json=key, headers=headers)
+    again = c.post("/api/assignments", json=key, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    other = c.post("/api/assignments", json={**key, "idempotency_key": "attempt-0002"},
+                   headers=headers)
+    assert other.status_code == 409
+    for status in ("on_scene", "returning", "available"):
+        r = c.post(f"/api/teams/{best['team_id']}/status", json={"status": status},
+                   headers=headers)
+        assert r.get_json()["status"] == status
+    teams = c.get("/api/teams").get_json()
+    assert teams["type"] == "FeatureCollection"
+    plan = c.post("/api/plan", json={"objective": "bottleneck"}, headers=headers).get_json()
+    assert plan["optimal"]["method"] == "optimal-bottleneck"
+    actions = {(e.actor, e.action) for e in
+               app.extensions["navigator"]["store"].audit_log(limit=50)}
+    assert {("dispatcher", "add_incident"), ("dispatcher", "rank_teams"),
+            ("dispatcher", "update_team"), ("dispatcher", "plan_batch")} <= actions
+
+
+def test_bed_hold_flow(as_role: Client, app: Flask) -> None:
+    c, headers = as_role("caseworker")
+    found = c.post("/api/beds/search", json=BEDS, headers=headers).get_json()
+    assert found["type"] == "FeatureCollection" and found["features"]
+    best = found["features"][0]["properties"]
+    body = {"resource_id": best["resource_id"], "bed_type": "single_men",
+            "idempotency_key": "hold-attempt-1"}
+    held = c.post("/api/holds", json=body, headers=headers).get_json()
+    assert held["status"] == "held" and held["free_beds"] == best["free_beds"] - 1
+    assert c.post("/api/holds", json=body, headers=headers).get_json()["id"] == held["id"]
+    released = c.post(f"/api/holds/{held['id']}/release", headers=headers).get_json()
+    assert released["status"] == "released" and released["free_beds"] == best["free_beds"]
+    assert c.post(f"/api/holds/{held['id']}/confirm", headers=headers).status_code == 409
+    lines = c.get("/api/hotlines?lon=-82.99&lat=39.96").get_json()["hotlines"]
+    assert lines[-1]["phone"] == "988"
+    store = app.extensions["navigator"]["store"]
+    assert store.audit_log(action="find_bed")[0].actor == "caseworker"
+
+
+def test_no_bed_is_404_with_alternatives(as_role: Client) -> None:
+    c, headers = as_role("caseworker")
+    r = c.post("/api/beds/search", json={**BEDS, "bed_type": "youth", "max_time_min": 0.5},
+               headers=headers)
+    data = r.get_json()
+    assert r.status_code == 404 and data["error"] == "NoAvailableResourceError"
+    assert all("route" not in a for a in data.get("alternatives", []))
+
+
+def test_planner_coverage_and_isochrone(as_role: Client) -> None:
+    c, headers = as_role("planner")
+    cov = c.post("/api/coverage", json={"kind": "clinics", "target_min": 5},
+                 headers=headers).get_json()
+    assert cov["type"] == "FeatureCollection" and cov["summary"]["hexes"] == len(cov["features"])
+    assert 0 <= cov["summary"]["share_of_roads_within_target"] <= 1
+    iso = c.post("/api/isochrone", json={"lon": -82.99, "lat": 39.96, "minutes": [5, 10]},
+                 headers=headers).get_json()
+    assert [f["properties"]["minutes"] for f in iso["features"]] == [10, 5]
+
+
+# -- confidentiality: the DV site never reaches a role without access -----------------------
+def _dv(app: Flask) -> Any:
+    res = app.extensions["navigator"]["store"].resources()
+    return res[res["confidential"]].iloc[0]
+
+
+def _leaks(body: str, dv: Any, *, rounded_roads: bool) -> list[str]:
+    found = [s for s in (dv["name"], dv["address"]) if s and s in body]
+    x, y = dv.geometry.x, dv.geometry.y
+    for d in (4, 5, 6):
+        lon, lat = f"{x:.{d}f}".rstrip("0"), f"{y:.{d}f}".rstrip("0")
+        pair = (rf"{re.escape(lon)}\d*\s*,\s*{re.escape(lat)}|"
+                rf"{re.escape(lat)}\d*\s*,\s*{re.escape(lon)}")
+        if re.search(pair, body):
+            found.append(f"pair at {d} decimals")
+        if not rounded_roads:  # the road basemap holds 5-decimal road vertices, not the site
+            for v in (f"{x:.{d}f}", f"{y:.{d}f}"):
+                if re.search(re.escape(v) + r"(?![0-9])", body):
+                    found.append(v)
+    return found
+
+
+def _every_response(c: FlaskClient, headers: dict[str, str], near: tuple[float, float]
+                    ) -> dict[str, str]:
+    lon, lat = near
+    gets = ["/", "/dispatch", "/beds", "/coverage", "/admin", "/roads.geojson", "/api/me",
+            "/api/resources", "/api/resources?kind=shelter", "/api/incidents",
+            "/api/teams", "/api/assignments", "/api/users", "/api/audit",
+            f"/api/hotlines?lon={lon}&lat={lat}", "/openapi.json", "/api/health"]
+    posts = {"/api/beds/search": {"lon": lon, "lat": lat, "bed_type": "dv", "k": 10},
+             "/api/services/search": {"lon": lon, "lat": lat, "k": 10},
+             "/api/coverage": {"kind": "shelters"}, "/api/plan": {},
+             "/api/isochrone": {"lon": lon, "lat": lat}}
+    out = {p: c.get(p, follow_redirects=True).get_data(as_text=True) for p in gets}
+    out.update({p: c.post(p, json=b, headers=headers).get_data(as_text=True)
+                for p, b in posts.items()})
+    return out
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+def test_dv_site_never_reaches_roles_without_access(as_role: Client, app: Flask,
+                                                    role: str) -> None:
+    dv = _dv(app)
+    c, headers = as_role(role)
+    near = (round(dv.geometry.x + 0.003, 4), round(dv.geometry.y - 0.002, 4))
+    bodies = _every_response(c, headers, near)
+    leaks = {p: found for p, b in bodies.items()
+             if (found := _leaks(b, dv, rounded_roads=p == "/roads.geojson"))}
+    assert leaks == {}
+    if role == "caseworker":  # the DV bed is offered, at its meeting point only
+        beds = bodies["/api/beds/search"]
+        assert "Confidential domestic-violence shelter" in beds
+        assert f"{dv['meeting_point_lon']}" in beds
+
+
+def test_admin_sees_the_dv_site(as_role: Client, app: Flask) -> None:
+    dv = _dv(app)
+    c, _ = as_role("admin")
+    assert dv["name"] in c.get("/api/resources").get_data(as_text=True)
+    assert _leaks(c.get("/admin").get_data(as_text=True), dv, rounded_roads=False)
