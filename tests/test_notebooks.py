@@ -1,0 +1,62 @@
+"""Notebooks run top to bottom offline with nbclient, on the venv's own kernel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _kernel_name() -> str:
+    """Return a kernel spec that starts this interpreter, installing one if none exists."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec("python3")
+    except NoSuchKernel:
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix"],
+                       check=True, capture_output=True)
+        spec = KernelSpecManager().get_kernel_spec("python3")
+    # jupyter_client runs a bare "python" as sys.executable; anything else must be this venv
+    exe = spec.argv[0]
+    assert exe in {"python", "python3"} or Path(exe).resolve() == Path(sys.executable).resolve()
+    return "python3"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
+        "commit notebooks without outputs")
+    # the kernel inherits this environment: a throwaway network cache
+    monkeypatch.setenv("NAVIGATOR_CACHE_DIR", str(tmp_path / "cache"))
+    client = NotebookClient(nb, kernel_name=_kernel_name(), timeout=120,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    start = time.perf_counter()
+    client.execute()
+    assert time.perf_counter() - start < 90
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert not errors
+    if path.name == "coverage_study.ipynb":
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+        assert "people within 3 min" in text and "left out" in text
+        data = [o.get("data", {}) for o in outputs]
+        assert any("image/png" in d for d in data)  # the matplotlib plot
+        html = "\n".join(d.get("text/html", "") for d in data)
+        assert "leaflet" in html.lower() and "Infinity" not in html  # the folium map
+
+
+def test_notebooks_found():
+    assert any(p.name == "coverage_study.ipynb" for p in NOTEBOOKS)
