@@ -87,6 +87,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.set_postfix_str("demo data")
         try:
             counts, notes = planner.load_demo(store, graph, seed=args.seed)
+            from navigator.accounts import ensure_demo_users
+
+            logins = ensure_demo_users(store)
         except BaseException:
             store.close()
             raise
@@ -104,6 +107,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
             return 0
     finally:
         store.close()
+    _say("Demo logins (demo only; add real users with `navigator add-user`):")
+    for username, password, role in logins:
+        _say(f"  {role:<11} {username} / {password}")
     return _serve(settings, graph, host=args.host, port=args.port, demo=True)
 
 
@@ -113,7 +119,10 @@ def _serve(settings: Settings, graph: TravelGraph, *, host: str, port: int, demo
     except ImportError as e:
         msg = f"the web app needs the 'web' extra: pip install 'navigator[web]' ({e})"
         raise CliError(msg) from e
-    app = create_app(settings=settings, graph=graph)
+    # Plain http on loopback: the session cookie cannot carry Secure (gunicorn behind TLS does).
+    local = host in ("127.0.0.1", "localhost", "::1")
+    app = create_app(settings=settings, graph=graph,
+                     test_config={"SESSION_COOKIE_SECURE": False} if local else None)
     _say(f"Navigator{' demo' if demo else ''} is running at http://{host}:{port}/"
          "  (Ctrl+C to stop)")
     from werkzeug.serving import run_simple
@@ -166,6 +175,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add_user(args: argparse.Namespace) -> int:
+    """Add a web-app account (password from a prompt, or one line on stdin)."""
+    import getpass
+
+    from navigator.accounts import create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"Password for {args.username}: ")
+        if password != getpass.getpass("Repeat it: "):
+            msg = "the passwords differ"
+            raise CliError(msg)
+    store = _open(_settings(args))
+    try:
+        user = create_user(store, args.username, args.role, password, actor=args.actor)
+    finally:
+        store.close()
+    _say(f"Added {user.role} {user.username}")
+    return 0
+
+
 # -- parser --------------------------------------------------------------------------------
 def _add_store(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", metavar="URL",
@@ -193,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("serve", cmd_serve, "serve the web app on the store's data"),
         ("import", cmd_import, "import resources (HSDS CSV/JSON, GeoJSON, CSV), all or nothing"),
         ("export", cmd_export, "export resources (HSDS CSV/JSON, GeoJSON, GeoPackage)"),
+        ("add-user", cmd_add_user, "add a web-app account with a role"),
     ]
     parsers = {}
     for name, func, help_ in commands:
@@ -240,6 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     from navigator.cli_decisions import register
 
     register(sub, _decision_options)
+    p = parsers["add-user"]
+    _add_store(p)
+    p.add_argument("username")
+    p.add_argument("--role", required=True,
+                   choices=["dispatcher", "caseworker", "planner", "admin"])
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--actor", default="navigator add-user", help="name recorded in the audit log")
     return parser
 
 
