@@ -6,25 +6,10 @@ import dataclasses
 import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
-XSS = '<img src=x onerror="window.__xss=1">'
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-
-
-@dataclasses.dataclass
-class Server:
-    """A running app: its base URL, store and the shelter renamed to the XSS payload."""
-
-    url: str
-    store: Any
-    xss_shelter: Any
+from browserhelpers import ARGS, CHROMIUM, SCREENSHOTS, XSS, Server
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from conftest import SCREENSHOTS, XSS, Server
+from browserhelpers import SCREENSHOTS, XSS, Server
 from playwright.sync_api import expect
 
 from navigator.accounts import DEMO_USERS
