@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from navigator.batch import (
     ENV_SCHEDULER,
+    batch_hex_surfaces,
     batch_surfaces,
     batch_travel_time_matrix,
     dask_client,
@@ -68,12 +72,29 @@ def test_graph_is_scattered_once_per_worker(columbus, client, monkeypatch):
 
     monkeypatch.setattr(client, "scatter", scatter)
     monkeypatch.setattr(client, "submit", submit)
-    batch_surfaces(columbus, SETS * 3, scheduler=client)
+    graph = dataclasses.replace(columbus)  # a graph this client has not seen yet
+    batch_surfaces(graph, SETS * 3, scheduler=client)
+    batch_surfaces(graph, SETS, scheduler=client)  # a second batch reuses the copy
     assert scatters == [{"broadcast": True, "hash": False}]
-    assert len(graph_args) == 9 and all(isinstance(g, Future) for g in graph_args)
+    assert len(graph_args) == 12 and all(isinstance(g, Future) for g in graph_args)
     assert len({g.key for g in graph_args}) == 1  # one graph, referenced by every task
-    # every scattered graph was released afterwards: nothing left on the workers
-    assert all(len(keys) == 0 for keys in client.has_what().values())
+
+
+def test_hex_surfaces_equal_single_process(columbus, client):
+    one = batch_hex_surfaces(columbus, SETS, resolution=8, scheduler="sync")
+    many = batch_hex_surfaces(columbus, SETS, resolution=8, scheduler=client)
+    for x, y in zip(one, many, strict=True):
+        pd.testing.assert_frame_equal(x.drop(columns="geometry"), y.drop(columns="geometry"))
+        bad = ~x.geometry.geom_equals(y.geometry).to_numpy()
+        assert not bad.any(), (x[bad].head(2).to_dict(), y[bad].head(2).to_dict())
+    assert many[0]["scenario"].iloc[0] == "scenario 1"
+    # results are released after gathering (asynchronously): workers keep only the graphs
+    for _ in range(50):
+        held = [str(k) for keys in client.has_what().values() for k in keys]
+        if held and all(k.startswith("TravelGraph") for k in held):
+            break
+        time.sleep(0.1)
+    assert held and all(k.startswith("TravelGraph") for k in held), held
 
 
 def test_matrix_equals_single_process(columbus, client):
