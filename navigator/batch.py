@@ -7,6 +7,7 @@ Public API
 - :func:`batch_surfaces` - one coverage surface per facility set.
 - :func:`batch_hex_surfaces` - one H3 travel-time map per facility set (region-wide).
 - :func:`batch_travel_time_matrix` - a large matrix in row blocks.
+- :func:`batch_allocations` - location-allocation sweeps (k, targets, closures) on one matrix.
 
 The search kernels are numba code that holds the GIL, so local batches run in worker
 *processes* (``LocalCluster(processes=True)``), never threads. The graph is scattered to every
@@ -15,7 +16,8 @@ the graph lives) and tasks receive a reference to it, not a copy. Results are id
 single-process path (``scheduler="sync"``).
 
 A Dask task costs ~20-30 ms of scheduling on a 2-core machine while a metro-wide surface takes
-~5 ms, so batches pay off for heavier jobs (H3 maps, matrices), not for bare surfaces.
+~5 ms, so batches pay off for heavy jobs (location-allocation sweeps, large matrices), not for
+bare surfaces.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -36,11 +38,12 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from distributed import Client, Future
 
+    from navigator.allocation import Allocation
     from navigator.coverage import CoverageSurface, Direction
     from navigator.network import TravelGraph
 
-__all__ = ["ENV_SCHEDULER", "batch_hex_surfaces", "batch_surfaces", "batch_travel_time_matrix",
-           "dask_client", "resolve_scheduler"]
+__all__ = ["ENV_SCHEDULER", "batch_allocations", "batch_hex_surfaces", "batch_surfaces",
+           "batch_travel_time_matrix", "dask_client", "resolve_scheduler"]
 
 #: Environment variable naming a ``dask.distributed`` scheduler address (``tcp://host:8786``).
 ENV_SCHEDULER = "NAVIGATOR_DASK_SCHEDULER"
@@ -151,15 +154,71 @@ def _shipped(client: Client, tg: TravelGraph) -> Future:
     return future
 
 
-def _run(tg: TravelGraph, func: Any, jobs: Sequence[tuple[Any, ...]],
+def _run(shared: Any, func: Any, jobs: Sequence[tuple[Any, ...]],
          scheduler: str | Client | None, n_workers: int | None) -> list[Any]:
+    """Run ``func(shared, *job)`` per job; ``shared`` (a graph or a matrix) goes out once."""
+    from navigator.network import TravelGraph
+
     chosen = resolve_scheduler(scheduler)
     if chosen == "sync":
-        return [func(tg, *job) for job in jobs]
+        return [func(shared, *job) for job in jobs]
     with dask_client(chosen, n_workers=n_workers) as client:
-        graph = _shipped(client, tg)  # once per worker, not per task
-        futures = [client.submit(func, graph, *job, pure=False) for job in jobs]
+        if isinstance(shared, TravelGraph):
+            data = _shipped(client, shared)  # once per worker and client, not per task
+        else:
+            data = client.scatter(shared, broadcast=True, hash=False)  # once per batch
+        futures = [client.submit(func, data, *job, pure=False) for job in jobs]
         return list(client.gather(futures))
+
+
+def _allocation_task(cost_s: npt.NDArray[np.float64], people: npt.NDArray[np.float64] | None,
+                     model: str, options: dict[str, Any]) -> Allocation:
+    from navigator import allocation
+
+    if model == "mclp":
+        return allocation.max_coverage(cost_s, people, **options)
+    if model == "lscp":
+        return allocation.min_sites(cost_s, people, **options)
+    return allocation.p_median(cost_s, people, **options)
+
+
+def batch_allocations(cost_s: npt.ArrayLike, people: npt.ArrayLike | None,
+                      scenarios: Sequence[Mapping[str, Any]], *,
+                      scheduler: str | Client | None = None, n_workers: int | None = None
+                      ) -> list[Allocation]:
+    """Solve many location-allocation scenarios on one cost matrix, in order.
+
+    Sweeps are where a cluster pays off: each MILP runs single-threaded in HiGHS for tenths of
+    a second to seconds, so two worker processes solve two at once. The matrix is scattered
+    once per batch.
+
+    Parameters
+    ----------
+    cost_s, people
+        As in :mod:`navigator.allocation` (seconds, ``(n_sites, n_demand)``; people per unit).
+    scenarios
+        One mapping per scenario: ``model`` (``"mclp"``, ``"lscp"`` or ``"p_median"``) and the
+        model's keyword options, e.g. ``{"model": "mclp", "k": 3, "target_s": 300,
+        "forced": [4, 9]}``.
+    scheduler, n_workers
+        See :func:`batch_surfaces`.
+
+    Raises
+    ------
+    ValidationError
+        For an unknown model (before anything runs); a model's own errors come back as is.
+    """
+    jobs = []
+    for i, sc in enumerate(scenarios):
+        opts = dict(sc)
+        model = opts.pop("model", None)
+        if model not in ("mclp", "lscp", "p_median"):
+            msg = f"scenario {i}: model must be 'mclp', 'lscp' or 'p_median', got {model!r}"
+            raise ValidationError(msg)
+        jobs.append((None if people is None else np.asarray(people, dtype=np.float64), model,
+                     opts))
+    return _run(np.asarray(cost_s, dtype=np.float64), _allocation_task, jobs, scheduler,
+                n_workers)
 
 
 def batch_surfaces(tg: TravelGraph, facility_sets: Sequence[npt.ArrayLike], *,

@@ -14,7 +14,7 @@ Public API
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -36,7 +36,7 @@ from navigator.coverage import (
 from navigator.errors import ValidationError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Container, Mapping, Sequence
 
     import folium
     import geopandas as gpd
@@ -102,8 +102,11 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     if kind not in FACILITY_KINDS:
         msg = f"kind must be one of {sorted(FACILITY_KINDS)}, got {kind!r}"
         raise ValidationError(msg)
+    from navigator.model import ResourceKind
+
     kinds, _ = FACILITY_KINDS[kind]
-    res = store.resources(kinds=list(kinds), include_confidential=include_confidential)
+    res = store.resources(kinds=[ResourceKind(k) for k in kinds],
+                          include_confidential=include_confidential)
     notes: list[str] = []
     if bed_type is not None:
         beds = store.beds(res["id"])
@@ -137,7 +140,7 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     return res, tuple(notes)
 
 
-def _holidays(graph: TravelGraph, at: datetime) -> object:
+def _holidays(graph: TravelGraph, at: datetime) -> Container[date]:
     import holidays
 
     from navigator.ingest.area import COLUMBUS_DRIVE_BBOX
@@ -145,7 +148,8 @@ def _holidays(graph: TravelGraph, at: datetime) -> object:
     x0, y0, x1, y1 = COLUMBUS_DRIVE_BBOX
     lon, lat = float(np.median(graph.lon)), float(np.median(graph.lat))
     if x0 <= lon <= x1 and y0 <= lat <= y1:
-        return holidays.country_holidays("US", subdiv="OH", years=at.year)
+        found: Container[date] = holidays.country_holidays("US", subdiv="OH", years=at.year)
+        return found
     return ()  # other areas: no public-holiday rules applied (stated by callers' notes)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from navigator.batch import (
     ENV_SCHEDULER,
+    batch_allocations,
     batch_hex_surfaces,
     batch_surfaces,
     batch_travel_time_matrix,
@@ -106,6 +107,24 @@ def test_matrix_equals_single_process(columbus, client):
                                    scheduler=client)
     np.testing.assert_array_equal(got, ref)
     assert batch_travel_time_matrix(columbus, [], d, scheduler="sync").shape == (0, 50)
+
+
+def test_allocation_sweep_equals_single_process(client):
+    rng = np.random.default_rng(3)
+    c = np.where(rng.random((30, 40)) < 0.3, rng.uniform(60, 900, (30, 40)), np.inf)
+    w = rng.integers(0, 500, 40).astype(float)
+    scen = [{"model": "mclp", "k": k, "target_s": 400.0} for k in (1, 2, 3)] + [
+        {"model": "lscp", "target_s": 400.0, "forced": [0]},
+        {"model": "p_median", "p": 2, "cutoff_s": 600.0}]
+    one = batch_allocations(c, w, scen, scheduler="sync")
+    many = batch_allocations(c, w, scen, scheduler=client)
+    for x, y in zip(one, many, strict=True):
+        assert (x.model, x.objective, x.sites.tolist()) == (y.model, y.objective,
+                                                            y.sites.tolist())
+    assert [a.model for a in many] == ["mclp"] * 3 + ["lscp", "p_median"]
+    assert many[0].objective <= many[1].objective <= many[2].objective
+    with pytest.raises(ValidationError, match="model"):
+        batch_allocations(c, w, [{"k": 1}], scheduler="sync")
 
 
 def test_address_from_environment(columbus, client, monkeypatch):

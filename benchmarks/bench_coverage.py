@@ -1,0 +1,229 @@
+"""Coverage benchmark: metro-wide surfaces, a Dask scenario batch, location-allocation.
+
+Run ``python benchmarks/bench_coverage.py`` (about 2 minutes on 2 cores; the first run also
+builds the Porto cache). Targets (issue #6):
+
+- coverage surface for the whole Porto graph from 200 facilities: median <= 50 ms engine time;
+- a 10-scenario batch through Dask (2 worker processes) faster than sequential: a
+  location-allocation sweep (MCLP, k = 1..10). Ten metro-wide H3 scenario maps are measured
+  too; they are too light (~0.1 s each) to gain from a cluster on 2 cores;
+- location-allocation for 500 candidates x the Columbus block groups (clipped): <= 30 s.
+
+Prints medians and writes ``benchmarks/results/coverage.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PORTO = ROOT / "data" / "osm" / "porto_portugal.osm.pbf"
+COLUMBUS = ROOT / "data" / "osm" / "columbus.osm.pbf"
+FRANKLIN = ROOT / "data" / "population" / "franklin_bg2010_population.gpkg"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), times, out
+
+
+def bench_surface(name: str, osm: Path, cache_dir: Path, n_fac: int, repeat: int) -> dict:
+    from navigator.coverage import coverage_surface, hex_surface
+    from navigator.network import load_graph
+
+    t0 = time.perf_counter()
+    tg = load_graph(osm, cache_dir=cache_dir)
+    load_s = time.perf_counter() - t0
+    rng = np.random.default_rng(42)
+    fac = rng.choice(tg.n_nodes, n_fac, replace=False)
+    coverage_surface(tg, fac)  # JIT / cache warm-up
+    med, _, surf = timed(lambda: coverage_surface(tg, fac), repeat)
+    med_to, _, _ = timed(lambda: coverage_surface(tg, fac, direction="to"), repeat)
+    t0 = time.perf_counter()
+    hex_surface(tg, surf, resolution=8)  # first call computes and caches node cells
+    hex_first = time.perf_counter() - t0
+    hex_med, _, hexes = timed(lambda: hex_surface(tg, surf, resolution=8), 5)
+    out = {"graph": name, "nodes": tg.n_nodes, "edges": tg.n_edges, "facilities": n_fac,
+           "load_s": load_s, "surface_from_median_ms": med * 1e3,
+           "surface_to_median_ms": med_to * 1e3, "hex_cells": len(hexes),
+           "hex_first_s": hex_first, "hex_median_ms": hex_med * 1e3,
+           "ns_per_edge_from": med * 1e9 / tg.n_edges}
+    print(f"[surface] {name}: {tg.n_nodes:,} nodes, {n_fac} facilities: from {med * 1e3:.1f} ms,"
+          f" to {med_to * 1e3:.1f} ms (median of {repeat}); H3 r8 {len(hexes)} cells "
+          f"{hex_med * 1e3:.0f} ms (first {hex_first:.2f} s)")
+    return out
+
+
+def bench_sweep(cache_dir: Path, n_scen: int, repeat: int) -> dict:
+    """Ten location-allocation scenarios (MCLP, k = 1..10) on one 500 x 472 matrix."""
+    from distributed import Client, LocalCluster
+
+    from navigator.allocation import cost_matrix
+    from navigator.batch import batch_allocations
+    from navigator.coverage_service import demand_units
+    from navigator.network import load_graph
+
+    tg = load_graph(COLUMBUS, cache_dir=cache_dir)
+    demand = demand_units(tg, FRANKLIN)
+    cand = np.random.default_rng(0).choice(tg.n_nodes, 500, replace=False)
+    c = cost_matrix(tg, cand, demand.nodes.node, cutoff_s=600)
+    scen = [{"model": "mclp", "k": k, "target_s": 240.0} for k in range(1, n_scen + 1)]
+    seq, seq_all, ref = timed(lambda: batch_allocations(c, demand.people, scen,
+                                                        scheduler="sync"), repeat)
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        start_s = time.perf_counter() - t0
+        batch_allocations(c, demand.people, scen[:2], scheduler=client)  # workers import
+        par, par_all, got = timed(lambda: batch_allocations(c, demand.people, scen,
+                                                            scheduler=client), repeat)
+    same = all(a.objective == b.objective and np.array_equal(a.sites, b.sites)
+               for a, b in zip(ref, got, strict=True))
+    out = {"graph": "columbus", "scenarios": n_scen, "job": "MCLP k=1..10, 4 min, 500 x 472",
+           "sequential_median_s": seq, "dask_median_s": par, "speedup": seq / par,
+           "cluster_start_s": start_s, "identical_results": same, "cpus": os.cpu_count(),
+           "sequential_all_s": seq_all, "dask_all_s": par_all,
+           "objectives": [a.objective for a in ref]}
+    print(f"[batch] {n_scen} MCLP scenarios (k=1..{n_scen}) on 500 x {c.shape[1]}: sequential "
+          f"{seq:.2f} s, Dask 2 processes {par:.2f} s ({seq / par:.2f}x); cluster start "
+          f"{start_s:.1f} s not included; identical={same}")
+    return out
+
+
+def bench_batch(cache_dir: Path, n_scen: int, repeat: int) -> dict:
+    """Ten region-wide scenario maps: surface + H3 r9 aggregation per scenario."""
+    from distributed import Client, LocalCluster
+
+    from navigator.batch import batch_hex_surfaces, batch_surfaces
+    from navigator.network import load_graph
+
+    tg = load_graph(PORTO, cache_dir=cache_dir)
+    rng = np.random.default_rng(7)
+    base = rng.choice(tg.n_nodes, 200, replace=False)
+    # scenarios: one of the 200 facilities closed and a random base added
+    sets = [np.r_[np.delete(base, i), rng.integers(0, tg.n_nodes)] for i in range(n_scen)]
+
+    def sequential() -> list:
+        return batch_hex_surfaces(tg, sets, resolution=9, scheduler="sync")
+
+    sequential()  # H3 cells of every node computed once and cached with the graph
+    seq, seq_all, ref = timed(sequential, repeat)
+    bare_seq, _, bare_ref = timed(lambda: batch_surfaces(tg, sets, scheduler="sync"), repeat)
+    t0 = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0") as cluster, Client(cluster) as client:
+        start_s = time.perf_counter() - t0
+
+        def dask() -> list:
+            return batch_hex_surfaces(tg, sets, resolution=9, scheduler=client)
+
+        t0 = time.perf_counter()
+        dask()  # first batch: scatter the graph, workers import navigator and build H3 cells
+        first_s = time.perf_counter() - t0
+        par, par_all, got = timed(dask, repeat)
+        bare_par, _, bare_got = timed(lambda: batch_surfaces(tg, sets, scheduler=client),
+                                      repeat)
+    same = all(a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+               and bool(a.geometry.geom_equals(b.geometry).all())
+               for a, b in zip(ref, got, strict=True))
+    same_bare = all(np.array_equal(a.time_s, b.time_s) for a, b in
+                    zip(bare_ref, bare_got, strict=True))
+    out = {"graph": "porto", "scenarios": n_scen, "job": "surface + H3 r9 map",
+           "cells_per_map": len(ref[0]), "sequential_median_s": seq, "dask_median_s": par,
+           "speedup": seq / par, "cluster_start_s": start_s, "first_batch_s": first_s,
+           "identical_results": same and same_bare, "cpus": os.cpu_count(),
+           "sequential_all_s": seq_all, "dask_all_s": par_all,
+           "bare_surfaces_sequential_s": bare_seq, "bare_surfaces_dask_s": bare_par}
+    print(f"[maps] {n_scen} scenario maps (surface + H3 r9, {len(ref[0])} cells) on Porto: "
+          f"sequential {seq:.3f} s, Dask 2 processes {par:.3f} s ({seq / par:.2f}x); cluster "
+          f"start {start_s:.1f} s and first batch {first_s:.1f} s not included; "
+          f"identical={same and same_bare}")
+    print(f"        bare surfaces only: sequential {bare_seq:.3f} s, Dask {bare_par:.3f} s "
+          "(task overhead dominates ~5 ms searches)")
+    return out
+
+
+def bench_allocation(cache_dir: Path, n_cand: int, target_s: float, k: int) -> dict:
+    from navigator.allocation import cost_matrix, max_coverage, min_sites, p_median
+    from navigator.coverage_service import demand_units
+    from navigator.network import load_graph
+
+    tg = load_graph(COLUMBUS, cache_dir=cache_dir)
+    demand = demand_units(tg, FRANKLIN)
+    rng = np.random.default_rng(0)
+    cand = rng.choice(tg.n_nodes, n_cand, replace=False)
+    cutoff = 1.5 * target_s
+    cost_matrix(tg, cand[:5], demand.nodes.node, cutoff_s=cutoff)  # JIT warm-up
+    t0 = time.perf_counter()
+    c = cost_matrix(tg, cand, demand.nodes.node, cutoff_s=cutoff)
+    matrix_s = time.perf_counter() - t0
+    out: dict[str, Any] = {"graph": "columbus", "candidates": n_cand,
+                           "demand_units": int(c.shape[1]), "target_s": target_s, "k": k,
+                           "cutoff_s": cutoff, "matrix_s": matrix_s,
+                           "pairs_within_cutoff": float(np.isfinite(c).mean())}
+    print(f"[allocation] {n_cand} candidates x {c.shape[1]} block groups "
+          f"({demand.population.clipped_units} clipped): matrix {matrix_s:.2f} s")
+    runs = {"mclp": lambda: max_coverage(c, demand.people, k=k, target_s=target_s),
+            "lscp": lambda: min_sites(c, demand.people, target_s=target_s),
+            "p_median": lambda: p_median(c, demand.people, p=k, cutoff_s=cutoff)}
+    total = matrix_s
+    for name, fn in runs.items():
+        t0 = time.perf_counter()
+        a = fn()
+        secs = time.perf_counter() - t0
+        total += secs
+        out[name] = {"seconds": secs, "solver_s": a.solve_time_s, "status": a.status,
+                     "objective": a.objective, "greedy_objective": a.greedy_objective,
+                     "gap": a.gap, "sites": a.sites.tolist(),
+                     "unserved_within_cutoff": int((a.assigned < 0).sum())}
+        print(f"  {name:9s} {secs:6.2f} s (HiGHS {a.solve_time_s:.2f} s, {a.status}): exact "
+              f"{a.objective:,.0f} vs greedy {a.greedy_objective:,.0f} (gap {100 * a.gap:.2f} %)")
+    out["total_s"] = total
+    print(f"  total incl. matrix {total:.2f} s")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" /
+                    "coverage.json")
+    ap.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "navigator")
+    ap.add_argument("--repeat", type=int, default=21)
+    args = ap.parse_args(argv)
+    out = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "platform": platform.platform(), "loadavg_at_start": os.getloadavg()},
+           "targets": {"surface_ms": 50.0, "allocation_s": 30.0, "batch_speedup": 1.0}}
+    out["surface"] = [bench_surface("columbus", COLUMBUS, args.cache_dir, 200, args.repeat),
+                      bench_surface("porto", PORTO, args.cache_dir, 200, args.repeat)]
+    out["batch"] = bench_sweep(args.cache_dir, 10, 3)
+    out["batch_maps"] = bench_batch(args.cache_dir, 10, max(3, args.repeat // 4))
+    out["allocation"] = bench_allocation(args.cache_dir, 500, 600.0, 5)
+    porto = out["surface"][1]
+    out["pass"] = {"surface": porto["surface_from_median_ms"] <= 50.0,
+                   "batch": out["batch"]["speedup"] > 1.0 and out["batch"]["identical_results"],
+                   "allocation": out["allocation"]["total_s"] <= 30.0}
+    print(f"\npass: {out['pass']}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2, default=float) + "\n")
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
