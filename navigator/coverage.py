@@ -194,45 +194,16 @@ def hex_surface(tg: TravelGraph, surface: CoverageSurface, *, resolution: int = 
 def unit_times(tg: TravelGraph, surface: CoverageSurface, population: Population,
                unit_nodes: UnitNodes, *, method: Literal["centroid", "median"] = "centroid"
                ) -> npt.NDArray[np.float64]:
-    """Return the travel time of each population unit, seconds.
+    """Return the travel time of each population unit, seconds (``inf``: unreachable).
 
-    Parameters
-    ----------
-    tg
-        Road network.
-    surface
-        Node times.
-    population, unit_nodes
-        Units and their snapped nodes (:func:`navigator.population.snap_population`).
-    method
-        ``"centroid"``: the time at the node snapped from the unit's representative point.
-        ``"median"``: the median time of the nodes inside the unit's polygon (the centroid
-        time where a polygon holds no node, and for point layers).
-
-    Returns
-    -------
-    numpy.ndarray
-        Seconds per unit; ``inf`` where unreachable or not snapped to the network.
+    ``"centroid"`` takes the time at the node snapped from the unit's representative point;
+    ``"median"`` the median over the nodes inside the unit's polygon (see
+    :func:`navigator.population.unit_values`). Units off the network are ``inf``.
     """
-    t = np.where(unit_nodes.node >= 0, surface.time_s[np.maximum(unit_nodes.node, 0)], np.inf)
-    if method == "centroid":
-        return t
-    if method != "median":
-        msg = f"method must be 'centroid' or 'median', got {method!r}"
-        raise ValidationError(msg)
-    import geopandas as gpd
-    import pandas as pd
+    from navigator.population import unit_values
 
-    nodes = gpd.GeoDataFrame({"node": np.arange(tg.n_nodes)},
-                             geometry=gpd.points_from_xy(tg.lon, tg.lat), crs=4326)
-    units = population.units[["geometry"]].reset_index(drop=True)
-    units = units[units.geom_type != "Point"]
-    hit = gpd.sjoin(nodes, units, predicate="within", how="inner")
-    med = pd.Series(surface.time_s[hit["node"].to_numpy()], index=hit["index_right"].to_numpy())
-    med = med.groupby(level=0).median()
-    out = t.copy()
-    out[med.index.to_numpy()] = med.to_numpy()
-    return out
+    return unit_values(tg, surface.time_s, population, unit_nodes, method=method,
+                       missing=np.inf)
 
 
 @dataclass(frozen=True)

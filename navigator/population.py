@@ -7,13 +7,14 @@ Public API
   reproject to EPSG:4326 and optionally clip it to the road network's area.
 - :func:`clip_population` - keep the units whose representative point lies in an area.
 - :func:`snap_population` - the graph node of each unit (representative point, metres away).
+- :func:`unit_values` - per-node values (e.g. seconds) carried to the units.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
     from navigator.network import TravelGraph
 
-__all__ = ["Population", "UnitNodes", "clip_population", "load_population", "snap_population"]
+__all__ = ["Population", "UnitNodes", "clip_population", "load_population", "snap_population",
+           "unit_values"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -267,3 +269,52 @@ def snap_population(tg: TravelGraph, population: Population, *,
                "road network: check the layer's place and CRS")
         raise ValidationError(msg)
     return UnitNodes(node=s.node, distance_m=s.distance_m)
+
+
+def unit_values(tg: TravelGraph, node_values: npt.ArrayLike, population: Population,
+                unit_nodes: UnitNodes, *, method: Literal["centroid", "median"] = "centroid",
+                missing: float = np.nan) -> npt.NDArray[np.float64]:
+    """Carry per-node values (e.g. travel seconds) to the population units.
+
+    Parameters
+    ----------
+    tg
+        Road network.
+    node_values
+        One value per node.
+    population, unit_nodes
+        Units and their snapped nodes (:func:`snap_population`).
+    method
+        ``"centroid"``: the value at the node snapped from the unit's representative point.
+        ``"median"``: the median over the nodes inside the unit's polygon (the centroid value
+        where a polygon holds no node, and for point layers).
+    missing
+        Value of units not snapped to the network.
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per unit.
+    """
+    v = np.asarray(node_values, dtype=np.float64)
+    if v.shape != (tg.n_nodes,):
+        msg = f"{v.shape} node values for a graph of {tg.n_nodes} nodes"
+        raise ValidationError(msg)
+    out = np.where(unit_nodes.node >= 0, v[np.maximum(unit_nodes.node, 0)], missing)
+    if method == "centroid":
+        return out
+    if method != "median":
+        msg = f"method must be 'centroid' or 'median', got {method!r}"
+        raise ValidationError(msg)
+    import geopandas as gpd
+    import pandas as pd
+
+    nodes = gpd.GeoDataFrame({"node": np.arange(tg.n_nodes)},
+                             geometry=gpd.points_from_xy(tg.lon, tg.lat), crs=4326)
+    units = population.units[["geometry"]].reset_index(drop=True)
+    units = units[units.geom_type != "Point"]
+    hit = gpd.sjoin(nodes, units, predicate="within", how="inner")
+    med = pd.Series(v[hit["node"].to_numpy()], index=hit["index_right"].to_numpy())
+    med = med.groupby(level=0).median()
+    out[med.index.to_numpy()] = med.to_numpy()
+    return out

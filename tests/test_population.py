@@ -126,3 +126,17 @@ def test_snap_keeps_units_off_network_as_minus_one(columbus):
     nodes = snap_population(columbus, pop, max_snap_m=250.0)
     assert (nodes.node == -1).any() and (nodes.node >= 0).any()
     assert np.all(nodes.distance_m[nodes.node >= 0] <= 250.0)
+
+
+def test_unit_values_checks_length(columbus):
+    from navigator.population import unit_values
+
+    pop = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus))
+    nodes = snap_population(columbus, pop)
+    v = unit_values(columbus, np.arange(columbus.n_nodes, dtype=float), pop, nodes)
+    assert np.array_equal(v, nodes.node.astype(float))
+    with pytest.raises(ValidationError, match="node values"):
+        unit_values(columbus, np.zeros(3), pop, nodes)
+    with pytest.raises(ValidationError, match="method"):
+        unit_values(columbus, np.zeros(columbus.n_nodes), pop, nodes,
+                    method="mean")  # type: ignore[arg-type]
