@@ -142,7 +142,8 @@ def test_processes_share_one_geopackage(tmp_path: Any) -> None:
     path = str(tmp_path / "shared.gpkg")
     context = multiprocessing.get_context("spawn")
     with context.Pool(4) as pool:
-        assert pool.map(_open_in_process, [path] * 4) == [1, 1, 1, 1]
+        versions = pool.map(_open_in_process, [path] * 4)
+        assert len(set(versions)) == 1 and versions[0] >= 2  # all at the latest schema
         with GeoPackageStore(path) as store:
             store.load(RACE, actor="setup")
         outcomes = Counter(pool.map(_hold_in_process, [path] * 30, chunksize=1))
