@@ -97,7 +97,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _say(f"Road network: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges from "
          f"{Path(graph.source).name}")
     _say(f"Store {settings.store_url}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    for note in notes:  # long lists of clipped places are cut; the store keeps the rest
+    for note in notes:  # long lists of clipped places are cut to one line
         _say(f"  - {note if len(note) <= 240 else note[:239] + '…'}")
     try:
         if args.no_serve:
