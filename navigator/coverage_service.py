@@ -69,7 +69,9 @@ def _tz(graph: TravelGraph) -> str:
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
                at: datetime | None = None, bed_type: str | None = None,
                unknown_open: bool = False, include_confidential: bool = False,
-               max_snap_m: float = 500.0) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
+               max_snap_m: float = 500.0, tz: str | None = None,
+               holidays: Container[date] | None = None
+               ) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
     """Return the facilities of ``kind`` in service at ``at``, with their graph node.
 
     Parameters
@@ -90,6 +92,10 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         Include confidential sites (off by default: a surface would reveal their location).
     max_snap_m
         Places farther from a road are left out (and named in the notes), metres.
+    tz, holidays
+        The area's IANA time zone (default: from the network's median node) and public
+        holidays for ``PH`` rules (default: US, Ohio, as
+        :func:`navigator.services.area_context`).
 
     Returns
     -------
@@ -116,15 +122,13 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     if kind == "teams":
         res = res[res["id"].isin(_on_shift_bases(store, at))]
     elif at is not None:
-        from navigator.hours import is_open
-
-        hol = _holidays(graph, at)
-        tz = _tz(graph)
-        keep = [r.kind == "team_base" or is_open(r.opening_hours or "", at, tz=tz, holidays=hol,
-                                                 unknown_open=unknown_open)
-                for r in res.itertuples()]
-        notes.append(f"{len(res) - sum(keep)} of {len(res)} {kind} closed at {at.isoformat()}")
-        res = res[np.asarray(keep, dtype=bool)]
+        keep, bad = _open_at(res, at, tz or _tz(graph),
+                             _holidays(at) if holidays is None else holidays, unknown_open)
+        notes.append(f"{len(res) - int(keep.sum())} of {len(res)} {kind} closed at "
+                     f"{at.isoformat()}")
+        if bad:
+            notes.append(f"unreadable opening_hours counted as unknown for: {', '.join(bad)}")
+        res = res[keep]
     res = res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
     if len(res):
         s = snap(graph, res.geometry.x.to_numpy(), res.geometry.y.to_numpy(),
@@ -140,17 +144,33 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     return res, tuple(notes)
 
 
-def _holidays(graph: TravelGraph, at: datetime) -> Container[date]:
+def _holidays(at: datetime) -> Container[date]:
     import holidays
 
-    from navigator.ingest.area import COLUMBUS_DRIVE_BBOX
+    found: Container[date] = holidays.country_holidays("US", subdiv="OH", years=at.year)
+    return found
 
-    x0, y0, x1, y1 = COLUMBUS_DRIVE_BBOX
-    lon, lat = float(np.median(graph.lon)), float(np.median(graph.lat))
-    if x0 <= lon <= x1 and y0 <= lat <= y1:
-        found: Container[date] = holidays.country_holidays("US", subdiv="OH", years=at.year)
-        return found
-    return ()  # other areas: no public-holiday rules applied (stated by callers' notes)
+
+def _open_at(res: gpd.GeoDataFrame, at: datetime, tz: str, hol: Container[date],
+             unknown_open: bool) -> tuple[np.ndarray, list[str]]:
+    """Return which places are open at ``at`` (team bases always) and unreadable hours."""
+    from navigator.hours import is_open
+
+    if at.tzinfo is None:
+        msg = f"at must be a timezone-aware datetime, got {at!r}"
+        raise ValidationError(msg)
+    keep, bad = [], []
+    for r in res.itertuples():
+        if r.kind == "team_base":
+            keep.append(True)
+            continue
+        try:
+            keep.append(is_open(r.opening_hours or "", at, tz=tz, holidays=hol,
+                                unknown_open=unknown_open))
+        except ValidationError:  # malformed hours: unknown, like navigator.services does
+            bad.append(str(r.name))
+            keep.append(unknown_open)
+    return np.asarray(keep, dtype=bool), bad
 
 
 def _on_shift_bases(store: Store, at: datetime | None) -> set[str]:

@@ -255,3 +255,18 @@ def test_recommend_sites_on_demo(store, columbus, demand):
     assert lscp.allocation.objective == len(lscp.sites) > 0
     with pytest.raises(ValidationError, match="candidate"):
         cs.recommend_sites(columbus, demand, cand.iloc[:0], k=1, target_s=240)
+
+
+def test_times_must_be_aware_and_hours_parse(store, columbus):
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        cs.facilities(store, columbus, kind="clinics", at=datetime(2026, 11, 24, 12))
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        cs.facilities(store, columbus, kind="teams", at=datetime(2026, 11, 24, 12))
+    # Thanksgiving 2026 (Nov 26): clinics with "PH off" close at noon, unlike the Tuesday
+    tuesday, _ = cs.facilities(store, columbus, kind="clinics", at=NOW)
+    holiday, _ = cs.facilities(store, columbus, kind="clinics",
+                               at=datetime(2026, 11, 26, 12, 0, tzinfo=NY))
+    assert len(holiday) < len(tuesday)
+    no_ph, _ = cs.facilities(store, columbus, kind="clinics",
+                             at=datetime(2026, 11, 26, 12, 0, tzinfo=NY), holidays=())
+    assert len(no_ph) == len(tuesday)
