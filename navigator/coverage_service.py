@@ -6,6 +6,7 @@ Public API
 - :func:`facility_surface` - a scenario's coverage surface (closed sites, added bases).
 - :func:`demand_units` - the population layer clipped to the network and snapped to it.
 - :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
+- :func:`run_coverage` - all of the above in one call.
 - :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
 - :func:`recommend_sites` - location-allocation of new sites from candidate points.
 - :func:`export_layers`, :func:`coverage_map` - GeoPackage/GeoJSON files and a folium map.
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
            "compare", "coverage_map", "coverage_report", "demand_units", "export_layers",
-           "facilities", "facility_surface", "recommend_sites"]
+           "facilities", "facility_surface", "recommend_sites", "run_coverage"]
 
 #: Facility kinds -> (resource kinds, default direction: "from" = the service drives out).
 FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
@@ -305,6 +306,16 @@ def coverage_report(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
     return CoverageReport(run.surface.label, hex_surface(graph, run.surface,
                                                          resolution=hex_resolution),
                           units, table, gaps, notes)
+
+
+def run_coverage(store: Store, graph: TravelGraph, population_path: str | Path, *,
+                 kind: str = "team_bases", at: datetime | None = None,
+                 targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8
+                 ) -> CoverageReport:
+    """Return the coverage report of ``kind`` at ``at`` in one call (for the CLI and web)."""
+    run = facility_surface(store, graph, kind=kind, at=at)
+    return coverage_report(graph, run, demand_units(graph, population_path),
+                           targets_s=targets_s, hex_resolution=hex_resolution)
 
 
 def compare(a: FacilityRun, b: FacilityRun, demand: Demand, *,
