@@ -283,6 +283,7 @@ class CoverageReport:
     units: gpd.GeoDataFrame
     coverage: PopulationCoverage
     gaps: gpd.GeoDataFrame
+    hex_gaps: gpd.GeoDataFrame
     notes: tuple[str, ...]
 
 
@@ -292,8 +293,12 @@ def coverage_report(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
                     gap_target_s: float | None = None) -> CoverageReport:
     """Return hexes, unit times, the population table and ranked gaps for a scenario.
 
-    Gaps are drawn at ``gap_target_s`` (default: the smallest target), seconds.
+    Gaps are drawn at ``gap_target_s`` (default: the smallest target), seconds, from the
+    units (``gaps``) and from the H3 cells by their minimum time (``hex_gaps``; people per
+    cell by areal weighting of the units, ``population`` column of ``hexes``).
     """
+    from navigator.population import areal_people
+
     targets = check_targets(targets_s)
     t = unit_times(graph, run.surface, demand.population, demand.nodes, method=method)
     units = demand.population.units.assign(time_s=t)
@@ -303,9 +308,10 @@ def coverage_report(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
     notes = (*run.notes, demand.population.note(),
              f"{int((~demand.nodes.snapped).sum())} units farther than the snap limit from a "
              "road count as uncovered")
-    return CoverageReport(run.surface.label, hex_surface(graph, run.surface,
-                                                         resolution=hex_resolution),
-                          units, table, gaps, notes)
+    hexes = hex_surface(graph, run.surface, resolution=hex_resolution)
+    hexes = hexes.assign(population=areal_people(hexes, demand.population))
+    hex_gaps = coverage_gaps(hexes, hexes["min_time_s"].to_numpy(), gap_t)
+    return CoverageReport(run.surface.label, hexes, units, table, gaps, hex_gaps, notes)
 
 
 def run_coverage(store: Store, graph: TravelGraph, population_path: str | Path, *,

@@ -8,6 +8,7 @@ Public API
 - :func:`clip_population` - keep the units whose representative point lies in an area.
 - :func:`snap_population` - the graph node of each unit (representative point, metres away).
 - :func:`unit_values` - per-node values (e.g. seconds) carried to the units.
+- :func:`areal_people` - people per other polygon (e.g. H3 cells) by areal weighting.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
 
     from navigator.network import TravelGraph
 
-__all__ = ["Population", "UnitNodes", "clip_population", "load_population", "snap_population",
-           "unit_values"]
+__all__ = ["Population", "UnitNodes", "areal_people", "clip_population", "load_population",
+           "snap_population", "unit_values"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,4 +318,43 @@ def unit_values(tg: TravelGraph, node_values: npt.ArrayLike, population: Populat
     med = pd.Series(v[hit["node"].to_numpy()], index=hit["index_right"].to_numpy())
     med = med.groupby(level=0).median()
     out[med.index.to_numpy()] = med.to_numpy()
+    return out
+
+
+def areal_people(areas: gpd.GeoDataFrame, population: Population) -> npt.NDArray[np.float64]:
+    """Return the people in each of ``areas`` (e.g. H3 cells) by areal weighting.
+
+    Each polygon unit's people are spread evenly over its area (point units count whole where
+    they fall), measured in an equal-area CRS (EPSG:6933). People outside every area are not
+    counted.
+
+    Parameters
+    ----------
+    areas
+        Polygons, any CRS.
+    population
+        Units, EPSG:4326.
+
+    Returns
+    -------
+    numpy.ndarray
+        People per area, in ``areas`` order.
+    """
+    import geopandas as gpd
+
+    a = gpd.GeoDataFrame({"area_i": np.arange(len(areas))},
+                         geometry=areas.geometry.to_numpy(), crs=areas.crs).to_crs(6933)
+    u = population.units.to_crs(6933)
+    out = np.zeros(len(areas))
+    pts = u[u.geom_type == "Point"]
+    if len(pts):
+        hit = gpd.sjoin(pts, a, predicate="within", how="inner")
+        np.add.at(out, hit["area_i"].to_numpy(), hit["population"].to_numpy())
+    polys = u[u.geom_type != "Point"]
+    if len(polys):
+        polys = polys.assign(density=polys["population"] / polys.geometry.area)
+        pieces = gpd.overlay(polys[["density", "geometry"]], a, how="intersection",
+                             keep_geom_type=True)
+        np.add.at(out, pieces["area_i"].to_numpy(),
+                  (pieces["density"] * pieces.geometry.area).to_numpy())
     return out

@@ -203,6 +203,11 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
     assert rep.gaps["people_uncovered"].sum() == pytest.approx(
         rep.coverage.people_uncovered[0])
     assert any("left out" in n for n in rep.notes)
+    # people per hex by areal weighting: most people live in cells that hold a road node
+    assert 0.9 * rep.coverage.total_people < rep.hexes["population"].sum() <= (
+        rep.coverage.total_people + 1e-6)
+    assert rep.hex_gaps["people_uncovered"].is_monotonic_decreasing
+    assert len(rep.hex_gaps) > 0
     gpkg = cs.export_layers({"hexes": rep.hexes, "units": rep.units, "gaps": rep.gaps},
                             tmp_path / "cov.gpkg")
     assert set(gpd.list_layers(gpkg)["name"]) == {"hexes", "units", "gaps"}

@@ -140,3 +140,16 @@ def test_unit_values_checks_length(columbus):
     with pytest.raises(ValidationError, match="method"):
         unit_values(columbus, np.zeros(columbus.n_nodes), pop, nodes,
                     method="mean")  # type: ignore[arg-type]
+
+
+def test_areal_people_known_answer():
+    from navigator.population import Population, areal_people
+
+    unit = gpd.GeoDataFrame({"unit_id": ["a", "p"], "population": [100.0, 7.0]},
+                            geometry=[shapely.box(0, 0, 0.02, 0.01), shapely.Point(0.015, 0.005)],
+                            crs=4326)
+    pop = Population(units=unit, source="test", column="population")
+    halves = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 0.01, 0.01),
+                                        shapely.box(0.01, 0, 0.02, 0.01),
+                                        shapely.box(5, 5, 6, 6)], crs=4326)
+    np.testing.assert_allclose(areal_people(halves, pop), [50.0, 57.0, 0.0], rtol=1e-6)
