@@ -522,7 +522,7 @@ def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
 
 @nb.njit(cache=True)
 def phast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,  # pragma: no cover
-          init):
+          init, track_origin=True):
     """One-to-all (or many-to-all) distances in sweep-position space.
 
     ``up_*`` lists, per position, edges to higher-ranked positions (used by the upward
@@ -592,14 +592,15 @@ def phast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,  # 
                     j = p
                 heap_k[j] = nd
                 heap_v[j] = y
-    if sources.shape[0] == 1:  # one origin: a branch-free sweep
+    if sources.shape[0] == 1 or not track_origin:  # no origins to carry: branch-free sweep
         for v in range(n):
             dv = dist[v]
             for k in range(dn_indptr[v], dn_indptr[v + 1]):
                 dv = min(dv, dist[dn_indices[k]] + dn_w[k])
             dist[v] = dv
-        for v in range(n):
-            origin[v] = 0 if dist[v] < _INF else -1
+        if track_origin:
+            for v in range(n):
+                origin[v] = 0 if dist[v] < _INF else -1
         return dist, origin
     for v in range(n):
         dv = dist[v]
@@ -623,8 +624,53 @@ def phast_many(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources
     for i in nb.prange(sources.shape[0]):
         src = np.empty(1, dtype=np.int64)
         src[0] = sources[i]
-        dist, _ = phast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, src, init)
+        dist, _ = phast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, src, init,
+                        False)
         for j in range(gather.shape[0]):
             d = dist[gather[j]]
             out[i, j] = d if d <= cutoff else _INF
+    return out
+
+
+@nb.njit(cache=True)
+def rphast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,
+           targets):  # pragma: no cover
+    """Distances from ``sources`` to ``targets`` sweeping only what the targets need (RPHAST).
+
+    The nodes a target's value depends on are those reachable from it along ``dn`` lists
+    (edges from higher-ranked positions); only they are swept, in position order.
+    """
+    n = up_indptr.shape[0] - 1
+    mark = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(n, dtype=np.int64)
+    top = 0
+    for i in range(targets.shape[0]):
+        t = targets[i]
+        if not mark[t]:
+            mark[t] = True
+            stack[top] = t
+            top += 1
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        for k in range(dn_indptr[v], dn_indptr[v + 1]):
+            a = dn_indices[k]
+            if not mark[a]:
+                mark[a] = True
+                stack[top] = a
+                top += 1
+    init = np.zeros(sources.shape[0])
+    # the upward search of phast() with an empty sweep, then sweep the marked positions
+    empty_ptr = np.zeros(n + 1, dtype=np.int64)
+    dist, _ = phast(up_indptr, up_indices, up_w, empty_ptr, dn_indices[:0], dn_w[:0], sources,
+                    init, False)
+    for v in range(n):
+        if mark[v]:
+            dv = dist[v]
+            for k in range(dn_indptr[v], dn_indptr[v + 1]):
+                dv = min(dv, dist[dn_indices[k]] + dn_w[k])
+            dist[v] = dv
+    out = np.empty(targets.shape[0])
+    for i in range(targets.shape[0]):
+        out[i] = dist[targets[i]]
     return out

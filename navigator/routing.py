@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from shapely import LineString, Polygon
 
 Direction = Literal["from", "to"]
+#: Up to this many targets a sweep restricted to what they need (RPHAST) beats a full sweep.
+_RPHAST_MAX_TARGETS = 2000
 Method = Literal["auto", "phast", "dijkstra"]
 
 __all__ = [
@@ -102,15 +104,21 @@ def _search(tg: TravelGraph, sources: npt.NDArray[np.int64], direction: Directio
                              is_target, stop, cutoff)
 
 
-def _phast(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
+def _phast(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction, *,
+           wanted: npt.NDArray[np.int64] | None = None, origin: bool = True
            ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """All-nodes times from (``"from"``) or to (``"to"``) ``nodes`` by a PHAST sweep."""
+    """Return times from (``"from"``) or to (``"to"``) ``nodes`` by a PHAST sweep.
+
+    Gives times and nearest-source positions for ``wanted`` nodes (all nodes when None).
+    """
     _csr(tg, direction)  # validates direction
     up = (tg.up_indptr, tg.up_indices, tg.up_weight)
     dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
     first, second = (up, dn) if direction == "from" else (dn, up)
-    dist, origin = _kernels.phast(*first, *second, tg.ch_pos[nodes], np.zeros(len(nodes)))
-    return dist[tg.ch_pos], origin[tg.ch_pos]
+    dist, nearest = _kernels.phast(*first, *second, tg.ch_pos[nodes], np.zeros(len(nodes)),
+                                   origin)
+    pos = tg.ch_pos if wanted is None else tg.ch_pos[wanted]
+    return dist[pos], nearest[pos]
 
 
 def _use_phast(method: Method, cutoff: float, n_wanted: int | None) -> bool:
@@ -199,11 +207,17 @@ def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: flo
         if wanted.size == 0:
             return np.zeros(0)
     if _use_phast(method, cutoff, None if wanted is None else wanted.size):
-        dist = _phast(tg, start, direction)[0]
+        if wanted is not None and wanted.size <= _RPHAST_MAX_TARGETS:
+            up = (tg.up_indptr, tg.up_indices, tg.up_weight)
+            dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
+            first, second = (up, dn) if direction == "from" else (dn, up)
+            dist = _kernels.rphast(*first, *second, tg.ch_pos[start], tg.ch_pos[wanted])
+        else:
+            dist = _phast(tg, start, direction, wanted=wanted, origin=False)[0]
         if np.isfinite(cutoff):
             dist[dist > cutoff] = np.inf
-    else:
-        dist = _search(tg, start, direction, targets=wanted, cutoff=cutoff)[0]
+        return dist
+    dist = _search(tg, start, direction, targets=wanted, cutoff=cutoff)[0]
     return dist if wanted is None else dist[wanted]
 
 
@@ -389,7 +403,7 @@ def isochrone(
     """
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     limit = _cutoff(limit_s)
-    dist = _phast(tg, start, direction)[0]
+    dist = _phast(tg, start, direction, origin=False)[0]
     reached = np.flatnonzero(dist <= limit)
     polygon = None if hull is None else _hull(tg.lon[reached], tg.lat[reached], hull, ratio)
     return Isochrone(nodes=reached.astype(np.int64), time_s=dist[reached], polygon=polygon)

@@ -55,6 +55,13 @@ def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):  # no
                        _nx_from(baltimore_ref, s, cutoff=99.0))
 
 
+def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(routing, "_RPHAST_MAX_TARGETS", 0)
+    targets = np.arange(0, baltimore.n_nodes, 3)
+    assert_times_equal(travel_times_to(baltimore, 9, targets),
+                       _nx_to(baltimore_ref, 9)[targets])
+
+
 @pytest.mark.parametrize("s", SOURCES)
 def test_travel_times_from_targets_and_cutoff(baltimore, baltimore_ref, s):  # noqa: F811
     targets = np.random.default_rng(s).choice(baltimore.n_nodes, 30)

@@ -1,0 +1,317 @@
+"""Routing benchmark on the shipped Porto extract, against networkx in the same process.
+
+Run ``python benchmarks/bench_routing.py`` (about 3 minutes); ``--scale`` adds a synthetic
+~500k-node graph. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PORTO = ROOT / "data" / "osm" / "porto_portugal.osm.pbf"
+TARGETS_MS = {"Q1": 1.0, "Q2": 1.0, "Q3": 10.0, "Q4": 500.0, "Q5": 5.0}
+
+
+# -- cold build / warm load in child processes ---------------------------------------------
+
+def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
+    t0 = time.perf_counter()
+    from navigator import network, osmread
+
+    t_import = time.perf_counter() - t0
+    rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    if stage == "read":
+        osmread.read_drive_ways(Path(osm))
+    elif stage == "build":
+        tg = network.build_graph(osm)
+        network.save_graph(tg, network.cache_path(osm, cache_dir))
+    elif stage == "load":
+        network.load_graph(osm, cache_dir=cache_dir)
+    elif stage == "jit":
+        from navigator import _kernels
+
+        _kernels.warm_up()
+    queue.put({"stage": stage, "seconds": time.perf_counter() - t0, "import_s": t_import,
+               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               "peak_after_import_mb": rss_import})
+
+
+def run_child(stage: str, osm: Path, cache_dir: Path, env: dict[str, str] | None = None) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    old = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        p = ctx.Process(target=_child, args=(stage, str(osm), str(cache_dir), queue))
+        p.start()
+        out = queue.get(timeout=900)
+        p.join()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return out
+
+
+# -- timing helpers ----------------------------------------------------------------------
+
+def median_ms(fn: Callable[[int], object], reps: int) -> float:
+    times = []
+    for i in range(reps):
+        t = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def reference_digraph(tg):  # min travel_time over parallel edges (never summed)
+    import networkx as nx
+
+    D = nx.DiGraph()
+    D.add_nodes_from(range(tg.n_nodes))
+    tails = tg.edge_sources()
+    D.add_weighted_edges_from(zip(tails.tolist(), tg.indices.tolist(),
+                                  tg.travel_time.tolist(), strict=True), weight="travel_time")
+    return D
+
+
+def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: int,
+                  seed: int = 0) -> dict:
+    import networkx as nx
+
+    from navigator import routing
+
+    rng = np.random.default_rng(seed)
+    n = tg.n_nodes
+    K = 20  # distinct random instances, cycled through the repetitions
+    incidents = rng.integers(n, size=K)
+    teams = [rng.choice(n, 100, replace=False) for _ in range(K)]
+    facilities500 = [rng.choice(n, 500, replace=False) for _ in range(K)]
+    facilities200 = rng.choice(n, 200, replace=False)
+    origins = rng.choice(n, 1000, replace=False)
+    t0 = time.perf_counter()
+    D = reference_digraph(tg)
+    R = D.reverse(copy=False)
+    nx_build_s = time.perf_counter() - t0
+    res: dict[str, dict] = {}
+
+    def nx_sp(G, s, cutoff=None):
+        return nx.single_source_dijkstra_path_length(G, int(s), cutoff=cutoff,
+                                                     weight="travel_time")
+
+    # Q1: rank 100 teams driving to an incident (many-to-one)
+    def ours_q1(i):
+        return routing.travel_times_to(tg, int(incidents[i % K]), teams[i % K])
+
+    def nx_q1(i):
+        d = nx_sp(R, incidents[i % K])
+        return np.array([d.get(int(t), np.inf) for t in teams[i % K]])
+
+    check = [np.allclose(ours_q1(i), nx_q1(i), rtol=1e-9) for i in range(2)]
+    res["Q1"] = {"what": "rank 100 teams -> 1 incident (many-to-one)",
+                 "ours_ms": median_ms(ours_q1, reps), "nx_ms": median_ms(nx_q1, nx_reps),
+                 "equal": all(check)}
+
+    # Q2: nearest 5 of 500 facilities from a point
+    def ours_q2(i):
+        return routing.k_nearest(tg, int(incidents[i % K]), facilities500[i % K], k=5)[1]
+
+    def nx_q2(i):
+        d = nx_sp(D, incidents[i % K])
+        t = np.array([d.get(int(f), np.inf) for f in facilities500[i % K]])
+        return np.sort(t)[:5]
+
+    check = [np.allclose(ours_q2(i), nx_q2(i), rtol=1e-9) for i in range(2)]
+    res["Q2"] = {"what": "nearest 5 of 500 facilities (bounded search)",
+                 "ours_ms": median_ms(ours_q2, reps), "nx_ms": median_ms(nx_q2, nx_reps),
+                 "equal": all(check)}
+
+    # Q3: nearest-facility time for every node, 200 facilities
+    def ours_q3(i):
+        return routing.nearest_facility(tg, facilities200).time_s
+
+    def nx_q3(i):
+        d = nx.multi_source_dijkstra_path_length(D, set(facilities200.tolist()),
+                                                 weight="travel_time")
+        out = np.full(n, np.inf)
+        out[list(d)] = list(d.values())
+        return out
+
+    res["Q3"] = {"what": "nearest of 200 facilities for every node (multi-source)",
+                 "ours_ms": median_ms(ours_q3, reps), "nx_ms": median_ms(nx_q3, nx_reps),
+                 "equal": bool(np.allclose(ours_q3(0), nx_q3(0), rtol=1e-9))}
+
+    # Q4: 1000 x 200 matrix
+    def ours_q4(i):
+        return routing.travel_time_matrix(tg, origins, facilities200)
+
+    m = ours_q4(0)
+    cols = facilities200[:nx_matrix_cols]
+
+    def nx_q4_cols(i):
+        per_col = [nx_sp(R, f) for f in cols]
+        return np.array([[d.get(int(o), np.inf) for o in origins] for d in per_col]).T
+
+    nx_cols_ms = median_ms(nx_q4_cols, 1)
+    res["Q4"] = {"what": "1000 x 200 travel-time matrix",
+                 "ours_ms": median_ms(ours_q4, max(3, reps // 10)),
+                 "nx_ms": nx_cols_ms * len(facilities200) / len(cols),
+                 "nx_note": f"extrapolated from {len(cols)} of 200 reverse searches",
+                 "equal": bool(np.allclose(m[:, : len(cols)], nx_q4_cols(0), rtol=1e-9))}
+
+    # Q5: 15-minute isochrone (node set; polygon timed separately)
+    def ours_q5(i):
+        return routing.isochrone(tg, int(incidents[i % K]), 900.0, hull=None).nodes
+
+    def nx_q5(i):
+        return np.array(sorted(nx_sp(D, incidents[i % K], cutoff=900.0)))
+
+    res["Q5"] = {"what": "15-minute isochrone (reached nodes)",
+                 "ours_ms": median_ms(ours_q5, reps), "nx_ms": median_ms(nx_q5, nx_reps),
+                 "equal": bool(np.array_equal(ours_q5(0), nx_q5(0)))}
+    res["Q5_polygon"] = {
+        "what": "15-minute isochrone incl. concave hull polygon",
+        "ours_ms": median_ms(lambda i: routing.isochrone(tg, int(incidents[i % K]), 900.0),
+                             max(5, reps // 5)),
+        "nx_ms": None, "equal": None}
+    for v in res.values():
+        v["speedup"] = (v["nx_ms"] / v["ours_ms"]) if v.get("nx_ms") else None
+    return {"graph": label, "nodes": n, "edges": tg.n_edges, "networkx_graph_build_s": nx_build_s,
+            "queries": res}
+
+
+# -- synthetic ~500k-node graph ------------------------------------------------------------
+
+def synthetic_graph(tg, copies: int = 10, seed: int = 7):
+    """Tile perturbed copies of a graph (2 rows) and stitch neighbours with two-way links."""
+    from navigator import network
+
+    rng = np.random.default_rng(seed)
+    n = tg.n_nodes
+    tails = tg.edge_sources()
+    w_deg = float(np.ptp(tg.lon)) * 1.02
+    h_deg = float(np.ptp(tg.lat)) * 1.02
+    cols = (copies + 1) // 2
+    us, vs, tts, lns, lons, lats, ids = [], [], [], [], [], [], []
+    for c in range(copies):
+        r, q = divmod(c, cols)
+        factor = rng.uniform(0.85, 1.15, tg.n_edges)
+        us.append(tails + c * n)
+        vs.append(tg.indices.astype(np.int64) + c * n)
+        tts.append(tg.travel_time * factor)
+        lns.append(tg.length)
+        lons.append(tg.lon + q * w_deg)
+        lats.append(tg.lat + r * h_deg)
+        ids.append(tg.osmid + c * 10**11)
+    lon, lat = np.concatenate(lons), np.concatenate(lats)
+    # stitch: nodes near the shared border of neighbouring tiles, 200 links per border
+    links = []
+    east = np.argsort(tg.lon)[-400:]
+    west = np.argsort(tg.lon)[:400]
+    north = np.argsort(tg.lat)[-400:]
+    south = np.argsort(tg.lat)[:400]
+    for c in range(copies):
+        r, q = divmod(c, cols)
+        for other, a_side, b_side in ((c + 1, east, west), (c + cols, north, south)):
+            if (other == c + 1 and q + 1 >= cols) or other >= copies:
+                continue
+            a = rng.choice(a_side, 200) + c * n
+            b = rng.choice(b_side, 200) + other * n
+            links.append((a, b))
+    la = np.concatenate([a for a, _ in links])
+    lb = np.concatenate([b for _, b in links])
+    dist = network.great_circle_m(lat[la], lon[la], lat[lb], lon[lb])
+    t_link = dist / (50 / 3.6)
+    u = np.concatenate([*us, la, lb])
+    v = np.concatenate([*vs, lb, la])
+    tt = np.concatenate([*tts, t_link, t_link])
+    ln = np.concatenate([*lns, dist, dist])
+    u, v, tt, ln = network._min_parallel(u, v, tt, ln)
+    geom_ptr = np.zeros(len(u) + 1, dtype=np.int64)
+    return network._assemble(u, v, tt, ln, np.concatenate(ids), lon, lat, geom_ptr,
+                             np.zeros((0, 2)), source="synthetic: 10 perturbed tiled copies of "
+                             "Porto", settings_hash="synthetic")
+
+
+# -- report ------------------------------------------------------------------------------
+
+def table(block: dict) -> str:
+    lines = [f"{block['graph']}: {block['nodes']:,} nodes, {block['edges']:,} edges",
+             f"{'query':<11}{'ours median':>14}{'networkx':>14}{'speed-up':>11}{'target':>10}"
+             f"{'equal':>7}  what"]
+    for k, v in block["queries"].items():
+        nx_ms = f"{v['nx_ms']:.2f} ms" if v.get("nx_ms") else "-"
+        sp = f"{v['speedup']:.0f}x" if v.get("speedup") else "-"
+        tgt = f"<={TARGETS_MS[k]:g} ms" if k in TARGETS_MS else ""
+        eq = "" if v.get("equal") is None else ("yes" if v["equal"] else "NO")
+        note = f" ({v['nx_note']})" if v.get("nx_note") else ""
+        lines.append(f"{k:<11}{v['ours_ms']:>11.3f} ms{nx_ms:>14}{sp:>11}{tgt:>10}{eq:>7}  "
+                     f"{v['what']}{note}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "routing.json")
+    ap.add_argument("--reps", type=int, default=50, help="repetitions per query (ours)")
+    ap.add_argument("--nx-reps", type=int, default=5, help="repetitions per networkx query")
+    ap.add_argument("--scale", action="store_true", help="also run a synthetic ~500k graph")
+    args = ap.parse_args(argv)
+
+    out: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                             "platform": platform.platform()}, "osm": str(PORTO.relative_to(ROOT))}
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        with tempfile.TemporaryDirectory() as numba_tmp:
+            jit = run_child("jit", PORTO, cache, env={"NUMBA_CACHE_DIR": numba_tmp})
+        stages = {s: run_child(s, PORTO, cache) for s in ("read", "build", "load")}
+        print(f"numba JIT compile from scratch (all kernels, not in medians): "
+              f"{jit['seconds']:.1f} s")
+        for s, r in stages.items():
+            print(f"{s:<6} {r['seconds']:6.2f} s   peak RSS {r['peak_mb']:6.0f} MB (after "
+                  f"imports {r['peak_after_import_mb']:.0f} MB, import {r['import_s']:.2f} s)")
+        out["jit_compile_s"] = jit["seconds"]
+        out["stages"] = stages
+        from navigator import _kernels, network
+
+        t = time.perf_counter()
+        _kernels.warm_up()
+        out["first_call_warm_up_s"] = time.perf_counter() - t
+        tg = network.load_graph(PORTO, cache_dir=cache)
+    out["porto"] = bench_queries(tg, label="Porto (real OSM)", reps=args.reps,
+                                 nx_reps=args.nx_reps, nx_matrix_cols=4)
+    print()
+    print(table(out["porto"]))
+    if args.scale:
+        t = time.perf_counter()
+        big = synthetic_graph(tg)
+        out["synthetic_build_s"] = time.perf_counter() - t
+        print(f"\nsynthetic graph built (incl. contraction hierarchy) in "
+              f"{out['synthetic_build_s']:.0f} s")
+        out["synthetic"] = bench_queries(big, label="synthetic 10x Porto (SYNTHETIC)",
+                                         reps=max(5, args.reps // 5), nx_reps=1,
+                                         nx_matrix_cols=1)
+        print(table(out["synthetic"]))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2, default=float) + "\n")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
