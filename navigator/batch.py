@@ -8,6 +8,7 @@ Public API
 - :func:`batch_hex_surfaces` - one H3 travel-time map per facility set (region-wide).
 - :func:`batch_travel_time_matrix` - a large matrix in row blocks.
 - :func:`batch_allocations` - location-allocation sweeps (k, targets, closures) on one matrix.
+- :func:`closure_impacts` - people losing coverage if each facility alone closed.
 
 The search kernels are numba code that holds the GIL, so local batches run in worker
 *processes* (``LocalCluster(processes=True)``), never threads. The graph is scattered to every
@@ -36,6 +37,7 @@ from navigator.errors import ValidationError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
     from distributed import Client, Future
 
     from navigator.allocation import Allocation
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
     from navigator.network import TravelGraph
 
 __all__ = ["ENV_SCHEDULER", "batch_allocations", "batch_hex_surfaces", "batch_surfaces",
-           "batch_travel_time_matrix", "dask_client", "resolve_scheduler"]
+           "batch_travel_time_matrix", "closure_impacts", "dask_client", "resolve_scheduler"]
 
 #: Environment variable naming a ``dask.distributed`` scheduler address (``tcp://host:8786``).
 ENV_SCHEDULER = "NAVIGATOR_DASK_SCHEDULER"
@@ -128,6 +130,72 @@ def _hex_task(tg: TravelGraph, nodes: npt.NDArray[np.int64], ids: tuple[str, ...
 
     surface = _surface_task(tg, nodes, ids, direction, cutoff_s, label)
     return hex_surface(tg, surface, resolution=resolution).assign(scenario=label)
+
+
+def _closure_task(tg: TravelGraph, nodes: npt.NDArray[np.int64], drop: int,
+                  unit_nodes: npt.NDArray[np.int64], people: npt.NDArray[np.float64],
+                  targets: npt.NDArray[np.float64], direction: Direction
+                  ) -> npt.NDArray[np.float64]:
+    from navigator.coverage import coverage_surface
+
+    keep = np.delete(nodes, drop) if drop >= 0 else nodes
+    t = coverage_surface(tg, keep, direction=direction).time_s
+    tu = np.where(unit_nodes >= 0, t[np.maximum(unit_nodes, 0)], np.inf)
+    return ((tu[None, :] <= targets[:, None]) * people).sum(axis=1)
+
+
+def closure_impacts(tg: TravelGraph, facility_nodes: npt.ArrayLike, unit_nodes: npt.ArrayLike,
+                    people: npt.ArrayLike, *, targets_s: npt.ArrayLike,
+                    facility_ids: Sequence[str] | None = None, direction: Direction = "from",
+                    scheduler: str | Client | None = None, n_workers: int | None = None
+                    ) -> pd.DataFrame:
+    """Rank facilities by the people who would lose coverage if each alone closed.
+
+    One scenario per facility (all others open), run as a batch; each task returns only
+    people counts.
+
+    Parameters
+    ----------
+    tg
+        Road network.
+    facility_nodes
+        Node index per facility (at least two).
+    unit_nodes, people
+        Node per population unit (-1: off the network) and people per unit.
+    targets_s
+        Target times, seconds.
+    facility_ids
+        Names for the rows (default: positions).
+    direction, scheduler, n_workers
+        See :func:`batch_surfaces`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per facility, most people lost first (at the smallest target, then the
+        next): ``facility_id`` and, per target of ``m`` minutes, ``lost_{m}min``.
+    """
+    import pandas as pd
+
+    from navigator.coverage import check_targets
+
+    targets = check_targets(targets_s)
+    nodes = np.atleast_1d(np.asarray(facility_nodes, dtype=np.int64))
+    if nodes.size < 2:
+        msg = "closure impacts need at least two facilities"
+        raise ValidationError(msg)
+    ids = [str(i) for i in range(nodes.size)] if facility_ids is None else list(facility_ids)
+    if len(ids) != nodes.size:
+        msg = f"{len(ids)} facility ids for {nodes.size} facilities"
+        raise ValidationError(msg)
+    un = np.asarray(unit_nodes, dtype=np.int64)
+    w = np.asarray(people, dtype=np.float64)
+    jobs = [(nodes, i, un, w, targets, direction) for i in range(-1, nodes.size)]
+    base, *closed = _run(tg, _closure_task, jobs, scheduler, n_workers)
+    lost = base[None, :] - np.vstack(closed)
+    cols = {f"lost_{t / 60:g}min": lost[:, j] for j, t in enumerate(targets)}
+    df = pd.DataFrame({"facility_id": ids, **cols})
+    return df.sort_values(list(cols), ascending=False, kind="stable").reset_index(drop=True)
 
 
 def _matrix_task(tg: TravelGraph, origins: npt.NDArray[np.int64],

@@ -16,6 +16,7 @@ from navigator.batch import (
     batch_hex_surfaces,
     batch_surfaces,
     batch_travel_time_matrix,
+    closure_impacts,
     dask_client,
     resolve_scheduler,
 )
@@ -125,6 +126,29 @@ def test_allocation_sweep_equals_single_process(client):
     assert many[0].objective <= many[1].objective <= many[2].objective
     with pytest.raises(ValidationError, match="model"):
         batch_allocations(c, w, [{"k": 1}], scheduler="sync")
+
+
+def test_closure_impacts_match_single_scenarios(columbus, client):
+    from navigator.coverage import compare_scenarios, coverage_surface
+
+    rng = np.random.default_rng(5)
+    fac = rng.choice(columbus.n_nodes, 6, replace=False)
+    units = rng.choice(columbus.n_nodes, 80, replace=False)
+    people = rng.integers(100, 2000, 80).astype(float)
+    got = closure_impacts(columbus, fac, units, people, targets_s=[120, 300],
+                          facility_ids=list("abcdef"), scheduler=client)
+    ref = closure_impacts(columbus, fac, units, people, targets_s=[120, 300],
+                          facility_ids=list("abcdef"), scheduler="sync")
+    pd.testing.assert_frame_equal(got, ref)
+    assert list(got.columns) == ["facility_id", "lost_2min", "lost_5min"]
+    assert got["lost_2min"].is_monotonic_decreasing
+    top = "abcdef".index(got["facility_id"].iloc[0])
+    full = coverage_surface(columbus, fac)
+    cmp = compare_scenarios(full, coverage_surface(columbus, np.delete(fac, top)),
+                            unit_nodes=units, people=people, targets_s=[120, 300])
+    np.testing.assert_allclose(got.iloc[0, 1:].to_numpy(float), cmp.people_newly_uncovered)
+    with pytest.raises(ValidationError, match="two"):
+        closure_impacts(columbus, fac[:1], units, people, targets_s=[60], scheduler="sync")
 
 
 def test_address_from_environment(columbus, client, monkeypatch):
