@@ -268,8 +268,8 @@ def table(block: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "routing.json")
-    ap.add_argument("--reps", type=int, default=50, help="repetitions per query (ours)")
-    ap.add_argument("--nx-reps", type=int, default=5, help="repetitions per networkx query")
+    ap.add_argument("--reps", type=int, default=100, help="repetitions per query (ours)")
+    ap.add_argument("--nx-reps", type=int, default=10, help="repetitions per networkx query")
     ap.add_argument("--scale", action="store_true", help="also run a synthetic ~500k graph")
     args = ap.parse_args(argv)
 
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         out["first_call_warm_up_s"] = time.perf_counter() - t
         tg = network.load_graph(PORTO, cache_dir=cache)
     out["porto"] = bench_queries(tg, label="Porto (real OSM)", reps=args.reps,
-                                 nx_reps=args.nx_reps, nx_matrix_cols=4)
+                                 nx_reps=args.nx_reps, nx_matrix_cols=10)
     print()
     print(table(out["porto"]))
     if args.scale:

@@ -224,34 +224,6 @@ def dijkstra(indptr, indices, weight, sources, init, is_target, n_stop, cutoff):
     return key, pred, origin
 
 
-@nb.njit(cache=True, parallel=True)
-def many_to_many(indptr, indices, weight, sources, targets, cutoff):  # pragma: no cover
-    """Return the ``len(sources) x len(targets)`` distance matrix by bounded searches.
-
-    One search per source, in parallel threads, each stopping when every target is settled.
-    """
-    n = indptr.shape[0] - 1
-    ns = sources.shape[0]
-    nt = targets.shape[0]
-    out = np.empty((ns, nt))
-    is_target = np.zeros(n, dtype=np.bool_)
-    for j in range(nt):
-        is_target[targets[j]] = True
-    n_stop = 0
-    for x in range(n):
-        if is_target[x]:
-            n_stop += 1
-    init = np.zeros(1)
-    for i in nb.prange(ns):
-        src = np.empty(1, dtype=np.int64)
-        src[0] = sources[i]
-        dist, _pred, _origin = dijkstra(indptr, indices, weight, src, init, is_target, n_stop,
-                                        cutoff)
-        for j in range(nt):
-            out[i, j] = dist[targets[j]]
-    return out
-
-
 def warm_up() -> None:
     """Compile (or load from numba's cache) every kernel on a three-node graph."""
     indptr = np.array([0, 1, 2, 3], dtype=np.int64)
@@ -261,10 +233,13 @@ def warm_up() -> None:
     src = np.zeros(1, dtype=np.int64)
     flags = np.zeros(3, dtype=np.bool_)
     dijkstra(indptr, indices, w, src, np.zeros(1), flags, 0, np.inf)
-    many_to_many(indptr, indices, w, src, src, np.inf)
+    contraction_order(3, np.array([0, 1, 2]), np.array([1, 2, 0]), w, 16)
+    up = (indptr, indices, w)
+    phast(*up, *up, src, np.zeros(1), True)
+    phast_many(*up, *up, src, src, np.inf)
+    rphast(*up, *up, src, src)
 
 
-__all__: list[str] = ["dijkstra", "many_to_many", "simplify_chains", "warm_up"]
 
 
 # -- contraction hierarchy (CH) and PHAST sweeps ---------------------------------------------
@@ -674,3 +649,7 @@ def rphast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,
     for i in range(targets.shape[0]):
         out[i] = dist[targets[i]]
     return out
+
+
+__all__ = ["contraction_order", "dijkstra", "phast", "phast_many", "rphast", "simplify_chains",
+           "warm_up"]
