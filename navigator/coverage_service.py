@@ -3,13 +3,15 @@
 Public API
 ----------
 - :func:`facilities` - the facilities of a kind open at a moment, snapped to the network.
-- :func:`facility_surface` - a scenario's coverage surface (closed sites, added bases).
+- :func:`facility_surface` - a scenario's coverage surface (closed sites, added bases);
+  :func:`surface_nodes` - its per-node times as points.
 - :func:`demand_units` - the population layer clipped to the network and snapped to it.
 - :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
 - :func:`run_coverage` - all of the above in one call.
 - :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
 - :func:`recommend_sites` - location-allocation of new sites from candidate points.
-- :func:`export_layers`, :func:`coverage_map` - GeoPackage/GeoJSON files and a folium map.
+- :func:`export_layers`, :func:`coverage_map`, :func:`delta_map` - GeoPackage/GeoJSON files
+  and offline folium maps (through :mod:`navigator.maps`).
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ if TYPE_CHECKING:
     from navigator.store import Store
 
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
-           "compare", "coverage_map", "coverage_report", "demand_units", "export_layers",
-           "facilities", "facility_surface", "recommend_sites", "run_coverage"]
+           "compare", "coverage_map", "coverage_report", "delta_map", "demand_units",
+           "export_layers",
+           "facilities", "facility_surface", "recommend_sites", "run_coverage",
+           "surface_nodes"]
 
 #: Facility kinds -> (resource kinds, default direction: "from" = the service drives out).
 FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
@@ -69,7 +73,8 @@ def _tz(graph: TravelGraph) -> str:
 
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
                at: datetime | None = None, bed_type: str | None = None,
-               unknown_open: bool = False, include_confidential: bool = False,
+               free_beds: bool = False, unknown_open: bool = False,
+               include_confidential: bool = False,
                max_snap_m: float = 500.0, tz: str | None = None,
                holidays: Container[date] | None = None
                ) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
@@ -86,7 +91,9 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         zone and public holidays) and, for ``"teams"``, bases of teams on shift then. None:
         every place; teams not off duty now.
     bed_type
-        Shelters only: keep those with beds of this type.
+        Shelters only: keep those with beds of this type (capacity > 0).
+    free_beds
+        Shelters only: keep those with a free bed (of ``bed_type`` if given) now.
     unknown_open
         Count places with unknown hours as open (team bases always are).
     include_confidential
@@ -115,11 +122,14 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     res = store.resources(kinds=[ResourceKind(k) for k in kinds],
                           include_confidential=include_confidential)
     notes: list[str] = []
-    if bed_type is not None:
+    if bed_type is not None or free_beds:
         beds = store.beds(res["id"])
-        ok = set(beds.loc[(beds["bed_type"] == bed_type) & (beds["capacity"] > 0),
-                          "resource_id"])
-        res = res[res["id"].isin(ok)]
+        fit = beds["capacity"] > 0
+        if bed_type is not None:
+            fit &= beds["bed_type"] == bed_type
+        if free_beds:
+            fit &= beds["free"] > 0
+        res = res[res["id"].isin(set(beds.loc[fit, "resource_id"]))]
     if kind == "teams":
         res = res[res["id"].isin(_on_shift_bases(store, at))]
     elif at is not None:
@@ -394,6 +404,18 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
                               tuple(notes))
 
 
+def surface_nodes(graph: TravelGraph, run: FacilityRun) -> gpd.GeoDataFrame:
+    """Return every node with ``time_s`` and its nearest ``facility_id`` (EPSG:4326 points)."""
+    import geopandas as gpd
+
+    s = run.surface
+    ids = np.asarray(s.facility_ids, dtype=object)
+    return gpd.GeoDataFrame(
+        {"node": np.arange(graph.n_nodes), "time_s": s.time_s,
+         "facility_id": np.where(s.facility >= 0, ids[np.maximum(s.facility, 0)], None)},
+        geometry=gpd.points_from_xy(graph.lon, graph.lat), crs=4326)
+
+
 def _finite(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     num = gdf.select_dtypes("number").columns
     return gdf.assign(**{c: gdf[c].replace([np.inf, -np.inf], np.nan) for c in num})
@@ -420,43 +442,107 @@ def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> P
     return path
 
 
-_BINS_MIN = ((15, "#1a9850"), (30, "#91cf60"), (45, "#fee08b"), (60, "#fc8d59"))
+_COLOURS = ("#1a9850", "#fee08b", "#fc8d59", "#d73027")  # within target 1, 2, 3, beyond
+_GREY = "#bdbdbd"
 
 
-def _colour(t_s: float) -> str:
-    return next((c for m, c in _BINS_MIN if t_s <= m * 60), "#d73027")
-
-
-def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str | None = None,
-                 show_gaps: bool = True) -> folium.Map:
-    """Return an offline map of the report's hexes coloured by minimum time, and its gaps."""
-    import folium
-
+def _base_map(graph: TravelGraph, asset_url: str | None) -> folium.Map:
     from navigator import maps
     from navigator.planner import roads_geojson
 
-    bounds = (float(graph.lon.min()), float(graph.lat.min()), float(graph.lon.max()),
-              float(graph.lat.max()))
-    m = maps.new_map(bounds, asset_url=asset_url)
+    m = maps.new_map((float(graph.lon.min()), float(graph.lat.min()), float(graph.lon.max()),
+                      float(graph.lat.max())), asset_url=asset_url)
     maps.add_basemap(m, roads_geojson(graph))
-    hexes = report.hexes.assign(
-        colour=[_colour(t) for t in report.hexes["min_time_s"]],
-        label=[maps.escape(f"{t / 60:.1f} min" if np.isfinite(t) else "unreachable")
-               for t in report.hexes["min_time_s"]])
-    folium.GeoJson(maps.feature_collection(_finite(hexes)),
-                   name=maps.escape(f"Travel time ({report.label})"),
-                   style_function=lambda f: {"fillColor": f["properties"]["colour"],
-                                             "color": "#555", "weight": 0.3,
-                                             "fillOpacity": 0.55},
+    return m
+
+
+def _layer(m: folium.Map, gdf: gpd.GeoDataFrame, colours: Sequence[str], labels: Sequence[str],
+           name: str, *, outline: bool = False) -> None:
+    import folium
+
+    from navigator import maps
+
+    data = _finite(gdf[["geometry"]].assign(colour=list(colours),
+                                            label=[maps.escape(t) for t in labels]))
+    style = ((lambda _f: {"color": "#d73027", "weight": 2, "fillOpacity": 0.0,
+                          "dashArray": "4"}) if outline else
+             (lambda f: {"fillColor": f["properties"]["colour"], "color": "#555",
+                         "weight": 0.3, "fillOpacity": 0.6}))
+    folium.GeoJson(maps.feature_collection(data), name=maps.escape(name), style_function=style,
                    tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+
+
+def _legend(m: folium.Map, title: str, items: Sequence[tuple[str, str]]) -> None:
+    from branca.element import Element
+
+    from navigator import maps
+
+    rows = "".join(f'<div><span style="display:inline-block;width:10px;height:10px;'
+                   f'background:{c};margin-right:6px"></span>{maps.escape(t)}</div>'
+                   for t, c in items)
+    m.get_root().html.add_child(Element(
+        '<div style="position:fixed;bottom:24px;right:12px;z-index:1000;background:white;'
+        'padding:6px 9px;border:1px solid #999;font:12px sans-serif">'
+        f"<b>{maps.escape(title)}</b>{rows}</div>"))
+
+
+def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str | None = None,
+                 show_gaps: bool = True, facilities: gpd.GeoDataFrame | None = None
+                 ) -> folium.Map:
+    """Return an offline map of the report's hexes by minimum time, and its ranked gaps.
+
+    Colours follow the report's target times (within the first, second, third, beyond);
+    grey is unreachable. ``facilities`` (e.g. ``FacilityRun.facilities``) are drawn as dots
+    with escaped names.
+    """
+    import folium
+
+    from navigator import maps
+
+    m = _base_map(graph, asset_url)
+    limits = report.coverage.targets_s[:3]
+    t = report.hexes["min_time_s"].to_numpy()
+    band = np.searchsorted(limits, t, side="left")  # 0: within the first target ...
+    colours = [_GREY if not np.isfinite(x) else _COLOURS[b] if b < len(limits) else _COLOURS[3]
+               for x, b in zip(t, band, strict=True)]
+    labels = [f"{x / 60:.1f} min" if np.isfinite(x) else "unreachable" for x in t]
+    _layer(m, report.hexes, colours, labels, f"Travel time ({report.label})")
     if show_gaps and len(report.gaps):
-        gaps = report.gaps.assign(label=[maps.escape(f"gap #{r}: {p:,.0f} people")
-                                         for r, p in zip(report.gaps["rank"],
-                                                         report.gaps["people_uncovered"],
-                                                         strict=True)])
-        folium.GeoJson(maps.feature_collection(_finite(gaps)), name="Coverage gaps",
-                       style_function=lambda _f: {"color": "#d73027", "weight": 2,
-                                                  "fillOpacity": 0.0, "dashArray": "4"},
-                       tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+        _layer(m, report.gaps, ["#d73027"] * len(report.gaps),
+               [f"gap #{r}: {p:,.0f} people beyond {report.coverage.targets_s[0] / 60:g} min"
+                for r, p in zip(report.gaps["rank"], report.gaps["people_uncovered"],
+                                strict=True)], "Coverage gaps", outline=True)
+    if facilities is not None and len(facilities):
+        group = folium.FeatureGroup(name="Facilities")
+        for row in facilities.to_crs(4326).itertuples():
+            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=4, color="#222",
+                                fill=True, fill_opacity=0.9, weight=1,
+                                tooltip=folium.Tooltip(maps.escape(getattr(row, "name", "")))
+                                ).add_to(group)
+        group.add_to(m)
+    names = [f"≤ {x / 60:g} min" for x in report.coverage.targets_s[:3]]
+    _legend(m, f"Travel time: {report.label}",
+            [*zip([*names, "beyond"], (*_COLOURS[:len(names)], _COLOURS[3]), strict=True),
+             ("unreachable", _GREY)])
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def delta_map(graph: TravelGraph, units: gpd.GeoDataFrame, *, label: str = "b - a",
+              asset_url: str | None = None) -> folium.Map:
+    """Return an offline map of the per-unit time change (``delta_s`` from :func:`compare`).
+
+    Green: faster in b; red: slower; grey: no change or unreachable in both.
+    """
+    import folium
+
+    m = _base_map(graph, asset_url)
+    d = units["delta_s"].to_numpy(dtype=float)
+    colours = ["#1a9850" if x < -1 else "#d73027" if x > 1 else _GREY for x in d]
+    labels = ["unreachable in both" if np.isnan(x) else "newly unreachable" if x == np.inf
+              else "newly reachable" if x == -np.inf else f"{x / 60:+.1f} min" for x in d]
+    _layer(m, units, colours, labels, f"Change in travel time ({label})")
+    _legend(m, f"Change: {label}", [("faster", "#1a9850"), ("slower", "#d73027"),
+                                    ("no change", _GREY)])
     folium.LayerControl(collapsed=True).add_to(m)
     return m

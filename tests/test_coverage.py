@@ -184,6 +184,9 @@ def test_facilities_by_kind_and_time(store, columbus):
     assert "closed at" in notes[0]
     shelters, _ = cs.facilities(store, columbus, kind="shelters", bed_type="families")
     assert 0 < len(shelters) < 9
+    free, _ = cs.facilities(store, columbus, kind="shelters", free_beds=True)
+    beds = store.beds(free["id"])
+    assert len(free) > 0 and beds.groupby("resource_id")["free"].sum().gt(0).all()
     assert "demo-dv-shelter" not in set(cs.facilities(store, columbus, kind="shelters")[0]["id"])
     teams, _ = cs.facilities(store, columbus, kind="teams", at=NOW)
     assert 0 < len(teams) <= len(bases)
@@ -213,6 +216,10 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
     assert set(gpd.list_layers(gpkg)["name"]) == {"hexes", "units", "gaps"}
     back = gpd.read_file(gpkg, layer="units")
     assert len(back) == len(rep.units) and back.crs.to_epsg() == 4326
+    nodes = cs.surface_nodes(columbus, run)
+    assert len(nodes) == columbus.n_nodes and set(nodes["facility_id"].dropna()) <= set(
+        run.facilities["id"])
+    cs.export_layers({"nodes": nodes}, tmp_path / "nodes.gpkg")
     gj = cs.export_layers({"hexes": rep.hexes}, tmp_path / "hexes.geojson")
     text = gj.read_text()
     assert "Infinity" not in text and "NaN" not in text
@@ -220,7 +227,7 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
     with pytest.raises(ValidationError, match="one layer"):
         cs.export_layers({"a": rep.hexes, "b": rep.gaps}, tmp_path / "x.geojson")
     html = cs.coverage_map(columbus, rep).get_root().render()
-    assert "Infinity" not in html and "gap #1" in html
+    assert "Infinity" not in html and "gap #1" in html and "≤ 5 min" in html
 
 
 def test_scenario_closed_and_added(store, columbus, demand):
@@ -241,6 +248,11 @@ def test_scenario_closed_and_added(store, columbus, demand):
     assert (cmp2.node_delta_s[np.isfinite(cmp2.node_delta_s)] <= 1e-9).all()
     assert cmp2.people_newly_uncovered.tolist() == [0.0]
     assert "new_site" in set(added.facilities["kind"])
+    rep = cs.coverage_report(columbus, added, demand, targets_s=[300])
+    page = cs.coverage_map(columbus, rep, facilities=added.facilities).get_root().render()
+    assert "<img src=x onerror" not in page and "&lt;img src=x onerror" in page
+    html = cs.delta_map(columbus, units, label="one shelter closed").get_root().render()
+    assert "one shelter closed" in html and "Infinity" not in html
     with pytest.raises(ValidationError, match="cannot close"):
         cs.facility_surface(store, columbus, kind="shelters", closed=["nope"])
     with pytest.raises(ValidationError, match="no shelters left"):
