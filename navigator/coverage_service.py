@@ -412,7 +412,7 @@ def surface_nodes(graph: TravelGraph, run: FacilityRun) -> gpd.GeoDataFrame:
     ids = np.asarray(s.facility_ids, dtype=object)
     return gpd.GeoDataFrame(
         {"node": np.arange(graph.n_nodes), "time_s": s.time_s,
-         "facility_id": np.where(s.facility >= 0, ids[np.maximum(s.facility, 0)], None)},
+         "facility_id": [ids[f] if f >= 0 else None for f in s.facility.tolist()]},
         geometry=gpd.points_from_xy(graph.lon, graph.lat), crs=4326)
 
 
@@ -480,7 +480,7 @@ def _legend(m: folium.Map, title: str, items: Sequence[tuple[str, str]]) -> None
     rows = "".join(f'<div><span style="display:inline-block;width:10px;height:10px;'
                    f'background:{c};margin-right:6px"></span>{maps.escape(t)}</div>'
                    for t, c in items)
-    m.get_root().html.add_child(Element(
+    m.get_root().html.add_child(Element(  # type: ignore[attr-defined]
         '<div style="position:fixed;bottom:24px;right:12px;z-index:1000;background:white;'
         'padding:6px 9px;border:1px solid #999;font:12px sans-serif">'
         f"<b>{maps.escape(title)}</b>{rows}</div>"))
