@@ -10,6 +10,13 @@ Public API
 - :func:`graph_from_osmnx`, :func:`download_graph` - online use through osmnx.
 - :func:`snap` - points (EPSG:4326) to nearest nodes and metres; :func:`snap_to_edges` - to
   the nearest point on a road.
+
+Graphs are simplified by default: chains of interior OSM nodes become one edge whose travel
+time and length are the sums over its segments (not osmnx's mean-speed re-computation), so
+fastest times between kept nodes equal those of the unsimplified graph. Kept nodes are
+intersections, dead ends and one-way changes, so :func:`snap` picks the nearest of those; use
+:func:`snap_to_edges` for the distance to the road itself. One module holds the graph type,
+its build, cache and snapping because callers import all of them from here.
 """
 
 from __future__ import annotations
@@ -335,7 +342,7 @@ def _assemble(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # 
 
 
 def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32],
-                          weight: npt.NDArray[np.float64]) -> dict[str, npt.NDArray[Any]]:
+                          weight: npt.NDArray[np.float64]) -> dict[str, Any]:
     """Contract a CSR graph; return the ``ch_*``, ``up_*`` and ``dn_*`` fields of TravelGraph.
 
     Parameters
@@ -565,7 +572,9 @@ def snap(
 ) -> Snap:
     """Snap points (EPSG:4326) to their nearest graph nodes.
 
-    A KD-tree of the nodes in local metres is built on first use and kept with the graph.
+    A KD-tree of the nodes in local metres (equirectangular around the graph's median point) is
+    built on first use and kept with the graph; distances are great-circle metres. On a
+    simplified graph the nodes are intersections and dead ends, not every shape point.
 
     Parameters
     ----------

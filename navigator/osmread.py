@@ -169,7 +169,7 @@ def read_drive_ways(path: Path) -> RawNetwork:
                 continue
             one_way, rev = way_direction(tags)
             direction = (2 if rev else 1) if one_way else 0
-            refs = [(n.ref, n.x, n.y) for n in way.nodes]
+            refs = [(n.ref, n.x, n.y) for n in way.nodes]  # type: ignore[union-attr]
             refs = [next(g) for _, g in groupby(refs, key=lambda r: r[0])]
             pieces: list[list[tuple[int, int, int]]] = [[]]
             for r in refs:
