@@ -62,9 +62,9 @@ def test_migrations_are_recorded_and_safe_to_race(postgis_url: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert versions == [1, 1, 1, 1]
-    assert _query(postgis_url, "SELECT version, name FROM schema_migrations") == [
-        (1, "0001_init.sql")]
+    assert versions == [2, 2, 2, 2]
+    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == [
+        (1, "0001_init.sql"), (2, "0002_users.sql")]
     store.close()
 
 
