@@ -189,6 +189,12 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
         "ours_ms": median_ms(lambda i: routing.isochrone(tg, int(incidents[i % K]), 900.0),
                              max(5, reps // 5)),
         "nx_ms": None, "equal": None}
+    res["Q5_convex"] = {
+        "what": "15-minute isochrone incl. convex hull polygon",
+        "ours_ms": median_ms(
+            lambda i: routing.isochrone(tg, int(incidents[i % K]), 900.0, hull="convex"),
+            max(5, reps // 5)),
+        "nx_ms": None, "equal": None}
     for v in res.values():
         v["speedup"] = (v["nx_ms"] / v["ours_ms"]) if v.get("nx_ms") else None
     return {"graph": label, "nodes": n, "edges": tg.n_edges, "networkx_graph_build_s": nx_build_s,
