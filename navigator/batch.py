@@ -4,6 +4,7 @@ Public API
 ----------
 - :func:`resolve_scheduler` - what runs a batch: ``"sync"``, ``"processes"`` or an address.
 - :func:`dask_client` - a ``dask.distributed`` client for that choice (closed on exit).
+- :func:`run_batch` - any module-level function over many jobs, shared data shipped once.
 - :func:`batch_surfaces` - one coverage surface per facility set.
 - :func:`batch_hex_surfaces` - one H3 travel-time map per facility set (region-wide).
 - :func:`batch_travel_time_matrix` - a large matrix in row blocks.
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
     from navigator.network import TravelGraph
 
 __all__ = ["ENV_SCHEDULER", "batch_allocations", "batch_hex_surfaces", "batch_surfaces",
-           "batch_travel_time_matrix", "closure_impacts", "dask_client", "resolve_scheduler"]
+           "batch_travel_time_matrix", "closure_impacts", "dask_client", "resolve_scheduler",
+           "run_batch"]
 
 #: Environment variable naming a ``dask.distributed`` scheduler address (``tcp://host:8786``).
 ENV_SCHEDULER = "NAVIGATOR_DASK_SCHEDULER"
@@ -191,7 +193,7 @@ def closure_impacts(tg: TravelGraph, facility_nodes: npt.ArrayLike, unit_nodes: 
     un = np.asarray(unit_nodes, dtype=np.int64)
     w = np.asarray(people, dtype=np.float64)
     jobs = [(nodes, i, un, w, targets, direction) for i in range(-1, nodes.size)]
-    base, *closed = _run(tg, _closure_task, jobs, scheduler, n_workers)
+    base, *closed = run_batch(tg, _closure_task, jobs, scheduler=scheduler, n_workers=n_workers)
     lost = base[None, :] - np.vstack(closed)
     cols = {f"lost_{t / 60:g}min": lost[:, j] for j, t in enumerate(targets)}
     df = pd.DataFrame({"facility_id": ids, **cols})
@@ -222,9 +224,16 @@ def _shipped(client: Client, tg: TravelGraph) -> Future:
     return future
 
 
-def _run(shared: Any, func: Any, jobs: Sequence[tuple[Any, ...]],
-         scheduler: str | Client | None, n_workers: int | None) -> list[Any]:
-    """Run ``func(shared, *job)`` per job; ``shared`` (a graph or a matrix) goes out once."""
+def run_batch(shared: Any, func: Any, jobs: Sequence[tuple[Any, ...]], *,
+              scheduler: str | Client | None = None, n_workers: int | None = None,
+              priorities: Sequence[int] | None = None) -> list[Any]:
+    """Return ``[func(shared, *job) for job in jobs]``, computed on the chosen scheduler.
+
+    ``shared`` (a graph, a matrix) goes to each worker once, not with every task; a
+    :class:`~navigator.network.TravelGraph` stays there for later batches of the same client.
+    ``func`` must be importable by the workers (a module-level function). ``priorities``:
+    higher starts first (give the longest jobs the highest, so no long job starts last).
+    """
     from navigator.network import TravelGraph
 
     chosen = resolve_scheduler(scheduler)
@@ -235,7 +244,9 @@ def _run(shared: Any, func: Any, jobs: Sequence[tuple[Any, ...]],
             data = _shipped(client, shared)  # once per worker and client, not per task
         else:
             data = client.scatter(shared, broadcast=True, hash=False)  # once per batch
-        futures = [client.submit(func, data, *job, pure=False) for job in jobs]
+        prio = list(priorities) if priorities is not None else [0] * len(jobs)
+        futures = [client.submit(func, data, *job, pure=False, priority=p)
+                   for job, p in zip(jobs, prio, strict=True)]
         return list(client.gather(futures))
 
 
@@ -276,7 +287,7 @@ def batch_allocations(cost_s: npt.ArrayLike, people: npt.ArrayLike | None,
     ValidationError
         For an unknown model (before anything runs); a model's own errors come back as is.
     """
-    jobs = []
+    jobs, budgets = [], []
     for i, sc in enumerate(scenarios):
         opts = dict(sc)
         model = opts.pop("model", None)
@@ -285,8 +296,11 @@ def batch_allocations(cost_s: npt.ArrayLike, people: npt.ArrayLike | None,
             raise ValidationError(msg)
         jobs.append((None if people is None else np.asarray(people, dtype=np.float64), model,
                      opts))
-    return _run(np.asarray(cost_s, dtype=np.float64), _allocation_task, jobs, scheduler,
-                n_workers)
+        budgets.append(int(opts.get("k", opts.get("p", 0))))
+    # Bigger budgets tend to be the longest solves: start them first (measured on an MCLP
+    # sweep k = 1..10, where k = 10 alone took 3.1 of 4.9 s).
+    return run_batch(np.asarray(cost_s, dtype=np.float64), _allocation_task, jobs,
+                     scheduler=scheduler, n_workers=n_workers, priorities=budgets)
 
 
 def batch_surfaces(tg: TravelGraph, facility_sets: Sequence[npt.ArrayLike], *,
@@ -320,7 +334,7 @@ def batch_surfaces(tg: TravelGraph, facility_sets: Sequence[npt.ArrayLike], *,
     n = len(facility_sets)
     labels = list(labels) if labels is not None else [f"scenario {i + 1}" for i in range(n)]
     jobs = _surface_jobs(facility_sets, labels, facility_ids, direction, cutoff_s)
-    return _run(tg, _surface_task, jobs, scheduler, n_workers)
+    return run_batch(tg, _surface_task, jobs, scheduler=scheduler, n_workers=n_workers)
 
 
 def _surface_jobs(facility_sets: Sequence[npt.ArrayLike], labels: list[str],
@@ -356,7 +370,7 @@ def batch_hex_surfaces(tg: TravelGraph, facility_sets: Sequence[npt.ArrayLike], 
         f"scenario {i + 1}" for i in range(len(facility_sets))]
     jobs = [(*job, resolution) for job in _surface_jobs(facility_sets, labels, None, direction,
                                                          cutoff_s)]
-    return _run(tg, _hex_task, jobs, scheduler, n_workers)
+    return run_batch(tg, _hex_task, jobs, scheduler=scheduler, n_workers=n_workers)
 
 
 def batch_travel_time_matrix(tg: TravelGraph, origins: npt.ArrayLike,
@@ -385,4 +399,4 @@ def batch_travel_time_matrix(tg: TravelGraph, origins: npt.ArrayLike,
     if o.size == 0 or d.size == 0:
         return np.zeros((o.size, d.size))
     jobs = [(o[i:i + block_rows], d, cutoff_s) for i in range(0, o.size, block_rows)]
-    return np.vstack(_run(tg, _matrix_task, jobs, scheduler, n_workers))
+    return np.vstack(run_batch(tg, _matrix_task, jobs, scheduler=scheduler, n_workers=n_workers))

@@ -7,7 +7,8 @@ Public API
   :func:`surface_nodes` - its per-node times as points.
 - :func:`demand_units` - the population layer clipped to the network and snapped to it.
 - :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
-- :func:`run_coverage` - all of the above in one call.
+- :func:`run_coverage` - all of the above in one call; :func:`coverage_reports` - many
+  scenarios as a Dask batch.
 - :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
 - :func:`recommend_sites` - location-allocation of new sites from candidate points.
 - :func:`export_layers`, :func:`coverage_map`, :func:`delta_map` - GeoPackage/GeoJSON files
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
     import folium
     import geopandas as gpd
+    from distributed import Client
 
     from navigator.allocation import Allocation
     from navigator.network import TravelGraph
@@ -50,7 +52,8 @@ if TYPE_CHECKING:
     from navigator.store import Store
 
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
-           "compare", "coverage_map", "coverage_report", "delta_map", "demand_units",
+           "compare", "coverage_map", "coverage_report", "coverage_reports", "delta_map",
+           "demand_units",
            "export_layers",
            "facilities", "facility_surface", "recommend_sites", "run_coverage",
            "surface_nodes"]
@@ -322,6 +325,27 @@ def coverage_report(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
     hexes = hexes.assign(population=areal_people(hexes, demand.population))
     hex_gaps = coverage_gaps(hexes, hexes["min_time_s"].to_numpy(), gap_t)
     return CoverageReport(run.surface.label, hexes, units, table, gaps, hex_gaps, notes)
+
+
+def _report_task(graph: TravelGraph, run: FacilityRun, demand: Demand,
+                 targets_s: Sequence[float], hex_resolution: int) -> CoverageReport:
+    return coverage_report(graph, run, demand, targets_s=targets_s,
+                           hex_resolution=hex_resolution)
+
+
+def coverage_reports(graph: TravelGraph, runs: Sequence[FacilityRun], demand: Demand, *,
+                     targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8,
+                     scheduler: str | Client | None = None) -> list[CoverageReport]:
+    """Return the report of every scenario, as a batch (see :mod:`navigator.batch`).
+
+    Surfaces are cheap; the per-scenario H3 maps, areal weighting and dissolved gaps are what
+    the workers share out. ``scheduler``: ``"sync"``, ``"processes"``, an address or a
+    ``Client`` (default: ``NAVIGATOR_DASK_SCHEDULER``, else a local process cluster).
+    """
+    from navigator.batch import run_batch
+
+    jobs = [(run, demand, tuple(targets_s), hex_resolution) for run in runs]
+    return run_batch(graph, _report_task, jobs, scheduler=scheduler)
 
 
 def run_coverage(store: Store, graph: TravelGraph, population_path: str | Path, *,

@@ -151,6 +151,28 @@ def test_closure_impacts_match_single_scenarios(columbus, client):
         closure_impacts(columbus, fac[:1], units, people, targets_s=[60], scheduler="sync")
 
 
+def test_coverage_reports_equal_single_process(columbus, client):
+    import geopandas as gpd
+
+    from navigator import coverage_service as cs
+    from navigator.config import DATA_DIR
+    from navigator.coverage import coverage_surface
+
+    demand = cs.demand_units(columbus, DATA_DIR / "population" /
+                             "franklin_bg2010_population.gpkg")
+    runs = [cs.FacilityRun(coverage_surface(columbus, s, label=f"s{i}"),
+                           gpd.GeoDataFrame(geometry=[], crs=4326), ()) for i, s in
+            enumerate(SETS)]
+    one = cs.coverage_reports(columbus, runs, demand, targets_s=[300, 600], scheduler="sync")
+    many = cs.coverage_reports(columbus, runs, demand, targets_s=[300, 600], scheduler=client)
+    for x, y in zip(one, many, strict=True):
+        assert x.label == y.label
+        np.testing.assert_array_equal(x.coverage.people_covered, y.coverage.people_covered)
+        pd.testing.assert_frame_equal(x.gaps.drop(columns="geometry"),
+                                      y.gaps.drop(columns="geometry"))
+        np.testing.assert_allclose(x.hexes["population"], y.hexes["population"])
+
+
 def test_address_from_environment(columbus, client, monkeypatch):
     monkeypatch.setenv(ENV_SCHEDULER, client.scheduler.address)
     assert resolve_scheduler() == client.scheduler.address
