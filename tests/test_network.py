@@ -24,7 +24,7 @@ from network_fixtures import (
     west_oakland,  # noqa: F401 - fixture
 )
 
-from navigator import network
+from navigator import network, snapping
 from navigator.errors import NetworkBuildError, UnreachableError, ValidationError
 from navigator.network import (
     SPEED_FALLBACK_KPH,
@@ -328,12 +328,12 @@ def test_snap_to_edges_matches_brute_force(baltimore):  # noqa: F811
     lon = rng.uniform(baltimore.lon.min(), baltimore.lon.max(), 40)
     lat = rng.uniform(baltimore.lat.min(), baltimore.lat.max(), 40)
     es = snap_to_edges(baltimore, lon, lat, strict=False, max_snap_m=1e9)
-    verts, owner = network.edge_vertices(baltimore)
-    xy = network._local_xy(baltimore, verts[:, 0], verts[:, 1])
+    verts, owner = snapping.edge_vertices(baltimore)
+    xy = snapping._local_xy(baltimore, verts[:, 0], verts[:, 1])
     splits = np.flatnonzero(np.diff(owner)) + 1
     lines = shapely.linestrings(xy, indices=owner)
     assert len(lines) == baltimore.n_edges == len(splits) + 1
-    p = shapely.points(network._local_xy(baltimore, lon, lat))
+    p = shapely.points(snapping._local_xy(baltimore, lon, lat))
     for i in range(len(lon)):
         d = shapely.distance(lines, p[i])
         assert es.distance_m[i] == pytest.approx(d.min(), abs=1e-6)
