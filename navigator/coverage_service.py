@@ -211,14 +211,15 @@ class FacilityRun:
 
 def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
                      at: datetime | None = None, bed_type: str | None = None,
-                     closed: Sequence[str] = (), added: gpd.GeoDataFrame | None = None,
+                     free_beds: bool = False, closed: Sequence[str] = (),
+                     added: gpd.GeoDataFrame | None = None,
                      direction: Literal["from", "to"] | None = None, label: str = "",
                      cutoff_s: float | None = None) -> FacilityRun:
     """Return the coverage surface of a scenario.
 
     Parameters
     ----------
-    store, graph, kind, at, bed_type
+    store, graph, kind, at, bed_type, free_beds
         As in :func:`facilities`.
     closed
         Ids of facilities closed in this scenario.
@@ -236,7 +237,8 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
     ValidationError
         If a closed id is unknown or no facility is left.
     """
-    fac, notes = facilities(store, graph, kind=kind, at=at, bed_type=bed_type)
+    fac, notes = facilities(store, graph, kind=kind, at=at, bed_type=bed_type,
+                            free_beds=free_beds)
     unknown = set(closed) - set(fac["id"])
     if unknown:
         msg = f"cannot close {sorted(unknown)}: not among the {kind} in this scenario"
