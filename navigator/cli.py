@@ -269,9 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-confidential", action="store_true",
                    help="include confidential (DV) sites; never for HSDS exports")
 
-    from navigator.cli_decisions import register
+    from navigator import cli_coverage, cli_decisions
 
-    register(sub, _decision_options)
+    cli_decisions.register(sub, _decision_options)
+    cli_coverage.register(sub, _decision_options)
     p = parsers["add-user"]
     _add_store(p)
     p.add_argument("username")

@@ -279,6 +279,15 @@ def _search_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wheelchair", action="store_true", help="needs wheelchair access")
 
 
+def add_command(sub: argparse._SubParsersAction, name: str, run: Runner, help_: str,
+                common: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """Add a subcommand run with a :class:`Context`; its docstring is the description."""
+    p = sub.add_parser(name, help=help_, description=(run.__doc__ or help_).strip())
+    p.set_defaults(decision=run)
+    common(p)
+    return p
+
+
 def register(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]
              ) -> None:
     """Add the decision commands to the ``navigator`` parser.
@@ -291,10 +300,7 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
         Adds the options every store command takes (``--store``, ``--json``, ``--actor``...).
     """
     def add(name: str, run: Runner, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=(run.__doc__ or help_).strip())
-        p.set_defaults(decision=run)
-        common(p)
-        return p
+        return add_command(sub, name, run, help_, common)
 
     p = add("find-bed", run_find_bed, "nearest open shelters with a free bed that fits")
     _place(p)

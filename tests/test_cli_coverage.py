@@ -1,0 +1,86 @@
+"""Planner commands end to end on the demo city and the real block-group population."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from navigator.cli import main
+from navigator.planner import load_demo
+from navigator.store import open_store
+
+
+@pytest.fixture(scope="module")
+def store_path(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> str:  # type: ignore[no-untyped-def]
+    path = str(tmp_path_factory.mktemp("coverage-cli") / "demo.gpkg")
+    store = open_store(path)
+    load_demo(store, columbus_graph, seed=3)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def run(store_path: str, graph_cache_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    def _run(*argv: str, code: int = 0) -> str:
+        result = main([argv[0], "--store", store_path, "--cache-dir", str(graph_cache_dir),
+                       *argv[1:]])
+        out = capsys.readouterr()
+        assert result == code, out.err
+        assert "Traceback" not in out.err
+        return out.out if code == 0 else out.err
+    return _run
+
+
+def test_coverage_counts_real_people_and_writes_layers(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "coverage.gpkg"
+    data = json.loads(run("coverage", "--targets", "3,5,10", "--output", str(out), "--json"))
+    rows = data["coverage"]
+    covered = [r["people_covered"] for r in rows]
+    assert covered == sorted(covered)  # a longer target never covers fewer people
+    assert all(r["people_covered"] + r["people_uncovered"] == pytest.approx(514_431)
+               for r in rows)
+    assert any("outside the road network" in n for n in data["notes"])
+    gaps = gpd.read_file(out, layer="gaps")
+    assert gaps["people_uncovered"].is_monotonic_decreasing
+
+
+def test_coverage_text_report_and_map(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = run("coverage", "--kind", "shelters", "--targets", "5,10", "--map",
+              str(tmp_path / "m.html"))
+    assert "people covered" in out and "Largest gaps" in out
+    assert "cdn.jsdelivr" not in (tmp_path / "m.html").read_text()
+
+
+def test_closing_colocated_bases_loses_coverage(run, store_path: str) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(store_path)
+    bases = store.resources(kinds=["team_base"])
+    store.close()
+    closed = [a for i in bases["id"].iloc[:10] for a in ("--close", i)]
+    rows = json.loads(run("compare-scenarios", *closed, "--targets", "3,5", "--json"))
+    assert all(r["covered_scenario"] <= r["covered_today"] for r in rows)
+    assert all(r["newly_covered"] == 0 for r in rows)
+
+
+def test_recommend_sites_beats_or_matches_greedy(run) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads(run("recommend-sites", "--k", "2", "--target", "4", "--json"))
+    assert data["status"] == "Optimal" and len(data["sites"]) == 2
+    assert data["objective"] >= data["greedy_objective"]
+
+
+def test_recommend_says_when_nothing_is_needed(run) -> None:  # type: ignore[no-untyped-def]
+    assert "no new site is needed" in run("recommend-sites", "--target", "60")
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["coverage", "--targets", "0,5"], "positive"),
+    (["coverage", "--targets", "nan"], "positive"),
+    (["coverage", "--add-site=500,39"], "lon"),
+    (["coverage", "--close", "no-such-base"], "no-such-base"),
+    (["coverage", "--population", "/nonexistent.gpkg"], "nonexistent"),
+    (["compare-scenarios"], "--close"),
+])
+def test_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]
+    assert fragment in run(*argv, code=1)
