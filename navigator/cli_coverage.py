@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ValidationError
+from navigator.model import ResourceKind
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
 
 POPULATION_FILE = Path("population") / "franklin_bg2010_population.gpkg"
 #: Candidate-site choices for ``recommend-sites`` -> resource kinds.
-CANDIDATES = {"team_bases": ("team_base",), "clinics": ("clinic",),
-              "hospitals": ("hospital",), "public": ("team_base", "clinic", "hospital")}
+CANDIDATES: dict[str, tuple[ResourceKind, ...]] = {
+    "team_bases": (ResourceKind.TEAM_BASE,), "clinics": (ResourceKind.CLINIC,),
+    "hospitals": (ResourceKind.HOSPITAL,),
+    "public": (ResourceKind.TEAM_BASE, ResourceKind.CLINIC, ResourceKind.HOSPITAL)}
 
 
 def _targets(text: str) -> tuple[float, ...]:
