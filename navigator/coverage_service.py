@@ -9,8 +9,10 @@ Public API
 - :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
 - :func:`run_coverage` - all of the above in one call; :func:`coverage_reports` - many
   scenarios as a Dask batch.
+- :func:`people_covered` - the population table alone (cheap, for before/after figures).
 - :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
-- :func:`recommend_sites` - location-allocation of new sites from candidate points.
+- :func:`candidate_sites`, :func:`recommend_sites` - location-allocation of new sites from
+  candidate points (public resources by default).
 - :func:`export_layers`, :func:`coverage_map`, :func:`delta_map` - GeoPackage/GeoJSON files
   and offline folium maps; they live in :mod:`navigator.coverage_maps` and are re-exported.
 """
@@ -52,11 +54,9 @@ if TYPE_CHECKING:
     from navigator.store import Store
 
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
-           "compare", "coverage_map", "coverage_report", "coverage_reports", "delta_map",
-           "demand_units",
-           "export_layers",
-           "facilities", "facility_surface", "recommend_sites", "run_coverage",
-           "surface_nodes"]
+           "candidate_sites", "compare", "coverage_map", "coverage_report", "coverage_reports",
+           "delta_map", "demand_units", "export_layers", "facilities", "facility_surface",
+           "people_covered", "recommend_sites", "run_coverage", "surface_nodes"]
 
 #: Facility kinds -> (resource kinds, default direction: "from" = the service drives out).
 FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
@@ -360,6 +360,26 @@ def run_coverage(store: Store, graph: TravelGraph, population_path: str | Path, 
                            targets_s=targets_s, hex_resolution=hex_resolution)
 
 
+def people_covered(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
+                   targets_s: Sequence[float] = DEFAULT_TARGETS_S) -> PopulationCoverage:
+    """Return the people covered per target by a scenario (no hexes or gaps: cheap)."""
+    t = unit_times(graph, run.surface, demand.population, demand.nodes)
+    return population_coverage(t, demand.people, check_targets(targets_s))
+
+
+def candidate_sites(store: Store, *, kinds: Sequence[str], exclude: Container[str] = ()
+                    ) -> gpd.GeoDataFrame:
+    """Return public resources of ``kinds`` as candidate sites, leaving out ``exclude`` ids.
+
+    Confidential sites are never candidates (a recommendation would reveal them).
+    """
+    from navigator.model import ResourceKind
+
+    res = store.resources(kinds=[ResourceKind(k) for k in kinds], include_confidential=False)
+    res = res[~res["id"].isin([i for i in res["id"] if i in exclude])]
+    return res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
+
+
 def compare(a: FacilityRun, b: FacilityRun, demand: Demand, *,
             targets_s: Sequence[float] = DEFAULT_TARGETS_S
             ) -> tuple[ScenarioComparison, gpd.GeoDataFrame]:
@@ -383,12 +403,14 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
                     k: int, target_s: float, model: Literal["mclp", "lscp", "p_median"] = "mclp",
                     existing: gpd.GeoDataFrame | None = None,
                     direction: Literal["from", "to"] = "from", max_snap_m: float = 500.0,
-                    cutoff_s: float | None = None) -> SiteRecommendation:
+                    cutoff_s: float | None = None, time_limit_s: float = 60.0
+                    ) -> SiteRecommendation:
     """Recommend new sites among ``candidates`` for the demand units.
 
     ``existing`` facilities are forced open. ``direction="from"`` measures site to people (teams
     driving out); use ``"to"`` for places people travel to. The p-median drops assignments
-    beyond ``cutoff_s`` (default twice the target).
+    beyond ``cutoff_s`` (default twice the target). ``time_limit_s`` bounds the solver, seconds
+    (the best solution found by then is returned; ``allocation.status`` says whether optimal).
     """
     import pandas as pd
 
@@ -415,11 +437,12 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     forced = np.flatnonzero(rows >= n_new)
     w = demand.people
     if model == "mclp":
-        a = max_coverage(c, w, k=k, target_s=target, forced=forced)
+        a = max_coverage(c, w, k=k, target_s=target, forced=forced, time_limit_s=time_limit_s)
     elif model == "lscp":
-        a = min_sites(c, w, target_s=target, forced=forced)
+        a = min_sites(c, w, target_s=target, forced=forced, time_limit_s=time_limit_s)
     elif model == "p_median":
-        a = p_median(c, w, p=k, cutoff_s=cutoff, forced=forced)
+        a = p_median(c, w, p=k, cutoff_s=cutoff, forced=forced,
+                     time_limit_s=time_limit_s)
     else:
         msg = f"model must be 'mclp', 'lscp' or 'p_median', got {model!r}"
         raise ValidationError(msg)

@@ -6,9 +6,17 @@ their JSON Schemas (``model_json_schema()``) are the request bodies of ``/openap
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from navigator.accounts import Role
 from navigator.model import BedType, Channel, CrisisType, IncidentStatus, TeamStatus
@@ -160,13 +168,72 @@ class IsochroneRequest(Body):
     direction: Literal["from", "to"] = "from"
 
 
-class CoverageRequest(Body):
-    """Travel time to the nearest facility of a kind, and the gaps beyond a target."""
+FacilityKind = Literal["team_bases", "teams", "shelters", "clinics", "all"]
+Minutes = Annotated[float, Field(gt=0, le=120, description="Minutes")]
+SiteKind = Literal["team_base", "clinic", "hospital", "crisis_unit", "shelter"]
 
-    kind: Literal["team_bases", "shelters", "clinics", "all"] = "team_bases"
-    target_min: Annotated[float, Field(gt=0, le=120)] = 15.0
+
+class Point(Body):
+    """A point, EPSG:4326."""
+
+    lon: Lon
+    lat: Lat
+
+
+class Scenario(Body):
+    """Which facilities serve: a kind, open at a moment, shelters with beds of a type."""
+
+    kind: FacilityKind = "team_bases"
+    at: Annotated[AwareDatetime | None, Field(
+        description="Moment (ISO 8601 with offset, years 2000-2100): places open then, teams "
+                    "on shift then; null: every place")] = None
+    bed_type: Annotated[BedType | None, Field(description="Shelters only")] = None
+    free_beds: Annotated[bool, Field(description="Shelters only: with a free bed now")] = False
     closed: Annotated[list[Id], Field(max_length=50)] = []
+
+    @field_validator("at")
+    @classmethod
+    def _plausible_moment(cls, v: datetime | None) -> datetime | None:
+        if v is not None and not 2000 <= v.year <= 2100:
+            msg = "at must fall in the years 2000-2100"
+            raise ValueError(msg)
+        return v
+
+    @model_validator(mode="after")
+    def _beds_for_shelters(self) -> Scenario:
+        if (self.bed_type is not None or self.free_beds) and self.kind != "shelters":
+            msg = "bed_type and free_beds apply to kind 'shelters' only"
+            raise ValueError(msg)
+        return self
+
+
+class CoverageRequest(Scenario):
+    """Travel time to the nearest facility, people covered per target, gaps beyond a target."""
+
+    target_min: Annotated[Minutes, Field(description="Gap target, minutes")] = 15.0
+    targets_min: Annotated[list[Minutes], Field(min_length=1, max_length=3)] = [15.0, 30.0,
+                                                                                 60.0]
     resolution: Annotated[int, Field(ge=7, le=9, description="H3 resolution")] = 8
+    max_gaps: Annotated[int, Field(ge=1, le=50)] = 10
+
+
+class CompareRequest(Scenario):
+    """A baseline scenario and a change: facilities closed, bases added at points."""
+
+    close: Annotated[list[Id], Field(max_length=10)] = []
+    add: Annotated[list[Point], Field(max_length=10)] = []
+    targets_min: Annotated[list[Minutes], Field(min_length=1, max_length=3)] = [15.0, 30.0,
+                                                                                 60.0]
+
+
+class RecommendRequest(Scenario):
+    """Location-allocation: k new sites among candidate public facilities."""
+
+    k: Annotated[int, Field(ge=1, le=10)] = 3
+    target_min: Minutes = 15.0
+    model: Literal["mclp", "p_median"] = "mclp"
+    candidates: Annotated[list[SiteKind], Field(min_length=1, max_length=5)] = ["clinic",
+                                                                               "hospital"]
 
 
 class UserCreate(Body):
