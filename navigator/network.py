@@ -358,14 +358,14 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
     dict
         Keyword arguments for :class:`TravelGraph`.
     """
-    from navigator import _kernels
+    from navigator import _ch
 
     n = len(indptr) - 1
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     dst = indices.astype(np.int64)
     capacity = 3 * len(dst) + 64
     while True:
-        rank, a, b, w = _kernels.contraction_order(n, src, dst, weight, capacity)
+        rank, a, b, w = _ch.contraction_order(n, src, dst, weight, capacity)
         if len(rank) == n:
             break
         capacity *= 2

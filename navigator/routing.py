@@ -11,8 +11,9 @@ Public API
 - :func:`route` - fastest route with its geometry (EPSG:4326), for display.
 
 Node arguments are node indices of the graph (see :func:`navigator.network.snap`). Searches are
-binary-heap Dijkstra kernels compiled with numba (:mod:`navigator._kernels`); networkx is the
-reference they are tested against.
+binary-heap Dijkstra kernels compiled with numba (:mod:`navigator._kernels`) or PHAST sweeps of
+the graph's contraction hierarchy (:mod:`navigator._ch`); networkx is the reference they are
+tested against.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
-from navigator import _kernels
+from navigator import _ch, _kernels
 from navigator.errors import UnreachableError, ValidationError
 from navigator.network import TravelGraph, edge_vertices
 
@@ -115,7 +116,7 @@ def _phast(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction, 
     up = (tg.up_indptr, tg.up_indices, tg.up_weight)
     dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
     first, second = (up, dn) if direction == "from" else (dn, up)
-    dist, nearest = _kernels.phast(*first, *second, tg.ch_pos[nodes], np.zeros(len(nodes)),
+    dist, nearest = _ch.phast(*first, *second, tg.ch_pos[nodes], np.zeros(len(nodes)),
                                    origin)
     pos = tg.ch_pos if wanted is None else tg.ch_pos[wanted]
     return dist[pos], nearest[pos]
@@ -211,7 +212,7 @@ def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: flo
             up = (tg.up_indptr, tg.up_indices, tg.up_weight)
             dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
             first, second = (up, dn) if direction == "from" else (dn, up)
-            dist = _kernels.rphast(*first, *second, tg.ch_pos[start], tg.ch_pos[wanted])
+            dist = _ch.rphast(*first, *second, tg.ch_pos[start], tg.ch_pos[wanted])
         else:
             dist = _phast(tg, start, direction, wanted=wanted, origin=False)[0]
         if np.isfinite(cutoff):
@@ -346,8 +347,8 @@ def travel_time_matrix(
     up = (tg.up_indptr, tg.up_indices, tg.up_weight)
     dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
     if d.size < o.size:
-        return _kernels.phast_many(*dn, *up, tg.ch_pos[d], tg.ch_pos[o], cutoff).T
-    return _kernels.phast_many(*up, *dn, tg.ch_pos[o], tg.ch_pos[d], cutoff)
+        return _ch.phast_many(*dn, *up, tg.ch_pos[d], tg.ch_pos[o], cutoff).T
+    return _ch.phast_many(*up, *dn, tg.ch_pos[o], tg.ch_pos[d], cutoff)
 
 
 @dataclass(frozen=True)
