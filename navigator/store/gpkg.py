@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import struct
-from importlib import resources as importlib_resources
 from typing import TYPE_CHECKING, Any
 
 import shapely
+
+from navigator.store.schema import migration_files
 
 if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
@@ -172,13 +173,7 @@ def _statements(script: str) -> list[str]:
 
 def migrations() -> list[tuple[int, str, str]]:
     """Return the GeoPackage migrations as (version, name, SQL text), in order."""
-    folder = importlib_resources.files("navigator.store") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_FILE.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return migration_files(_MIGRATION_FILE)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from importlib import resources as importlib_resources
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -28,6 +27,7 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.store.guarded import GuardedStore
+from navigator.store.schema import migration_files
 from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
@@ -51,13 +51,7 @@ def redact(url: str) -> str:
 
 def migrations() -> list[tuple[int, str, str]]:
     """Return the PostGIS migrations as (version, name, SQL text), in order."""
-    folder = importlib_resources.files("navigator.store") / "migrations"
-    found = []
-    for entry in folder.iterdir():
-        match = _MIGRATION_FILE.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return migration_files(_MIGRATION_FILE)
 
 
 def encode(value: Any) -> Any:

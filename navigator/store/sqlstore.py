@@ -2,23 +2,21 @@
 
 Both backends subclass :class:`SQLStore` and provide a :class:`Tx` (run a statement written
 with ``%(name)s`` placeholders, upsert/insert a row of logical values, count or empty a table)
-plus the few dialect fragments that differ. Reads live here; guarded writes (holds,
-assignments) live in :mod:`navigator.store.guarded`.
+plus the few dialect fragments that differ. Reads and the bulk load live here; simple writes in
+:mod:`navigator.store.writes`, guarded writes (holds, assignments) in
+:mod:`navigator.store.guarded`, the transaction interface in :mod:`navigator.store.tx`.
 """
 
 from __future__ import annotations
 
 import abc
-import dataclasses
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from navigator.errors import ConflictError, NotFoundError, ValidationError
+from navigator.errors import ValidationError
 from navigator.model import (
     AuditEntry,
-    Beds,
-    BedType,
     Bundle,
     Hold,
     Hotline,
@@ -38,77 +36,15 @@ from navigator.store.base import (
     RESOURCE_COLUMNS,
     TEAM_COLUMNS,
 )
+from navigator.store.tx import Tx, append_audit, enum_values, fetch_one, in_clause
+from navigator.store.writes import SimpleWrites
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Sequence
     from contextlib import AbstractContextManager
-    from enum import StrEnum
 
     import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
-
-
-class Tx(Protocol):
-    """One open transaction of a backend."""
-
-    def fetch(self, query: str, params: Mapping[str, Any] | None = None
-              ) -> list[dict[str, Any]]:
-        """Run ``query`` (``%(name)s`` placeholders) and return its rows as dicts."""
-        ...
-
-    def upsert(self, table: str, row: Mapping[str, Any], *, key: Sequence[str],
-               keep: Sequence[str] = ()) -> None:
-        """Insert ``row`` or update the row with the same ``key`` columns (but ``keep``)."""
-        ...
-
-    def insert(self, table: str, row: Mapping[str, Any]) -> None:
-        """Insert ``row``."""
-        ...
-
-    def count(self, table: str) -> int:
-        """Return the number of rows of ``table``."""
-        ...
-
-    def delete_all(self, table: str) -> None:
-        """Delete every row of ``table``."""
-        ...
-
-
-def in_clause(column: str, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
-    """Return ``column IN (%(name_0)s, ...)`` and add the values to ``params``.
-
-    Only placeholders are generated; values always travel as bound parameters.
-    """
-    if not values:
-        return "1 = 0"
-    names = [f"{name}_{i}" for i in range(len(values))]
-    params.update(zip(names, values, strict=True))
-    return f"{column} IN ({', '.join(f'%({n})s' for n in names)})"
-
-
-def enum_values(label: str, enum: type[StrEnum], values: Iterable[Any]) -> list[str]:
-    """Return ``values`` as enum values, raising :class:`ValidationError` for unknown ones."""
-    out = []
-    for value in values:
-        try:
-            out.append(enum(value).value)
-        except ValueError as e:
-            allowed = ", ".join(m.value for m in enum)
-            msg = f"{label}={value!r} is not one of {allowed}"
-            raise ValidationError(msg) from e
-    return out
-
-
-def append_audit(tx: Tx, action: str, *, actor: str, subject: str = "",
-                 inputs: Mapping[str, Any] | None = None,
-                 result: Mapping[str, Any] | None = None) -> None:
-    """Append one entry to the audit log inside ``tx``."""
-    if not isinstance(actor, str) or not actor.strip():
-        msg = f"{action}: actor must be a non-empty string, got {actor!r}"
-        raise ValidationError(msg)
-    tx.insert("audit", {"at": rows.utc_now(), "actor": actor, "action": action,
-                        "subject": subject, "inputs": rows.jsonable(dict(inputs or {})),
-                        "result": rows.jsonable(dict(result or {}))})
 
 
 _RESOURCE_SELECT = ", ".join((*RESOURCE_COLUMNS, "lon", "lat"))
@@ -118,12 +54,13 @@ _HOTLINE_SELECT = ", ".join((*HOTLINE_COLUMNS, "geom"))
 _HOLD_SELECT = ", ".join(rows.HOLD_COLUMNS)
 _ASSIGNMENT_SELECT = ", ".join(rows.ASSIGNMENT_COLUMNS)
 #: Table and select list of each record kind :meth:`SQLStore._one` looks up.
-_SELECTS = {"resource": ("resources", _RESOURCE_SELECT), "team": ("teams", _TEAM_SELECT),
+_SELECTS = {"resource": ("resources", _RESOURCE_SELECT),
+            "hotline": ("hotlines", _HOTLINE_SELECT), "team": ("teams", _TEAM_SELECT),
             "incident": ("incidents", _INCIDENT_SELECT), "hold": ("holds", _HOLD_SELECT),
             "assignment": ("assignments", _ASSIGNMENT_SELECT)}
 
 
-class SQLStore(abc.ABC):
+class SQLStore(SimpleWrites, abc.ABC):
     """Reads, bulk load and simple writes of the store contract, for any :class:`Tx`."""
 
     url: str
@@ -255,15 +192,11 @@ class SQLStore(abc.ABC):
     def resource(self, resource_id: str) -> Resource:
         """Return one resource with its beds; ``NotFoundError`` if unknown."""
         with self._transaction(write=False) as tx:
-            found = tx.fetch(f"SELECT {_RESOURCE_SELECT} FROM resources WHERE id = %(id)s",
-                             {"id": resource_id})
-            if not found:
-                msg = f"no resource {resource_id!r}"
-                raise NotFoundError(msg)
+            found = self._one(tx, "resource", resource_id)
             beds = tx.fetch("SELECT bed_type, capacity, free FROM beds "
                             "WHERE resource_id = %(id)s ORDER BY position, bed_type",
                             {"id": resource_id})
-        return rows.resource_from_row(found[0], beds)
+        return rows.resource_from_row(found, beds)
 
     def beds(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Return bed counts (:data:`~navigator.store.base.BED_COLUMNS`), one row per type."""
@@ -287,12 +220,8 @@ class SQLStore(abc.ABC):
     def hotline(self, hotline_id: str) -> Hotline:
         """Return one hotline (area as a MultiPolygon); ``NotFoundError`` if unknown."""
         with self._transaction(write=False) as tx:
-            found = tx.fetch(f"SELECT {_HOTLINE_SELECT} FROM hotlines WHERE id = %(id)s",
-                             {"id": hotline_id})
-        if not found:
-            msg = f"no hotline {hotline_id!r}"
-            raise NotFoundError(msg)
-        return rows.hotline_from_row(found[0], self._area(found[0]["geom"]))
+            found = self._one(tx, "hotline", hotline_id)
+        return rows.hotline_from_row(found, self._area(found["geom"]))
 
     def teams(self, *, statuses: Sequence[TeamStatus] | None = None) -> gpd.GeoDataFrame:
         """Return teams at their current positions, optionally filtered by status."""
@@ -354,97 +283,12 @@ class SQLStore(abc.ABC):
                              f"WHERE {where} ORDER BY id DESC LIMIT %(limit)s", params)
         return [rows.audit_from_row(r) for r in found]
 
-    # -- simple writes -------------------------------------------------------------------------
-    def add_incident(self, incident: Incident, *, actor: str) -> Incident:
-        """Insert a new incident (``ConflictError`` if the id exists); return it as stored."""
-        if not isinstance(incident, Incident):
-            msg = f"add_incident needs an Incident, got {incident!r}"
-            raise ValidationError(msg)
-        row = rows.incident_row(incident, now=rows.utc_now())
-        with self._transaction(write=True) as tx:
-            if tx.fetch("SELECT id FROM incidents WHERE id = %(id)s", {"id": incident.id}):
-                msg = f"incident {incident.id!r} already exists"
-                raise ConflictError(msg)
-            tx.insert("incidents", row)
-            append_audit(tx, "add_incident", actor=actor, subject=incident.id,
-                         inputs={k: v for k, v in row.items() if k != "geom"},
-                         result={"status": row["status"]})
-            return rows.incident_from_row(self._one(tx, "incident", incident.id))
-
-    def set_incident_status(self, incident_id: str, status: IncidentStatus, *,
-                            actor: str) -> Incident:
-        """Move an incident to ``status``; return it."""
-        (value,) = enum_values("status", IncidentStatus, [status])
-        with self._transaction(write=True) as tx:
-            before = self._one(tx, "incident", incident_id)
-            tx.fetch("UPDATE incidents SET status = %(status)s, updated_at = %(now)s "
-                     "WHERE id = %(id)s", {"status": value, "now": rows.utc_now(),
-                                           "id": incident_id})
-            append_audit(tx, "set_incident_status", actor=actor, subject=incident_id,
-                         inputs={"status": value}, result={"previous": before["status"]})
-            return rows.incident_from_row(self._one(tx, "incident", incident_id))
-
-    def set_beds(self, resource_id: str, bed_type: BedType, *, capacity: int, free: int,
-                 actor: str) -> None:
-        """Set the capacity and free count of one bed type at a shelter."""
-        label = f"resource {resource_id!r}"
-        beds = Beds(bed_type, capacity, free)
-        beds.check(label)
-        bed_value = BedType(bed_type).value
-        with self._transaction(write=True) as tx:
-            resource = self._one(tx, "resource", resource_id)
-            if resource["kind"] != ResourceKind.SHELTER.value:
-                msg = f"{label}: only shelters have beds (kind is {resource['kind']})"
-                raise ValidationError(msg)
-            position = tx.fetch("SELECT COALESCE(MAX(position) + 1, 0) AS p FROM beds "
-                                "WHERE resource_id = %(id)s", {"id": resource_id})[0]["p"]
-            tx.upsert("beds", {"resource_id": resource_id, "bed_type": bed_value,
-                               "capacity": capacity, "free": free, "position": position},
-                      key=("resource_id", "bed_type"), keep=("position",))
-            append_audit(tx, "set_beds", actor=actor, subject=resource_id,
-                         inputs={"bed_type": bed_value, "capacity": capacity, "free": free},
-                         result={"ok": True})
-
-    def update_team(self, team_id: str, *, actor: str, status: TeamStatus | None = None,
-                    lon: float | None = None, lat: float | None = None) -> Team:
-        """Change a team's status and/or position (validated); return it."""
-        if (lon is None) != (lat is None):
-            msg = f"team {team_id!r}: a new position needs both lon and lat"
-            raise ValidationError(msg)
-        with self._transaction(write=True) as tx:
-            current = rows.team_from_row(self._one(tx, "team", team_id))
-            changes: dict[str, Any] = {}
-            if status is not None:
-                changes["status"] = status
-            if lon is not None:
-                changes.update(lon=lon, lat=lat)
-            team = dataclasses.replace(current, **changes)  # validates
-            tx.upsert("teams", rows.team_row(team, updated_at=rows.utc_now()), key=("id",))
-            append_audit(tx, "update_team", actor=actor, subject=team_id,
-                         inputs=changes, result={"status": team.status,
-                                                 "previous_status": current.status})
-            return team
-
-    def record(self, action: str, *, actor: str, subject: str = "",
-               inputs: dict[str, Any] | None = None,
-               result: dict[str, Any] | None = None) -> None:
-        """Append a decision (no data change) to the audit log."""
-        if not isinstance(action, str) or not action.strip():
-            msg = f"record: action must be a non-empty string, got {action!r}"
-            raise ValidationError(msg)
-        with self._transaction(write=True) as tx:
-            append_audit(tx, action, actor=actor, subject=subject, inputs=inputs,
-                         result=result)
-
     # -- helpers -------------------------------------------------------------------------------
     def _one(self, tx: Tx, kind: str, record_id: str) -> dict[str, Any]:
         """Return the row of one record, or raise ``NotFoundError`` naming it."""
         table, select = _SELECTS[kind]
-        found = tx.fetch(f"SELECT {select} FROM {table} WHERE id = %(id)s", {"id": record_id})
-        if not found:
-            msg = f"no {kind} {record_id!r}"
-            raise NotFoundError(msg)
-        return found[0]
+        return fetch_one(tx, f"SELECT {select} FROM {table} WHERE id = %(id)s", {"id": record_id},
+                         f"{kind} {record_id!r}")
 
 
 def _bbox_params(bbox: tuple[float, float, float, float]) -> dict[str, float]:

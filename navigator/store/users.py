@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from navigator.errors import ConflictError, NotFoundError, ValidationError
+from navigator.errors import ConflictError, ValidationError
 from navigator.store import rows
+from navigator.store.tx import append_audit, fetch_one
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
 
-    from navigator.store.sqlstore import Tx
+    from navigator.store.tx import Tx
 
 #: Roles a user can have (``admin`` may do everything, including seeing confidential sites).
 ROLES = ("dispatcher", "caseworker", "planner", "admin")
@@ -85,8 +86,6 @@ class UserMethods:
         actor
             Who adds the account (audit log; the hash is not logged).
         """
-        from navigator.store.sqlstore import append_audit
-
         check_user(username, role)
         if not isinstance(password_hash, str) or not password_hash.startswith("$argon2"):
             msg = f"user {username!r}: password_hash must be an argon2 hash"
@@ -107,12 +106,9 @@ class UserMethods:
     def user(self, username: str) -> User:
         """Return one account; ``NotFoundError`` if there is none of that name."""
         with self._transaction(write=False) as tx:
-            found = tx.fetch(f"SELECT {_SELECT} FROM users WHERE username = %(u)s",
-                             {"u": username})
-        if not found:
-            msg = f"no user {username!r}"
-            raise NotFoundError(msg)
-        return _from_row(found[0])
+            found = fetch_one(tx, f"SELECT {_SELECT} FROM users WHERE username = %(u)s",
+                              {"u": username}, f"user {username!r}")
+        return _from_row(found)
 
     def users(self) -> list[User]:
         """Return every account, by username."""

@@ -1,0 +1,106 @@
+"""The simple writes of the store contract: add and update incidents, beds, teams; record."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from navigator.errors import ConflictError, ValidationError
+from navigator.model import Beds, BedType, Incident, IncidentStatus, ResourceKind, Team, TeamStatus
+from navigator.store import rows
+from navigator.store.tx import append_audit, enum_values
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    from navigator.store.tx import Tx
+
+
+class SimpleWrites:
+    """Writes that need no guard beyond one transaction, on a backend's :class:`Tx`."""
+
+    #: Provided by :class:`~navigator.store.sqlstore.SQLStore` (annotations only).
+    _transaction: Callable[..., AbstractContextManager[Tx]]
+    _one: Callable[[Tx, str, str], dict[str, Any]]
+
+    def add_incident(self, incident: Incident, *, actor: str) -> Incident:
+        """Insert a new incident (``ConflictError`` if the id exists); return it as stored."""
+        if not isinstance(incident, Incident):
+            msg = f"add_incident needs an Incident, got {incident!r}"
+            raise ValidationError(msg)
+        row = rows.incident_row(incident, now=rows.utc_now())
+        with self._transaction(write=True) as tx:
+            if tx.fetch("SELECT id FROM incidents WHERE id = %(id)s", {"id": incident.id}):
+                msg = f"incident {incident.id!r} already exists"
+                raise ConflictError(msg)
+            tx.insert("incidents", row)
+            append_audit(tx, "add_incident", actor=actor, subject=incident.id,
+                         inputs={k: v for k, v in row.items() if k != "geom"},
+                         result={"status": row["status"]})
+            return rows.incident_from_row(self._one(tx, "incident", incident.id))
+
+    def set_incident_status(self, incident_id: str, status: IncidentStatus, *,
+                            actor: str) -> Incident:
+        """Move an incident to ``status``; return it."""
+        (value,) = enum_values("status", IncidentStatus, [status])
+        with self._transaction(write=True) as tx:
+            before = self._one(tx, "incident", incident_id)
+            tx.fetch("UPDATE incidents SET status = %(status)s, updated_at = %(now)s "
+                     "WHERE id = %(id)s", {"status": value, "now": rows.utc_now(),
+                                           "id": incident_id})
+            append_audit(tx, "set_incident_status", actor=actor, subject=incident_id,
+                         inputs={"status": value}, result={"previous": before["status"]})
+            return rows.incident_from_row(self._one(tx, "incident", incident_id))
+
+    def set_beds(self, resource_id: str, bed_type: BedType, *, capacity: int, free: int,
+                 actor: str) -> None:
+        """Set the capacity and free count of one bed type at a shelter."""
+        label = f"resource {resource_id!r}"
+        beds = Beds(bed_type, capacity, free)
+        beds.check(label)
+        bed_value = BedType(bed_type).value
+        with self._transaction(write=True) as tx:
+            resource = self._one(tx, "resource", resource_id)
+            if resource["kind"] != ResourceKind.SHELTER.value:
+                msg = f"{label}: only shelters have beds (kind is {resource['kind']})"
+                raise ValidationError(msg)
+            position = tx.fetch("SELECT COALESCE(MAX(position) + 1, 0) AS p FROM beds "
+                                "WHERE resource_id = %(id)s", {"id": resource_id})[0]["p"]
+            tx.upsert("beds", {"resource_id": resource_id, "bed_type": bed_value,
+                               "capacity": capacity, "free": free, "position": position},
+                      key=("resource_id", "bed_type"), keep=("position",))
+            append_audit(tx, "set_beds", actor=actor, subject=resource_id,
+                         inputs={"bed_type": bed_value, "capacity": capacity, "free": free},
+                         result={"ok": True})
+
+    def update_team(self, team_id: str, *, actor: str, status: TeamStatus | None = None,
+                    lon: float | None = None, lat: float | None = None) -> Team:
+        """Change a team's status and/or position (validated); return it."""
+        if (lon is None) != (lat is None):
+            msg = f"team {team_id!r}: a new position needs both lon and lat"
+            raise ValidationError(msg)
+        with self._transaction(write=True) as tx:
+            current = rows.team_from_row(self._one(tx, "team", team_id))
+            changes: dict[str, Any] = {}
+            if status is not None:
+                changes["status"] = status
+            if lon is not None:
+                changes.update(lon=lon, lat=lat)
+            team = dataclasses.replace(current, **changes)  # validates
+            tx.upsert("teams", rows.team_row(team, updated_at=rows.utc_now()), key=("id",))
+            append_audit(tx, "update_team", actor=actor, subject=team_id,
+                         inputs=changes, result={"status": team.status,
+                                                 "previous_status": current.status})
+            return team
+
+    def record(self, action: str, *, actor: str, subject: str = "",
+               inputs: dict[str, Any] | None = None,
+               result: dict[str, Any] | None = None) -> None:
+        """Append a decision (no data change) to the audit log."""
+        if not isinstance(action, str) or not action.strip():
+            msg = f"record: action must be a non-empty string, got {action!r}"
+            raise ValidationError(msg)
+        with self._transaction(write=True) as tx:
+            append_audit(tx, action, actor=actor, subject=subject, inputs=inputs,
+                         result=result)
