@@ -98,3 +98,32 @@ def columbus_graph(graph_cache_dir):  # type: ignore[no-untyped-def]
     from navigator.planner import load_network
 
     return load_network(Settings(cache_dir=graph_cache_dir))
+
+
+# -- road networks shared by the network and routing tests ---------------------------------
+@pytest.fixture(scope="session")
+def baltimore():  # type: ignore[no-untyped-def]
+    """Return the Baltimore drive extract as a TravelGraph, built once per session."""
+    from network_fixtures import BALTIMORE_DRIVE
+
+    from navigator.network import build_graph
+
+    return build_graph(BALTIMORE_DRIVE)
+
+
+@pytest.fixture(scope="session")
+def baltimore_ref(baltimore):  # type: ignore[no-untyped-def]
+    """Return the networkx reference DiGraph of :func:`baltimore`."""
+    from network_fixtures import reference_digraph
+
+    return reference_digraph(baltimore)
+
+
+@pytest.fixture(scope="session")
+def west_oakland():  # type: ignore[no-untyped-def]
+    """Return the West Oakland drive extract as a TravelGraph, built once per session."""
+    from network_fixtures import WEST_OAKLAND_DRIVE
+
+    from navigator.network import build_graph
+
+    return build_graph(WEST_OAKLAND_DRIVE)

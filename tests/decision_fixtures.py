@@ -4,14 +4,13 @@ per test on either backend (a throwaway PostGIS database per session, as tests/s
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from postgis_db import throwaway_database, throwaway_schema
 
 from navigator.config import Settings
 from navigator.model import Bundle
@@ -59,35 +58,11 @@ def area(graph: TravelGraph, settings: Settings) -> Any:
     return area_context(graph, settings)
 
 
-def _with(url: str, *, path: str | None = None, schema: str | None = None) -> str:
-    parts = urlsplit(url)
-    if path is not None:
-        parts = parts._replace(path=path)
-    if schema is not None:
-        options = quote(f"-csearch_path={schema},public")
-        query = f"{parts.query}&options={options}" if parts.query else f"options={options}"
-        parts = parts._replace(query=query)
-    return urlunsplit(parts)
-
-
 @pytest.fixture(scope="module")
 def decisions_database(test_database_url: str | None) -> Iterator[str]:
     """Create a throwaway PostGIS database for this module; drop it at the end."""
-    if test_database_url is None:
-        pytest.skip("NAVIGATOR_TEST_DATABASE_URL is not set")
-    import psycopg
-
-    name = f"navigator_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(test_database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with(test_database_url, path=f"/{name}")
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    with throwaway_database(test_database_url) as url:
         yield url
-    finally:
-        with psycopg.connect(test_database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=BACKENDS)
@@ -102,15 +77,8 @@ def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> It
     if backend != "postgis":
         yield str(tmp_path / "navigator.gpkg")
         return
-    import psycopg
-
-    db = request.getfixturevalue("decisions_database")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield _with(db, schema=schema)
-    with psycopg.connect(db, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with throwaway_schema(request.getfixturevalue("decisions_database")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Shared graph fixtures and networkx references for the network and routing tests."""
+"""Graph files and networkx references for the network and routing tests.
+
+The session-wide graph fixtures built from these files (``baltimore``, ``baltimore_ref``,
+``west_oakland``) live in ``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-import pytest
 
-from navigator.network import TravelGraph, build_graph, to_networkx
+from navigator.network import TravelGraph, to_networkx
 
 ROOT = Path(__file__).resolve().parent.parent
 OSM = ROOT / "data" / "osm"
@@ -49,18 +52,3 @@ def assert_times_equal(actual: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_array_equal(np.isinf(actual), np.isinf(expected))
     fin = np.isfinite(expected)
     np.testing.assert_allclose(actual[fin], expected[fin], rtol=1e-9, atol=1e-9)
-
-
-@pytest.fixture(scope="session")
-def baltimore() -> TravelGraph:
-    return build_graph(BALTIMORE_DRIVE)
-
-
-@pytest.fixture(scope="session")
-def baltimore_ref(baltimore: TravelGraph) -> nx.DiGraph:
-    return reference_digraph(baltimore)
-
-
-@pytest.fixture(scope="session")
-def west_oakland() -> TravelGraph:
-    return build_graph(WEST_OAKLAND_DRIVE)

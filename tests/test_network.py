@@ -18,10 +18,7 @@ from network_fixtures import (
     WEST_OAKLAND_RAW,
     as_array,
     assert_times_equal,
-    baltimore,  # noqa: F401 - fixture
-    baltimore_ref,  # noqa: F401 - fixture
     reference_digraph,
-    west_oakland,  # noqa: F401 - fixture
 )
 
 from navigator import network, snapping
@@ -174,7 +171,7 @@ def test_osmnx_weak_component_differs_only_by_non_strong_nodes():
     assert len(weak) > tg.n_nodes  # dead-end one-way stubs: reachable one way only
 
 
-def test_simplified_keeps_times_between_kept_nodes(baltimore):  # noqa: F811
+def test_simplified_keeps_times_between_kept_nodes(baltimore):
     full = build_graph(BALTIMORE_DRIVE, simplify=False)
     assert baltimore.n_nodes < full.n_nodes
     kept = full.node_of_osmid(baltimore.osmid)
@@ -215,7 +212,7 @@ def test_bad_speeds_raise_validation_error(speeds):
 
 # -- cache ---------------------------------------------------------------------------------
 
-def test_save_read_roundtrip(tmp_path, west_oakland):  # noqa: F811
+def test_save_read_roundtrip(tmp_path, west_oakland):
     back = read_graph(save_graph(west_oakland, tmp_path / "g.npz"))
     for name in network._ARRAYS:
         np.testing.assert_array_equal(getattr(back, name), getattr(west_oakland, name))
@@ -268,7 +265,7 @@ def test_load_graph_missing_file(tmp_path):
 
 # -- conversions -------------------------------------------------------------------------
 
-def test_to_networkx_and_back(west_oakland):  # noqa: F811
+def test_to_networkx_and_back(west_oakland):
     G = to_networkx(west_oakland)
     assert G.number_of_nodes() == west_oakland.n_nodes
     assert G.number_of_edges() == west_oakland.n_edges
@@ -295,7 +292,7 @@ def test_graph_from_osmnx_rejects_missing_travel_time():
 
 # -- snapping ------------------------------------------------------------------------------
 
-def test_snap_nodes(baltimore):  # noqa: F811
+def test_snap_nodes(baltimore):
     s = snap(baltimore, baltimore.lon[:50], baltimore.lat[:50])
     np.testing.assert_array_equal(s.node, np.arange(50))
     np.testing.assert_allclose(s.distance_m, 0, atol=1e-6)
@@ -304,7 +301,7 @@ def test_snap_nodes(baltimore):  # noqa: F811
     assert 0 < s.distance_m[0] <= 111.3
 
 
-def test_snap_out_of_area(baltimore):  # noqa: F811
+def test_snap_out_of_area(baltimore):
     with pytest.raises(UnreachableError, match=r"point 1 .* more than max_snap_m=500"):
         snap(baltimore, [baltimore.lon[0], -80.0], [baltimore.lat[0], 39.0])
     s = snap(baltimore, [baltimore.lon[0], -80.0], [baltimore.lat[0], 39.0], strict=False)
@@ -316,14 +313,14 @@ def test_snap_out_of_area(baltimore):  # noqa: F811
 
 @pytest.mark.parametrize(("lon", "lat"), [(np.nan, 39.0), (-76.6, np.inf), (200.0, 39.0),
                                           (-76.6, -91.0)])
-def test_snap_rejects_bad_coordinates(baltimore, lon, lat):  # noqa: F811
+def test_snap_rejects_bad_coordinates(baltimore, lon, lat):
     with pytest.raises(ValidationError, match="point 0"):
         snap(baltimore, [lon], [lat])
     with pytest.raises(ValidationError):
         snap_to_edges(baltimore, [lon], [lat])
 
 
-def test_snap_to_edges_matches_brute_force(baltimore):  # noqa: F811
+def test_snap_to_edges_matches_brute_force(baltimore):
     rng = np.random.default_rng(1)
     lon = rng.uniform(baltimore.lon.min(), baltimore.lon.max(), 40)
     lat = rng.uniform(baltimore.lat.min(), baltimore.lat.max(), 40)

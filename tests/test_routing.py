@@ -9,10 +9,7 @@ from hypothesis import strategies as st
 from network_fixtures import (
     as_array,
     assert_times_equal,
-    baltimore,  # noqa: F401 - fixture
-    baltimore_ref,  # noqa: F401 - fixture
     reference_digraph,
-    west_oakland,  # noqa: F401 - fixture
 )
 
 from navigator import routing
@@ -44,7 +41,7 @@ def _nx_to(D, t, cutoff=None):
 
 @pytest.mark.parametrize("method", ["auto", "phast", "dijkstra"])
 @pytest.mark.parametrize("s", SOURCES)
-def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):  # noqa: F811
+def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):
     ref = _nx_from(baltimore_ref, s)
     assert_times_equal(travel_times_from(baltimore, s, method=method), ref)
     targets = np.random.default_rng(s).choice(baltimore.n_nodes, 50)
@@ -55,7 +52,7 @@ def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):  # no
                        _nx_from(baltimore_ref, s, cutoff=99.0))
 
 
-def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):  # noqa: F811
+def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):
     monkeypatch.setattr(routing, "_RPHAST_MAX_TARGETS", 0)
     targets = np.arange(0, baltimore.n_nodes, 3)
     assert_times_equal(travel_times_to(baltimore, 9, targets),
@@ -63,7 +60,7 @@ def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):  # 
 
 
 @pytest.mark.parametrize("s", SOURCES)
-def test_travel_times_from_targets_and_cutoff(baltimore, baltimore_ref, s):  # noqa: F811
+def test_travel_times_from_targets_and_cutoff(baltimore, baltimore_ref, s):
     targets = np.random.default_rng(s).choice(baltimore.n_nodes, 30)
     ref = _nx_from(baltimore_ref, s)
     assert_times_equal(travel_times_from(baltimore, s, targets), ref[targets])
@@ -74,7 +71,7 @@ def test_travel_times_from_targets_and_cutoff(baltimore, baltimore_ref, s):  # n
 
 
 @pytest.mark.parametrize("t", SOURCES)
-def test_travel_times_to_uses_reverse_graph(baltimore, baltimore_ref, t):  # noqa: F811
+def test_travel_times_to_uses_reverse_graph(baltimore, baltimore_ref, t):
     sources = np.random.default_rng(t).choice(baltimore.n_nodes, 100)
     expected = np.array([nx.shortest_path_length(baltimore_ref, int(s), t, weight="travel_time")
                          for s in sources[:10]])
@@ -85,7 +82,7 @@ def test_travel_times_to_uses_reverse_graph(baltimore, baltimore_ref, t):  # noq
 
 
 @pytest.mark.parametrize("direction", ["from", "to"])
-def test_k_nearest(baltimore, baltimore_ref, direction):  # noqa: F811
+def test_k_nearest(baltimore, baltimore_ref, direction):
     cand = np.random.default_rng(5).choice(baltimore.n_nodes, 60, replace=False)
     ref = (_nx_from if direction == "from" else _nx_to)(baltimore_ref, 100)[cand]
     idx, t = k_nearest(baltimore, 100, cand, k=5, direction=direction)
@@ -97,7 +94,7 @@ def test_k_nearest(baltimore, baltimore_ref, direction):  # noqa: F811
 
 
 @pytest.mark.parametrize("direction", ["from", "to"])
-def test_nearest_facility(baltimore, baltimore_ref, direction):  # noqa: F811
+def test_nearest_facility(baltimore, baltimore_ref, direction):
     fac = np.random.default_rng(9).choice(baltimore.n_nodes, 12, replace=False)
     D = baltimore_ref if direction == "from" else baltimore_ref.reverse(copy=False)
     ref = as_array(nx.multi_source_dijkstra_path_length(D, set(fac.tolist()),
@@ -110,7 +107,7 @@ def test_nearest_facility(baltimore, baltimore_ref, direction):  # noqa: F811
 
 
 @pytest.mark.parametrize(("n_o", "n_d"), [(7, 3), (3, 7)])
-def test_matrix_both_directions(baltimore, baltimore_ref, n_o, n_d):  # noqa: F811
+def test_matrix_both_directions(baltimore, baltimore_ref, n_o, n_d):
     rng = np.random.default_rng(n_o)
     o = rng.choice(baltimore.n_nodes, n_o)
     d = rng.choice(baltimore.n_nodes, n_d)
@@ -121,7 +118,7 @@ def test_matrix_both_directions(baltimore, baltimore_ref, n_o, n_d):  # noqa: F8
     assert travel_time_matrix(baltimore, [], d).shape == (0, n_d)
 
 
-def test_isochrone(baltimore, baltimore_ref):  # noqa: F811
+def test_isochrone(baltimore, baltimore_ref):
     iso = isochrone(baltimore, 500, 180.0)
     ref = _nx_from(baltimore_ref, 500, cutoff=180.0)
     np.testing.assert_array_equal(iso.nodes, np.flatnonzero(np.isfinite(ref)))
@@ -139,7 +136,7 @@ def test_isochrone(baltimore, baltimore_ref):  # noqa: F811
 
 
 @pytest.mark.parametrize(("o", "d"), [(0, 2000), (777, 11), (5, 5)])
-def test_route(baltimore, baltimore_ref, o, d):  # noqa: F811
+def test_route(baltimore, baltimore_ref, o, d):
     r = route(baltimore, o, d)
     expected = nx.shortest_path_length(baltimore_ref, o, d, weight="travel_time")
     assert r.travel_time_s == pytest.approx(expected, rel=1e-9)
@@ -200,7 +197,7 @@ def test_disconnected_gives_inf_and_route_raises():
         (lambda g: isochrone(g, 0, 60, hull="blob"), "hull"),
     ],
 )
-def test_bad_queries_raise_validation_error(west_oakland, call, match):  # noqa: F811
+def test_bad_queries_raise_validation_error(west_oakland, call, match):
     with pytest.raises(ValidationError, match=match):
         call(west_oakland)
 

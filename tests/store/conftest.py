@@ -7,15 +7,14 @@ the append-only audit table); each GeoPackage test gets its own file.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import pytest
+from postgis_db import throwaway_database, throwaway_schema
 from shapely.geometry import Polygon
 
 from navigator.model import (
@@ -37,49 +36,18 @@ from navigator.store import gpkg
 BACKENDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 
-def _with_database(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{dbname}"))
-
-
-def _with_search_path(url: str, schema: str) -> str:
-    parts = urlsplit(url)
-    options = quote(f"-csearch_path={schema},public")
-    query = f"{parts.query}&options={options}" if parts.query else f"options={options}"
-    return urlunsplit(parts._replace(query=query))
-
-
 @pytest.fixture(scope="session")
 def postgis_database(test_database_url: str | None) -> Iterator[str]:
     """Create ``navigator_test_<random>`` with PostGIS for this session; drop it at the end."""
-    if test_database_url is None:
-        pytest.skip("NAVIGATOR_TEST_DATABASE_URL is not set")
-    import psycopg
-
-    name = f"navigator_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(test_database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(test_database_url, name)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    with throwaway_database(test_database_url) as url:
         yield url
-    finally:
-        with psycopg.connect(test_database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def postgis_url(postgis_database: str) -> Iterator[str]:
     """Return a URL whose search_path is a fresh schema of the session database."""
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgis_database, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield _with_search_path(postgis_database, schema)
-    with psycopg.connect(postgis_database, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with throwaway_schema(postgis_database) as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

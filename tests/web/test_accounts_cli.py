@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from postgis_db import throwaway_database
 from webhelpers import login
 
 from navigator.accounts import authenticate, ensure_demo_users
@@ -37,21 +36,8 @@ def test_add_user_reads_password_from_stdin(tmp_gpkg: str,
 
 @pytest.fixture
 def postgis_demo_url(test_database_url: str | None) -> Iterator[str]:
-    if test_database_url is None:
-        pytest.skip("NAVIGATOR_TEST_DATABASE_URL is not set")
-    import psycopg
-
-    name = f"navigator_web_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(test_database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(test_database_url)._replace(path=f"/{name}"))
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    with throwaway_database(test_database_url, prefix="navigator_web") as url:
         yield url
-    finally:
-        with psycopg.connect(test_database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgis
