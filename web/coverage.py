@@ -183,17 +183,17 @@ def compare(body: schemas.CompareRequest) -> dict[str, Any]:
     changed = _scenario(body, closed=tuple(body.close), added=added, label="scenario")
     cmp, units = coverage_service.compare(base, changed, d,
                                           targets_s=sorted({t * 60.0 for t in body.targets_min}))
-    if cmp.coverage_a is None or cmp.coverage_b is None:  # compare always passes units
-        msg = "comparison without population units"
+    gained, lost = cmp.people_newly_covered, cmp.people_newly_uncovered
+    if cmp.coverage_a is None or cmp.coverage_b is None or gained is None or lost is None:
+        msg = "comparison without population units"  # compare always passes units
         raise RuntimeError(msg)
     delta = units["delta_s"].to_numpy(dtype=float)
     moved = units[np.abs(np.nan_to_num(delta, nan=0.0, posinf=1e9, neginf=-1e9)) > 1.0]
     rows = [{"target_min": a["target_min"], "covered_before": a["people_covered"],
              "covered_after": b["people_covered"], "newly_covered": float(nc),
              "newly_uncovered": float(nu)}
-            for a, b, nc, nu in zip(_table(cmp.coverage_a), _table(cmp.coverage_b),
-                                    cmp.people_newly_covered, cmp.people_newly_uncovered,
-                                    strict=True)]
+            for a, b, nc, nu in zip(_table(cmp.coverage_a), _table(cmp.coverage_b), gained,
+                                    lost, strict=True)]
     inputs = body.model_dump(mode="json")
     n["store"].record("coverage_compare", actor=actor(), inputs=inputs,
                       result={"targets": rows})
