@@ -126,17 +126,6 @@ def test_caseworker_holds_a_bed_and_names_stay_text(session: Any, server: Server
     assert s.egress(server) == [] and s.errors == []
 
 
-def test_planner_sees_coverage(session: Any, server: Server) -> None:
-    s = session("planner")
-    page = s.page
-    assert page.url.endswith("/coverage")
-    page.click("#run-coverage")
-    page.wait_for_selector("#coverage-summary dt")
-    assert page.locator("section.map path").count() > 50
-    page.screenshot(path=str(SCREENSHOTS / "planner.png"))
-    assert s.egress(server) == [] and s.errors == []
-
-
 def test_admin_overview(session: Any, server: Server) -> None:
     s = session("admin")
     page = s.page
