@@ -183,6 +183,7 @@ def _setup_headers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if response.mimetype == "application/json" or response.mimetype.endswith("html"):
+        mimetype = response.mimetype or ""
+        if mimetype == "application/json" or mimetype.endswith("html"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -42,7 +42,7 @@ def embed_map(m: folium.Map) -> dict[str, Markup]:
     Inline scripts get this request's CSP nonce; ``window.navMap`` is the Leaflet map.
     """
     _ExposeMap().add_to(m)
-    root = m.get_root()
+    root: Any = m.get_root()  # a branca Figure (header/html/script), typed as Element
     root.render()
     nonce = g.get("csp_nonce", "")
     header = _INLINE_SCRIPT.sub(f'<script nonce="{nonce}">', root.header.render())
