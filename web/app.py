@@ -6,6 +6,7 @@ CSP nonce for the inline scripts folium emits, and every error turned into a JSO
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import secrets
@@ -44,6 +45,28 @@ class RequestInvalid(errors.ValidationError):
     def __init__(self, msg: str, details: list[dict[str, Any]]) -> None:
         super().__init__(msg)
         self.details = details
+
+
+#: Longest integer literal accepted in a JSON body (Python's own limit is 4300 digits).
+MAX_INT_DIGITS = 100
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        msg = f"integer literal longer than {MAX_INT_DIGITS} digits"
+        raise ValueError(msg)
+    return int(text)
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Return parsed JSON, or raise :class:`RequestInvalid` (bad, too deep, huge numbers)."""
+    try:
+        return json.loads(raw, parse_int=_parse_int)
+    except RecursionError as e:
+        raise RequestInvalid("the body is not valid JSON: nested too deeply", []) from e
+    except (ValueError, UnicodeDecodeError) as e:
+        msg = f"the body is not valid JSON: {e}"
+        raise RequestInvalid(msg, []) from e
 
 
 def json_safe(value: Any) -> Any:

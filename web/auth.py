@@ -103,6 +103,17 @@ def require(*roles: str) -> Callable[[F], F]:
 ANY_ROLE = tuple(r.value for r in accounts.Role)
 
 
+def _json_or_none() -> Any:
+    """Return the JSON body as a dict, or None (bad, too deep or not an object)."""
+    from web.app import RequestInvalid, load_json
+
+    try:
+        data = load_json(request.get_data(cache=True) or b"null")
+    except RequestInvalid:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _safe_next(target: str | None) -> str | None:
     """Return ``target`` if it is a local path (no open redirect), else None."""
     if not target:
@@ -118,7 +129,7 @@ def login() -> BaseResponse | str | tuple[str, int]:
     """Show the login form; on POST check the password and start a session."""
     error = None
     if request.method == "POST":
-        data = request.get_json(silent=True) if request.is_json else request.form
+        data = _json_or_none() if request.is_json else request.form
         username = str((data or {}).get("username", ""))[:64]
         password = str((data or {}).get("password", ""))[:1024]
         store = current_app.extensions["navigator"]["store"]

@@ -9,7 +9,6 @@ same registry and the models' ``model_json_schema()``.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from flask import Blueprint, jsonify, request
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
-from web.app import RequestInvalid, json_safe
+from web.app import RequestInvalid, json_safe, load_json
 from web.auth import require
 from web.schemas import ErrorBody
 
@@ -62,11 +61,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     """Return the JSON body validated by ``model`` or raise :class:`RequestInvalid`."""
     if not request.is_json:
         raise RequestInvalid("the body must be JSON (Content-Type: application/json)", [])
-    try:
-        data = json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError) as e:
-        msg = f"the body is not valid JSON: {e}"
-        raise RequestInvalid(msg, []) from e
+    data = load_json(request.get_data(cache=True) or b"null")
     if not isinstance(data, dict):
         raise RequestInvalid("the body must be a JSON object", [])
     try:
@@ -81,7 +76,8 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
     """Return the query string validated by ``model`` or raise :class:`RequestInvalid`."""
     args = {k: v for k, v in request.args.items()}
     try:
-        return model.model_validate(args)
+        # Query values are text: parse them as strings (strict numbers accept "1.5" here).
+        return model.model_validate_strings(args)
     except PydanticError as e:
         details = _validation_details(e)
         msg = "; ".join(f"{'.'.join(d['loc']) or 'query'}: {d['msg']}" for d in details)

@@ -1,6 +1,7 @@
 """Request models of the REST API (pydantic): every input is checked here before any service.
 
-Models refuse unknown fields, NaN and infinities, out-of-range coordinates and malformed ids;
+Models refuse unknown fields, NaN and infinities, out-of-range or non-numeric coordinates
+(booleans, strings) and malformed ids;
 their JSON Schemas (``model_json_schema()``) are the request bodies of ``/openapi.json``.
 """
 
@@ -21,8 +22,12 @@ from pydantic import (
 from navigator.accounts import Role
 from navigator.model import BedType, Channel, CrisisType, IncidentStatus, TeamStatus
 
-Lon = Annotated[float, Field(ge=-180, le=180, description="Longitude, EPSG:4326 degrees")]
-Lat = Annotated[float, Field(ge=-90, le=90, description="Latitude, EPSG:4326 degrees")]
+# Coordinates are strict: JSON numbers only (integers allowed); booleans and numeric strings
+# are refused. Query strings are parsed as strings first (web.openapi.parse_query).
+Lon = Annotated[float, Field(strict=True, ge=-180, le=180,
+                             description="Longitude, EPSG:4326 degrees")]
+Lat = Annotated[float, Field(strict=True, ge=-90, le=90,
+                             description="Latitude, EPSG:4326 degrees")]
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
                           description="Record id")]
 Key = Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",

@@ -46,6 +46,57 @@ def test_malformed_or_non_object_json_is_400(as_role: Client, raw: str) -> None:
     assert r.status_code == 400 and r.get_json()["error"] == "RequestInvalid"
 
 
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 50_000,
+                                 '{"lon": ' + "9" * 5000 + ', "lat": 39.96}'])
+def test_deep_or_huge_json_is_400_without_internals(as_role: Client, raw: str) -> None:
+    c, headers = as_role("dispatcher")
+    r = c.post("/api/incidents", data=raw, content_type="application/json", headers=headers)
+    data = r.get_json()
+    assert r.status_code == 400, data
+    assert data["error"] == "RequestInvalid" and "JSON" in data["message"]
+    assert "sys." not in data["message"] and "set_int_max_str_digits" not in data["message"]
+
+
+def test_deep_json_login_is_refused_not_500(client: FlaskClient) -> None:
+    r = client.post("/auth/login", data="[" * 100_000, content_type="application/json")
+    assert r.status_code in (400, 401)
+
+
+@pytest.mark.parametrize(("field", "value"), [("lon", True), ("lat", False), ("lon", "-82.99"),
+                                              ("lat", "39.96"), ("lon", None)])
+def test_coordinates_must_be_numbers(as_role: Client, field: str, value: Any) -> None:
+    c, headers = as_role("dispatcher")
+    before = len(c.get("/api/incidents").get_json()["features"])
+    r = c.post("/api/incidents", json={**INCIDENT, field: value}, headers=headers)
+    assert r.status_code == 400, r.get_json()
+    assert field in r.get_json()["details"][0]["loc"]
+    assert len(c.get("/api/incidents").get_json()["features"]) == before
+
+
+def test_integer_coordinates_are_accepted_by_the_schema() -> None:
+    from web.schemas import IncidentCreate
+
+    assert IncidentCreate.model_validate({**INCIDENT, "lon": -83, "lat": 40}).lon == -83.0
+
+
+@pytest.mark.parametrize(("lon", "lat"), [(39.96, -82.99), (-40.0, 35.0)])
+def test_incident_off_the_road_network_is_422_and_not_stored(as_role: Client, lon: float,
+                                                             lat: float) -> None:
+    c, headers = as_role("dispatcher")
+    before = len(c.get("/api/incidents").get_json()["features"])
+    r = c.post("/api/incidents", json={**INCIDENT, "lon": lon, "lat": lat}, headers=headers)
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["error"] == "UnreachableError"
+    assert len(c.get("/api/incidents").get_json()["features"]) == before
+
+
+def test_hotline_query_parses_numeric_strings(as_role: Client) -> None:
+    c, _ = as_role("caseworker")
+    r = c.get("/api/hotlines?lon=-82.99&lat=39.96")
+    assert r.status_code == 200 and r.get_json()["hotlines"]
+    assert c.get("/api/hotlines?lon=true&lat=39.96").status_code == 400
+
+
 def test_non_json_body_is_400(as_role: Client) -> None:
     c, headers = as_role("dispatcher")
     r = c.post("/api/incidents", data="lon=1", content_type="text/plain", headers=headers)
