@@ -148,6 +148,15 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
             raise NotFound(f"no asset {name!r}")
         return send_file(path, max_age=86400)
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        """Send browsers that ask for /favicon.ico to the SVG icon (no 404 in the console)."""
+        from flask import redirect, url_for
+
+        response = redirect(url_for("static", filename="favicon.svg"), code=301)
+        response.cache_control.max_age = 86400
+        return response  # type: ignore[return-value]
+
     return app
 
 

@@ -3,7 +3,8 @@
 Every route but the login page, static assets, ``/api/health`` and ``/openapi.json`` needs a
 logged-in user; :func:`require` names the roles a route allows (``admin`` is always allowed).
 Pages redirect an anonymous visitor to the login form; the API answers 401 JSON. A user with
-the wrong role gets 403 JSON everywhere.
+the wrong role gets a small HTML 403 page (with a link to their own page) for pages, and
+403 JSON from the API.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ def require(*roles: str) -> Callable[[F], F]:
             if user.role not in allowed:
                 msg = (f"role {user.role!r} may not use {request.path}; allowed: "
                        f"{', '.join(sorted(allowed))}")
+                if _is_page():
+                    return render_template("forbidden.html", message=msg,
+                                           home=url_for(HOME[user.role])), 403
                 raise Forbidden(msg)
             return view(*args, **kwargs)
 
@@ -101,6 +105,12 @@ def require(*roles: str) -> Callable[[F], F]:
 
 #: Every role may use a route decorated with ``require(*ANY_ROLE)``.
 ANY_ROLE = tuple(r.value for r in accounts.Role)
+
+
+def _is_page() -> bool:
+    """Return whether the request is for an HTML page (not the API, not a write)."""
+    return request.method == "GET" and not request.path.startswith("/api/") \
+        and not request.path.endswith((".json", ".geojson"))
 
 
 def _json_or_none() -> Any:

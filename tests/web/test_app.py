@@ -35,13 +35,29 @@ def test_each_role_lands_on_its_page_with_an_offline_map(client: FlaskClient, ro
     ("caseworker", ["/dispatch", "/coverage", "/admin"]),
     ("planner", ["/dispatch", "/beds", "/admin"]),
 ])
-def test_other_roles_pages_are_403_json(client: FlaskClient, role: str,
-                                        denied: list[str]) -> None:
+def test_other_roles_pages_are_403_html_with_a_way_home(client: FlaskClient, role: str,
+                                                        denied: list[str]) -> None:
     login(client, role)
+    home = client.get("/").headers["Location"]
     for path in denied:
         r = client.get(path)
-        assert r.status_code == 403 and r.is_json, path
-        assert role in r.get_json()["message"]
+        assert r.status_code == 403 and r.mimetype == "text/html", path
+        html = r.get_data(as_text=True)
+        assert "Not allowed" in html and role in html
+        assert f'href="{home}"' in html
+    api = client.get("/api/users")
+    assert api.status_code == 403 and api.is_json
+
+
+def test_favicon_is_served(client: FlaskClient) -> None:
+    r = client.get("/favicon.ico")
+    assert r.status_code in (204, 301, 302)
+    if r.status_code != 204:
+        with client.get(r.headers["Location"]) as icon:
+            assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+            assert b"<svg" in icon.data
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
 
 
 @pytest.mark.parametrize(("role", "method", "path", "body"), [
