@@ -26,7 +26,9 @@ from navigator.store import rows
 from navigator.store.sqlstore import SQLStore, Tx, append_audit, enum_values, in_clause
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
+
+    import pandas as pd
 
 _HOLD_RETURNING = ", ".join(rows.HOLD_COLUMNS)
 _ASSIGNMENT_RETURNING = ", ".join(rows.ASSIGNMENT_COLUMNS)
@@ -170,6 +172,15 @@ class GuardedStore(SQLStore):
         if conflict is not None:
             raise conflict
         return hold
+
+    def beds(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Return live bed counts: holds past their expiry are returned to the pool first.
+
+        Without this a bed held and never confirmed would stay hidden from every search until
+        the next hold, confirm or release at any shelter.
+        """
+        self.expire_holds()
+        return super().beds(resource_ids)
 
     def expire_holds(self, *, now: datetime | None = None) -> int:
         """Return expired holds' beds to the pool; return how many holds expired."""

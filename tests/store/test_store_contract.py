@@ -397,6 +397,17 @@ def test_expiry_returns_beds(loaded: Any) -> None:
     assert entry.result == {"expired": [hold.id]} and entry.actor == "system"
 
 
+def test_bed_counts_return_expired_holds_without_another_write(loaded: Any) -> None:
+    before = int(loaded.beds(["dv-safe"])["free"].iloc[0])
+    past = datetime.now(UTC) - timedelta(hours=1)
+    loaded.hold_bed("dv-safe", BedType.DV, actor="n", ttl_s=60, now=past)
+    assert [e.action for e in loaded.audit_log(limit=1)] == ["hold_bed"]
+    beds = loaded.beds(["dv-safe"])
+    assert int(beds["free"].iloc[0]) == before  # a read sees the bed back, no hold/release
+    assert [e.action for e in loaded.audit_log(limit=1)] == ["expire_holds"]
+    assert loaded.resource("dv-safe").beds[0].free == before
+
+
 def test_hold_expires_overdue_holds_first(loaded: Any) -> None:
     for _ in range(2):
         loaded.hold_bed("dv-safe", BedType.DV, actor="n", ttl_s=60, now=T0)
