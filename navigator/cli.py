@@ -86,7 +86,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.update()
         bar.set_postfix_str("demo data")
         try:
-            counts, notes = planner.load_demo(store, graph, seed=args.seed)
+            counts, notes = planner.load_demo(store, graph, seed=args.seed,
+                                              replace_other=args.replace)
             from navigator.accounts import ensure_demo_users
 
             logins = ensure_demo_users(store)
@@ -150,6 +151,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         msg = f"{path}: no such file or folder"
         raise CliError(msg)
     bundle = read_bundle(path, fmt=args.format)
+    if args.replace and not any(bundle.counts().values()):
+        msg = f"{path} holds no records: refusing to replace the store's data with nothing"
+        raise CliError(msg)
     store = _open(settings)
     try:
         counts = store.load(bundle, actor=args.actor, replace=args.replace)
@@ -241,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(p)
     _add_server(p)
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic demo values")
+    p.add_argument("--replace", action="store_true",
+                   help="load the demo even into a store holding other data (it is replaced; "
+                        "the audit log is kept)")
     p.add_argument("--no-serve", action="store_true",
                    help="write a standalone offline HTML map instead of serving the web app")
     p.add_argument("--output", default="navigator-demo.html", help="map file for --no-serve")

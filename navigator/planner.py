@@ -76,17 +76,47 @@ def network_area(graph: TravelGraph, *, cell_m: float = 500.0) -> BaseGeometry:
     return shapely.union_all(boxes).simplify(dlat / 10)
 
 
+DEMO_ACTOR = "navigator demo"
+
+
 def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | None = None,
-              actor: str = "navigator demo") -> tuple[dict[str, int], tuple[str, ...]]:
+              actor: str = DEMO_ACTOR, replace_other: bool = False
+              ) -> tuple[dict[str, int], tuple[str, ...]]:
     """Load the seeded demo city into ``store``, replacing what it held (audit log kept).
+
+    Parameters
+    ----------
+    store, graph
+        Where to load, and the road network the demo is clipped to.
+    seed, now
+        Seed and reference time of the synthetic values.
+    actor
+        Name recorded in the audit log.
+    replace_other
+        Also replace a store whose data did not come from the demo (otherwise refused).
 
     Returns
     -------
     counts, notes
         Records loaded per kind, and notes on what was clipped or generated.
+
+    Raises
+    ------
+    ConflictError
+        If the store holds data the demo did not load and ``replace_other`` is False.
     """
+    from navigator.errors import ConflictError
     from navigator.ingest import demo_bundle
 
+    counts = store.counts()
+    held = {k: counts.get(k, 0) for k in ("resources", "hotlines", "teams", "incidents")}
+    if any(held.values()) and not replace_other:
+        loads = store.audit_log(limit=1, action="load")
+        if not loads or loads[0].actor != actor:
+            what = ", ".join(f"{n} {k}" for k, n in held.items() if n)
+            msg = (f"the store already holds data the demo did not load ({what}); loading the "
+                   "demo would replace it. Use another store, or pass --replace to overwrite")
+            raise ConflictError(msg)
     bundle = demo_bundle(seed=seed, now=now, area=network_area(graph))
     counts = store.load(bundle, actor=actor, replace=True)
     return counts, bundle.notes

@@ -67,3 +67,36 @@ def test_bad_setting_is_a_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("NAVIGATOR_MAX_SNAP_M", "nan")
     assert main(["init-db", "--store", str(tmp_path / "x.gpkg")]) == 1
     assert "NAVIGATOR_MAX_SNAP_M" in capsys.readouterr().err
+
+
+def test_demo_refuses_to_replace_other_data(tmp_path: Path, cache_dir: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from navigator.store import open_store
+
+    store = str(tmp_path / "mine.gpkg")
+    data = tmp_path / "mine.geojson"
+    data.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-83.0, 39.96]},
+         "properties": {"id": "mine-1", "kind": "clinic", "name": "My clinic"}}]}))
+    assert main(["import", "--store", store, str(data)]) == 0
+    argv = ["demo", "--no-serve", "--store", store, "--output", str(tmp_path / "d.html"),
+            "--cache-dir", str(cache_dir)]
+    assert main(argv) == 1
+    assert "--replace" in capsys.readouterr().err
+    s = open_store(store)
+    try:
+        assert list(s.resources()["id"]) == ["mine-1"]
+    finally:
+        s.close()
+    assert main([*argv, "--replace"]) == 0
+    assert main(argv) == 0  # the store now holds the demo: re-running it is fine
+
+
+def test_import_replace_with_nothing_is_refused(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}')
+    assert main(["import", "--store", str(tmp_path / "x.gpkg"), "--replace", str(empty)]) == 1
+    assert "refusing" in capsys.readouterr().err
