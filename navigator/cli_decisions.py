@@ -176,7 +176,8 @@ def run_release_hold(args: argparse.Namespace, ctx: Context) -> int:
 
 # -- dispatchers ---------------------------------------------------------------------------
 def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
-    """Record a new incident at a place."""
+    """Record a new incident at a place on the road network."""
+    from navigator import services
     from navigator.model import Incident
 
     now = datetime.now(UTC)
@@ -185,7 +186,8 @@ def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
                         needed_skills=tuple(args.skill or ()),
                         needed_languages=tuple(args.language or ()), created_at=now,
                         updated_at=now, notes=args.notes)
-    stored = ctx.store.add_incident(incident, actor=args.actor)
+    stored = services.add_incident(ctx.store, ctx.graph, ctx.settings, incident,
+                                   actor=args.actor)
     print(stored.id)
     return 0
 

@@ -383,6 +383,7 @@ def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
 
 
 from navigator.services_dispatch import (  # noqa: E402  (re-exported public API)
+    add_incident,
     assign_team,
     finish_assignment,
     plan_batch,
@@ -390,4 +391,5 @@ from navigator.services_dispatch import (  # noqa: E402  (re-exported public API
     update_team,
 )
 
-__all__ += ["assign_team", "finish_assignment", "plan_batch", "rank_teams", "update_team"]
+__all__ += ["add_incident", "assign_team", "finish_assignment", "plan_batch", "rank_teams",
+            "update_team"]

@@ -34,12 +34,13 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from navigator.config import Settings
-    from navigator.model import Assignment, Team
+    from navigator.model import Assignment, Incident, Team
     from navigator.network import TravelGraph
     from navigator.services import AreaContext
     from navigator.store import Store
 
-__all__ = ["assign_team", "finish_assignment", "plan_batch", "rank_teams", "update_team"]
+__all__ = ["add_incident", "assign_team", "finish_assignment", "plan_batch", "rank_teams",
+           "update_team"]
 
 
 def _statuses(include_returning: bool) -> list[TeamStatus]:
@@ -203,6 +204,19 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
     return store.assign_team(team_id, incident_id, actor=actor, eta_s=eta,
                              idempotency_key=idempotency_key,
                              allowed_statuses=_statuses(allow_returning))
+
+
+def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident: Incident, *,
+                 actor: str) -> Incident:
+    """Record a new incident once its place is known to be on the road network.
+
+    A point in the ocean, outside the loaded area or with lon/lat swapped is refused with
+    ``UnreachableError`` (nothing is stored), so every recorded incident can be routed to.
+    """
+    from navigator.network import snap
+
+    snap(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
+    return store.add_incident(incident, actor=actor)
 
 
 def update_team(store: Store, *, team_id: str, actor: str, status: TeamStatus | str | None = None,

@@ -85,6 +85,9 @@ def test_dispatch_cycle(run) -> None:  # type: ignore[no-untyped-def]
     (["find-bed", "--lon", "-82.99", "--lat", "39.96", "--bed-type", "castle"], "bed_type"),
     (["find-bed", *PLACE, "--bed-type", "families", "--at", "yesterday"], "--at"),
     (["new-incident", "--lon", "-82.99", "--lat", "95", "--type", "mental_health"], "lat"),
+    (["new-incident", "--lon", "-40", "--lat", "35", "--type", "mental_health"], "road network"),
+    (["new-incident", "--lon", "39.96", "--lat", "-82.99", "--type", "welfare_check"],
+     "road network"),
     (["rank-teams", "no-such-incident"], "no-such-incident"),
     (["team-status", "no-such-team", "available"], "no-such-team"),
 ])
