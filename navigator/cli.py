@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -187,6 +188,9 @@ def cmd_add_user(args: argparse.Namespace) -> int:
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    elif not sys.stdin.isatty():
+        msg = "no terminal to ask the password on: pipe it with --password-stdin"
+        raise CliError(msg)
     else:
         password = getpass.getpass(f"Password for {args.username}: ")
         if password != getpass.getpass("Repeat it: "):
@@ -320,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NavigatorError as e:
         print(f"navigator {args.command}: error: {e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `navigator find-bed ... | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:
         print(f"navigator {args.command}: error: {e}", file=sys.stderr)
         return 1

@@ -49,6 +49,13 @@ def _lonlat(text: str) -> tuple[float, float]:
     return lon, lat
 
 
+def _writable(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            msg = f"{path}: its folder does not exist"
+            raise ValidationError(msg)
+
+
 def _at(text: str | None) -> datetime | None:
     from navigator.cli_decisions import _when
 
@@ -102,6 +109,7 @@ def run_coverage(args: argparse.Namespace, ctx: Context) -> int:
         facility_surface,
     )
 
+    _writable(args.output, args.map)
     run = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=_at(args.at),
                            bed_type=args.bed_type, free_beds=args.bed_type is not None,
                            closed=args.close or (), added=_added(args.add_site))
@@ -144,6 +152,7 @@ def run_compare(args: argparse.Namespace, ctx: Context) -> int:
     if not args.close and not args.add_site:
         msg = "compare-scenarios needs --close ID and/or --add-site LON,LAT"
         raise ValidationError(msg)
+    _writable(args.map)
     at = _at(args.at)
     base = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at, label="today")
     scenario = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at, label="scenario",
@@ -165,6 +174,12 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     """Recommend k new sites that cover the most people within the target (exact MILP)."""
     from navigator.coverage_service import coverage_report, facility_surface, recommend_sites
 
+    if args.k < 1 or args.k > 50:
+        msg = f"--k {args.k}: recommend between 1 and 50 new sites"
+        raise ValidationError(msg)
+    if not (math.isfinite(args.target) and args.target > 0):
+        msg = f"--target {args.target}: the target must be a positive number of minutes"
+        raise ValidationError(msg)
     at = _at(args.at)
     demand = _demand(args, ctx)
     today = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at)
@@ -196,7 +211,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     print(f"{a.model} ({a.status}, {a.solve_time_s:.1f} s): {what[a.model]} {a.objective:,.0f}; "
           f"greedy {a.greedy_objective:,.0f} (gap {a.gap:.1%})")
     for row in rec.sites.itertuples():
-        print(f"  + {row.name} [{row.id}] at {row.geometry.y:.5f}, {row.geometry.x:.5f}")
+        print(f"  + {row.name} [{row.id}] at {row.geometry.x:.5f},{row.geometry.y:.5f} (lon,lat)")
     for note in rec.notes:
         print(f"  - {note}")
     return 0

@@ -100,3 +100,8 @@ def test_import_replace_with_nothing_is_refused(tmp_path: Path,
     empty.write_text('{"type": "FeatureCollection", "features": []}')
     assert main(["import", "--store", str(tmp_path / "x.gpkg"), "--replace", str(empty)]) == 1
     assert "refusing" in capsys.readouterr().err
+
+
+def test_unknown_store_scheme(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init-db", "--store", "mysql://x/y"]) == 1
+    assert "not supported" in capsys.readouterr().err

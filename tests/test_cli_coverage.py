@@ -84,3 +84,12 @@ def test_recommend_says_when_nothing_is_needed(run) -> None:  # type: ignore[no-
 ])
 def test_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]
     assert fragment in run(*argv, code=1)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["recommend-sites", "--k", "0"], "--k"),
+    (["recommend-sites", "--target", "0"], "--target"),
+    (["coverage", "--output", "/nonexistent/dir/x.gpkg"], "folder does not exist"),
+])
+def test_more_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]
+    assert fragment in run(*argv, code=1)

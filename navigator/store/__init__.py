@@ -31,6 +31,13 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         from navigator.store.postgis import PostGISStore
 
         store: Store = PostGISStore(url)
+    elif "://" in url:
+        from navigator.errors import ValidationError
+
+        scheme = url.split("://", 1)[0]
+        msg = (f"store URL scheme {scheme!r} is not supported: use postgresql://... for "
+               "PostGIS or a file path for a GeoPackage")
+        raise ValidationError(msg)
     else:
         from navigator.store.embedded import GeoPackageStore
 
