@@ -168,8 +168,13 @@ def _setup_error_handlers(app: Flask) -> None:
                                 "details": getattr(e, "details", [])}
         alternatives = getattr(e, "alternatives", ())
         if alternatives:
+            from web.shelters import reason_text
+
             body["alternatives"] = [_public(a.to_dict() if hasattr(a, "to_dict") else a)
                                     for a in alternatives]
+            for alt in body["alternatives"]:
+                if isinstance(alt, dict) and "reason" in alt:
+                    alt["reason_text"] = reason_text(alt)
         return jsonify(body), status
 
     @app.errorhandler(HTTPException)

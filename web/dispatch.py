@@ -13,7 +13,7 @@ from web import schemas
 from web.api import FEATURE_COLLECTION, features, record_dict
 from web.auth import actor, require
 from web.openapi import endpoint
-from web.views import base_map, embed_map, nav
+from web.views import base_map, embed_map, legend_context, nav
 
 bp = Blueprint("dispatch", __name__)
 ROLES = ("dispatcher",)
@@ -23,13 +23,10 @@ ROLES = ("dispatcher",)
 @require(*ROLES)
 def page() -> str:
     """Show the dispatch console (the map's live layers come from the JSON API)."""
-    from navigator.maps import TEAM_COLOURS
-
     m = base_map(include_confidential=False)
     return render_template("dispatch.html", map=embed_map(m),
                            crisis_types=[c.value for c in schemas.CrisisType],
-                           team_statuses=[s.value for s in TeamStatus],
-                           team_colours=TEAM_COLOURS)
+                           team_statuses=[s.value for s in TeamStatus], **legend_context())
 
 
 @endpoint(bp, "/api/incidents", summary="Incidents as GeoJSON (default: open and assigned)",

@@ -11,7 +11,7 @@ from web import schemas
 from web.api import record_dict
 from web.auth import actor, can_see_confidential, require
 from web.openapi import endpoint
-from web.views import base_map, embed_map, nav
+from web.views import area_tz, base_map, embed_map, legend_context, local_hhmm, nav
 
 bp = Blueprint("shelters", __name__)
 ROLES = ("caseworker",)
@@ -23,15 +23,35 @@ def _needs(body: schemas.Needs) -> dict[str, Any]:
     return {k: getattr(body, k) for k in _NEEDS if getattr(body, k) not in (None, False)}
 
 
+#: Words for the machine reasons of alternatives (``reason`` stays in the JSON).
+REASON_TEXT = {"other_bed_type": "other bed type", "beyond_limit": "farther than the limit",
+               "closed": "closed now", "full": "full", "not_eligible": "does not fit the needs",
+               "unreachable": "not reachable by road", "match": "fits"}
+
+
+def reason_text(alt: dict[str, Any]) -> str:
+    """Return an alternative's reason in words ("closed now, opens 19:00")."""
+    reason = str(alt.get("reason", ""))
+    text = REASON_TEXT.get(reason, reason.replace("_", " "))
+    if reason == "closed":
+        opens = local_hhmm(alt.get("opens_at"))
+        if opens:
+            text += f", opens {opens}"
+    return text
+
+
 def search_result(result: Any) -> dict[str, Any]:
-    """Return a search result as a FeatureCollection of matches (route in properties)."""
+    """Return a search result as a FeatureCollection of matches (route in properties).
+
+    Alternatives carry ``reason_text`` (words, times local to the area) besides ``reason``.
+    """
     data = result.to_dict()
     feats = [{"type": "Feature", "id": m["resource_id"],
               "geometry": {"type": "Point", "coordinates": [m["lon"], m["lat"]]},
               "properties": m} for m in data["matches"]]
     return {"type": "FeatureCollection", "features": feats, "message": data["message"],
-            "alternatives": [{k: v for k, v in a.items() if k != "route"}
-                             for a in data["alternatives"]],
+            "alternatives": [{**{k: v for k, v in a.items() if k != "route"},
+                              "reason_text": reason_text(a)} for a in data["alternatives"]],
             "at": data["at"], "max_time_s": data["max_time_s"]}
 
 
@@ -40,7 +60,7 @@ def search_result(result: Any) -> dict[str, Any]:
 def page() -> str:
     """Show the bed finder."""
     return render_template("beds.html", map=embed_map(base_map(include_confidential=False)),
-                           bed_types=[b.value for b in schemas.BedType])
+                           bed_types=[b.value for b in schemas.BedType], **legend_context())
 
 
 @endpoint(bp, "/api/beds/search", "POST",
@@ -102,4 +122,6 @@ def _with_free(hold: dict[str, Any]) -> dict[str, Any]:
     beds = nav()["store"].beds([hold["resource_id"]])
     row = beds[beds["bed_type"] == hold["bed_type"]]
     hold["free_beds"] = int(row["free"].iloc[0]) if len(row) else None
+    hold["expires_local"] = local_hhmm(hold.get("expires_at"))
+    hold["timezone"] = area_tz()
     return hold

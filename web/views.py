@@ -25,6 +25,35 @@ def nav() -> dict[str, Any]:
     return current_app.extensions["navigator"]
 
 
+def area_tz() -> str:
+    """Return the area's IANA time zone (from the road network's median node; cached)."""
+    n = nav()
+    if "timezone" not in n:
+        import numpy as np
+
+        from navigator.ingest.area import area_timezone
+
+        graph = n["graph"]
+        n["timezone"] = area_timezone(float(np.median(graph.lon)), float(np.median(graph.lat)))
+    return str(n["timezone"])
+
+
+def local_hhmm(value: Any) -> str | None:
+    """Return an ISO 8601 moment (or datetime) as "HH:MM" in the area's time zone."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if value is None or value == "":
+        return None
+    try:
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    return at.astimezone(ZoneInfo(area_tz())).strftime("%H:%M")
+
+
 class _ExposeMap(MacroElement):
     """Makes the folium map reachable from the page's own scripts as ``window.navMap``."""
 
@@ -50,23 +79,58 @@ def embed_map(m: folium.Map) -> dict[str, Markup]:
             "script": Markup(f'<script nonce="{nonce}">{root.script.render()}</script>')}
 
 
+def focus_bounds(points_lon: Any, points_lat: Any, graph: Any) -> tuple[float, ...]:
+    """Return ``(lon0, lat0, lon1, lat1)`` around where things are, not the whole network.
+
+    The 2nd-98th percentiles of the given points (resources, teams), padded by a tenth; with
+    no points, the dense middle (5th-95th percentiles) of the road network's nodes.
+    """
+    import numpy as np
+
+    lon = np.asarray(points_lon, dtype=float)
+    lat = np.asarray(points_lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat, q = lon[ok], lat[ok], (2, 98)
+    if lon.size < 2:
+        lon, lat, q = np.asarray(graph.lon), np.asarray(graph.lat), (5, 95)
+    lon0, lon1 = (float(v) for v in np.percentile(lon, q))
+    lat0, lat1 = (float(v) for v in np.percentile(lat, q))
+    pad_lon, pad_lat = max((lon1 - lon0) * 0.1, 0.005), max((lat1 - lat0) * 0.1, 0.005)
+    return (lon0 - pad_lon, lat0 - pad_lat, lon1 + pad_lon, lat1 + pad_lat)
+
+
 def base_map(*, include_confidential: bool = False, resources: bool = True) -> folium.Map:
-    """Return the city map (roads, resources, legend) that role pages draw on."""
-    from navigator import maps, planner
+    """Return the city map (roads, resources) that role pages draw on.
+
+    The view opens on the resources and teams (not the whole road network); each page draws
+    its own legend (templates/_legend.html), listing only what it shows.
+    """
+    import numpy as np
+
+    from navigator import maps
 
     n = nav()
-    store, graph = n["store"], n["graph"]
-    bounds = (float(graph.lon.min()), float(graph.lat.min()), float(graph.lon.max()),
-              float(graph.lat.max()))
+    store = n["store"]
+    res = store.resources(include_confidential=include_confidential)
+    teams = store.teams()
+    lon = np.concatenate([res.geometry.x.to_numpy(), teams.geometry.x.to_numpy()])
+    lat = np.concatenate([res.geometry.y.to_numpy(), teams.geometry.y.to_numpy()])
+    bounds = focus_bounds(lon, lat, n["graph"])
     settings = n["settings"]
-    m = maps.new_map(bounds, asset_url="/static/vendor", tile_url=settings.tile_url,
-                     tile_attribution=settings.tile_attribution)
+    m = maps.new_map(bounds, asset_url="/static/vendor",  # type: ignore[arg-type]
+                     tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     maps.add_basemap(m, "/roads.geojson")
     if resources:
-        res = store.resources(include_confidential=include_confidential)
         maps.add_resources(m, res, beds=store.beds(res["id"]))
-    maps.add_legend(m, title="Navigator", synthetic_note=planner.SYNTHETIC_NOTE)
     return m
+
+
+def legend_context() -> dict[str, Any]:
+    """Return the colours and note the page legends list (resource kinds, teams, incidents)."""
+    from navigator import maps, planner
+
+    return {"kind_colours": maps.KIND_COLOURS, "team_colours": maps.TEAM_COLOURS,
+            "incident_colour": maps.INCIDENT_COLOUR, "synthetic_note": planner.SYNTHETIC_NOTE}
 
 
 @bp.get("/admin")

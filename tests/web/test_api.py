@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import ROLES
+
+from web.shelters import REASON_TEXT
 
 Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
 INCIDENT = {"lon": -82.99, "lat": 39.96, "crisis_type": "mental_health"}
@@ -172,6 +176,11 @@ def test_bed_hold_flow(as_role: Client, app: Flask) -> None:
             "idempotency_key": "hold-attempt-1"}
     held = c.post("/api/holds", json=body, headers=headers).get_json()
     assert held["status"] == "held" and held["free_beds"] == best["free_beds"] - 1
+    assert re.fullmatch(r"\d\d:\d\d", held["expires_local"])
+    assert held["timezone"] == "America/New_York"
+    expires = datetime.fromisoformat(held["expires_at"])
+    local = expires.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M")
+    assert held["expires_local"] == local
     assert c.post("/api/holds", json=body, headers=headers).get_json()["id"] == held["id"]
     released = c.post(f"/api/holds/{held['id']}/release", headers=headers).get_json()
     assert released["status"] == "released" and released["free_beds"] == best["free_beds"]
@@ -189,6 +198,27 @@ def test_no_bed_is_404_with_alternatives(as_role: Client) -> None:
     data = r.get_json()
     assert r.status_code == 404 and data["error"] == "NoAvailableResourceError"
     assert all("route" not in a for a in data.get("alternatives", []))
+    assert data["alternatives"]
+    for a in data["alternatives"]:
+        assert "_" not in a["reason_text"], a
+        assert a["reason_text"].startswith(REASON_TEXT[a["reason"]])
+
+
+def test_alternative_reasons_read_as_words() -> None:
+    from web.shelters import reason_text
+
+    assert reason_text({"reason": "other_bed_type"}) == "other bed type"
+    assert reason_text({"reason": "beyond_limit"}) == "farther than the limit"
+    assert reason_text({"reason": "closed"}) == "closed now"
+
+
+def test_closed_reason_names_the_local_opening_time(app: Flask) -> None:
+    from web.shelters import reason_text
+
+    with app.test_request_context():
+        # 23:00 UTC in January is 18:00 in Columbus (EST, UTC-5)
+        text = reason_text({"reason": "closed", "opens_at": "2025-01-15T23:00:00+00:00"})
+    assert text == "closed now, opens 18:00"
 
 
 def test_planner_coverage_and_isochrone(as_role: Client) -> None:

@@ -52,13 +52,14 @@
                      "&lat=" + encodeURIComponent(body.lat))]);
     showHotlines(lines);
     if (!res.ok) {
-      Nav.say(Nav.errorText(res), true);
-      for (const a of (res.data.alternatives || [])) {
-        list.append(Nav.el("li", a.name + " — " + a.reason + " (" + Nav.minutes(a.eta_s) + ")"));
-      }
+      // 404: no open bed fits; the answer still lists the nearest alternatives, in words.
+      const alts = (res.data && res.data.alternatives) || [];
+      const text = Nav.errorText(res).split("; alternatives:")[0];
+      Nav.say(alts.length ? text + ". Nearest alternatives are listed below." : text, true);
+      showAlternatives(alts, list);
       return;
     }
-    Nav.say(res.data.message);
+    Nav.say((res.data.message || "").split("; alternatives:")[0]);
     res.data.features.forEach(function (f, i) {
       const p = f.properties;
       if (p.route) {
@@ -69,6 +70,17 @@
         fillOpacity: 0.8}), p.name).addTo(layer);
       result(p, list);
     });
+    showAlternatives(res.data.alternatives || [], list);
+  }
+
+  function showAlternatives(alts, list) {
+    for (const a of alts) {
+      const li = Nav.el("li", null, {class: "alternative", "data-id": a.resource_id});
+      li.append(Nav.el("strong", a.name, {class: "name"}));
+      li.append(Nav.el("span", " — " + (a.reason_text || a.reason) + " (" +
+                                Nav.minutes(a.eta_s) + ")", {class: "reason"}));
+      list.append(li);
+    }
   }
 
   function showHotlines(res) {
@@ -85,10 +97,13 @@
       bed_type: p.bed_type, idempotency_key: Nav.key()});
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
     li.querySelector(".free").textContent = res.data.free_beds;
-    Nav.say("Held a bed at " + p.name + " until " + res.data.expires_at);
+    const until = res.data.expires_local ||
+                  Nav.localTime(res.data.expires_at, res.data.timezone);
+    Nav.say("Held a bed at " + p.name + " until " + until);
     const item = Nav.el("li", null, {class: "hold-item", "data-id": res.data.id});
     item.append(Nav.el("span", p.name + " (" + res.data.bed_type + "): "),
-                Nav.el("span", res.data.status, {class: "status"}));
+                Nav.el("span", res.data.status, {class: "status"}),
+                Nav.el("span", " until " + until, {class: "until"}));
     item.append(Nav.button("Confirm", () => finish(res.data.id, "confirm", item, li)),
                 Nav.button("Release", () => finish(res.data.id, "release", item, li)));
     document.getElementById("hold-list").append(item);

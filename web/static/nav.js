@@ -53,13 +53,40 @@ window.Nav = (function () {
 
   function map() { return window.navMap; }
 
+  // Narrow windows: the map legend starts folded so it does not hide the map.
+  document.addEventListener("DOMContentLoaded", function () {
+    const keyBox = document.getElementById("map-key");
+    if (keyBox && window.innerWidth <= 1000) keyBox.open = false;
+  });
+  if (document.readyState !== "loading") {
+    const keyBox = document.getElementById("map-key");
+    if (keyBox && window.innerWidth <= 1000) keyBox.open = false;
+  }
+
   function pickOnClick(lonId, latId, then) {
     if (!map()) return;
-    map().on("click", function (e) {
-      document.getElementById(lonId).value = e.latlng.lng.toFixed(6);
-      document.getElementById(latId).value = e.latlng.lat.toFixed(6);
-      if (then) then(e.latlng);
+    function fill(ll) {
+      document.getElementById(lonId).value = ll.lng.toFixed(6);
+      document.getElementById(latId).value = ll.lat.toFixed(6);
+      if (then) then(ll);
+    }
+    map().on("click", function (e) { fill(e.latlng); });
+    // A click on a marker opens its popup (and may not reach the map): fill from it too.
+    map().on("popupopen", function (e) {
+      const src = e.popup && e.popup._source;
+      if (src && src.getLatLng) fill(src.getLatLng());
     });
+  }
+
+  function localTime(iso, tz) {  // "21:17" in the area's time zone (IANA name from the page)
+    if (!iso) return "";
+    const d = new Date(iso);
+    if (isNaN(d)) return String(iso);
+    try {
+      return d.toLocaleTimeString("en-GB", {hour: "2-digit", minute: "2-digit", timeZone: tz});
+    } catch (e) {
+      return d.toLocaleTimeString("en-GB", {hour: "2-digit", minute: "2-digit"});
+    }
   }
 
   function num(id) {
@@ -78,5 +105,5 @@ window.Nav = (function () {
   }
 
   return {api: api, el: el, button: button, say: say, minutes: minutes, key: key, map: map,
-          pickOnClick: pickOnClick, num: num, tip: tip, svg: svg, errorText: errorText};
+          pickOnClick: pickOnClick, localTime: localTime, num: num, tip: tip, svg: svg, errorText: errorText};
 })();
