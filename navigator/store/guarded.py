@@ -88,13 +88,15 @@ class GuardedStore(SQLStore):
             raise ValidationError(msg)
         at = _when(now)
         try:
-            return self._hold_bed(resource_id, bed, actor=actor, ttl_s=float(ttl_s),
+            hold = self._hold_bed(resource_id, bed, actor=actor, ttl_s=float(ttl_s),
                                   key=idempotency_key, client_ref=client_ref, now=at)
         except ConflictError:
-            earlier = self._replay(idempotency_key, "holds", rows.hold_from_row)
-            if earlier is None:
+            hold = self._replay(idempotency_key, "holds", rows.hold_from_row)
+            if hold is None:
                 raise
-            return earlier
+        _same_request(idempotency_key, (hold.resource_id, hold.bed_type, hold.actor),
+                      (resource_id, bed, actor))
+        return hold
 
     def _hold_bed(self, resource_id: str, bed: str, *, actor: str, ttl_s: float,
                   key: str | None, client_ref: str, now: datetime) -> Hold:
@@ -240,17 +242,20 @@ class GuardedStore(SQLStore):
             msg = f"eta_s must be a non-negative number of seconds, got {eta_s!r}"
             raise ValidationError(msg)
         try:
-            return self._assign(team_id, incident_id, actor=actor, eta_s=eta_s,
-                                key=idempotency_key, allowed=allowed)
+            assignment = self._assign(team_id, incident_id, actor=actor, eta_s=eta_s,
+                                      key=idempotency_key, allowed=allowed)
         except ConflictError:
-            earlier = self._replay(idempotency_key, "assignments", rows.assignment_from_row)
-            if earlier is not None:
-                return earlier
-            with self._transaction(write=False) as tx:
-                message = self._active_message(tx, team_id)
-            if message is None:
-                raise
-            raise ConflictError(message) from None
+            assignment = self._replay(idempotency_key, "assignments", rows.assignment_from_row)
+            if assignment is None:
+                with self._transaction(write=False) as tx:
+                    message = self._active_message(tx, team_id)
+                if message is None:
+                    raise
+                raise ConflictError(message) from None
+        _same_request(idempotency_key,
+                      (assignment.team_id, assignment.incident_id, assignment.actor),
+                      (team_id, incident_id, actor))
+        return assignment
 
     def _assign(self, team_id: str, incident_id: str, *, actor: str, eta_s: float | None,
                 key: str | None, allowed: list[str]) -> Assignment:
@@ -350,3 +355,11 @@ class GuardedStore(SQLStore):
             found = tx.fetch(f"SELECT {columns} FROM {table} WHERE idempotency_key = %(key)s",
                              {"key": key})
         return build(found[0]) if found else None
+
+
+def _same_request(key: str | None, made: tuple[Any, ...], asked: tuple[Any, ...]) -> None:
+    """Refuse an idempotency key reused for a different request (or by another user)."""
+    if key is not None and tuple(str(v) for v in made) != tuple(str(v) for v in asked):
+        msg = (f"idempotency key {key!r} was already used for a different request; "
+               "use a new key for a new request")
+        raise ConflictError(msg)

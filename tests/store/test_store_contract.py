@@ -361,6 +361,17 @@ def test_hold_takes_one_bed_and_is_idempotent(loaded: Any) -> None:
     assert [e.action for e in loaded.audit_log(limit=1)] == ["hold_bed"]
 
 
+def test_idempotency_key_reused_for_another_request_is_a_conflict(loaded: Any) -> None:
+    loaded.hold_bed("faith", BedType.SINGLE_WOMEN, actor="nav", ttl_s=600,
+                    idempotency_key="k9", now=T0)
+    with pytest.raises(ConflictError, match="already used"):
+        loaded.hold_bed("dv-safe", BedType.DV, actor="nav", ttl_s=600, idempotency_key="k9",
+                        now=T0)
+    with pytest.raises(ConflictError, match="already used"):
+        loaded.hold_bed("faith", BedType.SINGLE_WOMEN, actor="someone-else", ttl_s=600,
+                        idempotency_key="k9", now=T0)
+
+
 def test_conflict_on_last_bed(loaded: Any) -> None:
     held = [loaded.hold_bed("dv-safe", BedType.DV, actor="n", ttl_s=60, now=T0)
             for _ in range(2)]
