@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,13 @@ class Session:
         self.page.set_default_timeout(20_000)
         self.requests: list[str] = []
         self.errors: list[str] = []
+        self.console: list[str] = []
+        self.failed: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: self.console.append(m.text) if m.type == "error"
+                     else None)
+        self.page.on("response", lambda r: self.failed.append(r.url) if r.status >= 400
+                     else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.goto(server.url + "/auth/login")
         self.page.fill("#username", role)
@@ -134,3 +141,97 @@ def test_admin_overview(session: Any, server: Server) -> None:
     assert page.evaluate("window.__xss") is None
     page.screenshot(path=str(SCREENSHOTS / "admin.png"))
     assert s.egress(server) == [] and s.errors == []
+
+
+def test_no_favicon_404_and_map_opens_on_the_city(session: Any, server: Server,
+                                                  columbus_graph: Any) -> None:
+    s = session("dispatcher")
+    page = s.page
+    page.wait_for_selector("#team-list li.team")
+    assert not [u for u in s.failed if "favicon" in u]
+    assert s.console == [], s.console
+    west, south, east, north = page.evaluate(
+        "() => { const b = navMap.getBounds(); "
+        "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
+    net_w = float(columbus_graph.lon.max() - columbus_graph.lon.min())
+    # opened on where resources and teams are, not on the whole network with margins
+    assert (east - west) < 1.6 * net_w
+    teams = server.store.teams()
+    inside = ((teams.geometry.x > west) & (teams.geometry.x < east)
+              & (teams.geometry.y > south) & (teams.geometry.y < north)).mean()
+    assert inside > 0.8
+    legend = page.locator("#map-key")
+    assert "incident" in legend.text_content() and "available" in legend.text_content()
+
+
+def test_narrow_window_folds_the_legend(browser: Any, server: Server) -> None:
+    context = browser.new_context(viewport={"width": 900, "height": 700})
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/auth/login")
+        page.fill("#username", "caseworker")
+        page.fill("#password", PASSWORDS["caseworker"])
+        page.click("#login-button")
+        page.wait_for_selector(".leaflet-container")
+        assert page.evaluate("document.getElementById('map-key').open") is False
+        key = page.locator("#map-key").bounding_box()
+        box = page.locator(".folium-map").bounding_box()
+        assert key["width"] * key["height"] < 0.1 * box["width"] * box["height"]
+        text = page.locator("#map-key").text_content()
+        assert "shelter" in text and "available" not in text  # bed page: kinds only
+    finally:
+        context.close()
+
+
+def test_wrong_role_page_is_html_with_a_link_home(session: Any, server: Server) -> None:
+    s = session("dispatcher")
+    page = s.page
+    response = page.goto(server.url + "/beds")
+    assert response.status == 403
+    page.click("#home-link")
+    page.wait_for_url("**/dispatch")
+
+
+def test_click_on_a_marker_fills_the_coordinates(session: Any, server: Server) -> None:
+    s = session("caseworker")
+    page = s.page
+    page.wait_for_selector(".leaflet-container")
+    shelter = server.xss_shelter
+    box = page.locator(".folium-map").bounding_box()
+    x, y = page.evaluate("([lat, lon]) => { navMap.setView([lat, lon], 16); "
+                         "const p = navMap.latLngToContainerPoint([lat, lon]); "
+                         "return [p.x, p.y]; }", [shelter.lat, shelter.lon])
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_selector(".leaflet-popup")
+    assert abs(float(page.input_value("#bed-lon")) - shelter.lon) < 1e-5
+    assert abs(float(page.input_value("#bed-lat")) - shelter.lat) < 1e-5
+
+
+def test_no_bed_shows_alternatives_in_words_and_hold_in_local_time(
+        session: Any, server: Server) -> None:
+    s = session("caseworker")
+    page = s.page
+    shelter = server.xss_shelter
+    page.fill("#bed-lon", f"{shelter.lon + 0.001:.6f}")
+    page.fill("#bed-lat", f"{shelter.lat:.6f}")
+    page.select_option("#bed-type", "youth")
+    page.evaluate("document.getElementById('bed-age').value = '200'")  # no shelter fits
+    page.fill("#bed-age", "")
+    page.fill("#bed-service", "no-such-service")
+    page.click("#find-beds")
+    expect(page.locator("#status-line")).not_to_have_text("Searching…")
+    text = page.text_content("#bed-results") or ""
+    assert "_" not in text.replace(XSS, "")
+    assert s.errors == []
+    # a match, a hold: the expiry reads as a local clock time
+    page.fill("#bed-service", "")
+    page.select_option("#bed-type", "single_men")
+    page.click("#find-beds")
+    item = page.locator(f'#bed-results li.result[data-id="{shelter.id}"]')
+    item.wait_for()
+    item.locator("button.hold").click()
+    page.wait_for_selector("#hold-list li.hold-item")
+    until = page.locator("#hold-list .until").first.text_content() or ""
+    assert re.fullmatch(r" until \d\d:\d\d", until), until
+    assert "T" not in (page.text_content("#status-line") or "").split(" until ")[-1]
+    assert s.errors == []
