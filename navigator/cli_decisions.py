@@ -221,7 +221,7 @@ def run_assign(args: argparse.Namespace, ctx: Context) -> int:
     a = services.assign_team(ctx.store, ctx.graph, ctx.settings, incident_id=args.incident_id,
                              team_id=args.team_id, actor=args.actor,
                              idempotency_key=args.key or str(uuid.uuid4()),
-                             allow_returning=args.allow_returning)
+                             allow_returning=args.allow_returning, backup=args.backup)
     print(f"assignment {a.id}: team {a.team_id} -> incident {a.incident_id}, "
           f"ETA {_minutes(a.eta_s)}")
     return 0
@@ -357,6 +357,8 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("team_id")
     p.add_argument("--key", help="idempotency key")
     p.add_argument("--allow-returning", action="store_true", help="a returning team may go")
+    p.add_argument("--backup", action="store_true",
+                   help="send this team although the incident already has one on the way")
 
     p = add("team-status", run_team_status, "set a team's status")
     p.add_argument("team_id")

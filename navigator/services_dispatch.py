@@ -182,11 +182,12 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
 
 def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, incident_id: str,
                 team_id: str, actor: str, idempotency_key: str | None = None,
-                allow_returning: bool = False) -> Assignment:
+                allow_returning: bool = False, backup: bool = False) -> Assignment:
     """Send a team to an incident: route first, then one guarded store write.
 
     The ETA from the team's current position is stored with the assignment (None when it
-    cannot be routed). A second dispatcher sending the same team gets ``ConflictError``.
+    cannot be routed). A second dispatcher sending the same team gets ``ConflictError``, and
+    so does sending a second team to an incident that has one, unless ``backup``.
     """
     from navigator.network import snap
     from navigator.routing import travel_times_to
@@ -203,7 +204,7 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
         eta = None
     return store.assign_team(team_id, incident_id, actor=actor, eta_s=eta,
                              idempotency_key=idempotency_key,
-                             allowed_statuses=_statuses(allow_returning))
+                             allowed_statuses=_statuses(allow_returning), backup=backup)
 
 
 def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident: Incident, *,

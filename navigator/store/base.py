@@ -187,12 +187,14 @@ class Store(Protocol):
 
     def assign_team(self, team_id: str, incident_id: str, *, actor: str,
                     eta_s: float | None = None, idempotency_key: str | None = None,
-                    allowed_statuses: Sequence[TeamStatus] | None = None) -> Assignment:
+                    allowed_statuses: Sequence[TeamStatus] | None = None,
+                    backup: bool = False) -> Assignment:
         """Send a team to an incident atomically.
 
         The team must be in ``allowed_statuses`` (default: available) and have no active
         assignment (partial unique index); it becomes ``en_route`` and the incident
-        ``assigned``. A second dispatcher assigning the same team gets ``ConflictError``.
+        ``assigned``. A second dispatcher assigning the same team gets ``ConflictError``, and
+        so does one sending a second team to an incident already assigned unless ``backup``.
         A repeated ``idempotency_key`` returns the earlier assignment.
         """
         ...

@@ -204,7 +204,8 @@ class GuardedStore(SQLStore):
     # -- assignments ---------------------------------------------------------------------------
     def assign_team(self, team_id: str, incident_id: str, *, actor: str,
                     eta_s: float | None = None, idempotency_key: str | None = None,
-                    allowed_statuses: Sequence[TeamStatus] | None = None) -> Assignment:
+                    allowed_statuses: Sequence[TeamStatus] | None = None,
+                    backup: bool = False) -> Assignment:
         """Send a team to an incident atomically.
 
         The team must be in ``allowed_statuses`` (default: available) and have no active
@@ -222,6 +223,8 @@ class GuardedStore(SQLStore):
             Repeating a key returns the earlier assignment.
         allowed_statuses
             Team statuses that may be dispatched.
+        backup
+            Send this team although the incident already has one on the way.
 
         Returns
         -------
@@ -243,7 +246,7 @@ class GuardedStore(SQLStore):
             raise ValidationError(msg)
         try:
             assignment = self._assign(team_id, incident_id, actor=actor, eta_s=eta_s,
-                                      key=idempotency_key, allowed=allowed)
+                                      key=idempotency_key, allowed=allowed, backup=backup)
         except ConflictError:
             assignment = self._replay(idempotency_key, "assignments", rows.assignment_from_row)
             if assignment is None:
@@ -258,7 +261,7 @@ class GuardedStore(SQLStore):
         return assignment
 
     def _assign(self, team_id: str, incident_id: str, *, actor: str, eta_s: float | None,
-                key: str | None, allowed: list[str]) -> Assignment:
+                key: str | None, allowed: list[str], backup: bool) -> Assignment:
         now = rows.utc_now()
         with self._transaction(write=True) as tx:
             if key is not None:
@@ -274,6 +277,19 @@ class GuardedStore(SQLStore):
             message = self._active_message(tx, team_id)
             if message is not None:
                 raise ConflictError(message)
+            # Guarded like a bed: of two dispatchers sending different teams to one open
+            # incident, the second finds it assigned (row lock / write lock) and is refused.
+            opened = ["open", "assigned"] if backup else ["open"]
+            params_i: dict[str, Any] = {"id": incident_id, "now": now}
+            if not tx.fetch("UPDATE incidents SET status = 'assigned', updated_at = %(now)s "
+                            f"WHERE id = %(id)s AND {in_clause('status', 'st', opened, params_i)}"
+                            " RETURNING id", params_i):
+                sent = tx.fetch("SELECT team_id FROM assignments WHERE incident_id = %(id)s "
+                                "AND status = 'active'", {"id": incident_id})
+                teams = ", ".join(repr(r["team_id"]) for r in sent) or "a team"
+                msg = (f"incident {incident_id!r} already has {teams} on the way; send another "
+                       "team only as backup")
+                raise ConflictError(msg)
             params: dict[str, Any] = {"id": team_id, "now": now}
             guard = in_clause("status", "allowed", allowed, params)
             if not tx.fetch("UPDATE teams SET status = 'en_route', updated_at = %(now)s "
@@ -290,8 +306,6 @@ class GuardedStore(SQLStore):
                    "updated_at": now, "eta_s": None if eta_s is None else float(eta_s),
                    "idempotency_key": key}
             tx.insert("assignments", row)
-            tx.fetch("UPDATE incidents SET status = 'assigned', updated_at = %(now)s "
-                     "WHERE id = %(id)s", {"now": now, "id": incident_id})
             append_audit(tx, "assign_team", actor=actor, subject=assignment_id,
                          inputs={"team_id": team_id, "incident_id": incident_id,
                                  "eta_s": eta_s, "idempotency_key": key,

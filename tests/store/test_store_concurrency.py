@@ -32,7 +32,7 @@ RACE = Bundle(
     resources=(Resource("s1", ResourceKind.SHELTER, "Shelter", -83.0, 40.0,
                         beds=(Beds(BedType.FAMILIES, BEDS, BEDS),)),
                Resource("b1", ResourceKind.TEAM_BASE, "Base", -83.0, 40.0)),
-    teams=(Team("T1", "Team", "b1", -83.0, 40.0),),
+    teams=tuple(Team(f"T{j}", f"Team {j}", "b1", -83.0, 40.0) for j in range(1, 11)),
     incidents=tuple(Incident(f"I{i}", -83.0, 40.0, CrisisType.WELFARE_CHECK)
                     for i in range(10)),
 )
@@ -98,6 +98,14 @@ def test_parallel_assignments_of_one_team_make_one(race_store: Any) -> None:
     assert len(active) == 1 and race_store.team("T1").status == "en_route"
     assigned = race_store.incidents(statuses=["assigned"])
     assert list(assigned["id"]) == list(active["incident_id"])
+
+
+def test_parallel_dispatchers_send_one_team_to_one_incident(race_store: Any) -> None:
+    outcomes = _race(10, lambda i: race_store.assign_team(f"T{i + 1}", "I0", actor=f"d{i}"))
+    assert outcomes == Counter(ok=1, conflict=9)
+    active = race_store.assignments(active_only=True)
+    assert list(active["incident_id"]) == ["I0"]
+    assert len(race_store.teams(statuses=["en_route"])) == 1
 
 
 def test_parallel_release_and_confirm_of_one_hold(race_store: Any) -> None:

@@ -519,9 +519,18 @@ def test_finish_completed_and_cancelled(loaded: Any) -> None:
         loaded.finish_assignment(b.id, actor="d", status=AssignmentStatus.ACTIVE)
 
 
+def test_second_team_for_one_incident_only_as_backup(loaded: Any) -> None:
+    loaded.assign_team("T1", "I1", actor="d1")
+    with pytest.raises(ConflictError, match="already has 'T1' on the way"):
+        loaded.assign_team("T2", "I1", actor="d2")
+    assert loaded.team("T2").status is TeamStatus.AVAILABLE  # nothing changed
+    backup = loaded.assign_team("T2", "I1", actor="d2", backup=True)
+    assert backup.team_id == "T2" and loaded.team("T2").status is TeamStatus.EN_ROUTE
+
+
 def test_cancel_keeps_incident_assigned_while_another_team_is_on_it(loaded: Any) -> None:
     a = loaded.assign_team("T1", "I1", actor="d")
-    loaded.assign_team("T2", "I1", actor="d")
+    loaded.assign_team("T2", "I1", actor="d", backup=True)
     loaded.finish_assignment(a.id, actor="d", status=AssignmentStatus.CANCELLED)
     assert loaded.incident("I1").status is IncidentStatus.ASSIGNED
 
