@@ -121,7 +121,7 @@ def assign(body: schemas.AssignmentCreate) -> dict[str, Any]:
     done = services.assign_team(n["store"], n["graph"], n["settings"],
                                 incident_id=body.incident_id, team_id=body.team_id,
                                 actor=actor(), idempotency_key=body.idempotency_key,
-                                allow_returning=body.allow_returning)
+                                allow_returning=body.allow_returning, backup=body.backup)
     return record_dict(done)
 
 

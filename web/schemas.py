@@ -140,6 +140,8 @@ class AssignmentCreate(Body):
     team_id: Id
     idempotency_key: Key | None = None
     allow_returning: bool = False
+    #: Send this team although the incident already has one on the way.
+    backup: bool = False
 
 
 class AssignmentFinish(Body):
