@@ -7,8 +7,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from cli_helpers import cli_runner
 
-from navigator.cli import main
 from navigator.planner import load_demo
 from navigator.store import open_store
 
@@ -24,14 +24,7 @@ def store_path(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def run(store_path: str, graph_cache_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    def _run(*argv: str, code: int = 0) -> str:
-        result = main([argv[0], "--store", store_path, "--cache-dir", str(graph_cache_dir),
-                       *argv[1:]])
-        out = capsys.readouterr()
-        assert result == code, out.err
-        assert "Traceback" not in out.err
-        return out.out if code == 0 else out.err
-    return _run
+    return cli_runner(store_path, graph_cache_dir, capsys)
 
 
 def test_coverage_counts_real_people_and_writes_layers(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

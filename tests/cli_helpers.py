@@ -1,0 +1,23 @@
+"""Run ``navigator`` commands in-process against one store, checking the exit code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from navigator.cli import main
+
+
+def cli_runner(store_path: str, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+               ) -> Callable[..., str]:
+    """Return ``run(command, *args, code=0)``: stdout on success, stderr on failure."""
+    def run(*argv: str, code: int = 0) -> str:
+        result = main([argv[0], "--store", store_path, "--cache-dir", str(cache_dir),
+                       *argv[1:]])
+        out = capsys.readouterr()
+        assert result == code, out.err
+        assert "Traceback" not in out.err
+        return out.out if code == 0 else out.err
+    return run
