@@ -41,6 +41,7 @@ from navigator.coverage import (
 )
 from navigator.coverage_maps import coverage_map, delta_map, export_layers
 from navigator.errors import ValidationError
+from navigator.ingest.area import network_timezone
 
 if TYPE_CHECKING:
     from collections.abc import Container, Sequence
@@ -66,12 +67,6 @@ FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
     "clinics": (("clinic", "hospital", "crisis_unit"), "to"),
     "all": (("team_base", "shelter", "clinic", "hospital", "crisis_unit"), "to"),
 }
-
-
-def _tz(graph: TravelGraph) -> str:
-    from navigator.ingest.area import area_timezone
-
-    return area_timezone(float(np.median(graph.lon)), float(np.median(graph.lat)))
 
 
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
@@ -136,7 +131,7 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     if kind == "teams":
         res = res[res["id"].isin(_on_shift_bases(store, at))]
     elif at is not None:
-        keep, bad = _open_at(res, at, tz or _tz(graph),
+        keep, bad = _open_at(res, at, tz or network_timezone(graph),
                              _holidays(at) if holidays is None else holidays, unknown_open)
         notes.append(f"{len(res) - int(keep.sum())} of {len(res)} {kind} closed at "
                      f"{at.isoformat()}")

@@ -76,9 +76,9 @@ def area_context(graph: TravelGraph, settings: Settings, *, country: str = "US",
     """
     import holidays
 
-    from navigator.ingest.area import area_timezone
+    from navigator.ingest.area import network_timezone
 
-    tz = area_timezone(float(np.median(graph.lon)), float(np.median(graph.lat)))
+    tz = network_timezone(graph)
     calendar = holidays.country_holidays(country, subdiv=subdiv)
     return AreaContext(timezone=tz, holidays=calendar,
                        targets=ResponseTargets(settings.response_target_s, zones))

@@ -27,15 +27,9 @@ def nav() -> dict[str, Any]:
 
 def area_tz() -> str:
     """Return the area's IANA time zone (from the road network's median node; cached)."""
-    n = nav()
-    if "timezone" not in n:
-        import numpy as np
+    from navigator.ingest.area import network_timezone
 
-        from navigator.ingest.area import area_timezone
-
-        graph = n["graph"]
-        n["timezone"] = area_timezone(float(np.median(graph.lon)), float(np.median(graph.lat)))
-    return str(n["timezone"])
+    return network_timezone(nav()["graph"])
 
 
 def local_hhmm(value: Any) -> str | None:

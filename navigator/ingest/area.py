@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from navigator.model import Resource
+    from navigator.network import TravelGraph
 
 #: Bounding box of Columbus's drive network (lon_min, lat_min, lon_max, lat_max; EPSG:4326).
 COLUMBUS_DRIVE_BBOX = (-83.245, 39.877, -82.788, 40.105)
@@ -76,6 +77,17 @@ def clipped_resources(resources: Sequence[Resource], area: BaseGeometry, *, labe
     note = (f"{label}: {len(dropped)} of {len(resources)} resources lie outside the network area "
             f"{tuple(round(b, 3) for b in area.bounds)} and were clipped: {names}")
     return kept, (note,)
+
+
+def network_timezone(graph: TravelGraph) -> str:
+    """Return the IANA time zone at a road network's median node (offline; kept per graph)."""
+    cached = graph._cache.get("timezone")
+    if cached is None:
+        import numpy as np
+
+        cached = graph._cache.setdefault(
+            "timezone", area_timezone(float(np.median(graph.lon)), float(np.median(graph.lat))))
+    return str(cached)
 
 
 @lru_cache(maxsize=64)
