@@ -10,6 +10,7 @@ from flask import Blueprint, g
 from flask_wtf.csrf import generate_csrf
 
 from navigator import accounts, services
+from navigator.decisions import json_safe
 from web import schemas
 from web.auth import ANY_ROLE, actor, can_see_confidential
 from web.openapi import endpoint
@@ -60,10 +61,8 @@ def features(gdf: gpd.GeoDataFrame, *, drop: tuple[str, ...] = ()) -> dict[str, 
 
 def record_dict(record: Any) -> dict[str, Any]:
     """Return a store record (Hold, Assignment, Incident, Team) as a JSON dict."""
-    from dataclasses import fields
-
-    return {f.name: plain(getattr(record, f.name).value if hasattr(
-        getattr(record, f.name), "value") else getattr(record, f.name)) for f in fields(record)}
+    result: dict[str, Any] = json_safe(record)
+    return result
 
 
 @endpoint(bp, "/api/me", summary="Who is logged in, and their role", roles=ANY_ROLE)

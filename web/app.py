@@ -7,7 +7,6 @@ CSP nonce for the inline scripts folium emits, and every error turned into a JSO
 from __future__ import annotations
 
 import json
-import math
 import os
 import secrets
 from datetime import timedelta
@@ -19,6 +18,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from navigator import errors
 from navigator.config import Settings, settings_from_env
+from navigator.decisions import json_safe
 
 if TYPE_CHECKING:
     from flask import Response
@@ -67,17 +67,6 @@ def load_json(raw: bytes | str) -> Any:
     except (ValueError, UnicodeDecodeError) as e:
         msg = f"the body is not valid JSON: {e}"
         raise RequestInvalid(msg, []) from e
-
-
-def json_safe(value: Any) -> Any:
-    """Return ``value`` with inf/NaN floats replaced by None (JSON has no such numbers)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def _flag(name: str, default: bool) -> bool:
