@@ -91,7 +91,7 @@ class GuardedStore(SQLStore):
             hold = self._hold_bed(resource_id, bed, actor=actor, ttl_s=float(ttl_s),
                                   key=idempotency_key, client_ref=client_ref, now=at)
         except ConflictError:
-            hold = self._replay(idempotency_key, "holds", rows.hold_from_row)
+            hold = self._replay(idempotency_key, "holds")
             if hold is None:
                 raise
         _same_request(idempotency_key, (hold.resource_id, hold.bed_type, hold.actor),
@@ -102,11 +102,9 @@ class GuardedStore(SQLStore):
                   key: str | None, client_ref: str, now: datetime) -> Hold:
         conflict: ConflictError | None = None
         with self._transaction(write=True) as tx:
-            if key is not None:
-                found = tx.fetch(f"SELECT {_HOLD_RETURNING} FROM holds "
-                                 "WHERE idempotency_key = %(key)s", {"key": key})
-                if found:
-                    return rows.hold_from_row(found[0])
+            earlier = _by_key(tx, "holds", key)
+            if earlier is not None:
+                return earlier
             self._expire(tx, now)
             where = {"resource_id": resource_id, "bed_type": bed}
             taken = tx.fetch("UPDATE beds SET free = free - 1 WHERE resource_id = %(resource_id)s"
@@ -248,7 +246,7 @@ class GuardedStore(SQLStore):
             assignment = self._assign(team_id, incident_id, actor=actor, eta_s=eta_s,
                                       key=idempotency_key, allowed=allowed, backup=backup)
         except ConflictError:
-            assignment = self._replay(idempotency_key, "assignments", rows.assignment_from_row)
+            assignment = self._replay(idempotency_key, "assignments")
             if assignment is None:
                 with self._transaction(write=False) as tx:
                     message = self._active_message(tx, team_id)
@@ -264,11 +262,9 @@ class GuardedStore(SQLStore):
                 key: str | None, allowed: list[str], backup: bool) -> Assignment:
         now = rows.utc_now()
         with self._transaction(write=True) as tx:
-            if key is not None:
-                found = tx.fetch(f"SELECT {_ASSIGNMENT_RETURNING} FROM assignments "
-                                 "WHERE idempotency_key = %(key)s", {"key": key})
-                if found:
-                    return rows.assignment_from_row(found[0])
+            earlier = _by_key(tx, "assignments", key)
+            if earlier is not None:
+                return earlier
             self._one(tx, "team", team_id)
             incident = self._one(tx, "incident", incident_id)
             if incident["status"] not in (IncidentStatus.OPEN, IncidentStatus.ASSIGNED):
@@ -360,15 +356,12 @@ class GuardedStore(SQLStore):
             return None
         return f"team {team_id!r} is already assigned to incident {active[0]['incident_id']!r}"
 
-    def _replay(self, key: str | None, table: str, build: Any) -> Any:
+    def _replay(self, key: str | None, table: str) -> Any:
         """Return the record an idempotency key made before (after losing a race), or None."""
         if key is None:
             return None
-        columns = _HOLD_RETURNING if table == "holds" else _ASSIGNMENT_RETURNING
         with self._transaction(write=False) as tx:
-            found = tx.fetch(f"SELECT {columns} FROM {table} WHERE idempotency_key = %(key)s",
-                             {"key": key})
-        return build(found[0]) if found else None
+            return _by_key(tx, table, key)
 
 
 def _same_request(key: str | None, made: tuple[Any, ...], asked: tuple[Any, ...]) -> None:
@@ -377,3 +370,18 @@ def _same_request(key: str | None, made: tuple[Any, ...], asked: tuple[Any, ...]
         msg = (f"idempotency key {key!r} was already used for a different request; "
                "use a new key for a new request")
         raise ConflictError(msg)
+
+
+#: Table -> (columns, row builder) for the records an idempotency key can name.
+_KEYED = {"holds": (_HOLD_RETURNING, rows.hold_from_row),
+          "assignments": (_ASSIGNMENT_RETURNING, rows.assignment_from_row)}
+
+
+def _by_key(tx: Tx, table: str, key: str | None) -> Any:
+    """Return the hold or assignment an idempotency key made, or None."""
+    if key is None:
+        return None
+    columns, build = _KEYED[table]
+    found = tx.fetch(f"SELECT {columns} FROM {table} WHERE idempotency_key = %(key)s",
+                     {"key": key})
+    return build(found[0]) if found else None
