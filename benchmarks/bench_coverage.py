@@ -44,8 +44,8 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
 
 
 def bench_surface(name: str, osm: Path, cache_dir: Path, n_fac: int, repeat: int) -> dict:
-    from navigator.coverage import coverage_surface, hex_surface
-    from navigator.network import load_graph
+    from navigator.decide.coverage import coverage_surface, hex_surface
+    from navigator.roads import load_graph
 
     t0 = time.perf_counter()
     tg = load_graph(osm, cache_dir=cache_dir)
@@ -90,10 +90,10 @@ def bench_sweep(cache_dir: Path, n_scen: int, repeat: int) -> dict:
     """Ten location-allocation scenarios (MCLP, k = 1..10) on one 500 x 472 matrix."""
     from distributed import Client, LocalCluster
 
-    from navigator.allocation import cost_matrix
-    from navigator.batch import batch_allocations
-    from navigator.coverage_service import demand_units
-    from navigator.network import load_graph
+    from navigator.decide.allocation import cost_matrix
+    from navigator.decide.parallel import batch_allocations
+    from navigator.roads import load_graph
+    from navigator.services.planner import demand_units
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
     demand = demand_units(tg, FRANKLIN)
@@ -130,9 +130,9 @@ def bench_reports(cache_dir: Path, n_scen: int, repeat: int) -> dict:
 
     from distributed import Client, LocalCluster
 
-    from navigator import coverage_service as cs
-    from navigator.network import load_graph
-    from navigator.planner import load_demo
+    from navigator.demo.city import load_demo
+    from navigator.roads import load_graph
+    from navigator.services import planner as cs
     from navigator.store import open_store
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
@@ -169,8 +169,8 @@ def bench_batch(cache_dir: Path, n_scen: int, repeat: int) -> dict:
     """Ten region-wide scenario maps: surface + H3 r9 aggregation per scenario."""
     from distributed import Client, LocalCluster
 
-    from navigator.batch import batch_hex_surfaces, batch_surfaces
-    from navigator.network import load_graph
+    from navigator.decide.parallel import batch_hex_surfaces, batch_surfaces
+    from navigator.roads import load_graph
 
     tg = load_graph(PORTO, cache_dir=cache_dir)
     rng = np.random.default_rng(7)
@@ -219,9 +219,9 @@ def bench_batch(cache_dir: Path, n_scen: int, repeat: int) -> dict:
 
 
 def bench_allocation(cache_dir: Path, n_cand: int, target_s: float, k: int) -> dict:
-    from navigator.allocation import cost_matrix, max_coverage, min_sites, p_median
-    from navigator.coverage_service import demand_units
-    from navigator.network import load_graph
+    from navigator.decide.allocation import cost_matrix, max_coverage, min_sites, p_median
+    from navigator.roads import load_graph
+    from navigator.services.planner import demand_units
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
     demand = demand_units(tg, FRANKLIN)

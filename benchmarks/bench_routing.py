@@ -31,7 +31,8 @@ TARGETS_MS = {"Q1": 1.0, "Q2": 1.0, "Q3": 10.0, "Q4": 500.0, "Q5": 5.0}
 
 def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
     t0 = time.perf_counter()
-    from navigator import network, osmread
+    from navigator.roads import build as network
+    from navigator.roads import osm as osmread
 
     t_import = time.perf_counter() - t0
     rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -44,7 +45,7 @@ def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
     elif stage == "load":
         network.load_graph(osm, cache_dir=cache_dir)
     elif stage == "jit":
-        from navigator import _kernels
+        from navigator.roads import _kernels
 
         _kernels.warm_up()
     queue.put({"stage": stage, "seconds": time.perf_counter() - t0, "import_s": t_import,
@@ -94,7 +95,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
                   seed: int = 0) -> dict:
     import networkx as nx
 
-    from navigator import routing
+    from navigator.roads import routing
 
     rng = np.random.default_rng(seed)
     n = tg.n_nodes
@@ -205,7 +206,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
 
 def synthetic_graph(tg, copies: int = 10, seed: int = 7):
     """Tile perturbed copies of a graph (2 rows) and stitch neighbours with two-way links."""
-    from navigator import network
+    from navigator.roads import build as network
 
     rng = np.random.default_rng(seed)
     n = tg.n_nodes
@@ -293,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"imports {r['peak_after_import_mb']:.0f} MB, import {r['import_s']:.2f} s)")
         out["jit_compile_s"] = jit["seconds"]
         out["stages"] = stages
-        from navigator import _kernels, network
+        from navigator.roads import _kernels
+        from navigator.roads import build as network
 
         t = time.perf_counter()
         _kernels.warm_up()

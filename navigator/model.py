@@ -500,3 +500,12 @@ class Bundle:
         """Return the number of records of each kind."""
         return {"resources": len(self.resources), "hotlines": len(self.hotlines),
                 "teams": len(self.teams), "incidents": len(self.incidents)}
+
+
+#: The one real hotline: 988 Suicide & Crisis Lifeline (nationwide, 24/7).
+LIFELINE_988 = Hotline(
+    id="988-lifeline", name="988 Suicide & Crisis Lifeline", phone="988",
+    channels=(Channel.CALL, Channel.TEXT, Channel.CHAT), languages=("en", "es"),
+    opening_hours="24/7", area=None, text_number="988", chat_url="https://988lifeline.org/chat",
+    synthetic=False, source="988lifeline.org",
+)

@@ -95,7 +95,7 @@ def graph_cache_dir(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
 def columbus_graph(graph_cache_dir):  # type: ignore[no-untyped-def]
     """Return the demo city's road network, built once per test session."""
     from navigator.config import Settings
-    from navigator.planner import load_network
+    from navigator.services.context import load_network
 
     return load_network(Settings(cache_dir=graph_cache_dir))
 
@@ -106,7 +106,7 @@ def baltimore():  # type: ignore[no-untyped-def]
     """Return the Baltimore drive extract as a TravelGraph, built once per session."""
     from network_fixtures import BALTIMORE_DRIVE
 
-    from navigator.network import build_graph
+    from navigator.roads import build_graph
 
     return build_graph(BALTIMORE_DRIVE)
 
@@ -124,6 +124,6 @@ def west_oakland():  # type: ignore[no-untyped-def]
     """Return the West Oakland drive extract as a TravelGraph, built once per session."""
     from network_fixtures import WEST_OAKLAND_DRIVE
 
-    from navigator.network import build_graph
+    from navigator.roads import build_graph
 
     return build_graph(WEST_OAKLAND_DRIVE)

@@ -14,7 +14,7 @@ from postgis_db import throwaway_database, throwaway_schema
 
 from navigator.config import Settings
 from navigator.model import Bundle
-from navigator.network import TravelGraph
+from navigator.roads import TravelGraph
 
 NY = ZoneInfo("America/New_York")
 #: A Wednesday afternoon: day clinics open, night shelters closed.
@@ -36,7 +36,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def graph(settings: Settings) -> TravelGraph:
     """Return the Columbus drive network (built once per module)."""
-    from navigator.planner import load_network
+    from navigator.services.context import load_network
 
     return load_network(settings)
 
@@ -44,8 +44,8 @@ def graph(settings: Settings) -> TravelGraph:
 @pytest.fixture(scope="module")
 def demo(graph: TravelGraph) -> Bundle:
     """Return the seeded demo bundle for :data:`NOW`."""
-    from navigator.ingest import demo_bundle
-    from navigator.planner import network_area
+    from navigator.demo.bundle import demo_bundle
+    from navigator.roads import network_area
 
     return demo_bundle(seed=2026, now=NOW, area=network_area(graph))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from navigator.network import TravelGraph, to_networkx
+from navigator.roads import TravelGraph, to_networkx
 
 ROOT = Path(__file__).resolve().parent.parent
 OSM = ROOT / "data" / "osm"

@@ -9,17 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from navigator.allocation import Allocation, cost_matrix, max_coverage, min_sites, p_median
 from navigator.config import Settings
+from navigator.decide.allocation import Allocation, cost_matrix, max_coverage, min_sites, p_median
 from navigator.errors import ValidationError
-from navigator.network import TravelGraph
+from navigator.roads import TravelGraph
 
 INF = np.inf
 
 
 @pytest.fixture(scope="module")
 def columbus(tmp_path_factory) -> TravelGraph:
-    from navigator.planner import load_network
+    from navigator.services.context import load_network
 
     # one cache for every coverage test module: the first builds it (~2 s), the rest load it
     return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
@@ -177,7 +177,7 @@ def test_cost_matrix_directions(columbus):
     ab = cost_matrix(columbus, nodes, dem, direction="from")
     ba = cost_matrix(columbus, nodes, dem, direction="to")
     assert ab.shape == (3, 4) and np.isinf(ab[:, 2]).all() and np.isinf(ba[:, 2]).all()
-    from navigator.routing import travel_time_matrix
+    from navigator.roads import travel_time_matrix
 
     np.testing.assert_allclose(ab[:, [0, 1, 3]], travel_time_matrix(columbus, nodes,
                                                                      dem[[0, 1, 3]]))

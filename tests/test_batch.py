@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from navigator.batch import (
+from navigator.config import Settings
+from navigator.decide.parallel import (
     ENV_SCHEDULER,
     batch_allocations,
     batch_hex_surfaces,
@@ -20,11 +21,9 @@ from navigator.batch import (
     dask_client,
     resolve_scheduler,
 )
-from navigator.config import Settings
 from navigator.errors import ValidationError
-from navigator.network import TravelGraph
-from navigator.planner import load_network
-from navigator.routing import travel_time_matrix
+from navigator.roads import TravelGraph, travel_time_matrix
+from navigator.services.context import load_network
 
 pytestmark = pytest.mark.slow  # a process cluster takes a few seconds to start
 
@@ -129,7 +128,7 @@ def test_allocation_sweep_equals_single_process(client):
 
 
 def test_closure_impacts_match_single_scenarios(columbus, client):
-    from navigator.coverage import compare_scenarios, coverage_surface
+    from navigator.decide.coverage import compare_scenarios, coverage_surface
 
     rng = np.random.default_rng(5)
     fac = rng.choice(columbus.n_nodes, 6, replace=False)
@@ -154,9 +153,9 @@ def test_closure_impacts_match_single_scenarios(columbus, client):
 def test_coverage_reports_equal_single_process(columbus, client):
     import geopandas as gpd
 
-    from navigator import coverage_service as cs
     from navigator.config import DATA_DIR
-    from navigator.coverage import coverage_surface
+    from navigator.decide.coverage import coverage_surface
+    from navigator.services import planner as cs
 
     demand = cs.demand_units(columbus, DATA_DIR / "population" /
                              "franklin_bg2010_population.gpkg")

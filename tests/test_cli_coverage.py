@@ -9,7 +9,7 @@ import geopandas as gpd
 import pytest
 from cli_helpers import cli_runner
 
-from navigator.planner import load_demo
+from navigator.demo.city import load_demo
 from navigator.store import open_store
 
 

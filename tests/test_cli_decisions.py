@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import cli_runner
 
-from navigator.planner import load_demo
+from navigator.demo.city import load_demo
 from navigator.store import open_store
 
 PLACE = ["--lon", "-82.99", "--lat", "39.96"]

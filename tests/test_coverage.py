@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 import shapely
 
-from navigator import coverage_service as cs
 from navigator.config import Settings
-from navigator.coverage import (
+from navigator.decide.coverage import (
     CoverageSurface,
     check_targets,
     compare_scenarios,
@@ -25,10 +24,12 @@ from navigator.coverage import (
     population_coverage,
     unit_times,
 )
+from navigator.demo.city import load_demo
 from navigator.errors import ValidationError
-from navigator.network import TravelGraph
-from navigator.planner import load_demo, load_network
-from navigator.routing import travel_times_from, travel_times_to
+from navigator.maps import coverage as coverage_maps
+from navigator.roads import TravelGraph, travel_times_from, travel_times_to
+from navigator.services import planner as cs
+from navigator.services.context import load_network
 from navigator.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +212,7 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
         rep.coverage.total_people + 1e-6)
     assert rep.hex_gaps["people_uncovered"].is_monotonic_decreasing
     assert len(rep.hex_gaps) > 0
-    gpkg = cs.export_layers({"hexes": rep.hexes, "units": rep.units, "gaps": rep.gaps},
+    gpkg = coverage_maps.export_layers({"hexes": rep.hexes, "units": rep.units, "gaps": rep.gaps},
                             tmp_path / "cov.gpkg")
     assert set(gpd.list_layers(gpkg)["name"]) == {"hexes", "units", "gaps"}
     back = gpd.read_file(gpkg, layer="units")
@@ -219,14 +220,14 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
     nodes = cs.surface_nodes(columbus, run)
     assert len(nodes) == columbus.n_nodes and set(nodes["facility_id"].dropna()) <= set(
         run.facilities["id"])
-    cs.export_layers({"nodes": nodes}, tmp_path / "nodes.gpkg")
-    gj = cs.export_layers({"hexes": rep.hexes}, tmp_path / "hexes.geojson")
+    coverage_maps.export_layers({"nodes": nodes}, tmp_path / "nodes.gpkg")
+    gj = coverage_maps.export_layers({"hexes": rep.hexes}, tmp_path / "hexes.geojson")
     text = gj.read_text()
     assert "Infinity" not in text and "NaN" not in text
     assert len(json.loads(text)["features"]) == len(rep.hexes)
     with pytest.raises(ValidationError, match="one layer"):
-        cs.export_layers({"a": rep.hexes, "b": rep.gaps}, tmp_path / "x.geojson")
-    html = cs.coverage_map(columbus, rep).get_root().render()
+        coverage_maps.export_layers({"a": rep.hexes, "b": rep.gaps}, tmp_path / "x.geojson")
+    html = coverage_maps.coverage_map(columbus, rep).get_root().render()
     assert "Infinity" not in html and "gap #1" in html and "≤ 5 min" in html
 
 
@@ -249,9 +250,10 @@ def test_scenario_closed_and_added(store, columbus, demand):
     assert cmp2.people_newly_uncovered.tolist() == [0.0]
     assert "new_site" in set(added.facilities["kind"])
     rep = cs.coverage_report(columbus, added, demand, targets_s=[300])
-    page = cs.coverage_map(columbus, rep, facilities=added.facilities).get_root().render()
+    page = coverage_maps.coverage_map(columbus, rep,
+                                      facilities=added.facilities).get_root().render()
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror" in page
-    html = cs.delta_map(columbus, units, label="one shelter closed").get_root().render()
+    html = coverage_maps.delta_map(columbus, units, label="one shelter closed").get_root().render()
     assert "one shelter closed" in html and "Infinity" not in html
     with pytest.raises(ValidationError, match="cannot close"):
         cs.facility_surface(store, columbus, kind="shelters", closed=["nope"])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from navigator.dispatch import (
+from navigator.decide.dispatch import (
     AssignmentPlan,
     BatchPlan,
     assign_greedy,

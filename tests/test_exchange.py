@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from navigator.cli import main
-from navigator.exchange import export_format, import_format
-from navigator.planner import load_demo
+from navigator.demo.city import load_demo
+from navigator.exchange.formats import export_format, import_format
 from navigator.store import open_store
 
 

@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from navigator.errors import ValidationError
-from navigator.model import BedType, ResourceKind
-from navigator.navigate import (
+from navigator.decide.matching import (
     Needs,
     Reason,
     ResourceMatch,
@@ -20,6 +18,8 @@ from navigator.navigate import (
     rank,
     serving_hotlines,
 )
+from navigator.errors import ValidationError
+from navigator.model import BedType, ResourceKind
 
 INF = np.inf
 

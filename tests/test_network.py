@@ -21,21 +21,24 @@ from network_fixtures import (
     reference_digraph,
 )
 
-from navigator import network, snapping
 from navigator.errors import NetworkBuildError, UnreachableError, ValidationError
-from navigator.network import (
+from navigator.roads import (
     SPEED_FALLBACK_KPH,
     build_graph,
+    configure_osmnx_offline,
     graph_from_osmnx,
+    great_circle_m,
     load_graph,
     read_graph,
     save_graph,
     snap,
     snap_to_edges,
+    snapping,
     to_networkx,
+    travel_times_from,
 )
-from navigator.osmread import clean_maxspeed, is_drivable, way_direction
-from navigator.routing import travel_times_from
+from navigator.roads import build as network
+from navigator.roads.osm import clean_maxspeed, is_drivable, way_direction
 
 TINY = FIXTURES / "tiny.osm"
 MPH = 1.60934
@@ -121,7 +124,7 @@ def test_filter_and_direction_rules():
 def _osmnx_graph(path):
     import osmnx as ox
 
-    network.configure_osmnx_offline(ox)
+    configure_osmnx_offline(ox)
     G = ox.graph_from_xml(path, simplify=False, retain_all=False)
     G = ox.truncate.largest_component(G, strongly=True)
     # our speeds: observed mean per type, else the fallback table -> osmnx's hwy_speeds for
@@ -163,7 +166,7 @@ def test_osmnx_weak_component_differs_only_by_non_strong_nodes():
     """osmnx's retain_all=False keeps the largest *weakly* connected component."""
     import osmnx as ox
 
-    network.configure_osmnx_offline(ox)
+    configure_osmnx_offline(ox)
     weak = ox.graph_from_xml(BALTIMORE_DRIVE, simplify=False, retain_all=False)
     tg = build_graph(BALTIMORE_DRIVE, simplify=False)
     strong = max(nx.strongly_connected_components(weak), key=len)
@@ -337,5 +340,5 @@ def test_snap_to_edges_matches_brute_force(baltimore):
         assert d[es.edge[i]] == pytest.approx(d.min(), abs=1e-6)
     assert np.all((es.fraction >= 0) & (es.fraction <= 1))
     # the projected point lies on the edge and at the reported distance (within ~0.5%)
-    back = network.great_circle_m(lat, lon, es.lat, es.lon)
+    back = great_circle_m(lat, lon, es.lat, es.lon)
     np.testing.assert_allclose(back, es.distance_m, rtol=5e-3, atol=0.05)

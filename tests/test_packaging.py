@@ -55,7 +55,7 @@ def test_environment_yml_pins_python_311() -> None:
 def _commands() -> list[str]:
     import argparse
 
-    from navigator.cli import build_parser
+    from navigator.cli.main import build_parser
 
     sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return sorted(sub.choices)

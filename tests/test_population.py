@@ -10,10 +10,10 @@ import pytest
 import shapely
 
 from navigator.config import Settings
+from navigator.decide.population import clip_population, load_population, snap_population
 from navigator.errors import ValidationError
-from navigator.network import TravelGraph
-from navigator.planner import load_network, network_area
-from navigator.population import clip_population, load_population, snap_population
+from navigator.roads import TravelGraph, network_area
+from navigator.services.context import load_network
 
 ROOT = Path(__file__).resolve().parent.parent
 FRANKLIN = ROOT / "data" / "population" / "franklin_bg2010_population.gpkg"
@@ -129,7 +129,7 @@ def test_snap_keeps_units_off_network_as_minus_one(columbus):
 
 
 def test_unit_values_checks_length(columbus):
-    from navigator.population import unit_values
+    from navigator.decide.population import unit_values
 
     pop = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus))
     nodes = snap_population(columbus, pop)
@@ -143,7 +143,7 @@ def test_unit_values_checks_length(columbus):
 
 
 def test_areal_people_known_answer():
-    from navigator.population import Population, areal_people
+    from navigator.decide.population import Population, areal_people
 
     unit = gpd.GeoDataFrame({"unit_id": ["a", "p"], "population": [100.0, 7.0]},
                             geometry=[shapely.box(0, 0, 0.02, 0.01), shapely.Point(0.015, 0.005)],

@@ -12,14 +12,14 @@ from network_fixtures import (
     reference_digraph,
 )
 
-from navigator import routing
 from navigator.errors import UnreachableError, ValidationError
-from navigator.network import graph_from_osmnx
-from navigator.routing import (
+from navigator.roads import (
+    graph_from_osmnx,
     isochrone,
     k_nearest,
     nearest_facility,
     route,
+    routing,
     travel_time_matrix,
     travel_times_from,
     travel_times_to,

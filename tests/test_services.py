@@ -18,8 +18,7 @@ from shapely.geometry import Point
 from navigator import services as sv
 from navigator.errors import ConflictError, NoAvailableResourceError, ValidationError
 from navigator.model import AssignmentStatus, BedType, Bundle, HoldStatus, TeamStatus
-from navigator.network import snap
-from navigator.routing import travel_times_from, travel_times_to
+from navigator.roads import snap, travel_times_from, travel_times_to
 
 LON, LAT = CLIENT
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, g
 from flask_wtf.csrf import generate_csrf
 
-from navigator import accounts, services
-from navigator.decisions import json_safe
+from navigator import services
+from navigator.decide.results import json_safe
+from navigator.services import accounts
 from web import schemas
 from web.auth import ANY_ROLE, actor, can_see_confidential
 from web.openapi import endpoint

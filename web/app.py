@@ -18,12 +18,12 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from navigator import errors
 from navigator.config import Settings, settings_from_env
-from navigator.decisions import json_safe
+from navigator.decide.results import json_safe
 
 if TYPE_CHECKING:
     from flask import Response
 
-    from navigator.network import TravelGraph
+    from navigator.roads import TravelGraph
     from navigator.store import Store
 
 #: HTTP status for each of Navigator's errors; the rest of NavigatorError is 400.
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
     test_config
         Flask config overrides (tests; ``SESSION_COOKIE_SECURE`` for a local http demo).
     """
-    from navigator import planner
+    from navigator.services.context import load_network
     from navigator.store import open_store
 
     settings = settings or settings_from_env()
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         app.config.update(test_config)
     app.extensions["navigator"] = {
         "settings": settings,
-        "graph": graph if graph is not None else planner.load_network(settings),
+        "graph": graph if graph is not None else load_network(settings),
         "store": store if store is not None else open_store(settings.store_url),
     }
     csrf.init_app(app)
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
 
     @app.get("/static/vendor/<path:name>")
     def vendor_asset(name: str) -> Response:
-        from navigator.maps import offline_assets
+        from navigator.maps.base import offline_assets
 
         path = offline_assets().get(name)
         if path is None:

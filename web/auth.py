@@ -26,8 +26,8 @@ from flask import (
 )
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from navigator import accounts
 from navigator.errors import NotFoundError
+from navigator.services import accounts
 
 if TYPE_CHECKING:
     from flask import Flask

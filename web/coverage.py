@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, get_args
 import numpy as np
 from flask import Blueprint, current_app, render_template
 
-from navigator import coverage_service
-from navigator.maps import feature_collection
+from navigator.maps.base import feature_collection
 from navigator.model import BedType
+from navigator.services import planner as coverage_service
 from web import schemas
 from web.api import plain
 from web.auth import actor, require
@@ -20,8 +20,8 @@ from web.views import base_map, embed_map, nav
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from navigator.coverage import PopulationCoverage
-    from navigator.coverage_service import Demand, FacilityRun
+    from navigator.decide.coverage import PopulationCoverage
+    from navigator.services.planner import Demand, FacilityRun
 
 bp = Blueprint("coverage", __name__)
 ROLES = ("planner",)
@@ -255,8 +255,8 @@ def isochrone(body: schemas.IsochroneRequest) -> dict[str, Any]:
     """Return one polygon per time limit (largest first), EPSG:4326."""
     import shapely
 
-    from navigator.network import snap
-    from navigator.routing import isochrone as reach
+    from navigator.roads import isochrone as reach
+    from navigator.roads import snap
 
     n = nav()
     graph = n["graph"]

@@ -46,7 +46,7 @@ def create_incident(body: schemas.IncidentCreate) -> dict[str, Any]:
     The place must lie within ``max_snap_m`` of a road node (else 422, nothing stored):
     swapped coordinates or a point at sea are refused before anything is written.
     """
-    from navigator.network import snap
+    from navigator.roads import snap
 
     n = nav()
     snap(n["graph"], [body.lon], [body.lat], max_snap_m=n["settings"].max_snap_m)

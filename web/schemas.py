@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from navigator.accounts import Role
 from navigator.model import BedType, Channel, CrisisType, IncidentStatus, TeamStatus
+from navigator.services.accounts import Role
 
 # Coordinates are strict: JSON numbers only (integers allowed); booleans and numeric strings
 # are refused. Query strings are parsed as strings first (web.openapi.parse_query).

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, render_template
 from jinja2 import Template
 from markupsafe import Markup
 
+from navigator import maps
 from web.auth import ANY_ROLE, require
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def nav() -> dict[str, Any]:
 
 def area_tz() -> str:
     """Return the area's IANA time zone (from the road network's median node; cached)."""
-    from navigator.ingest.area import network_timezone
+    from navigator.roads import network_timezone
 
     return network_timezone(nav()["graph"])
 
@@ -121,20 +122,19 @@ def base_map(*, include_confidential: bool = False, resources: bool = True) -> f
 
 def legend_context() -> dict[str, Any]:
     """Return the colours and note the page legends list (resource kinds, teams, incidents)."""
-    from navigator import maps, planner
+    from navigator import maps
+    from navigator.demo.city import SYNTHETIC_NOTE
 
     return {"kind_colours": maps.KIND_COLOURS, "team_colours": maps.TEAM_COLOURS,
-            "incident_colour": maps.INCIDENT_COLOUR, "synthetic_note": planner.SYNTHETIC_NOTE}
+            "incident_colour": maps.INCIDENT_COLOUR, "synthetic_note": SYNTHETIC_NOTE}
 
 
 @bp.get("/admin")
 @require()
 def admin() -> str:
     """Show the admin overview: every resource (confidential sites too), users, audit."""
-    from navigator import planner
-
     n = nav()
-    m = planner.overview_map(n["store"], n["graph"], asset_url="/static/vendor",
+    m = maps.overview_map(n["store"], n["graph"], asset_url="/static/vendor",
                              roads_url="/roads.geojson", include_confidential=True,
                              settings=n["settings"])
     return render_template("admin.html", map=embed_map(m), counts=n["store"].counts(),
@@ -145,9 +145,7 @@ def admin() -> str:
 @require(*ANY_ROLE)
 def roads() -> Response:
     """Return the road network basemap (GeoJSON, EPSG:4326)."""
-    from navigator import planner
-
-    response = jsonify(planner.roads_geojson(nav()["graph"]))
+    response = jsonify(maps.roads_geojson(nav()["graph"]))
     response.cache_control.max_age = 3600
     response.cache_control.private = True
     return response

@@ -16,11 +16,11 @@ from browserhelpers import ARGS, CHROMIUM, SCREENSHOTS, XSS, Server
 def server(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
     from werkzeug.serving import make_server
 
-    from navigator.accounts import ensure_demo_users
     from navigator.config import Settings
-    from navigator.ingest import demo_bundle
+    from navigator.demo.bundle import demo_bundle
     from navigator.model import BedType, ResourceKind
-    from navigator.planner import network_area
+    from navigator.roads import network_area
+    from navigator.services.accounts import ensure_demo_users
     from navigator.store import open_store
     from web import create_app
 

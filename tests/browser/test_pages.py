@@ -12,7 +12,7 @@ import pytest
 from browserhelpers import SCREENSHOTS, XSS, Server
 from playwright.sync_api import expect
 
-from navigator.accounts import DEMO_USERS
+from navigator.services.accounts import DEMO_USERS
 
 pytestmark = pytest.mark.browser
 PASSWORDS = {u: p for u, p, _ in DEMO_USERS}

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from browserhelpers import SCREENSHOTS, XSS, Server
 
-from navigator.accounts import DEMO_USERS
+from navigator.services.accounts import DEMO_USERS
 
 pytestmark = pytest.mark.browser
 PASSWORDS = {u: p for u, p, _ in DEMO_USERS}

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from navigator.config import DATA_DIR
-from navigator.ingest.demo import demo_bundle
+from navigator.demo.bundle import demo_bundle
 from navigator.model import Bundle
 
 NOW = datetime(2026, 3, 2, 21, 30, tzinfo=ZoneInfo("America/New_York"))

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import Point, box
 
+from navigator.demo.columbus import columbus_resources
 from navigator.errors import ValidationError
-from navigator.ingest import COLUMBUS_DRIVE_BBOX, columbus_area, columbus_resources
+from navigator.exchange.area import COLUMBUS_DRIVE_BBOX, columbus_area
 from navigator.model import ResourceKind
 from tests.ingest.conftest import POI_CSV, TEST_DATA
 

@@ -7,11 +7,12 @@ from datetime import datetime
 import pytest
 from shapely.geometry import Point, box
 
+from navigator.demo.bundle import LOCAL_LANGUAGES, demo_bundle
 from navigator.errors import ValidationError
-from navigator.ingest import area_timezone, columbus_area, demo_bundle
-from navigator.ingest.demo import LOCAL_LANGUAGES
-from navigator.ingest.osm import distance_m
+from navigator.exchange.area import columbus_area
+from navigator.exchange.osm_pois import distance_m
 from navigator.model import BedType, Bundle, ResourceKind, TeamStatus
+from navigator.roads import area_timezone
 from tests.ingest.conftest import NOW
 
 

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pytest
 
 from navigator.errors import ValidationError
-from navigator.ingest.files import (
+from navigator.exchange.files import (
     read_resources_csv,
     read_resources_geojson,
     resources_frame,

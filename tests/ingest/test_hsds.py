@@ -9,15 +9,15 @@ import pytest
 
 from navigator.config import DATA_DIR
 from navigator.errors import ValidationError
-from navigator.ingest.hsds import (
+from navigator.exchange.hsds_export import (
     hsds_json,
     hsds_schema_errors,
     hsds_services,
     resource_service,
     write_hsds_package,
 )
-from navigator.ingest.hsds_read import read_hsds_json, read_hsds_package
-from navigator.ingest.schedule import opening_hours_from_rows, schedule_rows
+from navigator.exchange.hsds_import import read_hsds_json, read_hsds_package
+from navigator.exchange.schedule import opening_hours_from_rows, schedule_rows
 from navigator.model import Bundle, ResourceKind
 
 EXAMPLES = DATA_DIR / "hsds" / "examples"
@@ -177,7 +177,7 @@ def test_bad_hsds_inputs(tmp_path):
 
 
 def test_export_from_an_embedded_store_round_trips(demo, tmp_path):
-    from navigator.ingest import store_public_bundle
+    from navigator.exchange.hsds_export import store_public_bundle
     from navigator.store import open_store
 
     store = open_store(str(tmp_path / "ingest_store.gpkg"))

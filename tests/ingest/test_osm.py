@@ -6,8 +6,13 @@ import pytest
 from shapely.geometry import Point, box
 
 from navigator.errors import ValidationError
-from navigator.ingest import deduplicated_resources, osm_resources
-from navigator.ingest.osm import distance_m, osm_kind, similar_names
+from navigator.exchange.osm_pois import (
+    deduplicated_resources,
+    distance_m,
+    osm_kind,
+    osm_resources,
+    similar_names,
+)
 from navigator.model import ResourceKind
 from tests.ingest.conftest import BALTIMORE_GEOJSON, COLUMBUS_GEOJSON, POI_CSV
 
@@ -79,7 +84,7 @@ def test_clipping_is_reported():
 
 
 def test_dedupe_keeps_the_city_record():
-    from navigator.ingest import columbus_resources
+    from navigator.demo.columbus import columbus_resources
 
     city = columbus_resources(POI_CSV).resources
     osm = osm_resources(COLUMBUS_GEOJSON).resources

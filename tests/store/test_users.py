@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from navigator import accounts
 from navigator.errors import ConflictError, NotFoundError, ValidationError
+from navigator.services import accounts
 
 
 def test_add_and_read_user(store: Any) -> None:

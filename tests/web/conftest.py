@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import login
 
-from navigator.accounts import ensure_demo_users
 from navigator.config import Settings
-from navigator.planner import load_demo
+from navigator.demo.city import load_demo
+from navigator.services.accounts import ensure_demo_users
 from navigator.store import open_store
 from web import create_app
 

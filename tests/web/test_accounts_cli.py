@@ -9,10 +9,10 @@ import pytest
 from postgis_db import throwaway_database
 from webhelpers import login
 
-from navigator.accounts import authenticate, ensure_demo_users
 from navigator.cli import main
 from navigator.config import Settings
-from navigator.planner import load_demo
+from navigator.demo.city import load_demo
+from navigator.services.accounts import authenticate, ensure_demo_users
 from navigator.store import open_store
 from web import create_app
 

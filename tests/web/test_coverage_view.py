@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import ROLES
 
-from navigator import coverage_service as cs
+from navigator.services import planner as cs
 
 Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
 ROUTES = ("/api/coverage", "/api/coverage/compare", "/api/coverage/recommend")

@@ -6,7 +6,7 @@ import re
 
 from flask.testing import FlaskClient
 
-from navigator.accounts import DEMO_USERS
+from navigator.services.accounts import DEMO_USERS
 
 PASSWORDS = {u: p for u, p, _ in DEMO_USERS}
 ROLES = ("dispatcher", "caseworker", "planner", "admin")

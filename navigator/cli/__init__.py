@@ -1,0 +1,7 @@
+"""The ``navigator`` command: one module per role's commands, parsed and rendered here."""
+
+from __future__ import annotations
+
+from navigator.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,340 @@
+"""Dispatcher decisions: rank mobile teams for an incident, assign several incidents at once.
+
+Pure functions on arrays of seconds (one row per team, one column per incident or node):
+:func:`team_order` ranks candidate teams, :func:`coverage_without` measures what each team's
+departure leaves beyond the response-time target, :func:`assign_optimal` and
+:func:`assign_greedy` pair teams with incidents. :mod:`navigator.services` builds the arrays
+from the store and the road network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from navigator.decide.results import json_safe
+from navigator.errors import ValidationError
+
+if TYPE_CHECKING:
+    from navigator.roads import Route
+
+__all__ = ["AssignmentPlan", "BatchPlan", "TeamOption", "TeamRanking", "assign_greedy",
+           "assign_optimal", "coverage_without", "covers", "plan_totals", "priority_weight",
+           "team_order"]
+
+SkillPolicy = Literal["require", "penalty"]
+Objective = Literal["total", "bottleneck"]
+
+
+def covers(have: Sequence[Sequence[str]], needed: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Return, per team, whether its skills (or languages) include every needed one."""
+    want = set(needed)
+    return np.array([want <= set(h or ()) for h in have], dtype=bool)
+
+
+def priority_weight(priority: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Return the ETA weight of incident priorities: 1 (highest) weighs 4, 4 weighs 1."""
+    p = np.asarray(priority, dtype=np.float64)
+    if np.any((p < 1) | (p > 4)):
+        msg = "priority must be 1 (highest) to 4"
+        raise ValidationError(msg)
+    return 5.0 - p
+
+
+def team_order(eta_s: npt.ArrayLike, *, fits_skills: npt.ArrayLike, fits_language: npt.ArrayLike,
+               shift_ok: npt.ArrayLike, skill_policy: SkillPolicy = "require",
+               penalty_s: float = 900.0, exclude_short_shift: bool = False,
+               coverage_loss: npt.ArrayLike | None = None, prefer_coverage: bool = False,
+               tolerance_s: float = 120.0) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Return candidate teams in the order to offer them, and their scores.
+
+    Parameters
+    ----------
+    eta_s
+        Road travel time of each team to the incident, seconds (``inf`` = unreachable).
+    fits_skills, fits_language
+        Whether each team has every needed skill / speaks a needed language.
+    shift_ok
+        Whether the shift lasts beyond arrival plus the expected time on scene.
+    skill_policy
+        ``"require"``: teams lacking a skill or language are left out; ``"penalty"``: they
+        stay, with ``penalty_s`` added to their score per missing fit.
+    penalty_s
+        Seconds added per missing fit under ``"penalty"``.
+    exclude_short_shift
+        Leave out teams whose shift ends too soon (default: offer them after all others).
+    coverage_loss
+        Share of the area (or population) newly left beyond the target if the team leaves.
+    prefer_coverage
+        Among teams scoring within ``tolerance_s`` of the best, offer first the one whose
+        departure hurts coverage least.
+    tolerance_s
+        Seconds.
+
+    Returns
+    -------
+    order : numpy.ndarray
+        Team positions, best first (unreachable and excluded teams left out).
+    score_s : numpy.ndarray
+        Score per team (ETA plus penalties), seconds; ``inf`` for those left out.
+    """
+    eta = np.asarray(eta_s, dtype=np.float64)
+    skills = np.asarray(fits_skills, dtype=bool)
+    lang = np.asarray(fits_language, dtype=bool)
+    shift = np.asarray(shift_ok, dtype=bool)
+    if skill_policy not in ("require", "penalty"):
+        msg = f"skill_policy must be 'require' or 'penalty', got {skill_policy!r}"
+        raise ValidationError(msg)
+    score = eta.copy()
+    if skill_policy == "require":
+        score[~(skills & lang)] = np.inf
+    else:
+        score = score + penalty_s * (~skills) + penalty_s * (~lang)
+    if exclude_short_shift:
+        score[~shift] = np.inf
+    pos = np.flatnonzero(np.isfinite(score))
+    # Short shifts go last; then by score; ties by position.
+    order = pos[np.lexsort((pos, score[pos], ~shift[pos]))]
+    if prefer_coverage and coverage_loss is not None and order.size > 1:
+        loss = np.asarray(coverage_loss, dtype=np.float64)
+        best = score[order[0]]
+        near = order[(score[order] <= best + tolerance_s) & (shift[order] == shift[order[0]])]
+        near = near[np.lexsort((near, score[near], loss[near]))]
+        order = np.concatenate([near, order[~np.isin(order, near)]])
+    return order.astype(np.int64), score
+
+
+def coverage_without(time_s: npt.ArrayLike, target_s: npt.ArrayLike, *,
+                     weight: npt.ArrayLike | None = None) -> tuple[float, npt.NDArray[np.float64]]:
+    """Return the share beyond target with every team, and with each team gone in turn.
+
+    Parameters
+    ----------
+    time_s
+        ``(n_teams, n_nodes)`` travel time from each available team to each place, seconds.
+    target_s
+        Response-time target, seconds, scalar or one per place.
+    weight
+        Weight per place (e.g. population); default every place counts 1.
+
+    Returns
+    -------
+    baseline : float
+        Share (0-1) of places (or weight) beyond target from the nearest team.
+    without : numpy.ndarray
+        Share beyond target when team ``i`` leaves, one per team.
+    """
+    t = np.asarray(time_s, dtype=np.float64)
+    if t.ndim != 2:
+        msg = "time_s must be a (n_teams, n_nodes) matrix"
+        raise ValidationError(msg)
+    n_teams, n_nodes = t.shape
+    w = np.ones(n_nodes) if weight is None else np.asarray(weight, dtype=np.float64)
+    total = float(w.sum())
+    if n_nodes == 0 or total <= 0:
+        return 0.0, np.zeros(n_teams)
+    target = np.broadcast_to(np.asarray(target_s, dtype=np.float64), (n_nodes,))
+    if n_teams == 0:
+        return 1.0, np.zeros(0)
+    # Best and second-best time per place: removing the best team leaves the second.
+    part = np.partition(t, 1, axis=0) if n_teams > 1 else np.vstack([t, np.full_like(t, np.inf)])
+    first, second = part[0], part[1]
+    best_team = np.argmin(t, axis=0)
+    baseline = float(w[first > target].sum()) / total
+    without = np.empty(n_teams)
+    for i in range(n_teams):
+        left = np.where(best_team == i, second, first)
+        without[i] = float(w[left > target].sum()) / total
+    return baseline, without
+
+
+def _max_matching(allowed: npt.NDArray[np.bool_]) -> int:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    if allowed.size == 0:
+        return 0
+    match = maximum_bipartite_matching(csr_matrix(allowed.astype(np.int8)), perm_type="column")
+    return int((match >= 0).sum())
+
+
+def _min_cost(cost: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_]
+              ) -> list[tuple[int, int]]:
+    from scipy.optimize import linear_sum_assignment
+
+    if not allowed.any():
+        return []
+    finite = cost[allowed]
+    big = (min(cost.shape) + 1) * (float(finite.max()) + 1.0)  # worse than any feasible sum
+    c = np.where(allowed, cost, big)
+    rows, cols = linear_sum_assignment(c)
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if allowed[i, j]]
+
+
+def assign_optimal(eta_s: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
+                   objective: Objective = "total") -> list[tuple[int, int]]:
+    """Return ``(team, incident)`` pairs assigning as many incidents as possible, optimally.
+
+    Parameters
+    ----------
+    eta_s
+        ``(n_teams, n_incidents)`` seconds; ``inf`` where a team cannot (or may not) go.
+    weight
+        Weight per incident (see :func:`priority_weight`); default 1.
+    objective
+        ``"total"``: least sum of weight x ETA (Hungarian method);
+        ``"bottleneck"``: least worst ETA (binary search over thresholds with a maximum
+        matching), ties broken by the least weighted total.
+    """
+    eta = np.asarray(eta_s, dtype=np.float64)
+    if eta.ndim != 2:
+        msg = "eta_s must be a (n_teams, n_incidents) matrix"
+        raise ValidationError(msg)
+    w = np.ones(eta.shape[1]) if weight is None else np.asarray(weight, dtype=np.float64)
+    allowed = np.isfinite(eta)
+    cost = np.where(allowed, eta, 0.0) * w[None, :]
+    if objective == "total":
+        return _min_cost(cost, allowed)
+    if objective != "bottleneck":
+        msg = f"objective must be 'total' or 'bottleneck', got {objective!r}"
+        raise ValidationError(msg)
+    size = _max_matching(allowed)
+    if size == 0:
+        return []
+    levels = np.unique(eta[allowed])
+    lo, hi = 0, len(levels) - 1
+    while lo < hi:  # smallest threshold that still matches `size` incidents
+        mid = (lo + hi) // 2
+        if _max_matching(allowed & (eta <= levels[mid])) == size:
+            hi = mid
+        else:
+            lo = mid + 1
+    return _min_cost(cost, allowed & (eta <= levels[lo]))
+
+
+def assign_greedy(eta_s: npt.ArrayLike, *, priority: npt.ArrayLike) -> list[tuple[int, int]]:
+    """Return pairs from closest-first: highest priority first, each takes its nearest free team.
+
+    Ties in priority keep incident order; ties in ETA the lower team position.
+    """
+    eta = np.asarray(eta_s, dtype=np.float64)
+    p = np.asarray(priority)
+    free = np.ones(eta.shape[0], dtype=bool)
+    pairs = []
+    for j in np.lexsort((np.arange(eta.shape[1]), p)):
+        times = np.where(free, eta[:, j], np.inf)
+        if times.size and np.isfinite(times.min()):
+            i = int(np.argmin(times))
+            free[i] = False
+            pairs.append((i, int(j)))
+    return pairs
+
+
+def plan_totals(eta_s: npt.ArrayLike, pairs: Sequence[tuple[int, int]], *,
+                weight: npt.ArrayLike | None = None) -> tuple[float, float, float]:
+    """Return ``(weighted total, total, worst)`` ETA of pairs, seconds (0 for no pairs)."""
+    eta = np.asarray(eta_s, dtype=np.float64)
+    w = np.ones(eta.shape[1]) if weight is None else np.asarray(weight, dtype=np.float64)
+    times = np.array([eta[i, j] for i, j in pairs])
+    ws = np.array([w[j] for _, j in pairs])
+    if times.size == 0:
+        return 0.0, 0.0, 0.0
+    return float((times * ws).sum()), float(times.sum()), float(times.max())
+
+
+def _to_dict(obj: Any) -> dict[str, Any]:
+    return {f.name: json_safe(getattr(obj, f.name)) for f in fields(obj)}
+
+
+@dataclass(frozen=True)
+class TeamOption:
+    """One team considered for an incident.
+
+    Attributes
+    ----------
+    eta_s
+        Road travel time from the team's current position to the incident, seconds.
+    score_s
+        ETA plus skill/language penalties, seconds (what the ranking sorts by).
+    shift_ok
+        False when the shift ends before arrival plus the expected time on scene.
+    uncovered_share, coverage_loss
+        Share (0-1) of the area (or population) beyond the target if this team leaves, and
+        how much that is above today's share.
+    meets_target
+        Whether ``eta_s <= target_s`` (the incident's area target).
+    """
+
+    team_id: str
+    name: str
+    status: str
+    eta_s: float
+    score_s: float
+    fits_skills: bool
+    fits_language: bool
+    missing_skills: tuple[str, ...]
+    shift_ok: bool
+    shift_end: datetime | None
+    uncovered_share: float
+    coverage_loss: float
+    meets_target: bool
+    target_s: float
+    route: Route | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict."""
+        return _to_dict(self)
+
+
+@dataclass(frozen=True)
+class TeamRanking:
+    """Teams for one incident, best first, with the policy used."""
+
+    incident_id: str
+    options: tuple[TeamOption, ...]
+    baseline_uncovered_share: float
+    target_s: float
+    skill_policy: str
+    prefer_coverage: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict."""
+        return _to_dict(self)
+
+
+@dataclass(frozen=True)
+class AssignmentPlan:
+    """Pairs of one method; totals in seconds (weighted by priority where named)."""
+
+    method: str
+    pairs: tuple[tuple[str, str, float], ...]
+    weighted_total_s: float
+    total_s: float
+    worst_s: float
+    unassigned: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (pairs as ``{team_id, incident_id, eta_s}``)."""
+        d = _to_dict(self)
+        d["pairs"] = [{"team_id": t, "incident_id": i, "eta_s": json_safe(e)}
+                      for t, i, e in self.pairs]
+        return d
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Optimal and greedy plans for the open incidents, to compare."""
+
+    objective: str
+    optimal: AssignmentPlan
+    greedy: AssignmentPlan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict."""
+        return _to_dict(self)

@@ -1,0 +1,1 @@
+"""The demo: Columbus's real resources enriched with seeded, labelled synthetic operations."""

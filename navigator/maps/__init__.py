@@ -1,0 +1,46 @@
+"""Folium maps (no Flask): the offline asset list, map builders, the overview and coverage maps.
+
+:mod:`~navigator.maps.base` builds maps and layers, :mod:`~navigator.maps.overview` the city
+overview, :mod:`~navigator.maps.coverage` coverage and scenario maps and their file exports.
+"""
+
+from __future__ import annotations
+
+from navigator.maps.base import (
+    INCIDENT_COLOUR,
+    KIND_COLOURS,
+    OSM_ATTRIBUTION,
+    TEAM_COLOURS,
+    add_attribution,
+    add_basemap,
+    add_incidents,
+    add_legend,
+    add_resources,
+    add_teams,
+    basemap_geojson,
+    escape,
+    feature_collection,
+    new_map,
+    offline_assets,
+)
+from navigator.maps.overview import overview_map, roads_geojson
+
+__all__ = [
+    "INCIDENT_COLOUR",
+    "KIND_COLOURS",
+    "OSM_ATTRIBUTION",
+    "TEAM_COLOURS",
+    "add_attribution",
+    "add_basemap",
+    "add_incidents",
+    "add_legend",
+    "add_resources",
+    "add_teams",
+    "basemap_geojson",
+    "escape",
+    "feature_collection",
+    "new_map",
+    "offline_assets",
+    "overview_map",
+    "roads_geojson",
+]

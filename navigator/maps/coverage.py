@@ -1,0 +1,155 @@
+"""Coverage maps and exports: offline folium maps of reports and deltas, GeoPackage/GeoJSON files.
+
+Split from :mod:`navigator.coverage_service` (which re-exports these names), so the service
+module keeps to running scenarios and this one to drawing and writing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from navigator.errors import ValidationError
+from navigator.maps.base import add_basemap, escape, feature_collection, new_map
+from navigator.maps.overview import roads_geojson
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import folium
+    import geopandas as gpd
+
+    from navigator.decide.coverage import CoverageReport
+    from navigator.roads import TravelGraph
+
+__all__ = ["coverage_map", "delta_map", "export_layers", "finite"]
+
+
+def finite(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``gdf`` with infinite numbers as NaN (written as null: unreachable)."""
+    num = gdf.select_dtypes("number").columns
+    return gdf.assign(**{c: gdf[c].replace([np.inf, -np.inf], np.nan) for c in num})
+
+
+def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write layers to a GeoPackage (one layer each) or one layer to GeoJSON (by suffix).
+
+    ``inf`` (unreachable) is written as null; geometries in EPSG:4326.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".geojson", ".json"):
+        if len(layers) != 1:
+            msg = f"GeoJSON holds one layer, got {len(layers)}: use a .gpkg path"
+            raise ValidationError(msg)
+        (gdf,) = layers.values()
+        finite(gdf.to_crs(4326)).to_file(path, driver="GeoJSON")
+    elif path.suffix.lower() == ".gpkg":
+        for name, gdf in layers.items():
+            finite(gdf.to_crs(4326)).to_file(path, layer=name, driver="GPKG")
+    else:
+        msg = f"export path must end in .gpkg or .geojson, got {path.name!r}"
+        raise ValidationError(msg)
+    return path
+
+
+_COLOURS = ("#1a9850", "#fee08b", "#fc8d59", "#d73027")  # within target 1, 2, 3, beyond
+_GREY = "#bdbdbd"
+
+
+def _base_map(graph: TravelGraph, asset_url: str | None) -> folium.Map:
+
+    m = new_map((float(graph.lon.min()), float(graph.lat.min()), float(graph.lon.max()),
+                      float(graph.lat.max())), asset_url=asset_url)
+    add_basemap(m, roads_geojson(graph))
+    return m
+
+
+def _layer(m: folium.Map, gdf: gpd.GeoDataFrame, colours: Sequence[str], labels: Sequence[str],
+           name: str, *, outline: bool = False) -> None:
+    import folium
+
+
+    data = finite(gdf[["geometry"]].assign(colour=list(colours),
+                                            label=[escape(t) for t in labels]))
+    style = ((lambda _f: {"color": "#d73027", "weight": 2, "fillOpacity": 0.0,
+                          "dashArray": "4"}) if outline else
+             (lambda f: {"fillColor": f["properties"]["colour"], "color": "#555",
+                         "weight": 0.3, "fillOpacity": 0.6}))
+    folium.GeoJson(feature_collection(data), name=escape(name), style_function=style,
+                   tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
+
+
+def _legend(m: folium.Map, title: str, items: Sequence[tuple[str, str]]) -> None:
+    from branca.element import Element
+
+
+    rows = "".join(f'<div><span style="display:inline-block;width:10px;height:10px;'
+                   f'background:{c};margin-right:6px"></span>{escape(t)}</div>'
+                   for t, c in items)
+    m.get_root().html.add_child(Element(  # type: ignore[attr-defined]
+        '<div style="position:fixed;bottom:24px;right:12px;z-index:1000;background:white;'
+        'padding:6px 9px;border:1px solid #999;font:12px sans-serif">'
+        f"<b>{escape(title)}</b>{rows}</div>"))
+
+
+def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str | None = None,
+                 show_gaps: bool = True, facilities: gpd.GeoDataFrame | None = None
+                 ) -> folium.Map:
+    """Return an offline map of the report's hexes by minimum time, and its ranked gaps.
+
+    Colours follow the report's target times (within the first, second, third, beyond);
+    grey is unreachable. ``facilities`` (e.g. ``FacilityRun.facilities``) are drawn as dots
+    with escaped names.
+    """
+    import folium
+
+
+    m = _base_map(graph, asset_url)
+    limits = report.coverage.targets_s[:3]
+    t = report.hexes["min_time_s"].to_numpy()
+    band = np.searchsorted(limits, t, side="left")  # 0: within the first target ...
+    colours = [_GREY if not np.isfinite(x) else _COLOURS[b] if b < len(limits) else _COLOURS[3]
+               for x, b in zip(t, band, strict=True)]
+    labels = [f"{x / 60:.1f} min" if np.isfinite(x) else "unreachable" for x in t]
+    _layer(m, report.hexes, colours, labels, f"Travel time ({report.label})")
+    if show_gaps and len(report.gaps):
+        _layer(m, report.gaps, ["#d73027"] * len(report.gaps),
+               [f"gap #{r}: {p:,.0f} people beyond {report.coverage.targets_s[0] / 60:g} min"
+                for r, p in zip(report.gaps["rank"], report.gaps["people_uncovered"],
+                                strict=True)], "Coverage gaps", outline=True)
+    if facilities is not None and len(facilities):
+        group = folium.FeatureGroup(name="Facilities")
+        for row in facilities.to_crs(4326).itertuples():
+            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=4, color="#222",
+                                fill=True, fill_opacity=0.9, weight=1,
+                                tooltip=folium.Tooltip(escape(getattr(row, "name", "")))
+                                ).add_to(group)
+        group.add_to(m)
+    names = [f"≤ {x / 60:g} min" for x in report.coverage.targets_s[:3]]
+    _legend(m, f"Travel time: {report.label}",
+            [*zip([*names, "beyond"], (*_COLOURS[:len(names)], _COLOURS[3]), strict=True),
+             ("unreachable", _GREY)])
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def delta_map(graph: TravelGraph, units: gpd.GeoDataFrame, *, label: str = "b - a",
+              asset_url: str | None = None) -> folium.Map:
+    """Return an offline map of the per-unit time change (``delta_s`` from :func:`compare`).
+
+    Green: faster in b; red: slower; grey: no change or unreachable in both.
+    """
+    import folium
+
+    m = _base_map(graph, asset_url)
+    d = units["delta_s"].to_numpy(dtype=float)
+    colours = ["#1a9850" if x < -1 else "#d73027" if x > 1 else _GREY for x in d]
+    labels = ["unreachable in both" if np.isnan(x) else "newly unreachable" if x == np.inf
+              else "newly reachable" if x == -np.inf else f"{x / 60:+.1f} min" for x in d]
+    _layer(m, units, colours, labels, f"Change in travel time ({label})")
+    _legend(m, f"Change: {label}", [("faster", "#1a9850"), ("slower", "#d73027"),
+                                    ("no change", _GREY)])
+    folium.LayerControl(collapsed=True).add_to(m)
+    return m

@@ -1,0 +1,68 @@
+"""Road networks: build a TravelGraph from OSM, snap points to it, answer travel-time queries.
+
+The public face of the road stack; callers import from here. Inside, one module per concern:
+:mod:`~navigator.roads.graph` (the CSR graph type and its memo), :mod:`~navigator.roads.osm`
+(reading drivable ways with osmnx's semantics), :mod:`~navigator.roads.build` (build, cache,
+load), :mod:`~navigator.roads.snapping`, :mod:`~navigator.roads.routing` (the queries),
+:mod:`~navigator.roads.interop` (networkx/osmnx), :mod:`~navigator.roads.area` (outline and
+time zone); compiled kernels live in the private leaves ``_kernels`` and ``_ch``.
+"""
+
+from __future__ import annotations
+
+from navigator.roads.area import area_timezone, network_area, network_timezone
+from navigator.roads.build import build_graph, cache_path, load_graph, read_graph, save_graph
+from navigator.roads.graph import TravelGraph
+from navigator.roads.interop import (
+    configure_osmnx_offline,
+    download_graph,
+    graph_from_osmnx,
+    to_networkx,
+)
+from navigator.roads.osm import SPEED_FALLBACK_KPH, great_circle_m
+from navigator.roads.routing import (
+    Isochrone,
+    NearestFacility,
+    Route,
+    isochrone,
+    k_nearest,
+    nearest_facility,
+    route,
+    travel_time_matrix,
+    travel_times_from,
+    travel_times_to,
+)
+from navigator.roads.snapping import EdgeSnap, Snap, edge_vertices, snap, snap_to_edges
+
+__all__ = [
+    "SPEED_FALLBACK_KPH",
+    "EdgeSnap",
+    "Isochrone",
+    "NearestFacility",
+    "Route",
+    "Snap",
+    "TravelGraph",
+    "area_timezone",
+    "build_graph",
+    "cache_path",
+    "configure_osmnx_offline",
+    "download_graph",
+    "edge_vertices",
+    "graph_from_osmnx",
+    "great_circle_m",
+    "isochrone",
+    "k_nearest",
+    "load_graph",
+    "nearest_facility",
+    "network_area",
+    "network_timezone",
+    "read_graph",
+    "route",
+    "save_graph",
+    "snap",
+    "snap_to_edges",
+    "to_networkx",
+    "travel_time_matrix",
+    "travel_times_from",
+    "travel_times_to",
+]

@@ -1,0 +1,367 @@
+"""Build a TravelGraph from a local OSM file, cache it on disk, and load the valid cache.
+
+Graphs are simplified by default: chains of interior OSM nodes become one edge whose travel
+time and length are the sums over its segments (not osmnx's mean-speed re-computation), so
+fastest times between kept nodes equal those of the unsimplified graph. Kept nodes are
+intersections, dead ends and one-way changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from navigator.errors import NetworkBuildError, ValidationError
+from navigator.roads.graph import TravelGraph
+from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circle_m, read_drive_ways
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the build or the cache layout changes; part of the settings hash.
+CACHE_FORMAT = 2
+
+
+def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True
+                ) -> tuple[dict[str, float], str]:
+    """Return the fallback speed table (km/h) with overrides, and the build-settings hash."""
+    table = dict(SPEED_FALLBACK_KPH)
+    for hw, kph in (speeds or {}).items():
+        try:
+            value = float(kph)
+        except (TypeError, ValueError) as e:
+            msg = f"speed for highway={hw!r} must be a number of km/h, got {kph!r}"
+            raise ValidationError(msg) from e
+        if not (0 < value < np.inf):
+            msg = f"speed for highway={hw!r} must be positive and finite, got {kph!r}"
+            raise ValidationError(msg)
+        table[str(hw)] = value
+    blob = json.dumps({"format": CACHE_FORMAT, "speeds": sorted(table.items()),
+                       "simplify": simplify}).encode()
+    return table, hashlib.sha256(blob).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def build_graph(
+    osm_path: str | os.PathLike[str],
+    *,
+    speeds: Mapping[str, float] | None = None,
+    simplify: bool = True,
+) -> TravelGraph:
+    """Build the drivable network of a local OSM file with osmnx's semantics.
+
+    Ways pass osmnx 2.x's ``drive`` filter; one-way rules follow osmnx (``oneway`` yes/true/1/
+    -1/reverse, ``junction=roundabout``; ``reversible`` stays two-way). Edge ``length`` is the
+    great-circle distance in metres; speeds come from ``maxspeed`` (km/h, "mph" converted),
+    else the mean observed speed of the edge's highway type, else ``speeds``/the fallback table;
+    ``travel_time = length / speed`` in seconds. Only the largest strongly connected component
+    is kept. With ``simplify`` chains of interior nodes are merged (osmnx's endpoint rules) with
+    summed travel times and lengths, so shortest times between kept nodes are unchanged.
+
+    Parameters
+    ----------
+    osm_path
+        ``.osm``, ``.osm.bz2``/``.gz`` or ``.osm.pbf`` file.
+    speeds
+        Fallback speeds, km/h, by highway type, over :data:`SPEED_FALLBACK_KPH` (key
+        ``"default"`` for types not listed).
+    simplify
+        Merge interior nodes (the default) or keep every OSM node as a graph node.
+
+    Returns
+    -------
+    TravelGraph
+
+    Raises
+    ------
+    NetworkBuildError
+        If the file is missing, unreadable or has no drivable roads.
+    ValidationError
+        If a speed is not a positive number.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from navigator.roads import _kernels
+
+    path = Path(osm_path)
+    table, settings_hash = speed_table(speeds, simplify)
+    if not path.is_file():
+        msg = f"OSM file not found: {path}"
+        raise NetworkBuildError(msg)
+    sha = file_sha256(path)
+    raw = read_drive_ways(path)
+    n0 = len(raw.osmid)
+    adj = csr_matrix((np.ones(len(raw.u), dtype=np.int8), (raw.u, raw.v)), shape=(n0, n0))
+    _, labels = connected_components(adj, directed=True, connection="strong")
+    keep_node = labels == np.argmax(np.bincount(labels))
+    keep = keep_node[raw.u] & keep_node[raw.v]
+    if keep_node.sum() < 2 or not keep.any():
+        msg = f"{path}: no two drivable nodes are mutually reachable"
+        raise NetworkBuildError(msg)
+    new_id = np.cumsum(keep_node) - 1
+    u, v = new_id[raw.u[keep]], new_id[raw.v[keep]]
+    lon, lat, osmid = raw.lon[keep_node], raw.lat[keep_node], raw.osmid[keep_node]
+    length = great_circle_m(lat[u], lon[u], lat[v], lon[v])
+    speed = edge_speeds_kph(raw.highway[keep], raw.maxspeed[keep], table)
+    travel_time = (length / 1000) / (speed / 3600)  # osmnx's add_edge_travel_times
+    u, v, travel_time, length = min_parallel_edges(u, v, travel_time, length)
+    n = len(osmid)
+    geom_ptr = np.zeros(len(u) + 1, dtype=np.int64)
+    geom_nodes = np.zeros(0, dtype=np.int64)
+    if simplify:
+        fwd = _csr(u, v, n)
+        rev = _csr(v, u, n)
+        is_end, u, v, travel_time, length, geom_ptr, geom_nodes = _kernels.simplify_chains(
+            fwd[0], fwd[1], travel_time[fwd[2]], length[fwd[2]], rev[0], rev[1]
+        )
+        # drop self-loops, then keep the fastest of parallel simplified edges
+        ok = u != v
+        u, v, travel_time, length = u[ok], v[ok], travel_time[ok], length[ok]
+        geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, np.flatnonzero(ok))
+        u, v, travel_time, length, pick = min_parallel_edges(u, v, travel_time, length,
+                                                             return_pick=True)
+        geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, pick)
+        relabel = np.cumsum(is_end) - 1
+        geom_xy = np.column_stack([lon[geom_nodes], lat[geom_nodes]])
+        u, v = relabel[u], relabel[v]
+        lon, lat, osmid = lon[is_end], lat[is_end], osmid[is_end]
+    else:
+        geom_xy = np.zeros((0, 2))
+    return assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,
+                     source=str(path), source_sha256=sha, settings_hash=settings_hash,
+                     simplified=simplify)
+
+
+def _csr(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], n: int) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64]
+]:
+    order = np.lexsort((v, u))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
+    return indptr, v[order].astype(np.int32), order
+
+
+def min_parallel_edges(u, v, tt, ln, *, return_pick=False):  # type: ignore[no-untyped-def]
+    """Keep, per (u, v), the edge with the least travel time (osmnx ``to_digraph``)."""
+    order = np.lexsort((tt, v, u))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (u[order][1:] != u[order][:-1]) | (v[order][1:] != v[order][:-1])
+    pick = order[first]
+    out = (u[pick], v[pick], tt[pick], ln[pick])
+    return (*out, pick) if return_pick else out
+
+
+def _take_geometry(ptr: npt.NDArray[np.int64], nodes: npt.NDArray[Any],
+                   pick: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
+    counts = ptr[pick + 1] - ptr[pick]
+    new_ptr = np.zeros(len(pick) + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_ptr[1:])
+    idx = np.repeat(ptr[pick] - new_ptr[:-1], counts) + np.arange(new_ptr[-1])
+    return new_ptr, nodes[idx]
+
+
+def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # type: ignore[no-untyped-def]
+                   **meta) -> TravelGraph:
+    """Return a TravelGraph of edges ``u -> v``: nodes in Z-order, CSR both ways, CH built."""
+    n = len(osmid)
+    # number nodes along a Z-order curve so searches touch nearby memory
+    span = max(float(np.ptp(lon)), float(np.ptp(lat)), 1e-12)
+    ix = ((lon - lon.min()) / span * 65535).astype(np.uint64)
+    iy = ((lat - lat.min()) / span * 65535).astype(np.uint64)
+    code = np.zeros(n, dtype=np.uint64)
+    for bit in range(16):
+        code |= ((ix >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
+        code |= ((iy >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
+    perm = np.argsort(code, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[perm] = np.arange(n)
+    u, v = rank[u], rank[v]
+    indptr, indices, order = _csr(u, v, n)
+    geom_ptr, geom_xy = _take_geometry(geom_ptr, geom_xy, order)
+    rindptr, rindices, rorder = _csr(v[order], u[order], n)
+    tt = np.ascontiguousarray(travel_time[order], dtype=np.float64)
+    ch = contraction_hierarchy(indptr, indices, tt)
+    return TravelGraph(
+        indptr=indptr, indices=indices, travel_time=tt,
+        length=np.ascontiguousarray(length[order], dtype=np.float64),
+        rindptr=rindptr, rindices=rindices, rtravel_time=tt[rorder],
+        redge=rorder.astype(np.int64), osmid=osmid[perm], lon=lon[perm], lat=lat[perm],
+        geom_ptr=geom_ptr, geom_lon=np.ascontiguousarray(geom_xy[:, 0]),
+        geom_lat=np.ascontiguousarray(geom_xy[:, 1]), **ch, **meta,
+    )
+
+
+def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32],
+                          weight: npt.NDArray[np.float64]) -> dict[str, Any]:
+    """Contract a CSR graph; return the ``ch_*``, ``up_*`` and ``dn_*`` fields of TravelGraph.
+
+    Parameters
+    ----------
+    indptr, indices, weight
+        Forward CSR with travel times, seconds.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`TravelGraph`.
+    """
+    from navigator.roads import _ch
+
+    n = len(indptr) - 1
+    src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    dst = indices.astype(np.int64)
+    capacity = 3 * len(dst) + 64
+    while True:
+        rank, a, b, w = _ch.contraction_order(n, src, dst, weight, capacity)
+        if len(rank) == n:
+            break
+        capacity *= 2
+    pos = (n - 1 - rank).astype(np.int64)  # highest rank first
+    pa, pb = pos[a], pos[b]
+    up = pa > pb  # a ranks below b: an upward edge of a
+    u_ptr, u_idx, u_order = _csr(pa[up], pb[up], n)
+    d_ptr, d_idx, d_order = _csr(pb[~up], pa[~up], n)
+    return {
+        "ch_pos": pos, "up_indptr": u_ptr, "up_indices": u_idx, "up_weight": w[up][u_order],
+        "dn_indptr": d_ptr, "dn_indices": d_idx, "dn_weight": w[~up][d_order],
+    }
+
+
+_ARRAYS = [f.name for f in fields(TravelGraph) if f.name != "_memo"
+           and f.type.startswith("npt.")]
+_META = ["source", "source_sha256", "settings_hash", "crs"]
+
+
+def save_graph(tg: TravelGraph, path: str | os.PathLike[str]) -> Path:
+    """Write a graph to an uncompressed ``.npz`` file, atomically.
+
+    Parameters
+    ----------
+    tg
+        The graph.
+    path
+        Target file.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, Any] = {name: getattr(tg, name) for name in _ARRAYS}
+    arrays.update({name: np.array(getattr(tg, name)) for name in _META})
+    arrays["simplified"] = np.array(tg.simplified)
+    arrays["format"] = np.array(CACHE_FORMAT)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_graph(path: str | os.PathLike[str]) -> TravelGraph:
+    """Read a graph written by :func:`save_graph`.
+
+    Raises
+    ------
+    NetworkBuildError
+        If the file is missing, not a graph cache, or of another cache format.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if int(z["format"]) != CACHE_FORMAT:
+                msg = f"{path} is cache format {int(z['format'])}, expected {CACHE_FORMAT}"
+                raise NetworkBuildError(msg)
+            kw: dict[str, Any] = {name: z[name] for name in _ARRAYS}
+            kw.update({name: str(z[name]) for name in _META})
+            kw["simplified"] = bool(z["simplified"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        msg = f"cannot read graph cache {path}: {e}"
+        raise NetworkBuildError(msg) from e
+    return TravelGraph(**kw)
+
+
+def cache_path(osm_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
+               speeds: Mapping[str, float] | None = None, simplify: bool = True) -> Path:
+    """Return where :func:`load_graph` keeps the cache of an OSM file for given settings."""
+    path = Path(osm_path).resolve()
+    where = hashlib.sha256(str(path).encode()).hexdigest()[:10]
+    settings_hash = speed_table(speeds, simplify)[1]
+    return Path(cache_dir) / f"{path.name}.{where}.{settings_hash[:12]}.npz"
+
+
+def load_graph(
+    osm_path: str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    speeds: Mapping[str, float] | None = None,
+    simplify: bool = True,
+) -> TravelGraph:
+    """Load the cached graph of an OSM file, building (and caching) it when needed.
+
+    The cache is used only when its recorded SHA-256 of the OSM file's bytes and its settings
+    hash (speeds table, simplification, cache format) both match; otherwise the graph is
+    rebuilt with :func:`build_graph` and the cache rewritten. An unreadable cache is rebuilt.
+
+    Parameters
+    ----------
+    osm_path
+        Local OSM file.
+    cache_dir
+        Cache folder (``Settings().cache_dir`` when None).
+    speeds, simplify
+        As in :func:`build_graph`.
+
+    Returns
+    -------
+    TravelGraph
+    """
+    if cache_dir is None:
+        from navigator.config import Settings
+
+        cache_dir = Settings().cache_dir
+    path = Path(osm_path)
+    if not path.is_file():
+        msg = f"OSM file not found: {path}"
+        raise NetworkBuildError(msg)
+    target = cache_path(path, cache_dir, speeds=speeds, simplify=simplify)
+    settings_hash = speed_table(speeds, simplify)[1]
+    if target.is_file():
+        try:
+            tg = read_graph(target)
+        except NetworkBuildError as e:
+            log.warning("rebuilding unreadable graph cache: %s", e)
+        else:
+            if tg.settings_hash == settings_hash and tg.source_sha256 == file_sha256(path):
+                return tg
+            log.info("graph cache %s is stale; rebuilding", target)
+    tg = build_graph(path, speeds=speeds, simplify=simplify)
+    try:
+        save_graph(tg, target)
+    except OSError as e:  # a read-only cache folder must not stop routing
+        log.warning("cannot write graph cache %s: %s", target, e)
+    return tg

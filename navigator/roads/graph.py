@@ -1,0 +1,122 @@
+"""The road network type: a frozen CSR drive graph with a typed per-graph memo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+T = TypeVar("T")
+
+@dataclass(frozen=True, eq=False)
+class TravelGraph:
+    """A directed drive network in compressed sparse row form, read-only once built.
+
+    Node ``i``'s out-edges are ``indices[indptr[i]:indptr[i + 1]]``; the edge id is the CSR
+    position. The reverse CSR (``rindptr``, ``rindices``, ``rtravel_time``) lists in-edges, with
+    ``redge`` giving the forward edge id of each. Parallel edges are reduced to the one with
+    the least travel time.
+
+    Attributes
+    ----------
+    indptr, indices, travel_time, length
+        Forward CSR; ``travel_time`` in seconds, ``length`` in metres (great-circle).
+    rindptr, rindices, rtravel_time, redge
+        Reverse CSR (in-edges), for many-to-one searches.
+    osmid
+        OSM node id of each node.
+    lon, lat
+        Node coordinates, degrees, EPSG:4326.
+    geom_ptr, geom_lon, geom_lat
+        Shape points strictly inside edge ``e`` are ``geom_*[geom_ptr[e]:geom_ptr[e + 1]]``.
+    ch_pos, up_indptr, up_indices, up_weight, dn_indptr, dn_indices, dn_weight
+        Contraction hierarchy for PHAST sweeps: node ``v`` sits at sweep position
+        ``ch_pos[v]`` (highest rank first); ``up_*`` lists per position the edges and shortcuts
+        to higher-ranked positions, ``dn_*`` those from higher-ranked positions (seconds).
+    source, source_sha256, settings_hash, crs, simplified
+        Where the graph came from and how it was built.
+    """
+
+    indptr: npt.NDArray[np.int64]
+    indices: npt.NDArray[np.int32]
+    travel_time: npt.NDArray[np.float64]
+    length: npt.NDArray[np.float64]
+    rindptr: npt.NDArray[np.int64]
+    rindices: npt.NDArray[np.int32]
+    rtravel_time: npt.NDArray[np.float64]
+    redge: npt.NDArray[np.int64]
+    osmid: npt.NDArray[np.int64]
+    lon: npt.NDArray[np.float64]
+    lat: npt.NDArray[np.float64]
+    geom_ptr: npt.NDArray[np.int64]
+    geom_lon: npt.NDArray[np.float64]
+    geom_lat: npt.NDArray[np.float64]
+    ch_pos: npt.NDArray[np.int64]
+    up_indptr: npt.NDArray[np.int64]
+    up_indices: npt.NDArray[np.int32]
+    up_weight: npt.NDArray[np.float64]
+    dn_indptr: npt.NDArray[np.int64]
+    dn_indices: npt.NDArray[np.int32]
+    dn_weight: npt.NDArray[np.float64]
+    source: str = ""
+    source_sha256: str = ""
+    settings_hash: str = ""
+    crs: str = "EPSG:4326"
+    simplified: bool = True
+    _memo: dict[tuple[Callable[..., Any], tuple[Hashable, ...]], Any] = field(
+        default_factory=dict, repr=False, compare=False)
+
+    def cached(self, build: Callable[..., T], *args: Hashable) -> T:
+        """Return ``build(self, *args)``, computed once per graph and arguments.
+
+        For what is derived from the graph alone (KD-trees, the basemap, the time zone): the
+        builder function and its arguments are the key, so each derived structure has one
+        builder and one type. Thread-safe: racing builders compute equal values; one is kept.
+        """
+        key = (build, args)
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            return self._memo.setdefault(key, build(self, *args))  # type: ignore[no-any-return]
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return int(self.indices.shape[0])
+
+    def edge_sources(self) -> npt.NDArray[np.int64]:
+        """Return the tail node of every edge (CSR order)."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
+
+    def node_of_osmid(self, osmid: npt.ArrayLike) -> npt.NDArray[np.int64]:
+        """Return node indices for OSM node ids.
+
+        Raises
+        ------
+        NotFoundError
+            If an id is not a node of this graph.
+        """
+        from navigator.errors import NotFoundError
+
+        ids = np.atleast_1d(np.asarray(osmid, dtype=np.int64))
+        order = self.cached(_osmid_order)
+        pos = np.searchsorted(self.osmid, ids, sorter=order)
+        pos = np.minimum(pos, len(order) - 1)
+        nodes = order[pos]
+        bad = self.osmid[nodes] != ids
+        if bad.any():
+            msg = f"OSM node {int(ids[bad][0])} is not in the road network"
+            raise NotFoundError(msg)
+        return nodes.astype(np.int64)
+
+
+def _osmid_order(tg: TravelGraph) -> npt.NDArray[np.int64]:
+    return np.argsort(tg.osmid, kind="stable")

@@ -1,0 +1,334 @@
+"""Caseworker services: nearest fitting open beds and care sites, holds, serving hotlines.
+
+Every function takes the store, the graph and the settings first and options
+keyword-only, records its decision with ``store.record`` and never routes while the store
+holds a lock (holds and assignments are single guarded store calls after the routing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from navigator.decide.matching import (
+    HotlineMatch,
+    Needs,
+    Reason,
+    ResourceMatch,
+    SearchResult,
+    alternatives,
+    classify,
+    eligible,
+    rank,
+    serving_hotlines,
+)
+from navigator.decide.results import ResponseTargets
+from navigator.errors import NoAvailableResourceError, ValidationError
+from navigator.hours import closes_at, is_open, next_open, parse_hours
+from navigator.model import LIFELINE_988, BedType, Channel, ResourceKind, check_lonlat
+from navigator.services.context import AreaContext, area_context, checked_moment
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from navigator.config import Settings
+    from navigator.model import Hold
+    from navigator.roads import TravelGraph
+    from navigator.store import Store
+
+__all__ = ["confirm_hold", "find_beds", "find_services",
+           "hold_bed", "hotlines_for", "release_hold"]
+
+#: Kinds searched by :func:`find_services` when the needs name none.
+CARE_KINDS = (ResourceKind.CLINIC, ResourceKind.HOSPITAL, ResourceKind.CRISIS_UNIT)
+CONFIDENTIAL_NAME = "Confidential domestic-violence shelter"
+
+
+def _needs(needs: Needs | Mapping[str, Any] | None) -> Needs:
+    if needs is None:
+        return Needs()
+    return needs if isinstance(needs, Needs) else Needs.from_dict(needs)
+
+
+def _positions(res: pd.DataFrame, hide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return lon/lat to route to: meeting points for hidden confidential sites."""
+    lon = res.geometry.x.to_numpy(dtype=np.float64).copy()
+    lat = res.geometry.y.to_numpy(dtype=np.float64).copy()
+    for i in np.flatnonzero(hide):
+        mlon, mlat = res["meeting_point_lon"].iloc[i], res["meeting_point_lat"].iloc[i]
+        lon[i], lat[i] = (np.nan, np.nan) if mlon is None or mlat is None else (mlon, mlat)
+    return lon, lat
+
+
+def _open_state(hours: str, at: datetime, ctx: AreaContext) -> tuple[bool, datetime | None,
+                                                                      datetime | None]:
+    try:
+        oh = parse_hours(hours)
+    except ValidationError:
+        return False, None, None  # unparseable hours count as unknown: closed
+    opened = is_open(oh, at, tz=ctx.timezone, holidays=ctx.holidays)
+    if opened:
+        return True, None, closes_at(oh, at, tz=ctx.timezone, holidays=ctx.holidays)
+    return False, next_open(oh, at, tz=ctx.timezone, holidays=ctx.holidays), None
+
+
+def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float, lat: float,
+            needs: Needs, at: datetime, k: int, max_time_s: float, can_see_confidential: bool,
+            kinds: tuple[ResourceKind, ...], beds: bool, prefilter_n: int, ctx: AreaContext,
+            what: str) -> SearchResult:
+    from navigator.roads import great_circle_m, route, snap, travel_times_from
+
+    check_lonlat("client", lon, lat)
+    client = int(snap(graph, lon, lat, max_snap_m=settings.max_snap_m).node[0])
+    res = store.resources(kinds=list(kinds)).reset_index(drop=True)
+    n = len(res)
+    ok = eligible(res, needs) if n else np.zeros(0, dtype=bool)
+    free = free_other = None
+    other_counts: list[dict[str, int]] = [{} for _ in range(n)]
+    if beds:
+        table = store.beds(res["id"].tolist())
+        free = np.zeros(n)
+        free_other = np.zeros(n)
+        row_of = {rid: i for i, rid in enumerate(res["id"])}
+        for b in table.itertuples(index=False):
+            i = row_of[b.resource_id]
+            if b.bed_type == needs.bed_type:
+                free[i] = b.free
+            elif b.bed_type != BedType.DV and b.free > 0:  # DV beds are only for DV intake
+                free_other[i] += b.free
+                other_counts[i][str(b.bed_type)] = int(b.free)
+    hide = res["confidential"].to_numpy(dtype=bool) & (not can_see_confidential)
+    rlon, rlat = _positions(res, hide)
+    # Straight-line prefilter: the nearest eligible candidates; ranking is by road time.
+    straight = great_circle_m(np.full(n, lat), np.full(n, lon), rlat, rlon)
+    straight = np.where(np.isfinite(straight) & ok, straight, np.inf)
+    cand = np.argsort(straight, kind="stable")[:prefilter_n]
+    cand = cand[np.isfinite(straight[cand])]
+    time_s = np.full(n, np.inf)
+    nodes = np.full(n, -1, dtype=np.int64)
+    if cand.size:
+        nodes[cand] = snap(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m,
+                           strict=False).node
+        reach = cand[nodes[cand] >= 0]
+        time_s[reach] = travel_times_from(graph, client, nodes[reach])
+    in_cand = set(cand.tolist())
+    states = [_open_state(res["opening_hours"].iloc[i], at, ctx) if i in in_cand
+              else (False, None, None) for i in range(n)]
+    opened = np.array([s[0] for s in states], dtype=bool)
+    reason = classify(time_s, eligible=ok & np.isin(np.arange(n), cand), open_now=opened,
+                      free=free, free_other=free_other, max_time_s=max_time_s)
+
+    def match(i: int) -> ResourceMatch:
+        r = res.iloc[i]
+        path = route(graph, client, int(nodes[i]))
+        hidden = bool(hide[i])
+        return ResourceMatch(
+            resource_id=r["id"], name=CONFIDENTIAL_NAME if hidden else r["name"], kind=r["kind"],
+            eta_s=float(time_s[i]), distance_m=path.length_m, lon=float(rlon[i]),
+            lat=float(rlat[i]), reason=Reason(reason[i]).label, route=path,
+            address="" if hidden else r["address"],
+            phone=r["intake_phone"] if hidden else (r["phone"] or r["intake_phone"]),
+            bed_type=str(needs.bed_type) if beds and needs.bed_type else None,
+            free_beds=int(free[i]) if free is not None else None,
+            other_free_beds=other_counts[i] if beds else None,
+            opening_hours=r["opening_hours"], open_now=bool(opened[i]), opens_at=states[i][1],
+            closes_at=states[i][2], services=tuple(r["services"]), walk_in=bool(r["walk_in"]),
+            languages=tuple(r["languages"]), confidential=bool(r["confidential"]),
+            at_meeting_point=hidden, intake_phone=r["intake_phone"],
+            synthetic=bool(r["synthetic"]))
+
+    matches = tuple(match(int(i)) for i in rank(time_s, reason, k=k))
+    alts = tuple(match(int(i)) for i in alternatives(time_s, reason, k=k))
+    minutes = f"{max_time_s / 60:g} minutes"
+    if matches:
+        message = f"{len(matches)} {what} within {minutes}, nearest {matches[0].eta_s / 60:.0f} min"
+    else:
+        message = f"no {what} within {minutes}"
+        if alts:
+            message += "; alternatives: " + ", ".join(f"{a.name} ({a.reason})" for a in alts)
+    return SearchResult(matches=matches, alternatives=alts, message=message, at=at,
+                        max_time_s=max_time_s)
+
+
+def _audit(store: Store, action: str, *, actor: str, inputs: dict[str, Any],
+           result: SearchResult) -> None:
+    brief = [{"resource_id": m.resource_id, "reason": m.reason,
+              "eta_s": round(m.eta_s, 1) if np.isfinite(m.eta_s) else None}
+             for m in (*result.matches, *result.alternatives)]
+    store.record(action, actor=actor, inputs=inputs,
+                 result={"message": result.message, "candidates": brief})
+
+
+def _finish(store: Store, action: str, actor: str, inputs: dict[str, Any],
+            result: SearchResult) -> SearchResult:
+    _audit(store, action, actor=actor, inputs=inputs, result=result)
+    if not result.matches:
+        raise NoAvailableResourceError(result.message, alternatives=result.alternatives)
+    return result
+
+
+def find_beds(store: Store, graph: TravelGraph, settings: Settings, *, lon: float, lat: float,
+              needs: Needs | Mapping[str, Any], at: datetime | None = None, k: int = 3,
+              actor: str, can_see_confidential: bool = False, max_time_s: float = 1800.0,
+              prefilter_n: int = 40, area: AreaContext | None = None) -> SearchResult:
+    """Return the ``k`` shelters nearest by road that are open and have a free bed of the type.
+
+    Parameters
+    ----------
+    store, graph, settings
+        Where records, roads and defaults come from.
+    lon, lat
+        The client's location, EPSG:4326 degrees.
+    needs
+        :class:`~navigator.navigate.Needs` (or its dict); ``bed_type`` (or ``family``) required.
+    at
+        Moment asked about (timezone-aware; default now).
+    k
+        Matches (and alternatives) to return.
+    actor
+        Who asks (audit log).
+    can_see_confidential
+        Whether the role may see confidential (DV) sites' location; without it those sites
+        are given by intake phone and meeting point only.
+    max_time_s
+        Travel-time limit, seconds.
+    prefilter_n
+        Eligible candidates kept by straight-line distance before road routing.
+    area
+        Time zone, holidays and targets (default :func:`area_context`).
+
+    Returns
+    -------
+    SearchResult
+
+    Raises
+    ------
+    NoAvailableResourceError
+        No match; the message says what was searched, ``alternatives`` holds other bed types,
+        places closed now (with ``opens_at``) and places beyond the limit.
+    UnreachableError
+        The client is farther than ``settings.max_snap_m`` from a road.
+    """
+    n = _needs(needs)
+    if n.bed_type is None:
+        msg = "find_beds needs a bed_type (or family=True)"
+        raise ValidationError(msg)
+    when = checked_moment(at)
+    ctx = area or area_context(graph, settings)
+    result = _search(store, graph, settings, lon=lon, lat=lat, needs=n, at=when, k=k,
+                     max_time_s=max_time_s, can_see_confidential=can_see_confidential,
+                     kinds=n.kinds or (ResourceKind.SHELTER,), beds=True,
+                     prefilter_n=prefilter_n, ctx=ctx, what=f"open bed of type {n.bed_type}")
+    inputs = {"lon": lon, "lat": lat, "needs": n.to_dict(), "at": when.isoformat(), "k": k,
+              "max_time_s": max_time_s, "can_see_confidential": can_see_confidential}
+    return _finish(store, "find_bed", actor, inputs, result)
+
+
+def find_services(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
+                  lat: float, needs: Needs | Mapping[str, Any], at: datetime | None = None,
+                  k: int = 3, actor: str, can_see_confidential: bool = False,
+                  max_time_s: float = 1800.0, prefilter_n: int = 40,
+                  area: AreaContext | None = None) -> SearchResult:
+    """Return the ``k`` clinics, hospitals or crisis units nearest by road that are open now.
+
+    ``needs.service`` must be offered and ``needs.walk_in`` asks for walk-in sites;
+    ``needs.kinds`` narrows the kinds (default clinics, hospitals and crisis units). Other
+    parameters, the result and errors as in :func:`find_beds`.
+    """
+    n = _needs(needs)
+    when = checked_moment(at)
+    ctx = area or area_context(graph, settings)
+    what = f"open {n.service or 'care'} site" + (" with walk-in" if n.walk_in else "")
+    result = _search(store, graph, settings, lon=lon, lat=lat, needs=n, at=when, k=k,
+                     max_time_s=max_time_s, can_see_confidential=can_see_confidential,
+                     kinds=n.kinds or CARE_KINDS, beds=False, prefilter_n=prefilter_n,
+                     ctx=ctx, what=what)
+    inputs = {"lon": lon, "lat": lat, "needs": n.to_dict(), "at": when.isoformat(), "k": k,
+              "max_time_s": max_time_s, "can_see_confidential": can_see_confidential}
+    return _finish(store, "find_service", actor, inputs, result)
+
+
+def hold_bed(store: Store, settings: Settings, *, resource_id: str, bed_type: BedType | str,
+             actor: str, idempotency_key: str | None = None, client_ref: str = "",
+             now: datetime | None = None) -> Hold:
+    """Hold one bed for ``settings.hold_ttl_s`` seconds (one guarded store transaction).
+
+    Raises ``ConflictError`` when no bed of the type is free any more; a repeated
+    ``idempotency_key`` returns the earlier hold. Nothing is routed or re-checked here.
+    """
+    try:
+        bt = BedType(bed_type)
+    except ValueError as e:
+        msg = f"bed_type={bed_type!r} is not one of {', '.join(b.value for b in BedType)}"
+        raise ValidationError(msg) from e
+    return store.hold_bed(resource_id, bt, actor=actor, ttl_s=settings.hold_ttl_s,
+                          idempotency_key=idempotency_key, client_ref=client_ref, now=now)
+
+
+def confirm_hold(store: Store, *, hold_id: str, actor: str, now: datetime | None = None) -> Hold:
+    """Mark a held bed as taken by the client (``ConflictError`` if no longer held)."""
+    return store.confirm_hold(hold_id, actor=actor, now=now)
+
+
+def release_hold(store: Store, *, hold_id: str, actor: str, now: datetime | None = None) -> Hold:
+    """Give a held bed back (``ConflictError`` if no longer held)."""
+    return store.release_hold(hold_id, actor=actor, now=now)
+
+
+def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
+                 at: datetime | None = None, language: str | None = None,
+                 channel: Channel | str | None = None, actor: str,
+                 area: AreaContext | None = None) -> tuple[HotlineMatch, ...]:
+    """Return the hotlines serving a place now: local lines first, the 988 Lifeline last.
+
+    Lines whose area covers the point (or nationwide lines), open at ``at``, speaking
+    ``language`` and offering ``channel`` are returned. The national 988 Suicide & Crisis
+    Lifeline is always included (``fallback=True`` when it fails a filter or the store holds
+    no 988 line).
+    """
+    import holidays
+    import shapely
+
+    from navigator.roads import area_timezone
+
+    check_lonlat("place", lon, lat)
+    when = checked_moment(at)
+    tz = area.timezone if area else area_timezone(lon, lat)
+    calendar = area.holidays if area else holidays.country_holidays("US")
+    ch = Channel(channel) if channel else None
+    lines = store.hotlines().reset_index(drop=True)
+    national = lines.geometry.isna().to_numpy(dtype=bool)
+    point = shapely.Point(lon, lat)
+    cover = np.array([g is not None and bool(g.covers(point)) for g in lines.geometry],
+                     dtype=bool)
+    opened = np.array([_open_state(h, when, AreaContext(tz, calendar, ResponseTargets(1.0)))[0]
+                       for h in lines["opening_hours"]], dtype=bool)
+    speaks = np.array([not language or language in tuple(x) for x in lines["languages"]])
+    has = np.array([ch is None or ch.value in tuple(str(c) for c in x)
+                    for x in lines["channels"]])
+    order = serving_hotlines(covers=cover, national=national, open_now=opened, speaks=speaks,
+                             has_channel=has)
+    out = []
+    for i in order:
+        r = lines.iloc[int(i)]
+        out.append(HotlineMatch(
+            hotline_id=r["id"], name=r["name"], phone=r["phone"],
+            channels=tuple(str(c) for c in r["channels"]), languages=tuple(r["languages"]),
+            opening_hours=r["opening_hours"], national=bool(national[i]),
+            text_number=r["text_number"], chat_url=r["chat_url"],
+            synthetic=bool(r["synthetic"])))
+    if not any(m.phone == "988" for m in out):
+        line = LIFELINE_988
+        out.append(HotlineMatch(
+            hotline_id=line.id, name=line.name, phone=line.phone,
+            channels=tuple(c.value for c in line.channels), languages=line.languages,
+            opening_hours=line.opening_hours, national=True, text_number=line.text_number,
+            chat_url=line.chat_url, fallback=True, synthetic=False))
+    store.record("hotlines_for", actor=actor,
+                 inputs={"lon": lon, "lat": lat, "at": when.isoformat(), "language": language,
+                         "channel": ch.value if ch else None},
+                 result={"hotlines": [m.hotline_id for m in out]})
+    return tuple(out)

@@ -1,0 +1,288 @@
+"""Dispatcher services: incidents, rank teams for an incident, assign, plan a batch.
+
+Each function routes first (no store lock held), then makes one guarded store call, and
+records its decision with ``store.record``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from navigator.decide.dispatch import (
+    AssignmentPlan,
+    BatchPlan,
+    Objective,
+    SkillPolicy,
+    TeamOption,
+    TeamRanking,
+    assign_greedy,
+    assign_optimal,
+    coverage_without,
+    covers,
+    plan_totals,
+    priority_weight,
+    team_order,
+)
+from navigator.errors import NoAvailableResourceError, UnreachableError
+from navigator.model import AssignmentStatus, IncidentStatus, TeamStatus
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from navigator.config import Settings
+    from navigator.model import Assignment, Incident, Team
+    from navigator.roads import TravelGraph
+    from navigator.services.context import AreaContext
+    from navigator.store import Store
+
+__all__ = ["add_incident", "assign_team", "finish_assignment", "plan_batch", "rank_teams",
+           "update_team"]
+
+
+def _statuses(include_returning: bool) -> list[TeamStatus]:
+    return [TeamStatus.AVAILABLE, *([TeamStatus.RETURNING] if include_returning else [])]
+
+
+def _team_nodes(graph: TravelGraph, settings: Settings, teams: gpd.GeoDataFrame
+                ) -> npt.NDArray[np.int64]:
+    from navigator.roads import snap
+
+    if len(teams) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return snap(graph, teams.geometry.x.to_numpy(), teams.geometry.y.to_numpy(),
+                max_snap_m=settings.max_snap_m, strict=False).node
+
+
+def _speaks(languages: Any, needed: tuple[str, ...]) -> bool:
+    return not needed or bool(set(needed) & set(languages or ()))
+
+
+def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident_id: str,
+               actor: str, at: datetime | None = None, include_returning: bool = False,
+               prefer_coverage: bool = False, skill_policy: SkillPolicy = "require",
+               penalty_s: float = 900.0, on_scene_s: float = 3600.0,
+               exclude_short_shift: bool = False, tolerance_s: float = 120.0, k: int = 5,
+               population: npt.ArrayLike | None = None, area: AreaContext | None = None
+               ) -> TeamRanking:
+    """Return teams for an incident, best first, by road ETA from their current position.
+
+    Parameters
+    ----------
+    store, graph, settings
+        Records, roads, defaults.
+    incident_id
+        The incident.
+    actor
+        Who asks (audit log).
+    at
+        Now (timezone-aware; default the current time) for shift checks.
+    include_returning
+        Also consider teams returning from a call.
+    prefer_coverage
+        Among teams within ``tolerance_s`` seconds of the best, offer first the one whose
+        departure leaves least of the area beyond its response target.
+    skill_policy, penalty_s
+        ``"require"`` leaves out teams lacking a needed skill or language; ``"penalty"``
+        adds ``penalty_s`` seconds per missing fit instead.
+    on_scene_s
+        Expected time on scene, seconds: a shift ending before ETA + this is flagged
+        (``shift_ok=False``, offered last) or, with ``exclude_short_shift``, left out.
+    k
+        Options returned (with routes).
+    population
+        Weight per graph node for coverage (default: every node counts 1).
+    area
+        Time zone, holidays and response targets (default ``area_context``).
+
+    Raises
+    ------
+    NoAvailableResourceError
+        No team fits; ``alternatives`` holds the teams left out by the policy, with reasons.
+    """
+    from navigator.roads import route, snap, travel_times_from, travel_times_to
+    from navigator.services.context import area_context, checked_moment
+
+    now = checked_moment(at)
+    ctx = area or area_context(graph, settings)
+    inc = store.incident(incident_id)
+    inc_node = int(snap(graph, inc.lon, inc.lat, max_snap_m=settings.max_snap_m).node[0])
+    target_s = float(ctx.targets.at(inc.lon, inc.lat)[0])
+    teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
+    nodes = _team_nodes(graph, settings, teams)
+    eta = np.full(len(teams), np.inf)
+    ok = nodes >= 0
+    if ok.any():
+        eta[ok] = travel_times_to(graph, inc_node, nodes[ok])
+    fits = covers(teams["skills"], inc.needed_skills)
+    lang = np.array([_speaks(x, inc.needed_languages) for x in teams["languages"]], dtype=bool)
+    ends = [None if e is None or e != e else e.to_pydatetime() for e in teams["shift_end"]]
+    shift_ok = np.array([e is None or (np.isfinite(t) and e >= now + timedelta(
+        seconds=float(t) + on_scene_s)) for e, t in zip(ends, eta, strict=True)], dtype=bool)
+    # Coverage: travel times from every available team to every node, within the target.
+    avail = np.flatnonzero((teams["status"] == TeamStatus.AVAILABLE).to_numpy() & ok)
+    node_target = ctx.targets.at(graph.lon, graph.lat)
+    cutoff = float(node_target.max())
+    matrix = np.array([travel_times_from(graph, int(nodes[i]), cutoff_s=cutoff) for i in avail])
+    baseline, without = coverage_without(matrix.reshape(len(avail), graph.n_nodes),
+                                         node_target, weight=population)
+    uncovered = np.full(len(teams), baseline)
+    uncovered[avail] = without
+    order, score = team_order(eta, fits_skills=fits, fits_language=lang, shift_ok=shift_ok,
+                              skill_policy=skill_policy, penalty_s=penalty_s,
+                              exclude_short_shift=exclude_short_shift,
+                              coverage_loss=uncovered - baseline,
+                              prefer_coverage=prefer_coverage, tolerance_s=tolerance_s)
+
+    def option(i: int, with_route: bool) -> TeamOption:
+        t = teams.iloc[i]
+        path = None
+        if with_route and nodes[i] >= 0 and np.isfinite(eta[i]):
+            path = route(graph, int(nodes[i]), inc_node)
+        return TeamOption(
+            team_id=t["id"], name=t["name"], status=str(t["status"]), eta_s=float(eta[i]),
+            score_s=float(score[i]), fits_skills=bool(fits[i]), fits_language=bool(lang[i]),
+            missing_skills=tuple(s for s in inc.needed_skills if s not in tuple(t["skills"])),
+            shift_ok=bool(shift_ok[i]), shift_end=ends[i],
+            uncovered_share=float(uncovered[i]), coverage_loss=float(uncovered[i] - baseline),
+            meets_target=bool(eta[i] <= target_s), target_s=target_s, route=path)
+
+    options = tuple(option(int(i), True) for i in order[:k])
+    if options:
+        best = options[0]
+        message = (f"{len(order)} team(s) can go; best {best.name} in {best.eta_s / 60:.0f} min"
+                   f" ({'meets' if best.meets_target else 'misses'} the "
+                   f"{target_s / 60:g}-minute target)")
+    else:
+        message = (f"no {'available or returning' if include_returning else 'available'} team "
+                   f"fits incident {incident_id} (skills {list(inc.needed_skills)}, languages "
+                   f"{list(inc.needed_languages)})")
+    ranking = TeamRanking(incident_id=incident_id, options=options,
+                          baseline_uncovered_share=baseline, target_s=target_s,
+                          skill_policy=skill_policy, prefer_coverage=prefer_coverage,
+                          message=message)
+    store.record("rank_teams", actor=actor, subject=incident_id,
+                 inputs={"incident_id": incident_id, "at": now.isoformat(),
+                         "include_returning": include_returning, "skill_policy": skill_policy,
+                         "prefer_coverage": prefer_coverage, "on_scene_s": on_scene_s},
+                 result={"message": message,
+                         "options": [{"team_id": o.team_id, "eta_s": round(o.eta_s, 1),
+                                      "shift_ok": o.shift_ok, "meets_target": o.meets_target}
+                                     for o in options]})
+    if not options:
+        left_out = [int(i) for i in np.argsort(eta, kind="stable") if np.isfinite(eta[i])][:k]
+        raise NoAvailableResourceError(
+            message, alternatives=tuple(option(i, False) for i in left_out))
+    return ranking
+
+
+def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, incident_id: str,
+                team_id: str, actor: str, idempotency_key: str | None = None,
+                allow_returning: bool = False, backup: bool = False) -> Assignment:
+    """Send a team to an incident: route first, then one guarded store write.
+
+    The ETA from the team's current position is stored with the assignment (None when it
+    cannot be routed). A second dispatcher sending the same team gets ``ConflictError``, and
+    so does sending a second team to an incident that has one, unless ``backup``.
+    """
+    from navigator.roads import snap, travel_times_to
+
+    team = store.team(team_id)
+    inc = store.incident(incident_id)
+    eta: float | None = None
+    try:
+        nodes = snap(graph, [team.lon, inc.lon], [team.lat, inc.lat],
+                     max_snap_m=settings.max_snap_m).node
+        t = float(travel_times_to(graph, int(nodes[1]), nodes[:1])[0])
+        eta = t if np.isfinite(t) else None
+    except UnreachableError:
+        eta = None
+    return store.assign_team(team_id, incident_id, actor=actor, eta_s=eta,
+                             idempotency_key=idempotency_key,
+                             allowed_statuses=_statuses(allow_returning), backup=backup)
+
+
+def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident: Incident, *,
+                 actor: str) -> Incident:
+    """Record a new incident once its place is known to be on the road network.
+
+    A point in the ocean, outside the loaded area or with lon/lat swapped is refused with
+    ``UnreachableError`` (nothing is stored), so every recorded incident can be routed to.
+    """
+    from navigator.roads import snap
+
+    snap(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
+    return store.add_incident(incident, actor=actor)
+
+
+def update_team(store: Store, *, team_id: str, actor: str, status: TeamStatus | str | None = None,
+                lon: float | None = None, lat: float | None = None) -> Team:
+    """Change a team's status and/or position (the store stamps ``updated_at``)."""
+    return store.update_team(team_id, actor=actor,
+                             status=TeamStatus(status) if status is not None else None,
+                             lon=lon, lat=lat)
+
+
+def finish_assignment(store: Store, *, assignment_id: str, actor: str,
+                      status: AssignmentStatus | str = AssignmentStatus.COMPLETED) -> Assignment:
+    """Complete (team returning) or cancel (team available, incident open) an assignment."""
+    return store.finish_assignment(assignment_id, actor=actor, status=AssignmentStatus(status))
+
+
+def plan_batch(store: Store, graph: TravelGraph, settings: Settings, *, actor: str,
+               objective: Objective = "total", include_returning: bool = False,
+               skill_policy: SkillPolicy = "require", penalty_s: float = 900.0,
+               incident_ids: list[str] | None = None) -> BatchPlan:
+    """Pair open incidents with teams: optimal (``objective``) and greedy, both reported.
+
+    ``"total"`` minimises the sum of priority-weighted ETAs (priority 1 weighs 4, 4 weighs 1);
+    ``"bottleneck"`` the worst ETA. Greedy serves the highest priority first with its nearest
+    free team. Both assign as many incidents as possible; totals use road ETAs, seconds.
+    Nothing is written: send teams with :func:`assign_team`.
+    """
+    from navigator.roads import snap, travel_time_matrix
+
+    incidents = store.incidents(statuses=[IncidentStatus.OPEN]).reset_index(drop=True)
+    if incident_ids is not None:
+        incidents = incidents[incidents["id"].isin(incident_ids)].reset_index(drop=True)
+    teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
+    t_nodes = _team_nodes(graph, settings, teams)
+    i_nodes = (snap(graph, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy(),
+                    max_snap_m=settings.max_snap_m, strict=False).node
+               if len(incidents) else np.zeros(0, dtype=np.int64))
+    eta = np.full((len(teams), len(incidents)), np.inf)
+    tr, ic = np.flatnonzero(t_nodes >= 0), np.flatnonzero(i_nodes >= 0)
+    if tr.size and ic.size:
+        eta[np.ix_(tr, ic)] = travel_time_matrix(graph, t_nodes[tr], i_nodes[ic])
+    cost = eta.copy()
+    for j, inc in enumerate(incidents.itertuples(index=False)):
+        misfit = (~covers(teams["skills"], inc.needed_skills)).astype(float) + np.array(
+            [not _speaks(x, tuple(inc.needed_languages)) for x in teams["languages"]], float)
+        cost[:, j] = (np.where(misfit > 0, np.inf, eta[:, j]) if skill_policy == "require"
+                      else eta[:, j] + penalty_s * misfit)
+    priority = incidents["priority"].to_numpy(dtype=int)
+    weight = priority_weight(priority) if len(incidents) else np.zeros(0)
+
+    def plan(method: str, pairs: list[tuple[int, int]]) -> AssignmentPlan:
+        weighted, total, worst = plan_totals(eta, pairs, weight=weight)
+        done = {j for _, j in pairs}
+        return AssignmentPlan(
+            method=method,
+            pairs=tuple((teams["id"].iloc[i], incidents["id"].iloc[j], float(eta[i, j]))
+                        for i, j in pairs),
+            weighted_total_s=weighted, total_s=total, worst_s=worst,
+            unassigned=tuple(incidents["id"].iloc[j] for j in range(len(incidents))
+                             if j not in done))
+
+    result = BatchPlan(objective=objective,
+                       optimal=plan(f"optimal-{objective}",
+                                    assign_optimal(cost, weight=weight, objective=objective)),
+                       greedy=plan("greedy", assign_greedy(cost, priority=priority)))
+    store.record("plan_batch", actor=actor,
+                 inputs={"objective": objective, "include_returning": include_returning,
+                         "skill_policy": skill_policy, "incident_ids": incident_ids},
+                 result=result.to_dict())
+    return result
