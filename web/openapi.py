@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from pydantic import BaseModel
-from pydantic import ValidationError as PydanticError
 
-from web.app import RequestInvalid, json_safe, load_json
-from web.auth import require
+from navigator.decide.results import json_safe
+from web.access import require
+from web.parsing import parse_body, parse_query
 from web.schemas import ErrorBody
 
 #: Error statuses every operation may answer.
@@ -50,38 +50,6 @@ class Operation:
 
 #: Every API operation, in declaration order.
 OPERATIONS: list[Operation] = []
-
-
-def _validation_details(e: PydanticError) -> list[dict[str, Any]]:
-    return [{"loc": [str(p) for p in d["loc"]], "msg": d["msg"], "type": d["type"]}
-            for d in e.errors(include_url=False, include_input=False)]
-
-
-def parse_body(model: type[BaseModel]) -> BaseModel:
-    """Return the JSON body validated by ``model`` or raise :class:`RequestInvalid`."""
-    if not request.is_json:
-        raise RequestInvalid("the body must be JSON (Content-Type: application/json)", [])
-    data = load_json(request.get_data(cache=True) or b"null")
-    if not isinstance(data, dict):
-        raise RequestInvalid("the body must be a JSON object", [])
-    try:
-        return model.model_validate(data)
-    except PydanticError as e:
-        details = _validation_details(e)
-        msg = "; ".join(f"{'.'.join(d['loc']) or 'body'}: {d['msg']}" for d in details)
-        raise RequestInvalid(msg, details) from e
-
-
-def parse_query(model: type[BaseModel]) -> BaseModel:
-    """Return the query string validated by ``model`` or raise :class:`RequestInvalid`."""
-    args = {k: v for k, v in request.args.items()}
-    try:
-        # Query values are text: parse them as strings (strict numbers accept "1.5" here).
-        return model.model_validate_strings(args)
-    except PydanticError as e:
-        details = _validation_details(e)
-        msg = "; ".join(f"{'.'.join(d['loc']) or 'query'}: {d['msg']}" for d in details)
-        raise RequestInvalid(msg, details) from e
 
 
 def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,

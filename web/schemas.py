@@ -19,7 +19,14 @@ from pydantic import (
     model_validator,
 )
 
-from navigator.model import BedType, Channel, CrisisType, IncidentStatus, TeamStatus
+from navigator.model import (
+    BedType,
+    Channel,
+    CrisisType,
+    IncidentStatus,
+    ResourceKind,
+    TeamStatus,
+)
 from navigator.services.accounts import Role
 
 # Coordinates are strict: JSON numbers only (integers allowed); booleans and numeric strings
@@ -97,7 +104,7 @@ class HotlineQuery(Body):
 class ResourceQuery(Body):
     """Optional filter by resource kind."""
 
-    kind: Literal["shelter", "clinic", "hospital", "crisis_unit", "team_base"] | None = None
+    kind: ResourceKind | None = None
 
 
 class IncidentQuery(Body):

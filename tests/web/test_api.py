@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webhelpers import ROLES
 
-from web.shelters import REASON_TEXT
+from web.render import REASON_TEXT
 
 Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
 INCIDENT = {"lon": -82.99, "lat": 39.96, "crisis_type": "mental_health"}
@@ -162,7 +162,7 @@ def test_dispatch_flow_is_audited(as_role: Client, app: Flask) -> None:
     plan = c.post("/api/plan", json={"objective": "bottleneck"}, headers=headers).get_json()
     assert plan["optimal"]["method"] == "optimal-bottleneck"
     actions = {(e.actor, e.action) for e in
-               app.extensions["navigator"]["store"].audit_log(limit=50)}
+               app.extensions["navigator"].store.audit_log(limit=50)}
     assert {("dispatcher", "add_incident"), ("dispatcher", "rank_teams"),
             ("dispatcher", "update_team"), ("dispatcher", "plan_batch")} <= actions
 
@@ -187,7 +187,7 @@ def test_bed_hold_flow(as_role: Client, app: Flask) -> None:
     assert c.post(f"/api/holds/{held['id']}/confirm", headers=headers).status_code == 409
     lines = c.get("/api/hotlines?lon=-82.99&lat=39.96").get_json()["hotlines"]
     assert lines[-1]["phone"] == "988"
-    store = app.extensions["navigator"]["store"]
+    store = app.extensions["navigator"].store
     assert store.audit_log(action="find_bed")[0].actor == "caseworker"
 
 
@@ -205,7 +205,7 @@ def test_no_bed_is_404_with_alternatives(as_role: Client) -> None:
 
 
 def test_alternative_reasons_read_as_words() -> None:
-    from web.shelters import reason_text
+    from web.render import reason_text
 
     assert reason_text({"reason": "other_bed_type"}) == "other bed type"
     assert reason_text({"reason": "beyond_limit"}) == "farther than the limit"
@@ -213,7 +213,7 @@ def test_alternative_reasons_read_as_words() -> None:
 
 
 def test_closed_reason_names_the_local_opening_time(app: Flask) -> None:
-    from web.shelters import reason_text
+    from web.render import reason_text
 
     with app.test_request_context():
         # 23:00 UTC in January is 18:00 in Columbus (EST, UTC-5)
@@ -234,7 +234,7 @@ def test_planner_coverage_and_isochrone(as_role: Client) -> None:
 
 # -- confidentiality: the DV site never reaches a role without access -----------------------
 def _dv(app: Flask) -> Any:
-    res = app.extensions["navigator"]["store"].resources()
+    res = app.extensions["navigator"].store.resources()
     return res[res["confidential"]].iloc[0]
 
 

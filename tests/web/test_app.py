@@ -94,7 +94,7 @@ def test_wrong_password_is_refused_and_audited(client: FlaskClient, app: Flask) 
                                          "csrf_token": token})
     assert r.status_code == 401 and "Wrong username or password" in r.get_data(as_text=True)
     assert client.get("/api/me").status_code == 401
-    entry = app.extensions["navigator"]["store"].audit_log(action="login_failed")[0]
+    entry = app.extensions["navigator"].store.audit_log(action="login_failed")[0]
     assert entry.actor == "admin" and "wrong-password" not in str(entry)
 
 
@@ -146,11 +146,11 @@ def test_cookies_are_secure_by_default(columbus_graph, app: Flask,  # type: igno
 
     nav = app.extensions["navigator"]
     monkeypatch.delenv("NAVIGATOR_SECURE_COOKIES", raising=False)
-    assert create_app(nav["settings"], graph=columbus_graph,
-                      store=nav["store"]).config["SESSION_COOKIE_SECURE"] is True
+    assert create_app(nav.settings, graph=columbus_graph,
+                      store=nav.store).config["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("NAVIGATOR_SECURE_COOKIES", "0")
-    assert create_app(nav["settings"], graph=columbus_graph,
-                      store=nav["store"]).config["SESSION_COOKIE_SECURE"] is False
+    assert create_app(nav.settings, graph=columbus_graph,
+                      store=nav.store).config["SESSION_COOKIE_SECURE"] is False
 
 
 def test_create_app_reads_navigator_env(columbus_graph, app: Flask,  # type: ignore[no-untyped-def]
@@ -158,13 +158,13 @@ def test_create_app_reads_navigator_env(columbus_graph, app: Flask,  # type: ign
     """What ``gunicorn "web:create_app()"`` does: settings from NAVIGATOR_* variables."""
     from web import create_app
 
-    url = app.extensions["navigator"]["settings"].store_url
+    url = app.extensions["navigator"].settings.store_url
     monkeypatch.setenv("NAVIGATOR_STORE_URL", url)
     monkeypatch.setenv("NAVIGATOR_SECRET_KEY", "k" * 40)
     monkeypatch.setenv("NAVIGATOR_HOLD_TTL_S", "600")
     made = create_app(graph=columbus_graph)
     try:
-        assert made.extensions["navigator"]["settings"].hold_ttl_s == 600.0
+        assert made.extensions["navigator"].settings.hold_ttl_s == 600.0
         assert made.config["SECRET_KEY"] == "k" * 40
         c = made.test_client()
         token = csrf_of(c)
@@ -172,7 +172,7 @@ def test_create_app_reads_navigator_env(columbus_graph, app: Flask,  # type: ign
                                     "csrf_token": token})
         assert c.get("/api/me").get_json()["role"] == "admin"
     finally:
-        made.extensions["navigator"]["store"].close()
+        made.extensions["navigator"].store.close()
     assert os.environ["NAVIGATOR_STORE_URL"] == url
 
 

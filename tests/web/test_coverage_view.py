@@ -38,15 +38,15 @@ def _post(planner: tuple[FlaskClient, dict[str, str]], path: str, body: Any) -> 
 
 def _demand(app: Flask) -> cs.Demand:
     n = app.extensions["navigator"]
-    return cs.demand_units(n["graph"], n["settings"].data_dir / "population"
+    return cs.demand_units(n.graph, n.settings.data_dir / "population"
                            / "franklin_bg2010_population.gpkg")
 
 
 def test_figures_equal_coverage_service(app: Flask, planner: Any) -> None:
     n = app.extensions["navigator"]
     got = _post(planner, "/api/coverage", {"kind": "shelters", "target_min": 10})
-    run = cs.facility_surface(n["store"], n["graph"], kind="shelters")
-    want = cs.coverage_report(n["graph"], run, _demand(app), targets_s=TARGETS_S,
+    run = cs.facility_surface(n.store, n.graph, kind="shelters")
+    want = cs.coverage_report(n.graph, run, _demand(app), targets_s=TARGETS_S,
                               gap_target_s=600.0)
     pop = got["population"]
     assert [t["target_min"] for t in pop["targets"]] == [15, 30, 60]
@@ -78,9 +78,10 @@ def test_figures_equal_coverage_service(app: Flask, planner: Any) -> None:
 
 def test_demand_is_loaded_once_per_app(app: Flask, planner: Any) -> None:
     _post(planner, "/api/coverage", {})
-    first = app.extensions["navigator_coverage"]["demand"]
+    ctx = app.extensions["navigator"]
+    first = ctx.cached("demand", lambda: pytest.fail("the demand was not kept"))
     _post(planner, "/api/coverage", {"kind": "clinics"})
-    assert app.extensions["navigator_coverage"]["demand"] is first
+    assert ctx.cached("demand", lambda: pytest.fail("the demand was not kept")) is first
 
 
 def test_time_of_day_and_bed_type_narrow_the_facilities(planner: Any) -> None:
@@ -106,7 +107,7 @@ def test_closing_a_facility_never_increases_people_covered(planner: Any) -> None
 
 
 def test_adding_a_base_never_decreases_people_covered(app: Flask, planner: Any) -> None:
-    graph = app.extensions["navigator"]["graph"]
+    graph = app.extensions["navigator"].graph
     gap = _post(planner, "/api/coverage", {"kind": "shelters", "target_min": 5})[
         "gaps"]["features"][0]["bbox"]
     node = int(np.argmin(np.hypot(graph.lon - (gap[0] + gap[2]) / 2,
@@ -216,13 +217,13 @@ def test_routes_are_in_the_openapi_document(client: FlaskClient) -> None:
 
 def test_audit_records_plans(app: Flask, planner: Any) -> None:
     _post(planner, "/api/coverage/recommend", {"kind": "shelters", "k": 1})
-    entry = app.extensions["navigator"]["store"].audit_log(action="coverage_recommend")[0]
+    entry = app.extensions["navigator"].store.audit_log(action="coverage_recommend")[0]
     assert entry.actor == "planner" and entry.inputs["k"] == 1
 
 
 # -- confidentiality: the DV site never reaches a role without access -----------------------
 def _dv(app: Flask) -> Any:
-    res = app.extensions["navigator"]["store"].resources()
+    res = app.extensions["navigator"].store.resources()
     return res[res["confidential"]].iloc[0]
 
 

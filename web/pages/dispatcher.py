@@ -1,4 +1,4 @@
-"""Dispatch console for dispatchers: incidents, teams by status, ranking, assignment."""
+"""The dispatcher's console: incidents, teams by status, ranking, assignment, batch plans."""
 
 from __future__ import annotations
 
@@ -10,12 +10,20 @@ from flask import Blueprint, render_template
 from navigator import services
 from navigator.model import Incident, IncidentStatus, TeamStatus
 from web import schemas
-from web.api import FEATURE_COLLECTION, features, record_dict
-from web.auth import actor, require
+from web.access import actor, require
+from web.context import app_context
 from web.openapi import endpoint
-from web.views import base_map, embed_map, legend_context, nav
+from web.render import (
+    FEATURE_COLLECTION,
+    base_map,
+    embed_map,
+    features,
+    legend_context,
+    plain,
+    record_dict,
+)
 
-bp = Blueprint("dispatch", __name__)
+bp = Blueprint("dispatcher", __name__)
 ROLES = ("dispatcher",)
 
 
@@ -28,15 +36,13 @@ def page() -> str:
                            crisis_types=[c.value for c in schemas.CrisisType],
                            team_statuses=[s.value for s in TeamStatus], **legend_context())
 
-
 @endpoint(bp, "/api/incidents", summary="Incidents as GeoJSON (default: open and assigned)",
           roles=ROLES, query=schemas.IncidentQuery, response=FEATURE_COLLECTION)
 def incidents(query: schemas.IncidentQuery) -> dict[str, Any]:
     """Return incidents of a status (default open and assigned)."""
     statuses = [query.status] if query.status else [IncidentStatus.OPEN,
                                                     IncidentStatus.ASSIGNED]
-    return features(nav()["store"].incidents(statuses=statuses))
-
+    return features(app_context().store.incidents(statuses=statuses))
 
 @endpoint(bp, "/api/incidents", "POST", summary="Create an incident", roles=ROLES,
           body=schemas.IncidentCreate, status=201, errors=(409, 422))
@@ -48,99 +54,89 @@ def create_incident(body: schemas.IncidentCreate) -> dict[str, Any]:
     """
     from navigator.roads import snap
 
-    n = nav()
-    snap(n["graph"], [body.lon], [body.lat], max_snap_m=n["settings"].max_snap_m)
+    ctx = app_context()
+    snap(ctx.graph, [body.lon], [body.lat], max_snap_m=ctx.settings.max_snap_m)
     incident = Incident(id=f"inc-{secrets.token_hex(5)}", lon=body.lon, lat=body.lat,
                         crisis_type=body.crisis_type, priority=body.priority,
                         needed_skills=tuple(body.needed_skills),
                         needed_languages=tuple(body.needed_languages), notes=body.notes)
-    return record_dict(n["store"].add_incident(incident, actor=actor()))
-
+    return record_dict(ctx.store.add_incident(incident, actor=actor()))
 
 @endpoint(bp, "/api/incidents/<incident_id>", summary="One incident", roles=ROLES)
 def incident(incident_id: str) -> dict[str, Any]:
     """Return one incident."""
-    return record_dict(nav()["store"].incident(incident_id))
-
+    return record_dict(app_context().store.incident(incident_id))
 
 @endpoint(bp, "/api/incidents/<incident_id>/status", "POST",
           summary="Resolve, cancel or reopen an incident", roles=ROLES,
           body=schemas.IncidentStatusUpdate, errors=(409,))
 def incident_status(incident_id: str, body: schemas.IncidentStatusUpdate) -> dict[str, Any]:
     """Move an incident to a new status."""
-    return record_dict(nav()["store"].set_incident_status(incident_id, body.status,
-                                                          actor=actor()))
-
+    store = app_context().store
+    return record_dict(store.set_incident_status(incident_id, IncidentStatus(body.status),
+                                                 actor=actor()))
 
 @endpoint(bp, "/api/incidents/<incident_id>/rank", "POST",
           summary="Rank teams for an incident by road ETA, with routes", roles=ROLES,
           body=schemas.RankRequest, errors=(422,))
 def rank(incident_id: str, body: schemas.RankRequest) -> dict[str, Any]:
     """Return the best teams for an incident, each with its route (GeoJSON Feature)."""
-    n = nav()
-    ranking = services.rank_teams(n["store"], n["graph"], n["settings"],
+    ctx = app_context()
+    ranking = services.rank_teams(ctx.store, ctx.graph, ctx.settings,
                                   incident_id=incident_id, actor=actor(),
                                   include_returning=body.include_returning,
                                   prefer_coverage=body.prefer_coverage,
                                   skill_policy=body.skill_policy, k=body.k)
     return ranking.to_dict()
 
-
 @endpoint(bp, "/api/teams", summary="Teams at their current positions as GeoJSON",
           roles=(*ROLES, "planner"), response=FEATURE_COLLECTION)
 def teams() -> dict[str, Any]:
     """Return every team with its status."""
-    return features(nav()["store"].teams())
-
+    return features(app_context().store.teams())
 
 @endpoint(bp, "/api/teams/<team_id>/status", "POST",
           summary="Set a team's status (en route, on scene, returning, available)",
           roles=ROLES, body=schemas.TeamStatusUpdate, errors=(409,))
 def team_status(team_id: str, body: schemas.TeamStatusUpdate) -> dict[str, Any]:
     """Change a team's status."""
-    team = services.update_team(nav()["store"], team_id=team_id, actor=actor(),
+    team = services.update_team(app_context().store, team_id=team_id, actor=actor(),
                                 status=body.status)
     return record_dict(team)
-
 
 @endpoint(bp, "/api/assignments", summary="Active assignments", roles=ROLES)
 def assignments() -> dict[str, Any]:
     """Return the active assignments."""
-    df = nav()["store"].assignments(active_only=True)
-    from web.api import plain
-
+    df = app_context().store.assignments(active_only=True)
     return {"assignments": [{c: plain(v) for c, v in row.items()}
                             for row in df.to_dict(orient="records")]}
-
 
 @endpoint(bp, "/api/assignments", "POST", summary="Send a team to an incident", roles=ROLES,
           body=schemas.AssignmentCreate, status=201, errors=(409,))
 def assign(body: schemas.AssignmentCreate) -> dict[str, Any]:
     """Assign a team (one guarded write; a repeated idempotency key returns the first)."""
-    n = nav()
-    done = services.assign_team(n["store"], n["graph"], n["settings"],
+    ctx = app_context()
+    done = services.assign_team(ctx.store, ctx.graph, ctx.settings,
                                 incident_id=body.incident_id, team_id=body.team_id,
                                 actor=actor(), idempotency_key=body.idempotency_key,
                                 allow_returning=body.allow_returning, backup=body.backup)
     return record_dict(done)
-
 
 @endpoint(bp, "/api/assignments/<assignment_id>/finish", "POST",
           summary="Complete or cancel an assignment", roles=ROLES,
           body=schemas.AssignmentFinish, errors=(409,))
 def finish(assignment_id: str, body: schemas.AssignmentFinish) -> dict[str, Any]:
     """Complete (team returning) or cancel (team available) an assignment."""
-    done = services.finish_assignment(nav()["store"], assignment_id=assignment_id,
+    done = services.finish_assignment(app_context().store, assignment_id=assignment_id,
                                       actor=actor(), status=body.status)
     return record_dict(done)
-
 
 @endpoint(bp, "/api/plan", "POST", summary="Batch plan: pair open incidents with teams",
           roles=ROLES, body=schemas.PlanRequest)
 def plan(body: schemas.PlanRequest) -> dict[str, Any]:
     """Return optimal and greedy pairings (nothing is written)."""
-    n = nav()
-    result = services.plan_batch(n["store"], n["graph"], n["settings"], actor=actor(),
+    ctx = app_context()
+    result = services.plan_batch(ctx.store, ctx.graph, ctx.settings, actor=actor(),
                                  objective=body.objective,
                                  include_returning=body.include_returning,
                                  skill_policy=body.skill_policy,

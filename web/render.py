@@ -1,43 +1,38 @@
-"""Pages shared by roles (admin overview), the roads basemap, health, and map embedding."""
+"""Rendering helpers for views: folium maps in pages, local times, records as JSON/GeoJSON."""
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+import numpy as np
 from branca.element import MacroElement
-from flask import Blueprint, current_app, g, jsonify, render_template
+from flask import g
 from jinja2 import Template
 from markupsafe import Markup
 
 from navigator import maps
-from web.auth import ANY_ROLE, require
+from navigator.decide.results import json_safe
+from navigator.demo.city import SYNTHETIC_NOTE
+from navigator.roads import network_timezone
+from web.context import app_context
 
 if TYPE_CHECKING:
     import folium
-    from flask import Response
+    import geopandas as gpd
 
-bp = Blueprint("views", __name__)
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)>")
-
-
-def nav() -> dict[str, Any]:
-    """Return the app's settings, graph and store."""
-    return current_app.extensions["navigator"]
 
 
 def area_tz() -> str:
     """Return the area's IANA time zone (from the road network's median node; cached)."""
-    from navigator.roads import network_timezone
-
-    return network_timezone(nav()["graph"])
-
+    return network_timezone(app_context().graph)
 
 def local_hhmm(value: Any) -> str | None:
     """Return an ISO 8601 moment (or datetime) as "HH:MM" in the area's time zone."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     if value is None or value == "":
         return None
     try:
@@ -48,7 +43,6 @@ def local_hhmm(value: Any) -> str | None:
         return None
     return at.astimezone(ZoneInfo(area_tz())).strftime("%H:%M")
 
-
 class _ExposeMap(MacroElement):
     """Makes the folium map reachable from the page's own scripts as ``window.navMap``."""
 
@@ -58,7 +52,6 @@ class _ExposeMap(MacroElement):
         document.dispatchEvent(new CustomEvent("navmap:ready"));
         {% endmacro %}
     """)
-
 
 def embed_map(m: folium.Map) -> dict[str, Markup]:
     """Return a folium map as ``header``, ``html`` and ``script`` parts for a page.
@@ -73,15 +66,12 @@ def embed_map(m: folium.Map) -> dict[str, Markup]:
     return {"header": Markup(header), "html": Markup(root.html.render()),
             "script": Markup(f'<script nonce="{nonce}">{root.script.render()}</script>')}
 
-
 def focus_bounds(points_lon: Any, points_lat: Any, graph: Any) -> tuple[float, ...]:
     """Return ``(lon0, lat0, lon1, lat1)`` around where things are, not the whole network.
 
     The 2nd-98th percentiles of the given points (resources, teams), padded by a tenth; with
     no points, the dense middle (5th-95th percentiles) of the road network's nodes.
     """
-    import numpy as np
-
     lon = np.asarray(points_lon, dtype=float)
     lat = np.asarray(points_lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
@@ -93,25 +83,20 @@ def focus_bounds(points_lon: Any, points_lat: Any, graph: Any) -> tuple[float, .
     pad_lon, pad_lat = max((lon1 - lon0) * 0.1, 0.005), max((lat1 - lat0) * 0.1, 0.005)
     return (lon0 - pad_lon, lat0 - pad_lat, lon1 + pad_lon, lat1 + pad_lat)
 
-
 def base_map(*, include_confidential: bool = False, resources: bool = True) -> folium.Map:
     """Return the city map (roads, resources) that role pages draw on.
 
     The view opens on the resources and teams (not the whole road network); each page draws
     its own legend (templates/_legend.html), listing only what it shows.
     """
-    import numpy as np
-
-    from navigator import maps
-
-    n = nav()
-    store = n["store"]
+    ctx = app_context()
+    store = ctx.store
     res = store.resources(include_confidential=include_confidential)
     teams = store.teams()
     lon = np.concatenate([res.geometry.x.to_numpy(), teams.geometry.x.to_numpy()])
     lat = np.concatenate([res.geometry.y.to_numpy(), teams.geometry.y.to_numpy()])
-    bounds = focus_bounds(lon, lat, n["graph"])
-    settings = n["settings"]
+    bounds = focus_bounds(lon, lat, ctx.graph)
+    settings = ctx.settings
     m = maps.new_map(bounds, asset_url="/static/vendor",  # type: ignore[arg-type]
                      tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     maps.add_basemap(m, "/roads.geojson")
@@ -119,48 +104,64 @@ def base_map(*, include_confidential: bool = False, resources: bool = True) -> f
         maps.add_resources(m, res, beds=store.beds(res["id"]))
     return m
 
-
 def legend_context() -> dict[str, Any]:
     """Return the colours and note the page legends list (resource kinds, teams, incidents)."""
-    from navigator import maps
-    from navigator.demo.city import SYNTHETIC_NOTE
-
     return {"kind_colours": maps.KIND_COLOURS, "team_colours": maps.TEAM_COLOURS,
             "incident_colour": maps.INCIDENT_COLOUR, "synthetic_note": SYNTHETIC_NOTE}
 
 
-@bp.get("/admin")
-@require()
-def admin() -> str:
-    """Show the admin overview: every resource (confidential sites too), users, audit."""
-    n = nav()
-    m = maps.overview_map(n["store"], n["graph"], asset_url="/static/vendor",
-                             roads_url="/roads.geojson", include_confidential=True,
-                             settings=n["settings"])
-    return render_template("admin.html", map=embed_map(m), counts=n["store"].counts(),
-                           users=n["store"].users(), audit=n["store"].audit_log(limit=30))
+FEATURE_COLLECTION = {"type": "object", "required": ["type", "features"],
+                      "properties": {"type": {"const": "FeatureCollection"},
+                                     "features": {"type": "array"}}}
+
+def plain(value: Any) -> Any:
+    """Return a cell of a (Geo)DataFrame as a JSON value (tuples as lists, NaN as None)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "isoformat"):
+        try:
+            return value.isoformat()
+        except ValueError:  # NaT
+            return None
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        return plain(value.item())
+    return value
+
+def features(gdf: gpd.GeoDataFrame, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Return point rows as an RFC 7946 FeatureCollection (EPSG:4326)."""
+    cols = [c for c in gdf.columns if c != "geometry" and c not in drop]
+    out = []
+    for row in gdf.itertuples(index=False):
+        point = row.geometry
+        props = {c: plain(getattr(row, c)) for c in cols}
+        out.append({"type": "Feature", "id": props.get("id"),
+                    "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
+                    "properties": props})
+    return {"type": "FeatureCollection", "features": out}
+
+def record_dict(record: Any) -> dict[str, Any]:
+    """Return a store record (Hold, Assignment, Incident, Team) as a JSON dict."""
+    result: dict[str, Any] = json_safe(record)
+    return result
 
 
-@bp.get("/roads.geojson")
-@require(*ANY_ROLE)
-def roads() -> Response:
-    """Return the road network basemap (GeoJSON, EPSG:4326)."""
-    response = jsonify(maps.roads_geojson(nav()["graph"]))
-    response.cache_control.max_age = 3600
-    response.cache_control.private = True
-    return response
+#: Words for the machine reasons of alternatives (``reason`` stays in the JSON).
+REASON_TEXT = {"other_bed_type": "other bed type", "beyond_limit": "farther than the limit",
+               "closed": "closed now", "full": "full", "not_eligible": "does not fit the needs",
+               "unreachable": "not reachable by road", "match": "fits"}
 
-
-@bp.get("/api/health")
-def health() -> Response:
-    """Return liveness and the size of the loaded network (no login needed)."""
-    graph = nav()["graph"]
-    return jsonify({"status": "ok", "nodes": graph.n_nodes, "edges": graph.n_edges})
-
-
-@bp.get("/openapi.json")
-def openapi() -> Response:
-    """Return the OpenAPI 3.1 document of the REST API."""
-    from web.openapi import openapi_document
-
-    return jsonify(openapi_document())
+def reason_text(alt: dict[str, Any]) -> str:
+    """Return an alternative's reason in words ("closed now, opens 19:00")."""
+    reason = str(alt.get("reason", ""))
+    text = REASON_TEXT.get(reason, reason.replace("_", " "))
+    if reason == "closed":
+        opens = local_hhmm(alt.get("opens_at"))
+        if opens:
+            text += f", opens {opens}"
+    return text

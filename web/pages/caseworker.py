@@ -1,4 +1,4 @@
-"""Bed finder for caseworkers: ranked open shelters with free beds, routes, holds, hotlines."""
+"""The caseworker's bed finder: open shelters with free beds, care sites, holds."""
 
 from __future__ import annotations
 
@@ -8,37 +8,28 @@ from flask import Blueprint, render_template
 
 from navigator import services
 from web import schemas
-from web.api import record_dict
-from web.auth import actor, can_see_confidential, require
+from web.access import actor, can_see_confidential, require
+from web.context import app_context
 from web.openapi import endpoint
-from web.views import area_tz, base_map, embed_map, legend_context, local_hhmm, nav
+from web.render import (
+    area_tz,
+    base_map,
+    embed_map,
+    legend_context,
+    local_hhmm,
+    reason_text,
+    record_dict,
+)
 
-bp = Blueprint("shelters", __name__)
+bp = Blueprint("caseworker", __name__)
 ROLES = ("caseworker",)
+
+
 _NEEDS = ("bed_type", "gender", "age", "family", "language", "wheelchair", "pets", "service",
           "walk_in")
 
-
 def _needs(body: schemas.Needs) -> dict[str, Any]:
     return {k: getattr(body, k) for k in _NEEDS if getattr(body, k) not in (None, False)}
-
-
-#: Words for the machine reasons of alternatives (``reason`` stays in the JSON).
-REASON_TEXT = {"other_bed_type": "other bed type", "beyond_limit": "farther than the limit",
-               "closed": "closed now", "full": "full", "not_eligible": "does not fit the needs",
-               "unreachable": "not reachable by road", "match": "fits"}
-
-
-def reason_text(alt: dict[str, Any]) -> str:
-    """Return an alternative's reason in words ("closed now, opens 19:00")."""
-    reason = str(alt.get("reason", ""))
-    text = REASON_TEXT.get(reason, reason.replace("_", " "))
-    if reason == "closed":
-        opens = local_hhmm(alt.get("opens_at"))
-        if opens:
-            text += f", opens {opens}"
-    return text
-
 
 def search_result(result: Any) -> dict[str, Any]:
     """Return a search result as a FeatureCollection of matches (route in properties).
@@ -54,7 +45,6 @@ def search_result(result: Any) -> dict[str, Any]:
                               "reason_text": reason_text(a)} for a in data["alternatives"]],
             "at": data["at"], "max_time_s": data["max_time_s"]}
 
-
 @bp.get("/beds")
 @require(*ROLES)
 def page() -> str:
@@ -62,64 +52,58 @@ def page() -> str:
     return render_template("beds.html", map=embed_map(base_map(include_confidential=False)),
                            bed_types=[b.value for b in schemas.BedType], **legend_context())
 
-
 @endpoint(bp, "/api/beds/search", "POST",
           summary="Open shelters with a free bed of the type, nearest by road", roles=ROLES,
           body=schemas.BedSearch, errors=(404, 422))
 def beds(body: schemas.BedSearch) -> dict[str, Any]:
     """Return the nearest fitting open shelters (404 with alternatives when none)."""
-    n = nav()
-    result = services.find_beds(n["store"], n["graph"], n["settings"], lon=body.lon,
+    ctx = app_context()
+    result = services.find_beds(ctx.store, ctx.graph, ctx.settings, lon=body.lon,
                                 lat=body.lat, needs=_needs(body), k=body.k, actor=actor(),
                                 can_see_confidential=can_see_confidential(),
                                 max_time_s=body.max_time_min * 60.0)
     return search_result(result)
-
 
 @endpoint(bp, "/api/services/search", "POST",
           summary="Open clinics, hospitals or crisis units nearest by road", roles=ROLES,
           body=schemas.ServiceSearch, errors=(404, 422))
 def care(body: schemas.ServiceSearch) -> dict[str, Any]:
     """Return the nearest fitting open care sites."""
-    n = nav()
+    ctx = app_context()
     needs = {**_needs(body), **({"kinds": tuple(body.kinds)} if body.kinds else {})}
-    result = services.find_services(n["store"], n["graph"], n["settings"], lon=body.lon,
+    result = services.find_services(ctx.store, ctx.graph, ctx.settings, lon=body.lon,
                                     lat=body.lat, needs=needs, k=body.k, actor=actor(),
                                     can_see_confidential=can_see_confidential(),
                                     max_time_s=body.max_time_min * 60.0)
     return search_result(result)
 
-
 @endpoint(bp, "/api/holds", "POST", summary="Hold one bed (idempotency key per attempt)",
           roles=ROLES, body=schemas.HoldCreate, status=201, errors=(404, 409))
 def hold(body: schemas.HoldCreate) -> dict[str, Any]:
     """Hold a bed; a repeated idempotency key returns the first hold."""
-    n = nav()
-    h = services.hold_bed(n["store"], n["settings"], resource_id=body.resource_id,
+    ctx = app_context()
+    h = services.hold_bed(ctx.store, ctx.settings, resource_id=body.resource_id,
                           bed_type=body.bed_type, actor=actor(),
                           idempotency_key=body.idempotency_key, client_ref=body.client_ref)
     return _with_free(record_dict(h))
-
 
 @endpoint(bp, "/api/holds/<hold_id>/confirm", "POST", summary="Confirm a held bed",
           roles=ROLES, errors=(409,))
 def confirm(hold_id: str) -> dict[str, Any]:
     """Mark a held bed as taken by the client."""
-    return _with_free(record_dict(services.confirm_hold(nav()["store"], hold_id=hold_id,
+    return _with_free(record_dict(services.confirm_hold(app_context().store, hold_id=hold_id,
                                                         actor=actor())))
-
 
 @endpoint(bp, "/api/holds/<hold_id>/release", "POST", summary="Release a held bed",
           roles=ROLES, errors=(409,))
 def release(hold_id: str) -> dict[str, Any]:
     """Give a held bed back."""
-    return _with_free(record_dict(services.release_hold(nav()["store"], hold_id=hold_id,
+    return _with_free(record_dict(services.release_hold(app_context().store, hold_id=hold_id,
                                                         actor=actor())))
-
 
 def _with_free(hold: dict[str, Any]) -> dict[str, Any]:
     """Add the shelter's free beds of the hold's type now (for the page to show)."""
-    beds = nav()["store"].beds([hold["resource_id"]])
+    beds = app_context().store.beds([hold["resource_id"]])
     row = beds[beds["bed_type"] == hold["bed_type"]]
     hold["free_beds"] = int(row["free"].iloc[0]) if len(row) else None
     hold["expires_local"] = local_hhmm(hold.get("expires_at"))

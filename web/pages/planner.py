@@ -1,21 +1,25 @@
-"""Planner coverage view: travel time, people covered, gaps, scenarios, location-allocation."""
+"""The planner's coverage view: travel time, people covered, gaps, scenarios, new sites."""
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
-from navigator.maps.base import feature_collection
+from navigator.maps import feature_collection
 from navigator.model import BedType
 from navigator.services import planner as coverage_service
 from web import schemas
-from web.api import plain
-from web.auth import actor, require
+from web.access import actor, require
+from web.context import app_context
 from web.openapi import endpoint
-from web.views import base_map, embed_map, nav
+from web.render import (
+    FEATURE_COLLECTION,
+    base_map,
+    embed_map,
+    plain,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -23,34 +27,27 @@ if TYPE_CHECKING:
     from navigator.decide.coverage import PopulationCoverage
     from navigator.services.planner import Demand, FacilityRun
 
-bp = Blueprint("coverage", __name__)
+bp = Blueprint("planner", __name__)
 ROLES = ("planner",)
+
+
 #: The shipped population layer and what its units are called on the page.
 POPULATION_FILE = ("population", "franklin_bg2010_population.gpkg")
+
 UNIT_NAME = "block groups"
+
 #: Gaps are dissolved block groups: simplify their outlines for the page (degrees, ~10 m).
 SIMPLIFY_DEG = 1e-4
+
 #: HiGHS time limit of a recommendation, seconds (the web answer must stay quick).
 SOLVE_LIMIT_S = 5.0
-_LOCK = threading.Lock()
-
-FEATURES = {"type": "object", "required": ["type", "features"],
-            "properties": {"type": {"const": "FeatureCollection"},
-                           "features": {"type": "array"}}}
 
 
 def demand() -> Demand:
     """Return the population demand, loaded and snapped once per app process."""
-    cache = current_app.extensions.setdefault("navigator_coverage", {})
-    found = cache.get("demand")
-    if found is None:
-        with _LOCK:
-            found = cache.get("demand")
-            if found is None:
-                n = nav()
-                path = n["settings"].data_dir.joinpath(*POPULATION_FILE)
-                found = cache["demand"] = coverage_service.demand_units(n["graph"], path)
-    return found
+    ctx = app_context()
+    path = ctx.settings.data_dir.joinpath(*POPULATION_FILE)
+    return ctx.cached("demand", lambda: coverage_service.demand_units(ctx.graph, path))
 
 
 def _clip_note(d: Demand) -> str:
@@ -60,15 +57,13 @@ def _clip_note(d: Demand) -> str:
     return (f"{p.clipped_units} {UNIT_NAME} ({p.clipped_people:,.0f} people) outside the road "
             "network area are excluded")
 
-
 def _scenario(body: schemas.Scenario, *, closed: tuple[str, ...] = (),
               added: gpd.GeoDataFrame | None = None, label: str = "") -> FacilityRun:
-    n = nav()
+    ctx = app_context()
     return coverage_service.facility_surface(
-        n["store"], n["graph"], kind=body.kind, at=body.at, bed_type=body.bed_type,
+        ctx.store, ctx.graph, kind=body.kind, at=body.at, bed_type=body.bed_type,
         free_beds=body.free_beds, closed=(*body.closed, *closed), added=added,
         label=label or body.kind)
-
 
 def _table(cov: PopulationCoverage) -> list[dict[str, Any]]:
     total = cov.total_people
@@ -77,7 +72,6 @@ def _table(cov: PopulationCoverage) -> list[dict[str, Any]]:
              "share_uncovered": float(u) / total if total else None}
             for t, c, u, s in zip(cov.targets_s, cov.people_covered, cov.people_uncovered,
                                   cov.share_covered, strict=True)]
-
 
 def _polygons(gdf: gpd.GeoDataFrame, *, bbox: bool = False) -> dict[str, Any]:
     """Return polygons as an RFC 7946 FeatureCollection (inf/NaN as null, optional bbox)."""
@@ -95,7 +89,6 @@ def _polygons(gdf: gpd.GeoDataFrame, *, bbox: bool = False) -> dict[str, Any]:
         out.append(f)
     return {"type": "FeatureCollection", "features": out}
 
-
 def _points(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     """Return facility points (id, name, kind) as an RFC 7946 FeatureCollection."""
     return {"type": "FeatureCollection", "features": [
@@ -104,7 +97,6 @@ def _points(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
          "properties": {"id": str(r.id), "name": str(r.name),
                         "kind": str(getattr(r, "kind", "new_site"))}}
         for r in gdf.to_crs(4326).itertuples()]}
-
 
 @bp.get("/coverage")
 @require(*ROLES)
@@ -116,15 +108,14 @@ def page() -> str:
                            site_kinds=list(get_args(schemas.SiteKind)),
                            bed_types=[b.value for b in BedType])
 
-
 @endpoint(bp, "/api/coverage", "POST",
           summary="Travel time to the nearest facility (H3 hexes), people covered per target, "
                   "gaps beyond the target ranked by people",
-          roles=ROLES, body=schemas.CoverageRequest, errors=(422,), response=FEATURES)
+          roles=ROLES, body=schemas.CoverageRequest, errors=(422,), response=FEATURE_COLLECTION)
 def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
     """Return hexes by minimum travel time, population figures and ranked gaps."""
-    n = nav()
-    store, graph = n["store"], n["graph"]
+    ctx = app_context()
+    store, graph = ctx.store, ctx.graph
     d = demand()
     run = _scenario(body)
     target_s = body.target_min * 60.0
@@ -161,16 +152,15 @@ def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
             "gaps": _polygons(report.gaps.head(body.max_gaps), bbox=True),
             "facilities": _points(run.facilities)}
 
-
 @endpoint(bp, "/api/coverage/compare", "POST",
           summary="A scenario against its baseline: facilities closed or bases added; people "
                   "newly covered and uncovered, and the change per block group",
-          roles=ROLES, body=schemas.CompareRequest, errors=(422,), response=FEATURES)
+          roles=ROLES, body=schemas.CompareRequest, errors=(422,), response=FEATURE_COLLECTION)
 def compare(body: schemas.CompareRequest) -> dict[str, Any]:
     """Return people gained and lost per target and the units whose time changed (b - a)."""
     import geopandas as gpd
 
-    n = nav()
+    ctx = app_context()
     d = demand()
     base = _scenario(body, label="baseline")
     added = None
@@ -195,7 +185,7 @@ def compare(body: schemas.CompareRequest) -> dict[str, Any]:
             for a, b, nc, nu in zip(_table(cmp.coverage_a), _table(cmp.coverage_b), gained,
                                     lost, strict=True)]
     inputs = body.model_dump(mode="json")
-    n["store"].record("coverage_compare", actor=actor(), inputs=inputs,
+    ctx.store.record("coverage_compare", actor=actor(), inputs=inputs,
                       result={"targets": rows})
     return {**_polygons(moved[["unit_id", "population", "delta_s", "geometry"]]),
             "targets": rows, "closed": list(body.close),
@@ -205,19 +195,18 @@ def compare(body: schemas.CompareRequest) -> dict[str, Any]:
             "facilities_after": len(changed.facilities),
             "notes": [*changed.notes, _clip_note(d)]}
 
-
 @endpoint(bp, "/api/coverage/recommend", "POST",
           summary="Recommend k new sites among public facilities (MCLP by default), with "
                   "people covered before and after and the greedy baseline",
           roles=ROLES, body=schemas.RecommendRequest, errors=(422,))
 def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
     """Return the chosen sites, people covered within the target before/after, and greedy's."""
-    n = nav()
-    graph = n["graph"]
+    ctx = app_context()
+    graph = ctx.graph
     d = demand()
     run = _scenario(body)
     target_s = body.target_min * 60.0
-    cand = coverage_service.candidate_sites(n["store"], kinds=body.candidates,
+    cand = coverage_service.candidate_sites(ctx.store, kinds=body.candidates,
                                             exclude=set(run.facilities["id"]))
     direction = coverage_service.FACILITY_KINDS[body.kind][1]
     rec = coverage_service.recommend_sites(graph, d, cand, k=body.k, target_s=target_s,
@@ -242,11 +231,10 @@ def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
         "status": a.status, "solve_time_s": a.solve_time_s,
         "notes": [*run.notes, *rec.notes, _clip_note(d)],
     }
-    n["store"].record("coverage_recommend", actor=actor(), inputs=body.model_dump(mode="json"),
+    ctx.store.record("coverage_recommend", actor=actor(), inputs=body.model_dump(mode="json"),
                       result={k: v for k, v in result.items() if k != "notes"}
                       | {"sites": [str(i) for i in rec.sites["id"]]})
     return {**result, "sites": _points(rec.sites), "greedy_sites": _points(rec.greedy_sites)}
-
 
 @endpoint(bp, "/api/isochrone", "POST",
           summary="Areas reachable from (or reaching) a point within given minutes",
@@ -258,9 +246,9 @@ def isochrone(body: schemas.IsochroneRequest) -> dict[str, Any]:
     from navigator.roads import isochrone as reach
     from navigator.roads import snap
 
-    n = nav()
-    graph = n["graph"]
-    node = int(snap(graph, body.lon, body.lat, max_snap_m=n["settings"].max_snap_m).node[0])
+    ctx = app_context()
+    graph = ctx.graph
+    node = int(snap(graph, body.lon, body.lat, max_snap_m=ctx.settings.max_snap_m).node[0])
     feats = []
     for minutes in sorted(set(body.minutes), reverse=True):
         iso = reach(graph, node, minutes * 60.0, direction=body.direction)

@@ -1,0 +1,55 @@
+"""The app's shared objects, typed: settings, the road graph (one per process) and the store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import current_app
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from navigator.config import Settings
+    from navigator.roads import TravelGraph
+    from navigator.store import Store
+
+T = TypeVar("T")
+_KEY = "navigator"
+
+
+@dataclass(frozen=True, eq=False)
+class AppContext:
+    """What every view works with; built once in the app factory, read-only afterwards."""
+
+    settings: Settings
+    graph: TravelGraph
+    store: Store
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def cached(self, key: str, build: Callable[[], T]) -> T:
+        """Return ``build()``, computed once per app process (e.g. the population layer)."""
+        found = self._memo.get(key)
+        if found is None:
+            with self._lock:
+                found = self._memo.get(key)
+                if found is None:
+                    found = self._memo[key] = build()
+        return found  # type: ignore[no-any-return]
+
+
+def install(app: Flask, ctx: AppContext) -> None:
+    """Attach ``ctx`` to ``app`` (the factory calls this once)."""
+    app.extensions[_KEY] = ctx
+
+
+def app_context() -> AppContext:
+    """Return the current app's :class:`AppContext`."""
+    ctx = current_app.extensions[_KEY]
+    if not isinstance(ctx, AppContext):
+        msg = "the app has no Navigator context: build it with web.create_app"
+        raise TypeError(msg)
+    return ctx

@@ -1,0 +1,10 @@
+"""One blueprint per role (and the login and shared routes); each imports only web's helpers."""
+
+from __future__ import annotations
+
+from web.pages import admin, auth, caseworker, dispatcher, planner, shared
+
+#: Every blueprint the app registers, in order.
+BLUEPRINTS = (shared.bp, auth.bp, admin.bp, dispatcher.bp, caseworker.bp, planner.bp)
+
+__all__ = ["BLUEPRINTS"]

@@ -1,0 +1,83 @@
+"""What every role uses: roads basemap, health, API document, session, resources, hotlines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, g, jsonify
+from flask_wtf.csrf import generate_csrf
+
+from navigator import maps, services
+from web import schemas
+from web.access import ANY_ROLE, actor, can_see_confidential, require
+from web.context import app_context
+from web.openapi import endpoint, openapi_document
+from web.render import (
+    FEATURE_COLLECTION,
+    features,
+)
+
+if TYPE_CHECKING:
+    from flask import Response
+
+bp = Blueprint("shared", __name__)
+
+
+@bp.get("/roads.geojson")
+@require(*ANY_ROLE)
+def roads() -> Response:
+    """Return the road network basemap (GeoJSON, EPSG:4326)."""
+    response = jsonify(maps.roads_geojson(app_context().graph))
+    response.cache_control.max_age = 3600
+    response.cache_control.private = True
+    return response
+
+@bp.get("/api/health")
+def health() -> Response:
+    """Return liveness and the size of the loaded network (no login needed)."""
+    graph = app_context().graph
+    return jsonify({"status": "ok", "nodes": graph.n_nodes, "edges": graph.n_edges})
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI 3.1 document of the REST API."""
+    return jsonify(openapi_document())
+
+
+@endpoint(bp, "/api/me", summary="Who is logged in, and their role", roles=ANY_ROLE)
+def me() -> dict[str, Any]:
+    """Return the logged-in user."""
+    return {"username": g.user.username, "role": g.user.role,
+            "can_see_confidential": can_see_confidential()}
+
+@endpoint(bp, "/api/csrf", summary="CSRF token for the X-CSRFToken header", roles=ANY_ROLE)
+def csrf_token() -> dict[str, Any]:
+    """Return the session's CSRF token."""
+    return {"csrf_token": generate_csrf()}
+
+@endpoint(bp, "/api/resources", summary="Resources as GeoJSON (confidential sites: admin only)",
+          roles=ANY_ROLE, query=schemas.ResourceQuery, response=FEATURE_COLLECTION)
+def resources(query: schemas.ResourceQuery) -> dict[str, Any]:
+    """Return resources with free beds per type; confidential sites only for admins."""
+    store = app_context().store
+    gdf = store.resources(kinds=[query.kind] if query.kind else None,
+                          include_confidential=can_see_confidential())
+    beds = store.beds(gdf["id"].tolist())
+    by_id: dict[str, dict[str, Any]] = {}
+    for b in beds.itertuples(index=False):
+        by_id.setdefault(b.resource_id, {})[str(b.bed_type)] = {"free": int(b.free),
+                                                                "capacity": int(b.capacity)}
+    fc = features(gdf)
+    for f in fc["features"]:
+        f["properties"]["beds"] = by_id.get(f["id"], {})
+    return fc
+
+@endpoint(bp, "/api/hotlines", summary="Hotlines serving a place now (988 always last)",
+          roles=("caseworker", "dispatcher"), query=schemas.HotlineQuery)
+def hotlines(query: schemas.HotlineQuery) -> dict[str, Any]:
+    """Return the hotlines serving a place now."""
+    ctx = app_context()
+    found = services.hotlines_for(ctx.store, ctx.settings, lon=query.lon, lat=query.lat,
+                                  language=query.language, channel=query.channel,
+                                  actor=actor())
+    return {"hotlines": [h.to_dict() for h in found]}
