@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webhelpers import ROLES
+from webhelpers import ROLES, csrf_of
 
 from web.render import REASON_TEXT
 
@@ -62,8 +62,15 @@ def test_deep_or_huge_json_is_400_without_internals(as_role: Client, raw: str) -
 
 
 def test_deep_json_login_is_refused_not_500(client: FlaskClient) -> None:
+    token = csrf_of(client)
+    r = client.post("/auth/login", data="[" * 100_000, content_type="application/json",
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 401 and r.get_json()["message"] == "wrong username or password"
+
+
+def test_login_without_csrf_token_is_400_before_anything_else(client: FlaskClient) -> None:
     r = client.post("/auth/login", data="[" * 100_000, content_type="application/json")
-    assert r.status_code in (400, 401)
+    assert r.status_code == 400 and "CSRF" in r.get_json()["message"]
 
 
 @pytest.mark.parametrize(("field", "value"), [("lon", True), ("lat", False), ("lon", "-82.99"),

@@ -79,11 +79,11 @@ def test_api_role_denied_is_403_json(as_role: Client, role: str, method: str, pa
 
 
 def test_anonymous_api_is_401_and_pages_redirect_to_login(client: FlaskClient) -> None:
-    for path in ("/api/incidents", "/api/resources", "/api/me", "/roads.geojson"):
+    for path in ("/api/incidents", "/api/resources", "/api/me"):
         r = client.get(path)
-        assert r.status_code in (401, 302), path
-        if path.startswith("/api"):
-            assert r.status_code == 401 and r.is_json
+        assert r.status_code == 401 and r.is_json, path
+    r = client.get("/roads.geojson")
+    assert r.status_code == 302 and "/auth/login" in r.headers["Location"]
     r = client.get("/beds")
     assert r.status_code == 302 and "/auth/login?next=/beds" in r.headers["Location"]
 
