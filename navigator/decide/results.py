@@ -40,7 +40,17 @@ def json_safe(value: Any) -> Any:
     """
     from navigator.roads import Route
 
-    if value is None or isinstance(value, bool | str):
+    # Fast paths first: results are mostly plain floats, strings and lists of them.
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is list or kind is tuple:
+        return [json_safe(v) for v in value]
+    if kind is dict:
+        return {k if type(k) is str else str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, bool | str):
         return value
     if isinstance(value, Enum):
         return value.value
