@@ -1,10 +1,19 @@
-"""Errors become HTTP once, here: Navigator's exceptions to 4xx/503 JSON, the rest to 500."""
+"""Errors become HTTP once, here: Navigator's exceptions to 4xx/503 JSON, the rest to 500.
+
+Every 5xx and every store error is logged as one JSON line on the ``navigator.web`` logger
+(status, method, path, user, request id, error type and message; the traceback for a 500).
+The client gets the request id to quote, never internal detail: a store error's message
+(which may name a host or a database) is logged, and the body says only that the store is
+not answering.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import TYPE_CHECKING, Any
 
-from flask import jsonify
+from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from navigator import errors
@@ -23,14 +32,37 @@ STATUS = {
     errors.UnreachableError: 422,
     errors.StoreError: 503,
 }
+#: What a client is told when the store fails (the detail goes to the log).
+STORE_DOWN = "the data store is not answering; nothing was changed by this request unless " \
+             "it says otherwise. Try again in a moment"
+log = logging.getLogger("navigator.web")
+
+
+def log_failure(status: int, e: BaseException, *, traceback: bool = False) -> None:
+    """Log a failed request as one JSON line (who, what, which error), for 5xx and store errors."""
+    user = g.get("user")
+    log.error(json.dumps({
+        "event": "request_failed", "status": status, "method": request.method,
+        "path": request.path, "request_id": g.get("request_id"),
+        "user": getattr(user, "username", None), "error": type(e).__name__,
+        "message": str(e)}), exc_info=e if traceback else None)
+
+
+def _body(error: str, message: str, details: Any = ()) -> dict[str, Any]:
+    return {"error": error, "message": message, "details": list(details),
+            "request_id": g.get("request_id")}
+
 
 def register_error_handlers(app: Flask) -> None:
     """Turn every error into a JSON body: Navigator's errors as 4xx/503, the rest as 500."""
+
     @app.errorhandler(errors.NavigatorError)
     def navigator_error(e: errors.NavigatorError) -> tuple[Response, int]:
         status = next((code for cls, code in STATUS.items() if isinstance(e, cls)), 400)
-        body: dict[str, Any] = {"error": type(e).__name__, "message": str(e),
-                                "details": getattr(e, "details", [])}
+        if isinstance(e, errors.StoreError):
+            log_failure(status, e)
+            return jsonify(_body(type(e).__name__, STORE_DOWN)), status
+        body = _body(type(e).__name__, str(e), getattr(e, "details", []))
         alternatives = getattr(e, "alternatives", ())
         if alternatives:
             body["alternatives"] = [_public(a.to_dict() if hasattr(a, "to_dict") else a)
@@ -42,13 +74,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> tuple[Response, int]:
-        return jsonify({"error": e.name, "message": e.description, "details": []}), e.code or 500
+        status = e.code or 500
+        if status >= 500:
+            log_failure(status, e)
+        return jsonify(_body(e.name, e.description or "")), status
 
     @app.errorhandler(Exception)
     def server_error(e: Exception) -> tuple[Response, int]:
-        app.logger.exception("unhandled error")
-        return jsonify({"error": "Internal Server Error",
-                        "message": "unexpected error; it has been logged", "details": []}), 500
+        log_failure(500, e, traceback=True)
+        return jsonify(_body("Internal Server Error",
+                             "unexpected error; it has been logged with this request's id")), 500
+
 
 def _public(value: Any) -> Any:
     """Drop route geometry from an alternative (the client asked for none) and inf/NaN."""

@@ -271,3 +271,4 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     details: list[dict[str, object]] = []
+    request_id: str | None = Field(None, description="Quote it when reporting a problem")

@@ -30,6 +30,7 @@ def setup_headers(app: Flask) -> None:
     @app.before_request
     def make_nonce() -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
+        g.request_id = secrets.token_hex(8)
 
     @app.context_processor
     def nonce() -> dict[str, Any]:
@@ -47,6 +48,7 @@ def setup_headers(app: Flask) -> None:
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
             "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'self'")
+        response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")

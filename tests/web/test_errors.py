@@ -1,0 +1,62 @@
+"""Server-side failures: a JSON body with a request id, no internal detail, one log line each."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from navigator.errors import StoreError
+
+Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
+SECRET_URL = "postgresql://navigator:hunter2@db.internal:5432/navigator"
+
+
+def _failing(*_args: object, **_kwargs: object) -> None:
+    msg = f"could not connect to {SECRET_URL}: connection refused"
+    raise StoreError(msg)
+
+
+def test_store_error_is_503_without_internals_and_logged(
+        app: Flask, as_role: Client, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    c, _ = as_role("caseworker")
+    monkeypatch.setattr(app.extensions["navigator"].store, "resources", _failing)
+    with caplog.at_level(logging.ERROR, logger="navigator.web"):
+        r = c.get("/api/resources")
+    body = r.get_json()
+    assert r.status_code == 503 and body["error"] == "StoreError"
+    assert "hunter2" not in r.get_data(as_text=True) and "db.internal" not in body["message"]
+    assert body["request_id"] == r.headers["X-Request-ID"] and len(body["request_id"]) == 16
+    (line,) = [json.loads(rec.getMessage()) for rec in caplog.records
+               if rec.name == "navigator.web"]
+    assert line["status"] == 503 and line["path"] == "/api/resources"
+    assert line["user"] == "caseworker" and line["request_id"] == body["request_id"]
+    assert line["error"] == "StoreError" and "connection refused" in line["message"]
+
+
+def test_unexpected_error_is_500_logged_with_traceback(
+        app: Flask, as_role: Client, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("internal detail")
+
+    c, _ = as_role("dispatcher")
+    monkeypatch.setattr(app.extensions["navigator"].store, "teams", broken)
+    with caplog.at_level(logging.ERROR, logger="navigator.web"):
+        r = c.get("/api/teams")
+    assert r.status_code == 500 and "internal detail" not in r.get_data(as_text=True)
+    (rec,) = [rec for rec in caplog.records if rec.name == "navigator.web"]
+    assert json.loads(rec.getMessage())["error"] == "KeyError" and rec.exc_info is not None
+
+
+def test_client_errors_are_not_logged_as_failures(
+        client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="navigator.web"):
+        assert client.get("/api/me").status_code == 401
+        assert client.get("/no/such/page").status_code == 404
+    assert [rec for rec in caplog.records if rec.name == "navigator.web"] == []
