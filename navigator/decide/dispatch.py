@@ -163,22 +163,85 @@ def _max_matching(allowed: npt.NDArray[np.bool_]) -> int:
     return int((match >= 0).sum())
 
 
-def _min_cost(cost: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_]
-              ) -> list[tuple[int, int]]:
+def _levels(priority: npt.ArrayLike | None, n: int) -> npt.NDArray[np.int64]:
+    """Return each incident's priority level as 0 (most urgent) .. L-1."""
+    if priority is None:
+        return np.zeros(n, dtype=np.int64)
+    p = np.asarray(priority)
+    if p.shape != (n,):
+        msg = f"priority must have one value per incident ({n}), got shape {p.shape}"
+        raise ValidationError(msg)
+    return np.unique(p, return_inverse=True)[1].astype(np.int64).reshape(n)
+
+
+def _best_counts(allowed: npt.NDArray[np.bool_], level: npt.NDArray[np.int64]
+                 ) -> npt.NDArray[np.int64]:
+    """Return, per priority level, how many incidents the lexicographically best plan serves.
+
+    One assignment with integer rewards ``(k + 1) ** (L - 1 - level)`` (``k`` = most incidents
+    any plan serves): one more incident of a level outweighs every plan of the levels below,
+    and every sum stays an integer below 2**53, so floating point is exact here.
+    """
     from scipy.optimize import linear_sum_assignment
 
-    if not allowed.any():
+    n_levels = int(level.max()) + 1 if level.size else 0
+    counts = np.zeros(n_levels, dtype=np.int64)
+    k = _max_matching(allowed)
+    if k == 0:
+        return counts
+    reward = float(k + 1) ** (n_levels - 1 - level)
+    if float(k) * float(reward.max()) >= 2.0 ** 53:
+        msg = "too many priority levels and incidents for one exact plan"
+        raise ValidationError(msg)
+    rows, cols = linear_sum_assignment(np.where(allowed, reward[None, :], 0.0), maximize=True)
+    served = [int(j) for i, j in zip(rows, cols, strict=True) if allowed[i, j]]
+    np.add.at(counts, level[served], 1)
+    return counts
+
+
+def _min_cost_serving(cost: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_],
+                      level: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+                      ) -> list[tuple[int, int]]:
+    """Return the least-cost pairs that serve exactly ``counts[l]`` incidents of each level.
+
+    A perfect matching on a padded square: rows are the teams plus, per level, one "skip"
+    row for each incident of that level left unserved (it may take only incidents of its
+    level, at no cost); columns are the incidents plus one "idle" column per team left
+    unused (only real teams may take it, at no cost). Every skip row must be used, so each
+    level serves exactly its count, and the costs never mix with the level rewards.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    n_teams, n_inc = cost.shape
+    served = int(counts.sum())
+    if served == 0:
         return []
-    finite = cost[allowed]
-    big = (min(cost.shape) + 1) * (float(finite.max()) + 1.0)  # worse than any feasible sum
-    c = np.where(allowed, cost, big)
-    rows, cols = linear_sum_assignment(c)
-    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True) if allowed[i, j]]
+    skips = np.repeat(np.arange(len(counts)), np.bincount(level, minlength=len(counts)) - counts)
+    idle = n_teams - served
+    size = n_teams + len(skips)
+    ok = np.zeros((size, n_inc + idle), dtype=bool)
+    ok[:n_teams, :n_inc] = allowed
+    ok[:n_teams, n_inc:] = True
+    ok[n_teams:, :n_inc] = skips[:, None] == level[None, :]
+    c = np.zeros(ok.shape)
+    c[:n_teams, :n_inc] = np.where(allowed, cost, 0.0)
+    big = (size + 1) * (float(np.abs(c).max()) + 1.0)  # worse than any feasible sum
+    rows, cols = linear_sum_assignment(np.where(ok, c, big))
+    return [(int(i), int(j)) for i, j in zip(rows, cols, strict=True)
+            if i < n_teams and j < n_inc and allowed[i, j]]
 
 
 def assign_optimal(eta_s: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
+                   priority: npt.ArrayLike | None = None,
                    objective: Objective = "total") -> list[tuple[int, int]]:
-    """Return ``(team, incident)`` pairs assigning as many incidents as possible, optimally.
+    """Return ``(team, incident)`` pairs of the best plan, in this exact order of goals.
+
+    1. Serve as many incidents of the most urgent priority as any plan can; then, among those
+       plans, as many of the next priority; and so on down (so a priority-3 call never takes
+       the team a priority-1 call could have had). With no ``priority``, all are equal.
+    2. That fixes how many incidents are served in all: the most a plan with those counts can.
+    3. Among those plans, ``"total"``: the least sum of weight x ETA; ``"bottleneck"``: the
+       least worst ETA, ties broken by the least weighted total.
 
     Parameters
     ----------
@@ -186,35 +249,34 @@ def assign_optimal(eta_s: npt.ArrayLike, *, weight: npt.ArrayLike | None = None,
         ``(n_teams, n_incidents)`` seconds; ``inf`` where a team cannot (or may not) go.
     weight
         Weight per incident (see :func:`priority_weight`); default 1.
+    priority
+        Priority per incident, 1 most urgent (any ordered values); default all equal.
     objective
-        ``"total"``: least sum of weight x ETA (Hungarian method);
-        ``"bottleneck"``: least worst ETA (binary search over thresholds with a maximum
-        matching), ties broken by the least weighted total.
+        ``"total"`` or ``"bottleneck"``.
     """
     eta = np.asarray(eta_s, dtype=np.float64)
     if eta.ndim != 2:
         msg = "eta_s must be a (n_teams, n_incidents) matrix"
         raise ValidationError(msg)
-    w = np.ones(eta.shape[1]) if weight is None else np.asarray(weight, dtype=np.float64)
-    allowed = np.isfinite(eta)
-    cost = np.where(allowed, eta, 0.0) * w[None, :]
-    if objective == "total":
-        return _min_cost(cost, allowed)
-    if objective != "bottleneck":
+    if objective not in ("total", "bottleneck"):
         msg = f"objective must be 'total' or 'bottleneck', got {objective!r}"
         raise ValidationError(msg)
-    size = _max_matching(allowed)
-    if size == 0:
-        return []
-    levels = np.unique(eta[allowed])
-    lo, hi = 0, len(levels) - 1
-    while lo < hi:  # smallest threshold that still matches `size` incidents
-        mid = (lo + hi) // 2
-        if _max_matching(allowed & (eta <= levels[mid])) == size:
-            hi = mid
-        else:
-            lo = mid + 1
-    return _min_cost(cost, allowed & (eta <= levels[lo]))
+    w = np.ones(eta.shape[1]) if weight is None else np.asarray(weight, dtype=np.float64)
+    level = _levels(priority, eta.shape[1])
+    allowed = np.isfinite(eta)
+    cost = np.where(allowed, eta, 0.0) * w[None, :]
+    counts = _best_counts(allowed, level)
+    if objective == "bottleneck" and counts.sum():
+        levels = np.unique(eta[allowed])
+        lo, hi = 0, len(levels) - 1
+        while lo < hi:  # smallest threshold that still serves the same counts
+            mid = (lo + hi) // 2
+            if np.array_equal(_best_counts(allowed & (eta <= levels[mid]), level), counts):
+                hi = mid
+            else:
+                lo = mid + 1
+        allowed = allowed & (eta <= levels[lo])
+    return _min_cost_serving(cost, allowed, level, counts)
 
 
 def assign_greedy(eta_s: npt.ArrayLike, *, priority: npt.ArrayLike) -> list[tuple[int, int]]:
@@ -310,7 +372,11 @@ class TeamRanking:
 
 @dataclass(frozen=True)
 class AssignmentPlan:
-    """Pairs of one method; totals in seconds (weighted by priority where named)."""
+    """Pairs of one method; totals in seconds (weighted by priority where named).
+
+    ``unassigned_by_priority`` counts the incidents left without a team per priority (1 most
+    urgent), every priority of the batch listed, so two plans compare at a glance.
+    """
 
     method: str
     pairs: tuple[tuple[str, str, float], ...]
@@ -318,10 +384,12 @@ class AssignmentPlan:
     total_s: float
     worst_s: float
     unassigned: tuple[str, ...]
+    unassigned_by_priority: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (pairs as ``{team_id, incident_id, eta_s}``)."""
         d = _to_dict(self)
+        d["unassigned_by_priority"] = {str(p): n for p, n in self.unassigned_by_priority}
         d["pairs"] = [{"team_id": t, "incident_id": i, "eta_s": json_safe(e)}
                       for t, i, e in self.pairs]
         return d

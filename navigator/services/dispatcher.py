@@ -242,10 +242,12 @@ def plan_batch(store: Store, graph: TravelGraph, settings: Settings, *, actor: s
                incident_ids: list[str] | None = None) -> BatchPlan:
     """Pair open incidents with teams: optimal (``objective``) and greedy, both reported.
 
-    ``"total"`` minimises the sum of priority-weighted ETAs (priority 1 weighs 4, 4 weighs 1);
-    ``"bottleneck"`` the worst ETA. Greedy serves the highest priority first with its nearest
-    free team. Both assign as many incidents as possible; totals use road ETAs, seconds.
-    Nothing is written: send teams with :func:`assign_team`.
+    The optimal plan first serves as many priority-1 incidents as any plan can, then as many
+    priority-2, and so on (:func:`navigator.decide.dispatch.assign_optimal` gives the exact
+    order); then ``"total"`` minimises the sum of priority-weighted ETAs (priority 1 weighs 4,
+    4 weighs 1) and ``"bottleneck"`` the worst ETA. Greedy serves the highest priority first
+    with its nearest free team. Each plan counts its unassigned incidents per priority; totals
+    use road ETAs, seconds. Nothing is written: send teams with :func:`assign_team`.
     """
     from navigator.roads import snap, travel_time_matrix
 
@@ -273,17 +275,21 @@ def plan_batch(store: Store, graph: TravelGraph, settings: Settings, *, actor: s
     def plan(method: str, pairs: list[tuple[int, int]]) -> AssignmentPlan:
         weighted, total, worst = plan_totals(eta, pairs, weight=weight)
         done = {j for _, j in pairs}
+        left = [int(priority[j]) for j in range(len(incidents)) if j not in done]
+        by_priority = tuple((int(p), left.count(int(p))) for p in sorted(set(priority.tolist())))
         return AssignmentPlan(
             method=method,
             pairs=tuple((teams["id"].iloc[i], incidents["id"].iloc[j], float(eta[i, j]))
                         for i, j in pairs),
             weighted_total_s=weighted, total_s=total, worst_s=worst,
             unassigned=tuple(incidents["id"].iloc[j] for j in range(len(incidents))
-                             if j not in done))
+                             if j not in done),
+            unassigned_by_priority=by_priority)
 
     result = BatchPlan(objective=objective,
                        optimal=plan(f"optimal-{objective}",
-                                    assign_optimal(cost, weight=weight, objective=objective)),
+                                    assign_optimal(cost, weight=weight, priority=priority,
+                                                   objective=objective)),
                        greedy=plan("greedy", assign_greedy(cost, priority=priority)))
     store.record("plan_batch", actor=actor,
                  inputs={"objective": objective, "include_returning": include_returning,
