@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 from navigator.errors import ValidationError
@@ -92,6 +92,26 @@ class AssignmentStatus(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
+
+class RequiredResponse(IntEnum):
+    """What must go to the scene, least intensive first (a larger value wins)."""
+
+    PEER_TEAM = 1
+    CLINICIAN_TEAM = 2
+    CO_RESPONDER = 3
+    EMS_REFERRAL = 4
+
+    @property
+    def label(self) -> str:
+        """Return the response in words."""
+        return {RequiredResponse.PEER_TEAM: "peer support team",
+                RequiredResponse.CLINICIAN_TEAM: "clinician team",
+                RequiredResponse.CO_RESPONDER: "co-responder team with law enforcement",
+                RequiredResponse.EMS_REFERRAL: "EMS referral (911); a crisis team may follow"}[self]
+
+
+#: Skills a mobile team may have (and an incident or a triage rule may need).
+TEAM_SKILLS = ("clinician", "peer_support", "youth", "substance_use", "dv_advocate", "medical")
 
 #: Gender values eligibility rules may name (empty = anyone).
 GENDERS = ("female", "male", "nonbinary")

@@ -13,6 +13,7 @@ from navigator.errors import ValidationError
 from navigator.exchange.area import COLUMBUS_CORE_BBOX
 from navigator.model import (
     LIFELINE_988,
+    TEAM_SKILLS,
     Channel,
     CrisisType,
     Hotline,
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-#: Skills a demo team may have.
-TEAM_SKILLS = ("clinician", "peer_support", "youth", "substance_use", "dv_advocate", "medical")
 # Crisis type -> (priority, needed skills) for demo incidents.
 _INCIDENT_NEEDS: dict[CrisisType, tuple[int, tuple[str, ...]]] = {
     CrisisType.SUICIDE_RISK: (1, ("clinician",)),
