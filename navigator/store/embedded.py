@@ -129,7 +129,8 @@ class GeoPackageStore(UserMethods, GuardedStore):
     Each transaction borrows a connection from a small pool and gives it back: a web server
     that runs every request in a new thread keeps at most ``max_idle_connections`` open
     between requests (each holds two file descriptors, the file and its ``-wal``), plus one
-    per transaction under way.
+    per transaction under way. Connections are not tied to threads, so threads that end
+    leave nothing behind.
 
     Parameters
     ----------
