@@ -220,6 +220,9 @@ class PostGISStore(UserMethods, GuardedStore):
         # Fail now, with the URL in the message, rather than on the first query.
         self._connect(app_url or url).close()
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({redact(self.url)!r})"
+
     def _connect_kwargs(self) -> dict[str, Any]:
         timeout_s = max(2, math.ceil(self.connect_timeout_s))
         # tcp_user_timeout drops a connection whose packets go unanswered (a network cut)

@@ -117,3 +117,9 @@ def test_truncate_of_audit_is_refused(pg: Any, postgis_url: str) -> None:
     with pytest.raises(psycopg.Error, match="append-only"):
         _query(postgis_url, "TRUNCATE audit")
     assert pg.counts()["audit"] == 1
+
+
+def test_repr_keeps_the_password_out() -> None:
+    store = object.__new__(PostGISStore)
+    store.url = "postgresql://nav:s3cret@127.0.0.1:5432/navigator"
+    assert "s3cret" not in repr(store) and "nav@127.0.0.1" in repr(store)
