@@ -1,8 +1,8 @@
-"""Bed holds and team assignments: the writes that must never double up.
+"""Bed holds, which must never take a bed twice; :class:`GuardedStore` adds assignments.
 
-Each is one short transaction with a guarded update (``... WHERE free > 0 RETURNING``),
-backed in the database by CHECK constraints and a unique idempotency key. Holds live here,
-assignments in :mod:`navigator.store.assignments`. Every hold returned carries the
+Each hold, confirm or release is one short transaction with a guarded update (``... WHERE
+free > 0 RETURNING``), backed in the database by CHECK constraints and a unique idempotency
+key; assignments live in :mod:`navigator.store.assignments`. Every hold returned carries the
 resource's free beds of its type as read inside its own transaction (``Hold.free_beds``).
 """
 
