@@ -475,6 +475,9 @@ class Hold:
     updated_at: datetime
     idempotency_key: str | None = None
     client_ref: str = ""
+    #: Free beds of this type at the resource, read in the same transaction as the hold
+    #: (None if the resource no longer lists the type). A snapshot, left out of comparisons.
+    free_beds: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

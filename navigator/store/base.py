@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Team,
         TeamStatus,
     )
+    from navigator.store.audit import AuditVerification
     from navigator.store.users import User
 
 #: Columns of :meth:`Store.resources` besides ``geometry`` (EPSG:4326 points).
@@ -54,7 +55,8 @@ class Store(Protocol):
     timezone-aware UTC, kept to the millisecond, the GeoPackage DATETIME precision).
     Single records come back as the frozen dataclasses of :mod:`navigator.model`; hotline
     areas come back as MultiPolygons (a Polygon is stored as a one-part MultiPolygon).
-    Every write appends to the audit log in the same transaction.
+    Every write appends to the audit log in the same transaction; the log is append-only
+    and hash-chained (:meth:`verify_audit`).
     Errors are :class:`~navigator.errors.NavigatorError` subclasses: ``NotFoundError`` for
     unknown ids, ``ConflictError`` for lost races, ``ValidationError`` for bad values,
     ``StoreError`` for anything the database refuses.
@@ -69,6 +71,13 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+    def ping(self) -> bool:
+        """Return whether the store answers now, within about a second; never raises.
+
+        For a health check (``/api/health``): False while the database is down.
+        """
         ...
 
     def counts(self) -> dict[str, int]:
@@ -128,7 +137,7 @@ class Store(Protocol):
         ...
 
     def hold(self, hold_id: str) -> Hold:
-        """Return one bed hold; ``NotFoundError`` if unknown."""
+        """Return one bed hold (``free_beds`` read now); ``NotFoundError`` if unknown."""
         ...
 
     def assignments(self, *, active_only: bool = False) -> pd.DataFrame:
@@ -137,6 +146,15 @@ class Store(Protocol):
 
     def audit_log(self, *, limit: int = 100, action: str | None = None) -> list[AuditEntry]:
         """Return the newest audit entries first."""
+        ...
+
+    def verify_audit(self) -> AuditVerification:
+        """Check the audit log's hash chain; report the first broken entry and why.
+
+        Each entry's ``hash`` covers its fields and the ``hash`` of the entry before it (see
+        :mod:`navigator.store.audit`), so a changed, deleted, inserted or reordered entry is
+        found. Entries from before the chain existed are counted as ``unchained``.
+        """
         ...
 
     # -- guarded writes ----------------------------------------------------------------------
@@ -167,6 +185,10 @@ class Store(Protocol):
         Expired holds are returned to the pool first. A repeated ``idempotency_key`` returns
         the hold it made before and takes no second bed. ``ConflictError`` when no bed of
         that type is free; ``NotFoundError`` for an unknown resource or bed type.
+
+        The hold's ``free_beds`` is the resource's free beds of that type read inside the
+        same transaction, so a caller reporting it needs no second read after the commit
+        (confirm and release likewise).
         """
         ...
 

@@ -1,7 +1,8 @@
 """The embedded store: a GeoPackage file (SQLite) that QGIS opens directly.
 
-Each thread gets its own connection (WAL mode and a busy timeout let several processes, such
-as web workers, share the file); guarded writes take the write lock with ``BEGIN IMMEDIATE``.
+Transactions borrow connections from a small pool (WAL mode and a busy timeout let several
+processes, such as web workers, share the file); guarded writes take the write lock with
+``BEGIN IMMEDIATE``, which also serialises appends to the audit log's hash chain.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.store import gpkg
+from navigator.store.audit import flush_audit
 from navigator.store.guarded import GuardedStore
 from navigator.store.users import UserMethods
 
@@ -67,6 +69,8 @@ def encode(value: Any) -> Any:
 def translate(error: sqlite3.Error, *, path: str) -> NavigatorError:
     """Return the Navigator error for a SQLite error, with a clear message."""
     text = str(error)
+    if "append-only" in text:
+        return StoreError(text)
     if isinstance(error, sqlite3.IntegrityError):
         if text.startswith("UNIQUE constraint failed") or "UNIQUE" in text:
             return ConflictError(f"the store refused a duplicate: {text}")
@@ -74,8 +78,6 @@ def translate(error: sqlite3.Error, *, path: str) -> NavigatorError:
                             "FOREIGN KEY constraint failed")):
             return ValidationError(f"the store refused a value: {text}")
         return ValidationError(f"the store refused the write: {text}")
-    if "append-only" in text:
-        return StoreError(text)
     if isinstance(error, sqlite3.OperationalError) and "locked" in text:
         return ConflictError(f"the GeoPackage {path} stayed locked by another writer: {text}")
     return StoreError(f"GeoPackage {path}: {text}")
@@ -86,6 +88,10 @@ class _SQLiteTx:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.audit_rows: list[dict[str, Any]] = []
+
+    def lock_audit(self) -> None:
+        """Do nothing: audit entries are written in ``BEGIN IMMEDIATE`` transactions."""
 
     def fetch(self, query: str, params: Mapping[str, Any] | None = None
               ) -> list[dict[str, Any]]:
@@ -120,85 +126,114 @@ class _SQLiteTx:
 class GeoPackageStore(UserMethods, GuardedStore):
     """The store contract on a GeoPackage file.
 
+    Each transaction borrows a connection from a small pool and gives it back: a web server
+    that runs every request in a new thread keeps at most ``max_idle_connections`` open
+    between requests (each holds two file descriptors, the file and its ``-wal``), plus one
+    per transaction under way. Connections are not tied to threads, so threads that end
+    leave nothing behind.
+
     Parameters
     ----------
     path
         GeoPackage file; created (with its GeoPackage metadata) when missing.
     timeout_s
         Seconds a writer waits for another process's write lock before giving up.
+    max_idle_connections
+        Connections kept open for the next transaction; more are closed when given back.
     """
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 30.0) -> None:
+    def __init__(self, path: str | Path, *, timeout_s: float = 30.0,
+                 max_idle_connections: int = 4) -> None:
         self.path = str(Path(path).expanduser())
         self.url = self.path
         self.timeout_s = timeout_s
+        self.max_idle_connections = max_idle_connections
         parent = Path(self.path).parent
         if not parent.is_dir():
             msg = f"cannot open GeoPackage {self.path}: folder {parent} does not exist"
             raise StoreError(msg)
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
         self._closed = False
 
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """Lend a pooled connection (newest idle one first) for one transaction."""
+        with self._lock:
             if self._closed:
                 msg = f"GeoPackage store {self.path} is closed"
                 raise StoreError(msg)
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
             try:
                 conn = gpkg.connect(self.path, timeout_s=self.timeout_s)
             except sqlite3.Error as e:
                 msg = f"cannot open GeoPackage {self.path}: {e}"
                 raise StoreError(msg) from e
-            self._local.conn = conn
+        try:
+            yield conn
+        finally:
             with self._lock:
-                self._connections.append(conn)
-        return conn
+                keep = (not self._closed and not conn.in_transaction
+                        and len(self._idle) < self.max_idle_connections)
+                if keep:
+                    self._idle.append(conn)
+            if not keep:
+                conn.close()
 
     def migrate(self) -> int:
         """Create the GeoPackage or upgrade its schema; return the schema version."""
-        conn = self._connection()
-        try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if tables and app_id != gpkg.APPLICATION_ID:
-                msg = f"{self.path} is an SQLite file but not a GeoPackage; refusing to change it"
-                raise StoreError(msg)
-            return gpkg.migrate(conn)
-        except sqlite3.DatabaseError as e:
-            raise translate(e, path=self.path) from e
+        with self._connection() as conn:
+            try:
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                if tables and app_id != gpkg.APPLICATION_ID:
+                    msg = (f"{self.path} is an SQLite file but not a GeoPackage; refusing to "
+                           "change it")
+                    raise StoreError(msg)
+                return gpkg.migrate(conn)
+            except sqlite3.DatabaseError as e:
+                raise translate(e, path=self.path) from e
 
     def close(self) -> None:
-        """Close every connection this store opened."""
+        """Close the idle connections; ones lent out close when they come back."""
         with self._lock:
             self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
+            idle, self._idle = self._idle, []
+        for conn in idle:
             conn.close()
-        self._local = threading.local()
+
+    def ping(self) -> bool:
+        """Return whether the GeoPackage can be read (never raises; for a health check)."""
+        try:
+            with self._transaction(write=False) as tx:
+                tx.fetch("SELECT 1 AS ok FROM schema_migrations LIMIT 1")
+        except NavigatorError:
+            return False
+        return True
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[_SQLiteTx]:
-        conn = self._connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.Error as e:
-            raise translate(e, path=self.path) from e
-        try:
-            yield _SQLiteTx(conn)
-        except sqlite3.Error as e:
-            conn.execute("ROLLBACK")
-            raise translate(e, path=self.path) from e
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.Error as e:
-            conn.execute("ROLLBACK")
-            raise translate(e, path=self.path) from e
+        with self._connection() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as e:
+                raise translate(e, path=self.path) from e
+            tx = _SQLiteTx(conn)
+            try:
+                yield tx
+                flush_audit(tx)
+            except sqlite3.Error as e:
+                conn.execute("ROLLBACK")
+                raise translate(e, path=self.path) from e
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as e:
+                conn.execute("ROLLBACK")
+                raise translate(e, path=self.path) from e
 
     def _area(self, raw: Any) -> BaseGeometry | None:
         return gpkg.from_gpkg(raw)

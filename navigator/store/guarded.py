@@ -1,8 +1,9 @@
-"""Bed holds and team assignments: the writes that must never double up.
+"""Bed holds, which must never take a bed twice; :class:`GuardedStore` adds assignments.
 
-Each is one short transaction with a guarded update (``... WHERE free > 0 RETURNING``,
-``... WHERE status IN (...) RETURNING``), backed in the database by CHECK constraints, a
-unique idempotency key and a partial unique index on active assignments.
+Each hold, confirm or release is one short transaction with a guarded update (``... WHERE
+free > 0 RETURNING``), backed in the database by CHECK constraints and a unique idempotency
+key; assignments live in :mod:`navigator.store.assignments`. Every hold returned carries the
+resource's free beds of its type as read inside its own transaction (``Hold.free_beds``).
 """
 
 from __future__ import annotations
@@ -10,28 +11,30 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from navigator.errors import ConflictError, NotFoundError, ValidationError
-from navigator.model import (
-    Assignment,
-    AssignmentStatus,
-    BedType,
-    Hold,
-    HoldStatus,
-    IncidentStatus,
-    TeamStatus,
-)
+from navigator.model import BedType, Hold, HoldStatus
 from navigator.store import rows
-from navigator.store.sqlstore import SQLStore, Tx, append_audit, enum_values, in_clause
+from navigator.store._records import (
+    HOLD_SELECT,
+    by_key,
+    free_beds,
+    hold_record,
+    replay,
+    same_request,
+)
+from navigator.store.assignments import AssignmentMethods
+from navigator.store.sqlstore import SQLStore
+from navigator.store.tx import append_audit, enum_values
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
     import pandas as pd
 
-_HOLD_RETURNING = ", ".join(rows.HOLD_COLUMNS)
-_ASSIGNMENT_RETURNING = ", ".join(rows.ASSIGNMENT_COLUMNS)
+    from navigator.store.tx import Tx
+
 #: Give a bed back without breaking ``free <= capacity`` if capacity shrank meanwhile.
 _RETURN_BED = ("UPDATE beds SET free = CASE WHEN free < capacity THEN free + 1 ELSE free END "
                "WHERE resource_id = %(resource_id)s AND bed_type = %(bed_type)s")
@@ -46,7 +49,7 @@ def _when(now: datetime | None) -> datetime:
     return rows.to_ms(now)
 
 
-class GuardedStore(SQLStore):
+class GuardedStore(AssignmentMethods, SQLStore):
     """:class:`SQLStore` plus bed holds and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------
@@ -73,6 +76,8 @@ class GuardedStore(SQLStore):
         Returns
         -------
         Hold
+            With ``free_beds``: the beds of that type still free, read in the same
+            transaction (for a repeated key, as they are now).
 
         Raises
         ------
@@ -91,10 +96,10 @@ class GuardedStore(SQLStore):
             hold = self._hold_bed(resource_id, bed, actor=actor, ttl_s=float(ttl_s),
                                   key=idempotency_key, client_ref=client_ref, now=at)
         except ConflictError:
-            hold = self._replay(idempotency_key, "holds")
+            hold = replay(self._transaction, "holds", idempotency_key)
             if hold is None:
                 raise
-        _same_request(idempotency_key, (hold.resource_id, hold.bed_type, hold.actor),
+        same_request(idempotency_key, (hold.resource_id, hold.bed_type, hold.actor),
                       (resource_id, bed, actor))
         return hold
 
@@ -102,7 +107,7 @@ class GuardedStore(SQLStore):
                   key: str | None, client_ref: str, now: datetime) -> Hold:
         conflict: ConflictError | None = None
         with self._transaction(write=True) as tx:
-            earlier = _by_key(tx, "holds", key)
+            earlier = by_key(tx, "holds", key)
             if earlier is not None:
                 return earlier
             self._expire(tx, now)
@@ -110,8 +115,7 @@ class GuardedStore(SQLStore):
             taken = tx.fetch("UPDATE beds SET free = free - 1 WHERE resource_id = %(resource_id)s"
                              " AND bed_type = %(bed_type)s AND free > 0 RETURNING free", where)
             if not taken:
-                if not tx.fetch("SELECT free FROM beds WHERE resource_id = %(resource_id)s "
-                                "AND bed_type = %(bed_type)s", where):
+                if free_beds(tx, resource_id, bed) is None:
                     self._one(tx, "resource", resource_id)
                     msg = f"resource {resource_id!r} has no {bed!r} beds"
                     raise NotFoundError(msg)
@@ -129,10 +133,15 @@ class GuardedStore(SQLStore):
                                      "ttl_s": ttl_s, "idempotency_key": key,
                                      "client_ref": client_ref},
                              result={"free": taken[0]["free"], "expires_at": row["expires_at"]})
-                hold = rows.hold_from_row(row)
+                hold = hold_record(tx, row, free=int(taken[0]["free"]))
         if conflict is not None:
             raise conflict
         return hold
+
+    def hold(self, hold_id: str) -> Hold:
+        """Return one bed hold with the free beds of its type now; ``NotFoundError`` if unknown."""
+        with self._transaction(write=False) as tx:
+            return hold_record(tx, self._one(tx, "hold", hold_id))
 
     def confirm_hold(self, hold_id: str, *, actor: str, now: datetime | None = None) -> Hold:
         """Mark a held bed as taken by the client (it stays taken).
@@ -156,7 +165,7 @@ class GuardedStore(SQLStore):
         with self._transaction(write=True) as tx:
             self._expire(tx, now)
             found = tx.fetch(f"UPDATE holds SET status = %(status)s, updated_at = %(now)s "
-                             f"WHERE id = %(id)s AND status = 'held' RETURNING {_HOLD_RETURNING}",
+                             f"WHERE id = %(id)s AND status = 'held' RETURNING {HOLD_SELECT}",
                              {"status": status.value, "now": now, "id": hold_id})
             if not found:
                 current = self._one(tx, "hold", hold_id)
@@ -168,7 +177,7 @@ class GuardedStore(SQLStore):
                 action = "confirm_hold" if status is HoldStatus.CONFIRMED else "release_hold"
                 append_audit(tx, action, actor=actor, subject=hold_id,
                              inputs={"hold_id": hold_id}, result={"status": status.value})
-                hold = rows.hold_from_row(found[0])
+                hold = hold_record(tx, found[0])
         if conflict is not None:
             raise conflict
         return hold
@@ -198,190 +207,3 @@ class GuardedStore(SQLStore):
             append_audit(tx, "expire_holds", actor="system", inputs={"now": now},
                          result={"expired": sorted(h["id"] for h in expired)})
         return len(expired)
-
-    # -- assignments ---------------------------------------------------------------------------
-    def assign_team(self, team_id: str, incident_id: str, *, actor: str,
-                    eta_s: float | None = None, idempotency_key: str | None = None,
-                    allowed_statuses: Sequence[TeamStatus] | None = None,
-                    backup: bool = False) -> Assignment:
-        """Send a team to an incident atomically.
-
-        The team must be in ``allowed_statuses`` (default: available) and have no active
-        assignment; it becomes ``en_route`` and the incident ``assigned``.
-
-        Parameters
-        ----------
-        team_id, incident_id
-            Team to send and incident to send it to.
-        actor
-            Who dispatches, for the audit log.
-        eta_s
-            Estimated travel time in seconds, kept with the assignment.
-        idempotency_key
-            Repeating a key returns the earlier assignment.
-        allowed_statuses
-            Team statuses that may be dispatched.
-        backup
-            Send this team although the incident already has one on the way.
-
-        Returns
-        -------
-        Assignment
-
-        Raises
-        ------
-        ConflictError
-            The team is already assigned or not in an allowed status, or the incident is
-            closed.
-        NotFoundError
-            Unknown team or incident.
-        """
-        allowed = enum_values("allowed_statuses", TeamStatus,
-                              allowed_statuses or (TeamStatus.AVAILABLE,))
-        if eta_s is not None and (isinstance(eta_s, bool) or not isinstance(eta_s, int | float)
-                                  or not math.isfinite(eta_s) or eta_s < 0):
-            msg = f"eta_s must be a non-negative number of seconds, got {eta_s!r}"
-            raise ValidationError(msg)
-        try:
-            assignment = self._assign(team_id, incident_id, actor=actor, eta_s=eta_s,
-                                      key=idempotency_key, allowed=allowed, backup=backup)
-        except ConflictError:
-            assignment = self._replay(idempotency_key, "assignments")
-            if assignment is None:
-                with self._transaction(write=False) as tx:
-                    message = self._active_message(tx, team_id)
-                if message is None:
-                    raise
-                raise ConflictError(message) from None
-        _same_request(idempotency_key,
-                      (assignment.team_id, assignment.incident_id, assignment.actor),
-                      (team_id, incident_id, actor))
-        return assignment
-
-    def _assign(self, team_id: str, incident_id: str, *, actor: str, eta_s: float | None,
-                key: str | None, allowed: list[str], backup: bool) -> Assignment:
-        now = rows.utc_now()
-        with self._transaction(write=True) as tx:
-            earlier = _by_key(tx, "assignments", key)
-            if earlier is not None:
-                return earlier
-            self._one(tx, "team", team_id)
-            incident = self._one(tx, "incident", incident_id)
-            if incident["status"] not in (IncidentStatus.OPEN, IncidentStatus.ASSIGNED):
-                msg = f"incident {incident_id!r} is {incident['status']}; no team can be sent"
-                raise ConflictError(msg)
-            message = self._active_message(tx, team_id)
-            if message is not None:
-                raise ConflictError(message)
-            # Guarded like a bed: of two dispatchers sending different teams to one open
-            # incident, the second finds it assigned (row lock / write lock) and is refused.
-            opened = ["open", "assigned"] if backup else ["open"]
-            params_i: dict[str, Any] = {"id": incident_id, "now": now}
-            if not tx.fetch("UPDATE incidents SET status = 'assigned', updated_at = %(now)s "
-                            f"WHERE id = %(id)s AND {in_clause('status', 'st', opened, params_i)}"
-                            " RETURNING id", params_i):
-                sent = tx.fetch("SELECT team_id FROM assignments WHERE incident_id = %(id)s "
-                                "AND status = 'active'", {"id": incident_id})
-                teams = ", ".join(repr(r["team_id"]) for r in sent) or "a team"
-                msg = (f"incident {incident_id!r} already has {teams} on the way; send another "
-                       "team only as backup")
-                raise ConflictError(msg)
-            params: dict[str, Any] = {"id": team_id, "now": now}
-            guard = in_clause("status", "allowed", allowed, params)
-            if not tx.fetch("UPDATE teams SET status = 'en_route', updated_at = %(now)s "
-                            f"WHERE id = %(id)s AND {guard} RETURNING id", params):
-                message = self._active_message(tx, team_id)
-                if message is None:
-                    status = self._one(tx, "team", team_id)["status"]
-                    message = (f"team {team_id!r} is {status}, not one of "
-                               f"{', '.join(allowed)}")
-                raise ConflictError(message)
-            assignment_id = uuid.uuid4().hex
-            row = {"id": assignment_id, "team_id": team_id, "incident_id": incident_id,
-                   "status": AssignmentStatus.ACTIVE.value, "actor": actor, "created_at": now,
-                   "updated_at": now, "eta_s": None if eta_s is None else float(eta_s),
-                   "idempotency_key": key}
-            tx.insert("assignments", row)
-            append_audit(tx, "assign_team", actor=actor, subject=assignment_id,
-                         inputs={"team_id": team_id, "incident_id": incident_id,
-                                 "eta_s": eta_s, "idempotency_key": key,
-                                 "allowed_statuses": allowed},
-                         result={"team_status": TeamStatus.EN_ROUTE,
-                                 "incident_status": IncidentStatus.ASSIGNED})
-            return rows.assignment_from_row(row)
-
-    def finish_assignment(self, assignment_id: str, *, actor: str,
-                          status: AssignmentStatus) -> Assignment:
-        """Complete or cancel an active assignment, freeing the team for another.
-
-        A completed assignment leaves the team ``returning``; a cancelled one makes it
-        ``available`` and reopens the incident unless another team is still on it.
-        """
-        (value,) = enum_values("status", AssignmentStatus, [status])
-        if value == AssignmentStatus.ACTIVE:
-            msg = "finish_assignment: status must be completed or cancelled"
-            raise ValidationError(msg)
-        now = rows.utc_now()
-        with self._transaction(write=True) as tx:
-            found = tx.fetch(f"UPDATE assignments SET status = %(status)s, updated_at = %(now)s"
-                             f" WHERE id = %(id)s AND status = 'active' "
-                             f"RETURNING {_ASSIGNMENT_RETURNING}",
-                             {"status": value, "now": now, "id": assignment_id})
-            if not found:
-                current = self._one(tx, "assignment", assignment_id)
-                msg = f"assignment {assignment_id!r} is {current['status']}, not active"
-                raise ConflictError(msg)
-            done = found[0]
-            team_status = (TeamStatus.RETURNING if value == AssignmentStatus.COMPLETED
-                           else TeamStatus.AVAILABLE)
-            tx.fetch("UPDATE teams SET status = %(status)s, updated_at = %(now)s "
-                     "WHERE id = %(id)s", {"status": team_status.value, "now": now,
-                                           "id": done["team_id"]})
-            if value == AssignmentStatus.CANCELLED:
-                tx.fetch("UPDATE incidents SET status = 'open', updated_at = %(now)s "
-                         "WHERE id = %(id)s AND status = 'assigned' AND NOT EXISTS ("
-                         "SELECT 1 FROM assignments WHERE incident_id = %(id)s "
-                         "AND status = 'active')", {"now": now, "id": done["incident_id"]})
-            append_audit(tx, "finish_assignment", actor=actor, subject=assignment_id,
-                         inputs={"status": value}, result={"team_id": done["team_id"],
-                                                           "team_status": team_status})
-            return rows.assignment_from_row(done)
-
-    # -- helpers -------------------------------------------------------------------------------
-    def _active_message(self, tx: Tx, team_id: str) -> str | None:
-        """Return "team 'T3' is already assigned to incident 'I7'", or None if it is free."""
-        active = tx.fetch("SELECT incident_id FROM assignments WHERE team_id = %(id)s "
-                          "AND status = 'active'", {"id": team_id})
-        if not active:
-            return None
-        return f"team {team_id!r} is already assigned to incident {active[0]['incident_id']!r}"
-
-    def _replay(self, key: str | None, table: str) -> Any:
-        """Return the record an idempotency key made before (after losing a race), or None."""
-        if key is None:
-            return None
-        with self._transaction(write=False) as tx:
-            return _by_key(tx, table, key)
-
-
-def _same_request(key: str | None, made: tuple[Any, ...], asked: tuple[Any, ...]) -> None:
-    """Refuse an idempotency key reused for a different request (or by another user)."""
-    if key is not None and tuple(str(v) for v in made) != tuple(str(v) for v in asked):
-        msg = (f"idempotency key {key!r} was already used for a different request; "
-               "use a new key for a new request")
-        raise ConflictError(msg)
-
-
-#: Table -> (columns, row builder) for the records an idempotency key can name.
-_KEYED = {"holds": (_HOLD_RETURNING, rows.hold_from_row),
-          "assignments": (_ASSIGNMENT_RETURNING, rows.assignment_from_row)}
-
-
-def _by_key(tx: Tx, table: str, key: str | None) -> Any:
-    """Return the hold or assignment an idempotency key made, or None."""
-    if key is None:
-        return None
-    columns, build = _KEYED[table]
-    found = tx.fetch(f"SELECT {columns} FROM {table} WHERE idempotency_key = %(key)s",
-                     {"key": key})
-    return build(found[0]) if found else None

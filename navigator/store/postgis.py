@@ -7,7 +7,10 @@ key and a partial unique index on active assignments back them up in the databas
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +21,7 @@ from psycopg.rows import dict_row
 from psycopg.types import TypeInfo
 from psycopg.types.json import Jsonb
 from psycopg.types.shapely import register_shapely
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
 
 from navigator.errors import (
     ConflictError,
@@ -26,6 +29,7 @@ from navigator.errors import (
     StoreError,
     ValidationError,
 )
+from navigator.store.audit import flush_audit
 from navigator.store.guarded import GuardedStore
 from navigator.store.schema import migration_files
 from navigator.store.users import UserMethods
@@ -35,12 +39,21 @@ if TYPE_CHECKING:
 
     from shapely.geometry.base import BaseGeometry
 
+#: The NOLOGIN group role pooled connections act as (created by migration 0004).
+APP_ROLE = "navigator_app"
+#: What a caller is told while the database does not answer (details go to the log only).
+UNAVAILABLE = "the database is not answering; try again in a moment"
+#: psycopg_pool stops a background reconnection after this many seconds; the next request
+#: then starts a fresh attempt, so a database that comes back is used at once rather than
+#: after an exponential backoff grown during a long outage.
+_RECONNECT_TIMEOUT_S = 5.0
 _MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.sql$")
 #: Tables whose ``lon``/``lat`` columns are generated from ``geom``.
 _GENERATED = frozenset({"lon", "lat"})
 _POINT_TABLES = frozenset({"resources", "teams", "incidents"})
 _URL_PASSWORD = re.compile(r"(://[^:/@?#]*):[^/?#]*@")
 _CONNINFO_PASSWORD = re.compile(r"password\s*=\s*('[^']*'|\S+)")
+log = logging.getLogger(__name__)
 
 
 def redact(url: str) -> str:
@@ -63,8 +76,17 @@ def encode(value: Any) -> Any:
     return value
 
 
-def translate(error: psycopg.Error, *, url: str) -> NavigatorError:
-    """Return the Navigator error for a psycopg error, with a clear message."""
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return redact(text.splitlines()[0]) if text else type(error).__name__
+
+
+def translate(error: psycopg.Error) -> NavigatorError:
+    """Return the Navigator error for a psycopg error, with a message fit for any caller.
+
+    Messages name no URL, host or port: an unreachable database (or an exhausted pool) says
+    only :data:`UNAVAILABLE`, and the driver's own words go to this module's logger.
+    """
     diag = getattr(error, "diag", None)
     detail = (diag.message_primary if diag is not None else None) or str(error).strip()
     constraint = diag.constraint_name if diag is not None else None
@@ -76,10 +98,10 @@ def translate(error: psycopg.Error, *, url: str) -> NavigatorError:
         return ConflictError(f"a concurrent write won; try again: {detail}")
     if isinstance(error, psycopg.IntegrityError | psycopg.DataError):
         return ValidationError(f"the store refused a value: {detail}{where}")
-    if isinstance(error, psycopg.OperationalError):
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return StoreError(f"cannot reach PostGIS at {redact(url)}: {redact(first)}")
-    return StoreError(f"PostGIS at {redact(url)} refused the operation: {detail}")
+    if isinstance(error, psycopg.OperationalError):  # PoolTimeout and TooManyRequests too
+        log.warning("PostGIS unavailable: %s", _first_line(error))
+        return StoreError(UNAVAILABLE)
+    return StoreError(f"the database refused the operation: {detail}")
 
 
 class _PgTx:
@@ -87,12 +109,18 @@ class _PgTx:
 
     def __init__(self, cursor: psycopg.Cursor[dict[str, Any]]) -> None:
         self.cursor = cursor
+        self.audit_rows: list[dict[str, Any]] = []
 
     def fetch(self, query: str, params: Mapping[str, Any] | None = None
               ) -> list[dict[str, Any]]:
         encoded = {k: encode(v) for k, v in (params or {}).items()}
         self.cursor.execute(query, encoded or None)  # type: ignore[call-overload]
         return self.cursor.fetchall() if self.cursor.description else []
+
+    def lock_audit(self) -> None:
+        # One lock per schema: stores in other schemas of the database do not wait.
+        self.cursor.execute("SELECT pg_advisory_xact_lock("
+                            "hashtext(current_schema() || '.navigator.audit'))")
 
     def _columns(self, table: str, row: Mapping[str, Any]) -> list[str]:
         return [c for c in row if not (table in _POINT_TABLES and c in _GENERATED)]
@@ -131,14 +159,45 @@ class _PgTx:
 class PostGISStore(UserMethods, GuardedStore):
     """The store contract on PostgreSQL with PostGIS.
 
+    Migrations run with ``url``, as the schema owner. Every pooled connection then acts as
+    ``app_role`` (:data:`APP_ROLE`), which owns nothing and may only INSERT and SELECT on the
+    audit log: it cannot UPDATE, DELETE or TRUNCATE entries, nor ``ALTER TABLE audit DISABLE
+    TRIGGER`` or ``DROP TRIGGER``.
+
+    How strong that is depends on the credentials the process holds:
+
+    * **One URL** (the demo, the tests; ``app_url`` None): connections log in as the owner and
+      run ``SET ROLE navigator_app``. Every statement the store sends runs with the app
+      role's rights, including a query we got wrong. SQL injection through the store's
+      bound-parameter SQL is not the threat this answers; a compromised application process
+      is, and such a process holds the owner's URL and can ``RESET ROLE`` or reconnect.
+      One URL is a safety net, not a boundary.
+    * **Two URLs** (production): give the application process only ``app_url``, naming a
+      LOGIN role that is a member of ``navigator_app``, e.g. ``CREATE ROLE navigator_web
+      LOGIN PASSWORD '...' IN ROLE navigator_app``, and run the migrations elsewhere with the
+      owner's URL (``open_store(owner_url)`` in a deploy step). ``RESET ROLE`` then only
+      returns to ``navigator_web``, which owns nothing either: the audit log's protections
+      hold even against a compromised process. Such a process calls ``open_store(app_url)``;
+      migrating is then a no-op when the schema is current, and refused when it is not.
+
     Parameters
     ----------
     url
-        ``postgresql://user[:password]@host:port/dbname``.
+        ``postgresql://user[:password]@host:port/dbname`` of the schema owner (migrations;
+        also the pool's login unless ``app_url`` is given).
+    app_url
+        URL the pooled connections log in with; None uses ``url``.
+    app_role
+        Role the pooled connections ``SET ROLE`` to; None keeps the login role's own rights
+        (for a login role that has exactly the rights the store needs).
     max_connections
         Largest number of pooled connections (one per concurrent request).
     connect_timeout_s
-        Seconds to wait for the server when connecting.
+        Seconds to wait for the server when connecting (libpq waits at least 2).
+    acquire_timeout_s
+        Seconds an operation waits for a pooled connection before ``StoreError``: during an
+        outage operations fail this fast instead of hanging, and recover on their own when
+        the database returns (the pool checks each connection before handing it out).
     """
 
     #: The GiST index narrows to candidates; lon/lat make the edges exact.
@@ -146,68 +205,106 @@ class PostGISStore(UserMethods, GuardedStore):
         "geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326) "
         "AND lon BETWEEN %(minx)s AND %(maxx)s AND lat BETWEEN %(miny)s AND %(maxy)s")
 
-    def __init__(self, url: str, *, max_connections: int = 10,
-                 connect_timeout_s: float = 10.0) -> None:
+    def __init__(self, url: str, *, app_url: str | None = None,
+                 app_role: str | None = APP_ROLE, max_connections: int = 10,
+                 connect_timeout_s: float = 2.0, acquire_timeout_s: float = 1.5) -> None:
         self.url = url
+        self.app_url = app_url
+        self.app_role = app_role
         self.max_connections = max_connections
         self.connect_timeout_s = connect_timeout_s
+        self.acquire_timeout_s = acquire_timeout_s
         self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] | None = None
+        self._pool_lock = threading.Lock()
         self._closed = False
         # Fail now, with the URL in the message, rather than on the first query.
-        self._connect().close()
+        self._connect(app_url or url).close()
 
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({redact(self.url)!r})"
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        timeout_s = max(2, math.ceil(self.connect_timeout_s))
+        # tcp_user_timeout drops a connection whose packets go unanswered (a network cut)
+        # instead of letting a query wait for TCP's own retries (minutes).
+        return {"row_factory": dict_row, "connect_timeout": timeout_s,
+                "tcp_user_timeout": timeout_s * 1000}
+
+    def _connect(self, url: str) -> psycopg.Connection[dict[str, Any]]:
         try:
-            return psycopg.connect(self.url, row_factory=dict_row,
-                                   connect_timeout=max(1, round(self.connect_timeout_s)))
+            return psycopg.connect(url, **self._connect_kwargs())
         except (psycopg.Error, ValueError) as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            msg = f"cannot connect to PostGIS at {redact(self.url)}: {redact(first)}"
+            msg = f"cannot connect to PostGIS at {redact(url)}: {_first_line(e)}"
             # libpq echoes the URL, password included: keep the cause out of tracebacks.
             raise StoreError(msg) from None
 
     def _configure(self, conn: psycopg.Connection[Any]) -> None:
-        """Teach a new pool connection to send and receive shapely geometries."""
+        """Set a new pool connection's role and teach it shapely geometries."""
+        if self.app_role is not None:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.app_role)))
         info = TypeInfo.fetch(conn, "geometry")
         if info is None:
             conn.rollback()
-            msg = f"PostGIS is not installed in {redact(self.url)}; run the migrations first"
+            msg = "PostGIS is not installed in the store's database; run the migrations first"
             raise StoreError(msg)
         register_shapely(info, conn)
         conn.commit()
 
+    def _check_role(self) -> None:
+        """Raise a clear ``StoreError`` if the pool's login cannot act as ``app_role``."""
+        if self.app_role is None:
+            return
+        url = self.app_url or self.url
+        with self._connect(url) as conn:
+            try:
+                conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.app_role)))
+            except psycopg.OperationalError as e:
+                raise translate(e) from e
+            except psycopg.Error as e:
+                msg = (f"PostGIS at {redact(url)}: cannot act as role {self.app_role!r} "
+                       f"({_first_line(e)}); run the migrations as the schema owner first, "
+                       f"or grant {self.app_role} to the login role")
+                raise StoreError(msg) from None
+
     def _pool_(self) -> ConnectionPool[psycopg.Connection[dict[str, Any]]]:
         if self._closed:
-            msg = f"PostGIS store {redact(self.url)} is closed"
+            msg = "the PostGIS store is closed"
             raise StoreError(msg)
-        if self._pool is None:
-            pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
-                self.url, min_size=1, max_size=self.max_connections, open=False,
-                configure=self._configure, name="navigator",
-                kwargs={"row_factory": dict_row,
-                        "connect_timeout": max(1, round(self.connect_timeout_s))})
-            pool.open(wait=True, timeout=self.connect_timeout_s)
-            self._pool = pool
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None:
+                self._check_role()
+                pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+                    self.app_url or self.url, min_size=1, max_size=self.max_connections,
+                    open=False, configure=self._configure, name="navigator",
+                    check=ConnectionPool.check_connection, timeout=self.acquire_timeout_s,
+                    reconnect_timeout=_RECONNECT_TIMEOUT_S, kwargs=self._connect_kwargs())
+                pool.open(wait=False)
+                self._pool = pool
+            return self._pool
 
     def migrate(self) -> int:
         """Apply pending migrations in order, in one transaction under an advisory lock.
+
+        Runs as the login of ``url``. When nothing is pending nothing is written, so a
+        login without DDL rights may call it.
 
         Returns
         -------
         int
             The schema version now in force.
         """
-        with self._connect() as conn:
+        with self._connect(self.url) as conn:
             try:
                 with conn.transaction(), conn.cursor() as cur:
+                    applied = _applied(cur)
+                    if all(version in applied for version, _, _ in migrations()):
+                        return max(applied, default=0)
                     cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                                 ("navigator.schema_migrations",))
                     cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
                                 " version integer PRIMARY KEY, name text NOT NULL,"
                                 " applied_at timestamptz NOT NULL DEFAULT now())")
-                    cur.execute("SELECT version FROM schema_migrations")
-                    applied = {row["version"] for row in cur.fetchall()}
+                    applied = _applied(cur)
                     for version, name, text in migrations():
                         if version in applied:
                             continue
@@ -216,27 +313,50 @@ class PostGISStore(UserMethods, GuardedStore):
                                     "VALUES (%s, %s)", (version, name))
                         applied.add(version)
             except psycopg.Error as e:
-                raise translate(e, url=self.url) from e
+                msg = f"cannot migrate PostGIS at {redact(self.url)}: {translate(e)}"
+                raise StoreError(msg) from e
         return max(applied, default=0)
 
     def close(self) -> None:
         """Close the connection pool."""
-        self._closed = True
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        with self._pool_lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    def ping(self, *, timeout_s: float = 1.0) -> bool:
+        """Return whether the database answers a trivial query within about ``timeout_s``.
+
+        Never raises: for a health check (``/api/health``).
+        """
+        try:
+            with self._pool_().connection(timeout=timeout_s) as conn:
+                conn.execute("SELECT 1")
+        except (psycopg.Error, NavigatorError):
+            return False
+        return True
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[_PgTx]:
         try:
             with self._pool_().connection() as conn, conn.transaction(), \
                     conn.cursor() as cur:
-                yield _PgTx(cur)
+                tx = _PgTx(cur)
+                yield tx
+                flush_audit(tx)
         except psycopg.Error as e:
-            raise translate(e, url=self.url) from e
-        except PoolTimeout as e:
-            msg = f"no PostGIS connection free at {redact(self.url)} in time: {e}"
-            raise StoreError(msg) from e
+            raise translate(e) from e
 
     def _area(self, raw: Any) -> BaseGeometry | None:
         return raw  # type: ignore[no-any-return]
+
+
+def _applied(cur: psycopg.Cursor[dict[str, Any]]) -> set[int]:
+    """Return the versions recorded in ``schema_migrations`` (none if it does not exist)."""
+    cur.execute("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")
+    found = cur.fetchone()
+    if not found or not found["present"]:
+        return set()
+    cur.execute("SELECT version FROM schema_migrations")
+    return {row["version"] for row in cur.fetchall()}

@@ -239,8 +239,8 @@ def hotline_from_row(row: Mapping[str, Any], area: BaseGeometry | None) -> Hotli
     )
 
 
-def hold_from_row(row: Mapping[str, Any]) -> Hold:
-    """Build a :class:`Hold` from its row."""
+def hold_from_row(row: Mapping[str, Any], *, free_beds: int | None = None) -> Hold:
+    """Build a :class:`Hold` from its row (and the free beds of its type, if known)."""
     return Hold(
         id=row["id"], resource_id=row["resource_id"], bed_type=BedType(row["bed_type"]),
         status=HoldStatus(row["status"]), actor=row["actor"],
@@ -248,6 +248,7 @@ def hold_from_row(row: Mapping[str, Any]) -> Hold:
         expires_at=read_ts(row["expires_at"]),  # type: ignore[arg-type]
         updated_at=read_ts(row["updated_at"]),  # type: ignore[arg-type]
         idempotency_key=row["idempotency_key"], client_ref=row["client_ref"],
+        free_beds=free_beds,
     )
 
 

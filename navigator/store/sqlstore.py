@@ -3,8 +3,9 @@
 Both backends subclass :class:`SQLStore` and provide a :class:`Tx` (run a statement written
 with ``%(name)s`` placeholders, upsert/insert a row of logical values, count or empty a table)
 plus the few dialect fragments that differ. Reads and the bulk load live here; simple writes in
-:mod:`navigator.store.writes`, guarded writes (holds, assignments) in
-:mod:`navigator.store.guarded`, the transaction interface in :mod:`navigator.store.tx`.
+:mod:`navigator.store.writes`, guarded writes in :mod:`navigator.store.guarded` (holds) and
+:mod:`navigator.store.assignments`, the audit hash chain in :mod:`navigator.store.audit`, the
+transaction interface in :mod:`navigator.store.tx`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from navigator.errors import ValidationError
 from navigator.model import (
     AuditEntry,
     Bundle,
-    Hold,
     Hotline,
     Incident,
     IncidentStatus,
@@ -29,6 +29,7 @@ from navigator.model import (
     check_lonlat,
 )
 from navigator.store import rows
+from navigator.store.audit import AuditMethods
 from navigator.store.base import (
     BED_COLUMNS,
     HOTLINE_COLUMNS,
@@ -60,8 +61,8 @@ _SELECTS = {"resource": ("resources", _RESOURCE_SELECT),
             "assignment": ("assignments", _ASSIGNMENT_SELECT)}
 
 
-class SQLStore(SimpleWrites, abc.ABC):
-    """Reads, bulk load and simple writes of the store contract, for any :class:`Tx`."""
+class SQLStore(SimpleWrites, AuditMethods, abc.ABC):
+    """Reads, bulk load, simple writes and audit checks of the store contract, for any Tx."""
 
     url: str
     #: Filter of ``resources`` rows to the bbox params ``minx``..``maxy`` (index-assisted).
@@ -83,6 +84,10 @@ class SQLStore(SimpleWrites, abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    @abc.abstractmethod
+    def ping(self) -> bool:
+        """Return whether the store answers now (quickly; never raises)."""
 
     def __enter__(self) -> SQLStore:
         return self
@@ -257,11 +262,6 @@ class SQLStore(SimpleWrites, abc.ABC):
         """Return one incident; ``NotFoundError`` if unknown."""
         with self._transaction(write=False) as tx:
             return rows.incident_from_row(self._one(tx, "incident", incident_id))
-
-    def hold(self, hold_id: str) -> Hold:
-        """Return one bed hold; ``NotFoundError`` if unknown."""
-        with self._transaction(write=False) as tx:
-            return rows.hold_from_row(self._one(tx, "hold", hold_id))
 
     def assignments(self, *, active_only: bool = False) -> pd.DataFrame:
         """Return assignments, newest first."""

@@ -17,6 +17,14 @@ __all__ = ["Tx", "append_audit", "enum_values", "fetch_one", "in_clause"]
 class Tx(Protocol):
     """One open transaction of a backend."""
 
+    #: Audit entries queued by :func:`append_audit`; the backend chains and inserts them
+    #: (:func:`navigator.store.audit.flush_audit`) just before it commits.
+    audit_rows: list[dict[str, Any]]
+
+    def lock_audit(self) -> None:
+        """Hold the audit log's append lock until this transaction ends."""
+        ...
+
     def fetch(self, query: str, params: Mapping[str, Any] | None = None
               ) -> list[dict[str, Any]]:
         """Run ``query`` (``%(name)s`` placeholders) and return its rows as dicts."""
@@ -68,13 +76,13 @@ def enum_values(label: str, enum: type[StrEnum], values: Iterable[Any]) -> list[
 def append_audit(tx: Tx, action: str, *, actor: str, subject: str = "",
                  inputs: Mapping[str, Any] | None = None,
                  result: Mapping[str, Any] | None = None) -> None:
-    """Append one entry to the audit log inside ``tx``."""
+    """Append one entry to the audit log as part of ``tx`` (written when ``tx`` commits)."""
     if not isinstance(actor, str) or not actor.strip():
         msg = f"{action}: actor must be a non-empty string, got {actor!r}"
         raise ValidationError(msg)
-    tx.insert("audit", {"at": rows.utc_now(), "actor": actor, "action": action,
-                        "subject": subject, "inputs": rows.jsonable(dict(inputs or {})),
-                        "result": rows.jsonable(dict(result or {}))})
+    tx.audit_rows.append({"at": rows.utc_now(), "actor": actor, "action": action,
+                          "subject": subject, "inputs": rows.jsonable(dict(inputs or {})),
+                          "result": rows.jsonable(dict(result or {}))})
 
 
 def fetch_one(tx: Tx, query: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:

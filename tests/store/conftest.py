@@ -100,9 +100,15 @@ class RawDB:
 
 
 @pytest.fixture
-def raw(backend: str, store_url: str, store: Any) -> RawDB:
-    """Return raw SQL access to the ``store`` fixture's database."""
+def raw_db(backend: str, store_url: str) -> RawDB:
+    """Return raw SQL access to ``store_url``'s database, opening no store."""
     return RawDB(backend, store_url)
+
+
+@pytest.fixture
+def raw(raw_db: RawDB, store: Any) -> RawDB:
+    """Return raw SQL access to the ``store`` fixture's database."""
+    return raw_db
 
 
 @pytest.fixture

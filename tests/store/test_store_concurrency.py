@@ -159,3 +159,22 @@ def test_processes_share_one_geopackage(tmp_path: Any) -> None:
     with GeoPackageStore(path) as store:
         assert store.resource("s1").beds[0].free == 0
         assert store.counts()["holds"] == BEDS
+
+
+def test_parallel_writers_keep_one_audit_chain(race_store: Any) -> None:
+    """Every write appends to one hash chain; racing writers neither fork nor deadlock it."""
+    def write(i: int) -> None:
+        if i % 3 == 0:
+            race_store.hold_bed("s1", BedType.FAMILIES, actor=f"nav{i}", ttl_s=600)
+        elif i % 3 == 1:
+            race_store.record("note", actor=f"planner{i}", inputs={"i": i})
+        else:
+            race_store.update_team(f"T{i % 10 + 1}", actor=f"d{i}", lon=-83.0 + i / 1000,
+                                   lat=40.0)
+
+    outcomes = _race(HOLDERS, write)
+    assert outcomes["ok"] + outcomes["conflict"] == HOLDERS
+    assert outcomes["conflict"] == max(0, len(range(0, HOLDERS, 3)) - BEDS)
+    result = race_store.verify_audit()
+    assert result.ok, result.reason
+    assert result.checked == race_store.counts()["audit"] == 1 + outcomes["ok"]

@@ -556,3 +556,12 @@ def test_closed_store_refuses_work(store_url: str) -> None:
     s.close()
     with pytest.raises(StoreError):
         s.counts()
+
+
+def test_ping_answers_quickly_and_never_raises(store_url: str) -> None:
+    from navigator.store import open_store
+
+    s = open_store(store_url)
+    assert s.ping() is True
+    s.close()
+    assert s.ping() is False

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import struct
+import threading
 from typing import Any
 
 import geopandas as gpd
@@ -95,6 +97,46 @@ def test_open_store_picks_the_backend(tmp_path: Any) -> None:
     store = open_store(str(tmp_path / "a.gpkg"))
     assert isinstance(store, GeoPackageStore)
     store.close()
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_short_lived_threads_leave_no_connections_behind(gpkg_store: Any) -> None:
+    """A web server runs each request in a new thread: 1,000 of them must not pile up fds."""
+    gpkg_store.counts()
+    before = _open_fds()
+    errors: list[BaseException] = []
+
+    def request(i: int) -> None:
+        try:
+            if i % 2:
+                gpkg_store.record("ping", actor=f"t{i}")
+            else:
+                gpkg_store.counts()
+        except BaseException as e:  # collected: a thread's exception would be lost
+            errors.append(e)
+
+    counts = []
+    for batch in range(50):  # 20 at a time, 1,000 threads in all
+        threads = [threading.Thread(target=request, args=(batch * 20 + i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        counts.append(_open_fds())
+    assert errors == []
+    # Idle connections hold the file and its -wal each; SQLite may also keep the file
+    # descriptor of a connection closed while others hold locks, for the next open to reuse.
+    # Either way the count depends on how many ran at once (20), not on how many ran.
+    bound = before + 2 * (20 + gpkg_store.max_idle_connections)
+    assert max(counts) <= bound, counts
+    assert counts[-1] <= counts[4] + 4, counts
+    assert gpkg_store.counts()["audit"] == 1 + 500
+    gpkg_store.close()
+    assert _open_fds() < before
 
 
 # -- GeoPackage binary ---------------------------------------------------------------------------

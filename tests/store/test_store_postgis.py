@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from navigator.errors import StoreError
 from navigator.model import Bundle
 from navigator.store import open_store
-from navigator.store.postgis import PostGISStore, redact
+from navigator.store.postgis import PostGISStore, migrations, redact
 
 
 @pytest.mark.parametrize("url", [
@@ -62,9 +62,11 @@ def test_migrations_are_recorded_and_safe_to_race(postgis_url: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert versions == [2, 2, 2, 2]
-    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == [
-        (1, "0001_init.sql"), (2, "0002_users.sql")]
+    shipped = [(version, name) for version, name, _ in migrations()]
+    assert [v for v, _ in shipped][:4] == [1, 2, 3, 4]
+    assert versions == [shipped[-1][0]] * 4
+    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == (
+        shipped)
     store.close()
 
 
@@ -115,3 +117,9 @@ def test_truncate_of_audit_is_refused(pg: Any, postgis_url: str) -> None:
     with pytest.raises(psycopg.Error, match="append-only"):
         _query(postgis_url, "TRUNCATE audit")
     assert pg.counts()["audit"] == 1
+
+
+def test_repr_keeps_the_password_out() -> None:
+    store = object.__new__(PostGISStore)
+    store.url = "postgresql://nav:s3cret@127.0.0.1:5432/navigator"
+    assert "s3cret" not in repr(store) and "nav@127.0.0.1" in repr(store)
