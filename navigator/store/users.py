@@ -82,7 +82,7 @@ class UserMethods:
         username, role
             Login name and one of :data:`ROLES`.
         password_hash
-            argon2 hash (``navigator.accounts.hash_password``); never a password.
+            argon2 hash (``navigator.services.accounts.hash_password``); never a password.
         actor
             Who adds the account (audit log; the hash is not logged).
         """
