@@ -60,3 +60,31 @@ def test_client_errors_are_not_logged_as_failures(
         assert client.get("/api/me").status_code == 401
         assert client.get("/no/such/page").status_code == 404
     assert [rec for rec in caplog.records if rec.name == "navigator.web"] == []
+
+
+def test_a_committed_hold_is_answered_even_if_every_later_read_fails(
+        app: Flask, as_role: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    c, headers = as_role("caseworker")
+    store = app.extensions["navigator"].store
+    shelter = store.beds(store.resources(kinds=["shelter"])["id"].tolist())
+    row = shelter[shelter["free"] > 0].iloc[0]
+    for name in ("beds", "resources", "hold"):  # any read after the hold's own transaction
+        monkeypatch.setattr(store, name, _failing)
+    body = {"resource_id": row["resource_id"], "bed_type": row["bed_type"],
+            "idempotency_key": "after-commit-1"}
+    r = c.post("/api/holds", json=body, headers=headers)
+    assert r.status_code == 201, r.get_json()
+    held = r.get_json()
+    assert held["status"] == "held" and held["free_beds"] == int(row["free"]) - 1
+    monkeypatch.undo()
+    again = c.post("/api/holds", json=body, headers=headers).get_json()  # same key: same hold
+    assert again["id"] == held["id"]
+    assert c.post(f"/api/holds/{held['id']}/release", headers=headers).status_code == 200
+
+
+def test_health_says_503_while_the_store_does_not_answer(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert client.get("/api/health").get_json()["store"] is True
+    monkeypatch.setattr(app.extensions["navigator"].store, "ping", lambda: False)
+    r = client.get("/api/health")
+    assert r.status_code == 503 and r.get_json()["status"] == "store unavailable"

@@ -85,27 +85,29 @@ def hold(body: schemas.HoldCreate) -> dict[str, Any]:
     h = services.hold_bed(ctx.store, ctx.settings, resource_id=body.resource_id,
                           bed_type=body.bed_type, actor=actor(),
                           idempotency_key=body.idempotency_key, client_ref=body.client_ref)
-    return _with_free(record_dict(h))
+    return _hold_view(record_dict(h))
 
 @endpoint(bp, "/api/holds/<hold_id>/confirm", "POST", summary="Confirm a held bed",
           roles=ROLES, errors=(409,))
 def confirm(hold_id: str) -> dict[str, Any]:
     """Mark a held bed as taken by the client."""
-    return _with_free(record_dict(services.confirm_hold(app_context().store, hold_id=hold_id,
+    return _hold_view(record_dict(services.confirm_hold(app_context().store, hold_id=hold_id,
                                                         actor=actor())))
 
 @endpoint(bp, "/api/holds/<hold_id>/release", "POST", summary="Release a held bed",
           roles=ROLES, errors=(409,))
 def release(hold_id: str) -> dict[str, Any]:
     """Give a held bed back."""
-    return _with_free(record_dict(services.release_hold(app_context().store, hold_id=hold_id,
+    return _hold_view(record_dict(services.release_hold(app_context().store, hold_id=hold_id,
                                                         actor=actor())))
 
-def _with_free(hold: dict[str, Any]) -> dict[str, Any]:
-    """Add the shelter's free beds of the hold's type now (for the page to show)."""
-    beds = app_context().store.beds([hold["resource_id"]])
-    row = beds[beds["bed_type"] == hold["bed_type"]]
-    hold["free_beds"] = int(row["free"].iloc[0]) if len(row) else None
+def _hold_view(hold: dict[str, Any]) -> dict[str, Any]:
+    """Add the expiry in the area's local time to a hold.
+
+    ``free_beds`` (the shelter's free beds of the type) comes with the hold itself, read in
+    the transaction that wrote it: nothing is read again, so an answer never fails after the
+    write committed.
+    """
     hold["expires_local"] = local_hhmm(hold.get("expires_at"))
     hold["timezone"] = area_tz()
     return hold

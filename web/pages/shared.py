@@ -33,10 +33,16 @@ def roads() -> Response:
     return response
 
 @bp.get("/api/health")
-def health() -> Response:
-    """Return liveness and the size of the loaded network (no login needed)."""
-    graph = app_context().graph
-    return jsonify({"status": "ok", "nodes": graph.n_nodes, "edges": graph.n_edges})
+def health() -> tuple[Response, int]:
+    """Return whether the store answers, and the loaded network's size (no login needed).
+
+    503 with ``"status": "store unavailable"`` while the store does not answer (within about
+    a second), so a load balancer takes the worker out until it does.
+    """
+    ctx = app_context()
+    up = ctx.store.ping()
+    return jsonify({"status": "ok" if up else "store unavailable", "store": up,
+                    "nodes": ctx.graph.n_nodes, "edges": ctx.graph.n_edges}), 200 if up else 503
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
