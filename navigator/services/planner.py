@@ -41,6 +41,7 @@ from navigator.decide.coverage import (
     unit_times,
 )
 from navigator.errors import ValidationError
+from navigator.model import FACILITY_KINDS, FacilityKind, ResourceKind
 from navigator.roads import network_timezone
 
 if TYPE_CHECKING:
@@ -54,19 +55,12 @@ if TYPE_CHECKING:
     from navigator.roads import TravelGraph
     from navigator.store import Store
 
+# FACILITY_KINDS is defined in navigator.model; re-exported for web/coverage.py.
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
            "candidate_sites", "compare", "coverage_report", "coverage_reports", "demand_units",
            "facilities", "facility_surface", "people_covered", "recommend_sites",
            "run_coverage", "surface_nodes"]
 
-#: Facility kinds -> (resource kinds, default direction: "from" = the service drives out).
-FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
-    "team_bases": (("team_base",), "from"),
-    "teams": (("team_base",), "from"),  # bases of the teams on shift
-    "shelters": (("shelter",), "to"),
-    "clinics": (("clinic", "hospital", "crisis_unit"), "to"),
-    "all": (("team_base", "shelter", "clinic", "hospital", "crisis_unit"), "to"),
-}
 
 
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
@@ -83,7 +77,7 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     store, graph
         Where resources and roads come from.
     kind
-        A key of :data:`FACILITY_KINDS`.
+        A :class:`~navigator.model.FacilityKind` (see :data:`~navigator.model.FACILITY_KINDS`).
     at
         Timezone-aware moment: keep places open then (OSM ``opening_hours``, the area's time
         zone and public holidays) and, for ``"teams"``, bases of teams on shift then. None:
@@ -112,12 +106,10 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     from navigator.roads import snap
 
     if kind not in FACILITY_KINDS:
-        msg = f"kind must be one of {sorted(FACILITY_KINDS)}, got {kind!r}"
+        msg = f"kind must be one of {', '.join(FacilityKind)}, got {kind!r}"
         raise ValidationError(msg)
-    from navigator.model import ResourceKind
-
     kinds, _ = FACILITY_KINDS[kind]
-    res = store.resources(kinds=[ResourceKind(k) for k in kinds],
+    res = store.resources(kinds=list(kinds),
                           include_confidential=include_confidential)
     notes: list[str] = []
     if bed_type is not None or free_beds:
@@ -355,8 +347,6 @@ def candidate_sites(store: Store, *, kinds: Sequence[str], exclude: Container[st
 
     Confidential sites are never candidates (a recommendation would reveal them).
     """
-    from navigator.model import ResourceKind
-
     res = store.resources(kinds=[ResourceKind(k) for k in kinds], include_confidential=False)
     res = res[~res["id"].isin([i for i in res["id"] if i in exclude])]
     return res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
