@@ -5,27 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
+from navigator.cli.common import Context, add_command, parse_at
+from navigator.decide.allocation import Model
 from navigator.errors import ValidationError
-from navigator.model import ResourceKind
+from navigator.model import CANDIDATE_GROUPS, BedType, FacilityKind
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from navigator.cli.decisions import Context
+    from navigator.cli.common import Subcommands
     from navigator.decide.coverage import PopulationCoverage
     from navigator.services.planner import Demand
 
 POPULATION_FILE = Path("population") / "franklin_bg2010_population.gpkg"
-#: Candidate-site choices for ``recommend-sites`` -> resource kinds.
-CANDIDATES: dict[str, tuple[ResourceKind, ...]] = {
-    "team_bases": (ResourceKind.TEAM_BASE,), "clinics": (ResourceKind.CLINIC,),
-    "hospitals": (ResourceKind.HOSPITAL,),
-    "public": (ResourceKind.TEAM_BASE, ResourceKind.CLINIC, ResourceKind.HOSPITAL)}
 
 
 def _targets(text: str) -> tuple[float, ...]:
@@ -54,12 +50,6 @@ def _writable(*paths: Path | None) -> None:
         if path is not None and not Path(path).resolve().parent.is_dir():
             msg = f"{path}: its folder does not exist"
             raise ValidationError(msg)
-
-
-def _at(text: str | None) -> datetime | None:
-    from navigator.cli.decisions import _when
-
-    return _when(text)
 
 
 def _demand(args: argparse.Namespace, ctx: Context) -> Demand:
@@ -106,7 +96,7 @@ def run_coverage(args: argparse.Namespace, ctx: Context) -> int:
     from navigator.services.planner import coverage_report, facility_surface
 
     _writable(args.output, args.map)
-    run = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=_at(args.at),
+    run = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=parse_at(args.at),
                            bed_type=args.bed_type, free_beds=args.bed_type is not None,
                            closed=args.close or (), added=_added(args.add_site))
     report = coverage_report(ctx.graph, run, _demand(args, ctx),
@@ -150,7 +140,7 @@ def run_compare(args: argparse.Namespace, ctx: Context) -> int:
         msg = "compare-scenarios needs --close ID and/or --add-site LON,LAT"
         raise ValidationError(msg)
     _writable(args.map)
-    at = _at(args.at)
+    at = parse_at(args.at)
     base = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at, label="today")
     scenario = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at, label="scenario",
                                 closed=args.close or (), added=_added(args.add_site))
@@ -177,7 +167,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     if not (math.isfinite(args.target) and args.target > 0):
         msg = f"--target {args.target}: the target must be a positive number of minutes"
         raise ValidationError(msg)
-    at = _at(args.at)
+    at = parse_at(args.at)
     demand = _demand(args, ctx)
     today = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at)
     baseline = coverage_report(ctx.graph, today, demand, targets_s=(args.target * 60,)).coverage
@@ -187,7 +177,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
               "no new site is needed. Try a shorter --target or another --kind.")
         return 0
     existing = today.facilities
-    candidates = ctx.store.resources(kinds=list(CANDIDATES[args.candidates]),
+    candidates = ctx.store.resources(kinds=list(CANDIDATE_GROUPS[args.candidates]),
                                      include_confidential=False)
     candidates = candidates[~candidates["id"].isin(existing["id"])]
     rec = recommend_sites(ctx.graph, demand, candidates, k=args.k,
@@ -215,9 +205,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
-    from navigator.services.planner import FACILITY_KINDS
-
-    p.add_argument("--kind", choices=sorted(FACILITY_KINDS), default="team_bases",
+    p.add_argument("--kind", choices=[k.value for k in FacilityKind], default="team_bases",
                    help="facilities to measure from (default: team_bases)")
     p.add_argument("--at", help="moment (ISO 8601 with offset): who is open and on shift")
     if targets:
@@ -228,25 +216,13 @@ def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
     p.add_argument("--population-column", default="pop2010", help="people column")
 
 
-def register(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]
-             ) -> None:
-    """Add the planner commands to the ``navigator`` parser.
-
-    Parameters
-    ----------
-    sub
-        The parser's subcommands.
-    common
-        Adds the options every store command takes (``--store``, ``--json``, ...).
-    """
-    from navigator.cli.decisions import add_command
-
-    def add(name: str, run: Callable[..., int], help_: str) -> argparse.ArgumentParser:
-        return add_command(sub, name, run, help_, common)
-
-    p = add("coverage", run_coverage, "travel time from the nearest facility; people beyond")
+def register(sub: Subcommands) -> None:
+    """Add the planner commands to the ``navigator`` parser's subcommands ``sub``."""
+    p = add_command(sub, "coverage", run_coverage,
+                    "travel time from the nearest facility; people beyond")
     _scenario_opts(p)
-    p.add_argument("--bed-type", help="shelters: only those with a free bed of this type")
+    p.add_argument("--bed-type", help="shelters: only those with a free bed of this type, "
+                                      f"one of {', '.join(BedType)}")
     p.add_argument("--close", action="append", help="facility id closed (repeatable)")
     p.add_argument("--add-site", action="append", help="new site --add-site=LON,LAT (repeatable)")
     p.add_argument("--hex-resolution", type=int, default=8, help="H3 resolution (default 8)")
@@ -254,17 +230,18 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("--output", type=Path, help="write hexes, units and gaps (.gpkg/.geojson)")
     p.add_argument("--map", type=Path, help="write an offline HTML map")
 
-    p = add("compare-scenarios", run_compare, "today vs facilities closed or sites added")
+    p = add_command(sub, "compare-scenarios", run_compare,
+                    "today vs facilities closed or sites added")
     _scenario_opts(p)
     p.add_argument("--close", action="append", help="facility id closed (repeatable)")
     p.add_argument("--add-site", action="append", help="new site --add-site=LON,LAT (repeatable)")
     p.add_argument("--map", type=Path, help="write an offline HTML map of the difference")
 
-    p = add("recommend-sites", run_recommend, "where k new sites close the most gap")
+    p = add_command(sub, "recommend-sites", run_recommend, "where k new sites close the most gap")
     _scenario_opts(p, targets=False)
-    p.add_argument("--candidates", choices=sorted(CANDIDATES), default="public",
+    p.add_argument("--candidates", choices=list(CANDIDATE_GROUPS), default="public",
                    help="candidate sites: existing public facilities of these kinds")
     p.add_argument("--k", type=int, default=3, help="how many new sites")
     p.add_argument("--target", type=float, default=15.0, help="target time, minutes")
-    p.add_argument("--model", choices=["mclp", "lscp", "p_median"], default="mclp",
+    p.add_argument("--model", choices=get_args(Model), default="mclp",
                    help="maximal covering (default), minimum sites, or p-median")
