@@ -289,10 +289,3 @@ def test_times_must_be_aware_and_hours_parse(store, columbus):
     no_ph, _ = cs.facilities(store, columbus, kind="clinics",
                              at=datetime(2026, 11, 26, 12, 0, tzinfo=NY), holidays=())
     assert len(no_ph) == len(tuesday)
-
-
-def test_run_coverage_one_call(store, columbus):
-    rep = cs.run_coverage(store, columbus, FRANKLIN, kind="clinics", at=NOW,
-                          targets_s=[300])
-    assert rep.label == "clinics" and rep.coverage.targets_s.tolist() == [300.0]
-    assert any("closed at" in n for n in rep.notes)

@@ -1,4 +1,7 @@
-"""Planner services: coverage from facilities, population covered, scenarios, new sites.
+"""Planner building blocks: facilities, coverage surfaces, population covered, new sites.
+
+The planner's role functions, which call these in order and write the audit log, are in
+:mod:`navigator.services.planning`.
 
 Public API
 ----------
@@ -7,8 +10,7 @@ Public API
   :func:`surface_nodes` - its per-node times as points.
 - :func:`demand_units` - the population layer clipped to the network and snapped to it.
 - :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
-- :func:`run_coverage` - all of the above in one call; :func:`coverage_reports` - many
-  scenarios as a Dask batch.
+- :func:`coverage_reports` - many scenarios as a Dask batch.
 - :func:`people_covered` - the population table alone (cheap, for before/after figures).
 - :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
 - :func:`candidate_sites`, :func:`recommend_sites` - location-allocation of new sites from
@@ -59,7 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
            "candidate_sites", "compare", "coverage_report", "coverage_reports", "demand_units",
            "facilities", "facility_surface", "people_covered", "recommend_sites",
-           "run_coverage", "surface_nodes"]
+           "surface_nodes"]
 
 
 
@@ -322,16 +324,6 @@ def coverage_reports(graph: TravelGraph, runs: Sequence[FacilityRun], demand: De
 
     jobs = [(run, demand, tuple(targets_s), hex_resolution) for run in runs]
     return run_batch(graph, _report_task, jobs, scheduler=scheduler)
-
-
-def run_coverage(store: Store, graph: TravelGraph, population_path: str | Path, *,
-                 kind: str = "team_bases", at: datetime | None = None,
-                 targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8
-                 ) -> CoverageReport:
-    """Return the coverage report of ``kind`` at ``at`` in one call (for the CLI and web)."""
-    run = facility_surface(store, graph, kind=kind, at=at)
-    return coverage_report(graph, run, demand_units(graph, population_path),
-                           targets_s=targets_s, hex_resolution=hex_resolution)
 
 
 def people_covered(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
