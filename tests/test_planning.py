@@ -155,6 +155,11 @@ def test_recommend_new_sites_when_everyone_is_covered(
     assert any("no new site is needed" in n for n in plan.notes)
     entry = _last(store, "coverage_recommend")
     assert entry.result["needed"] is False and entry.result["sites"] == []
+    solved = planning.recommend_new_sites(store, columbus_graph, settings, actor="ana", k=1,
+                                          target_s=3600, solve_when_covered=True,
+                                          demand=demand)
+    assert solved.needed and len(solved.sites) == 1
+    assert solved.people_covered_after == plan.total_people
 
 
 def test_reachable_areas_from_a_point_equal_the_isochrones(

@@ -333,7 +333,7 @@ class NewSitePlan:
         People within the target today, with the chosen sites and with greedy's.
     recommendation
         The allocation and the chosen sites; None when everyone is already within the
-        target and the model (not p-median) could not improve on it.
+        target, the model (not p-median) could not improve on it and nothing was solved.
     notes
         What was left out or assumed.
     """
@@ -401,7 +401,7 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
                         candidate_kinds: Sequence[ResourceKind | str] = CANDIDATE_GROUPS[
                             "public"], k: int = 3, target_s: float = 900.0,
                         model: Model = "mclp", time_limit_s: float = 60.0,
-                        demand: Demand | None = None,
+                        solve_when_covered: bool = False, demand: Demand | None = None,
                         population: PopulationLayer | None = None) -> NewSitePlan:
     """Return ``k`` new sites among public facilities that cover the most people in time.
 
@@ -418,6 +418,9 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
         or ``"p_median"`` (least people-seconds).
     time_limit_s
         Solver time limit, seconds (the best solution by then; ``status`` says if optimal).
+    solve_when_covered
+        Solve even when everyone is already within the target (any ``k`` sites then cover
+        as many people); by default ``mclp`` and ``lscp`` then recommend nothing.
     store, graph, settings, actor, kind, at, bed_type, free_beds, closed, demand, population
         As in :func:`assess_coverage`; travel is measured the way ``kind`` travels.
 
@@ -444,7 +447,7 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
     rec: SiteRecommendation | None = None
     n_candidates = 0
     notes = list(run.notes)
-    if today.people_uncovered[0] == 0 and model != "p_median":
+    if today.people_uncovered[0] == 0 and model != "p_median" and not solve_when_covered:
         notes.append(f"everyone in the network area is already within {target / 60:g} min of "
                      f"the {len(run.facilities)} {kind}: no new site is needed")
         after = greedy = before
