@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -24,8 +25,8 @@ DOWNTOWN = (-82.99, 39.96)
 
 
 @pytest.fixture(scope="module")
-def settings() -> Settings:
-    return Settings()
+def settings(graph_cache_dir: Path) -> Settings:
+    return Settings(cache_dir=graph_cache_dir)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from network_fixtures import (
+from networkhelpers import (
     as_array,
     assert_times_equal,
     reference_digraph,
