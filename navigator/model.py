@@ -12,9 +12,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from navigator.errors import ValidationError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 class ResourceKind(StrEnum):
@@ -112,6 +115,48 @@ class RequiredResponse(IntEnum):
 
 #: Skills a mobile team may have (and an incident or a triage rule may need).
 TEAM_SKILLS = ("clinician", "peer_support", "youth", "substance_use", "dv_advocate", "medical")
+
+
+class Role(StrEnum):
+    """What a user may do: one page and its API per role; ``admin`` may do everything."""
+
+    DISPATCHER = "dispatcher"
+    CASEWORKER = "caseworker"
+    PLANNER = "planner"
+    ADMIN = "admin"
+
+
+class FacilityKind(StrEnum):
+    """Which facilities a coverage surface is measured from (see :data:`FACILITY_KINDS`)."""
+
+    TEAM_BASES = "team_bases"
+    TEAMS = "teams"
+    SHELTERS = "shelters"
+    CLINICS = "clinics"
+    ALL = "all"
+
+
+#: Kinds of care site a service search covers when the client names none.
+CARE_KINDS = (ResourceKind.CLINIC, ResourceKind.HOSPITAL, ResourceKind.CRISIS_UNIT)
+
+#: Facility kind -> (resource kinds, who travels: ``"from"`` = the service drives out to
+#: people, ``"to"`` = people travel to it). ``teams`` are the bases of the teams on shift.
+FACILITY_KINDS: Mapping[str, tuple[tuple[ResourceKind, ...], Literal["from", "to"]]] = {
+    FacilityKind.TEAM_BASES: ((ResourceKind.TEAM_BASE,), "from"),
+    FacilityKind.TEAMS: ((ResourceKind.TEAM_BASE,), "from"),
+    FacilityKind.SHELTERS: ((ResourceKind.SHELTER,), "to"),
+    FacilityKind.CLINICS: (CARE_KINDS, "to"),
+    FacilityKind.ALL: ((ResourceKind.TEAM_BASE, ResourceKind.SHELTER, *CARE_KINDS), "to"),
+}
+
+#: Named groups of candidate sites for new-site recommendations -> resource kinds (public
+#: facilities that could host a team or a service; confidential sites are never candidates).
+CANDIDATE_GROUPS: Mapping[str, tuple[ResourceKind, ...]] = {
+    "team_bases": (ResourceKind.TEAM_BASE,),
+    "clinics": (ResourceKind.CLINIC,),
+    "hospitals": (ResourceKind.HOSPITAL,),
+    "public": (ResourceKind.TEAM_BASE, ResourceKind.CLINIC, ResourceKind.HOSPITAL),
+}
 
 #: Gender values eligibility rules may name (empty = anyone).
 GENDERS = ("female", "male", "nonbinary")

@@ -104,7 +104,7 @@ def columbus_graph(graph_cache_dir):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def baltimore():  # type: ignore[no-untyped-def]
     """Return the Baltimore drive extract as a TravelGraph, built once per session."""
-    from network_fixtures import BALTIMORE_DRIVE
+    from networkhelpers import BALTIMORE_DRIVE
 
     from navigator.roads import build_graph
 
@@ -114,7 +114,7 @@ def baltimore():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def baltimore_ref(baltimore):  # type: ignore[no-untyped-def]
     """Return the networkx reference DiGraph of :func:`baltimore`."""
-    from network_fixtures import reference_digraph
+    from networkhelpers import reference_digraph
 
     return reference_digraph(baltimore)
 
@@ -122,7 +122,7 @@ def baltimore_ref(baltimore):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def west_oakland():  # type: ignore[no-untyped-def]
     """Return the West Oakland drive extract as a TravelGraph, built once per session."""
-    from network_fixtures import WEST_OAKLAND_DRIVE
+    from networkhelpers import WEST_OAKLAND_DRIVE
 
     from navigator.roads import build_graph
 

@@ -9,20 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from navigator.config import Settings
 from navigator.decide.allocation import Allocation, cost_matrix, max_coverage, min_sites, p_median
 from navigator.errors import ValidationError
-from navigator.roads import TravelGraph
 
 INF = np.inf
 
 
-@pytest.fixture(scope="module")
-def columbus(tmp_path_factory) -> TravelGraph:
-    from navigator.services.context import load_network
-
-    # one cache for every coverage test module: the first builds it (~2 s), the rest load it
-    return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
 # 3 sites x 3 demand units, seconds
 C3 = np.array([[100.0, 700.0, 900.0],
                [800.0, 200.0, 300.0],
@@ -171,20 +163,20 @@ def test_bad_inputs():
         p_median(C3, W3, p=1, cutoff_s=0)
 
 
-def test_cost_matrix_directions(columbus):
+def test_cost_matrix_directions(columbus_graph):
     nodes = np.array([0, 50, 500])
     dem = np.array([10, 20, -1, 30])
-    ab = cost_matrix(columbus, nodes, dem, direction="from")
-    ba = cost_matrix(columbus, nodes, dem, direction="to")
+    ab = cost_matrix(columbus_graph, nodes, dem, direction="from")
+    ba = cost_matrix(columbus_graph, nodes, dem, direction="to")
     assert ab.shape == (3, 4) and np.isinf(ab[:, 2]).all() and np.isinf(ba[:, 2]).all()
     from navigator.roads import travel_time_matrix
 
-    np.testing.assert_allclose(ab[:, [0, 1, 3]], travel_time_matrix(columbus, nodes,
+    np.testing.assert_allclose(ab[:, [0, 1, 3]], travel_time_matrix(columbus_graph, nodes,
                                                                      dem[[0, 1, 3]]))
-    np.testing.assert_allclose(ba[:, [0, 1, 3]], travel_time_matrix(columbus, dem[[0, 1, 3]],
+    np.testing.assert_allclose(ba[:, [0, 1, 3]], travel_time_matrix(columbus_graph, dem[[0, 1, 3]],
                                                                     nodes).T)
     with pytest.raises(ValidationError, match="direction"):
-        cost_matrix(columbus, nodes, dem, direction="sideways")  # type: ignore[arg-type]
+        cost_matrix(columbus_graph, nodes, dem, direction="sideways")  # type: ignore[arg-type]
 
 
 # spopt 0.7 builds PuLP variables the way PuLP 3.3 deprecates (third-party code we cannot

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from navigator.config import Settings
 from navigator.decide.parallel import (
     ENV_SCHEDULER,
     batch_allocations,
@@ -22,15 +21,9 @@ from navigator.decide.parallel import (
     resolve_scheduler,
 )
 from navigator.errors import ValidationError
-from navigator.roads import TravelGraph, travel_time_matrix
-from navigator.services.context import load_network
+from navigator.roads import travel_time_matrix
 
 pytestmark = pytest.mark.slow  # a process cluster takes a few seconds to start
-
-
-@pytest.fixture(scope="module")
-def columbus(tmp_path_factory) -> TravelGraph:
-    return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +38,9 @@ def client() -> Iterator[object]:
 SETS = [np.array([10, 4000]), np.array([9000]), np.array([1, 2, 3, 500, 7000])]
 
 
-def test_surfaces_equal_single_process(columbus, client):
-    one = batch_surfaces(columbus, SETS, scheduler="sync", direction="to")
-    many = batch_surfaces(columbus, SETS, scheduler=client, direction="to",
+def test_surfaces_equal_single_process(columbus_graph, client):
+    one = batch_surfaces(columbus_graph, SETS, scheduler="sync", direction="to")
+    many = batch_surfaces(columbus_graph, SETS, scheduler=client, direction="to",
                           labels=["a", "b", "c"])
     assert [s.label for s in many] == ["a", "b", "c"]
     for x, y in zip(one, many, strict=True):
@@ -56,7 +49,7 @@ def test_surfaces_equal_single_process(columbus, client):
         assert y.direction == "to"
 
 
-def test_graph_is_scattered_once_per_worker(columbus, client, monkeypatch):
+def test_graph_is_scattered_once_per_worker(columbus_graph, client, monkeypatch):
     from distributed import Future
 
     scatters: list[dict[str, object]] = []
@@ -73,7 +66,7 @@ def test_graph_is_scattered_once_per_worker(columbus, client, monkeypatch):
 
     monkeypatch.setattr(client, "scatter", scatter)
     monkeypatch.setattr(client, "submit", submit)
-    graph = dataclasses.replace(columbus)  # a graph this client has not seen yet
+    graph = dataclasses.replace(columbus_graph)  # a graph this client has not seen yet
     batch_surfaces(graph, SETS * 3, scheduler=client)
     batch_surfaces(graph, SETS, scheduler=client)  # a second batch reuses the copy
     assert scatters == [{"broadcast": True, "hash": False}]
@@ -81,9 +74,9 @@ def test_graph_is_scattered_once_per_worker(columbus, client, monkeypatch):
     assert len({g.key for g in graph_args}) == 1  # one graph, referenced by every task
 
 
-def test_hex_surfaces_equal_single_process(columbus, client):
-    one = batch_hex_surfaces(columbus, SETS, resolution=8, scheduler="sync")
-    many = batch_hex_surfaces(columbus, SETS, resolution=8, scheduler=client)
+def test_hex_surfaces_equal_single_process(columbus_graph, client):
+    one = batch_hex_surfaces(columbus_graph, SETS, resolution=8, scheduler="sync")
+    many = batch_hex_surfaces(columbus_graph, SETS, resolution=8, scheduler=client)
     for x, y in zip(one, many, strict=True):
         pd.testing.assert_frame_equal(x.drop(columns="geometry"), y.drop(columns="geometry"))
         bad = ~x.geometry.geom_equals(y.geometry).to_numpy()
@@ -98,15 +91,15 @@ def test_hex_surfaces_equal_single_process(columbus, client):
     assert held and all(k.startswith("TravelGraph") for k in held), held
 
 
-def test_matrix_equals_single_process(columbus, client):
+def test_matrix_equals_single_process(columbus_graph, client):
     rng = np.random.default_rng(6)
-    o = rng.choice(columbus.n_nodes, 37, replace=False)
-    d = rng.choice(columbus.n_nodes, 50, replace=False)
-    ref = travel_time_matrix(columbus, o, d, cutoff_s=900)
-    got = batch_travel_time_matrix(columbus, o, d, block_rows=8, cutoff_s=900,
+    o = rng.choice(columbus_graph.n_nodes, 37, replace=False)
+    d = rng.choice(columbus_graph.n_nodes, 50, replace=False)
+    ref = travel_time_matrix(columbus_graph, o, d, cutoff_s=900)
+    got = batch_travel_time_matrix(columbus_graph, o, d, block_rows=8, cutoff_s=900,
                                    scheduler=client)
     np.testing.assert_array_equal(got, ref)
-    assert batch_travel_time_matrix(columbus, [], d, scheduler="sync").shape == (0, 50)
+    assert batch_travel_time_matrix(columbus_graph, [], d, scheduler="sync").shape == (0, 50)
 
 
 def test_allocation_sweep_equals_single_process(client):
@@ -127,43 +120,43 @@ def test_allocation_sweep_equals_single_process(client):
         batch_allocations(c, w, [{"k": 1}], scheduler="sync")
 
 
-def test_closure_impacts_match_single_scenarios(columbus, client):
+def test_closure_impacts_match_single_scenarios(columbus_graph, client):
     from navigator.decide.coverage import compare_scenarios, coverage_surface
 
     rng = np.random.default_rng(5)
-    fac = rng.choice(columbus.n_nodes, 6, replace=False)
-    units = rng.choice(columbus.n_nodes, 80, replace=False)
+    fac = rng.choice(columbus_graph.n_nodes, 6, replace=False)
+    units = rng.choice(columbus_graph.n_nodes, 80, replace=False)
     people = rng.integers(100, 2000, 80).astype(float)
-    got = closure_impacts(columbus, fac, units, people, targets_s=[120, 300],
+    got = closure_impacts(columbus_graph, fac, units, people, targets_s=[120, 300],
                           facility_ids=list("abcdef"), scheduler=client)
-    ref = closure_impacts(columbus, fac, units, people, targets_s=[120, 300],
+    ref = closure_impacts(columbus_graph, fac, units, people, targets_s=[120, 300],
                           facility_ids=list("abcdef"), scheduler="sync")
     pd.testing.assert_frame_equal(got, ref)
     assert list(got.columns) == ["facility_id", "lost_2min", "lost_5min"]
     assert got["lost_2min"].is_monotonic_decreasing
     top = "abcdef".index(got["facility_id"].iloc[0])
-    full = coverage_surface(columbus, fac)
-    cmp = compare_scenarios(full, coverage_surface(columbus, np.delete(fac, top)),
+    full = coverage_surface(columbus_graph, fac)
+    cmp = compare_scenarios(full, coverage_surface(columbus_graph, np.delete(fac, top)),
                             unit_nodes=units, people=people, targets_s=[120, 300])
     np.testing.assert_allclose(got.iloc[0, 1:].to_numpy(float), cmp.people_newly_uncovered)
     with pytest.raises(ValidationError, match="two"):
-        closure_impacts(columbus, fac[:1], units, people, targets_s=[60], scheduler="sync")
+        closure_impacts(columbus_graph, fac[:1], units, people, targets_s=[60], scheduler="sync")
 
 
-def test_coverage_reports_equal_single_process(columbus, client):
+def test_coverage_reports_equal_single_process(columbus_graph, client):
     import geopandas as gpd
 
     from navigator.config import DATA_DIR
     from navigator.decide.coverage import coverage_surface
     from navigator.services import planner as cs
 
-    demand = cs.demand_units(columbus, DATA_DIR / "population" /
+    demand = cs.demand_units(columbus_graph, DATA_DIR / "population" /
                              "franklin_bg2010_population.gpkg")
-    runs = [cs.FacilityRun(coverage_surface(columbus, s, label=f"s{i}"),
+    runs = [cs.FacilityRun(coverage_surface(columbus_graph, s, label=f"s{i}"),
                            gpd.GeoDataFrame(geometry=[], crs=4326), ()) for i, s in
             enumerate(SETS)]
-    one = cs.coverage_reports(columbus, runs, demand, targets_s=[300, 600], scheduler="sync")
-    many = cs.coverage_reports(columbus, runs, demand, targets_s=[300, 600], scheduler=client)
+    one = cs.coverage_reports(columbus_graph, runs, demand, targets_s=[300, 600], scheduler="sync")
+    many = cs.coverage_reports(columbus_graph, runs, demand, targets_s=[300, 600], scheduler=client)
     for x, y in zip(one, many, strict=True):
         assert x.label == y.label
         np.testing.assert_array_equal(x.coverage.people_covered, y.coverage.people_covered)
@@ -172,32 +165,32 @@ def test_coverage_reports_equal_single_process(columbus, client):
         np.testing.assert_allclose(x.hexes["population"], y.hexes["population"])
 
 
-def test_address_from_environment(columbus, client, monkeypatch):
+def test_address_from_environment(columbus_graph, client, monkeypatch):
     monkeypatch.setenv(ENV_SCHEDULER, client.scheduler.address)
     assert resolve_scheduler() == client.scheduler.address
-    got = batch_surfaces(columbus, SETS[:2])  # connects to that scheduler, then disconnects
-    np.testing.assert_array_equal(got[1].time_s,
-                                  batch_surfaces(columbus, SETS[1:2], scheduler="sync")[0].time_s)
+    got = batch_surfaces(columbus_graph, SETS[:2])  # connects to that scheduler, then disconnects
+    one = batch_surfaces(columbus_graph, SETS[1:2], scheduler="sync")[0]
+    np.testing.assert_array_equal(got[1].time_s, one.time_s)
 
 
-def test_local_process_cluster_default(columbus, monkeypatch):
+def test_local_process_cluster_default(columbus_graph, monkeypatch):
     monkeypatch.delenv(ENV_SCHEDULER, raising=False)
     assert resolve_scheduler() == "processes"
     with dask_client(n_workers=1) as c:
         assert len(c.scheduler_info()["workers"]) == 1
-        got = batch_surfaces(columbus, SETS[:1], scheduler=c)
-    np.testing.assert_array_equal(got[0].time_s,
-                                  batch_surfaces(columbus, SETS[:1], scheduler="sync")[0].time_s)
+        got = batch_surfaces(columbus_graph, SETS[:1], scheduler=c)
+    one = batch_surfaces(columbus_graph, SETS[:1], scheduler="sync")[0]
+    np.testing.assert_array_equal(got[0].time_s, one.time_s)
 
 
-def test_bad_inputs(columbus):
+def test_bad_inputs(columbus_graph):
     with pytest.raises(ValidationError, match="scheduler"):
         resolve_scheduler("threads")
     with pytest.raises(ValidationError, match="no facility"):
-        batch_surfaces(columbus, [np.array([], dtype=np.int64)], scheduler="sync")
+        batch_surfaces(columbus_graph, [np.array([], dtype=np.int64)], scheduler="sync")
     with pytest.raises(ValidationError, match="labels"):
-        batch_surfaces(columbus, SETS, labels=["a"], scheduler="sync")
+        batch_surfaces(columbus_graph, SETS, labels=["a"], scheduler="sync")
     with pytest.raises(ValidationError, match="block_rows"):
-        batch_travel_time_matrix(columbus, [1], [2], block_rows=0, scheduler="sync")
+        batch_travel_time_matrix(columbus_graph, [1], [2], block_rows=0, scheduler="sync")
     with pytest.raises(ValidationError, match="sync"), dask_client("sync"):
         pass

@@ -51,7 +51,9 @@ def test_init_db_reports_schema(tmp_path: Path, capsys: pytest.CaptureFixture[st
 @pytest.mark.parametrize("argv, fragment", [
     (["import", "/nonexistent/file.geojson"], "no such file"),
     (["build-network", "/nonexistent/roads.osm.pbf"], "roads.osm.pbf"),
-    (["init-db", "--store", "/nonexistent/folder/x.gpkg"], "error"),
+    (["init-db", "--store", "/nonexistent/folder/x.gpkg"],
+     "cannot open GeoPackage /nonexistent/folder/x.gpkg: folder /nonexistent/folder does not "
+     "exist"),
 ])
 def test_bad_input_is_a_message_and_nonzero_exit(argv: list[str], fragment: str, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from cli_helpers import cli_runner
+from clihelpers import cli_runner
 
 from navigator.demo.city import load_demo
 from navigator.store import open_store

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_helpers import cli_runner
+from clihelpers import cli_runner
 
 from navigator.demo.city import load_demo
 from navigator.store import open_store

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import shapely
 
-from navigator.config import Settings
 from navigator.decide.coverage import (
     CoverageSurface,
     check_targets,
@@ -27,9 +26,8 @@ from navigator.decide.coverage import (
 from navigator.demo.city import load_demo
 from navigator.errors import ValidationError
 from navigator.maps import coverage as coverage_maps
-from navigator.roads import TravelGraph, travel_times_from, travel_times_to
+from navigator.roads import travel_times_from, travel_times_to
 from navigator.services import planner as cs
-from navigator.services.context import load_network
 from navigator.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,21 +37,16 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=NY)  # a Tuesday noon
 
 
 @pytest.fixture(scope="module")
-def columbus(tmp_path_factory) -> TravelGraph:
-    return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
-
-
-@pytest.fixture(scope="module")
-def store(columbus, tmp_path_factory) -> Iterator[Store]:
+def store(columbus_graph, tmp_path_factory) -> Iterator[Store]:
     s = open_store(str(tmp_path_factory.mktemp("cov") / "demo.gpkg"))
-    load_demo(s, columbus, seed=2026, now=NOW)
+    load_demo(s, columbus_graph, seed=2026, now=NOW)
     yield s
     s.close()
 
 
 @pytest.fixture(scope="module")
-def demand(columbus) -> cs.Demand:
-    return cs.demand_units(columbus, FRANKLIN)
+def demand(columbus_graph) -> cs.Demand:
+    return cs.demand_units(columbus_graph, FRANKLIN)
 
 
 # -- pure functions, known answers ------------------------------------------------------------
@@ -133,40 +126,40 @@ def test_compare_scenarios_known_answer():
 
 
 # -- Columbus: surfaces against per-facility searches -----------------------------------------
-def test_surface_equals_min_of_single_searches(columbus):
+def test_surface_equals_min_of_single_searches(columbus_graph):
     fac = np.array([10, 4000, 9000])
     for direction, one in (("from", travel_times_from), ("to", travel_times_to)):
-        s = coverage_surface(columbus, fac, direction=direction, facility_ids=("a", "b", "c"))
-        each = np.vstack([one(columbus, int(f)) for f in fac])
+        s = coverage_surface(columbus_graph, fac, direction=direction, facility_ids=("a", "b", "c"))
+        each = np.vstack([one(columbus_graph, int(f)) for f in fac])
         np.testing.assert_allclose(s.time_s, each.min(axis=0), rtol=1e-12)
         fin = np.isfinite(s.time_s)
         np.testing.assert_allclose(each[s.facility[fin], np.flatnonzero(fin)], s.time_s[fin])
         assert s.facility_ids == ("a", "b", "c")
 
 
-def test_surface_bad_inputs(columbus):
+def test_surface_bad_inputs(columbus_graph):
     with pytest.raises(ValidationError, match="no facility"):
-        coverage_surface(columbus, [])
+        coverage_surface(columbus_graph, [])
     with pytest.raises(ValidationError, match="ids"):
-        coverage_surface(columbus, [1, 2], facility_ids=("a",))
+        coverage_surface(columbus_graph, [1, 2], facility_ids=("a",))
 
 
-def test_hex_surface(columbus):
-    s = coverage_surface(columbus, [10, 4000])
-    hexes = hex_surface(columbus, s, resolution=8)
+def test_hex_surface(columbus_graph):
+    s = coverage_surface(columbus_graph, [10, 4000])
+    hexes = hex_surface(columbus_graph, s, resolution=8)
     assert hexes.crs.to_epsg() == 4326
-    assert hexes["n_nodes"].sum() == columbus.n_nodes
+    assert hexes["n_nodes"].sum() == columbus_graph.n_nodes
     assert hexes["min_time_s"].min() == 0.0
     assert (hexes["min_time_s"] <= hexes["median_time_s"]).all()
     assert hexes.geometry.is_valid.all() and (hexes.geom_type == "Polygon").all()
     with pytest.raises(ValidationError, match="resolution"):
-        hex_surface(columbus, s, resolution=16)
+        hex_surface(columbus_graph, s, resolution=16)
 
 
-def test_unit_times_centroid_and_median(columbus, demand):
-    s = coverage_surface(columbus, [10, 4000])
-    c = unit_times(columbus, s, demand.population, demand.nodes)
-    m = unit_times(columbus, s, demand.population, demand.nodes, method="median")
+def test_unit_times_centroid_and_median(columbus_graph, demand):
+    s = coverage_surface(columbus_graph, [10, 4000])
+    c = unit_times(columbus_graph, s, demand.population, demand.nodes)
+    m = unit_times(columbus_graph, s, demand.population, demand.nodes, method="median")
     assert c.shape == m.shape == (len(demand.population.units),)
     np.testing.assert_array_equal(c[demand.nodes.snapped],
                                   s.time_s[demand.nodes.node[demand.nodes.snapped]])
@@ -175,30 +168,31 @@ def test_unit_times_centroid_and_median(columbus, demand):
 
 
 # -- the service on the demo store -----------------------------------------------------------
-def test_facilities_by_kind_and_time(store, columbus):
-    bases, _ = cs.facilities(store, columbus, kind="team_bases")
+def test_facilities_by_kind_and_time(store, columbus_graph):
+    bases, _ = cs.facilities(store, columbus_graph, kind="team_bases")
     assert len(bases) > 20 and (bases["node"] >= 0).all()
-    day, _ = cs.facilities(store, columbus, kind="clinics", at=NOW)
-    night, notes = cs.facilities(store, columbus, kind="clinics",
+    day, _ = cs.facilities(store, columbus_graph, kind="clinics", at=NOW)
+    night, notes = cs.facilities(store, columbus_graph, kind="clinics",
                                  at=datetime(2026, 11, 25, 3, 0, tzinfo=NY))
     assert set(night["id"]) < set(day["id"])  # 24/7 hospitals stay, day clinics close
     assert "closed at" in notes[0]
-    shelters, _ = cs.facilities(store, columbus, kind="shelters", bed_type="families")
+    shelters, _ = cs.facilities(store, columbus_graph, kind="shelters", bed_type="families")
     assert 0 < len(shelters) < 9
-    free, _ = cs.facilities(store, columbus, kind="shelters", free_beds=True)
+    free, _ = cs.facilities(store, columbus_graph, kind="shelters", free_beds=True)
     beds = store.beds(free["id"])
     assert len(free) > 0 and beds.groupby("resource_id")["free"].sum().gt(0).all()
-    assert "demo-dv-shelter" not in set(cs.facilities(store, columbus, kind="shelters")[0]["id"])
-    teams, _ = cs.facilities(store, columbus, kind="teams", at=NOW)
+    shelters, _ = cs.facilities(store, columbus_graph, kind="shelters")
+    assert "demo-dv-shelter" not in set(shelters["id"])
+    teams, _ = cs.facilities(store, columbus_graph, kind="teams", at=NOW)
     assert 0 < len(teams) <= len(bases)
     with pytest.raises(ValidationError, match="kind"):
-        cs.facilities(store, columbus, kind="spaceports")
+        cs.facilities(store, columbus_graph, kind="spaceports")
 
 
-def test_report_real_outputs(store, columbus, demand, tmp_path):
-    run = cs.facility_surface(store, columbus, kind="shelters")
+def test_report_real_outputs(store, columbus_graph, demand, tmp_path):
+    run = cs.facility_surface(store, columbus_graph, kind="shelters")
     assert run.surface.direction == "to"
-    rep = cs.coverage_report(columbus, run, demand, targets_s=[300, 600, 900])
+    rep = cs.coverage_report(columbus_graph, run, demand, targets_s=[300, 600, 900])
     table = rep.coverage.to_frame()
     assert table["people_covered"].is_monotonic_increasing
     assert rep.coverage.total_people == demand.population.total_people
@@ -217,8 +211,8 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
     assert set(gpd.list_layers(gpkg)["name"]) == {"hexes", "units", "gaps"}
     back = gpd.read_file(gpkg, layer="units")
     assert len(back) == len(rep.units) and back.crs.to_epsg() == 4326
-    nodes = cs.surface_nodes(columbus, run)
-    assert len(nodes) == columbus.n_nodes and set(nodes["facility_id"].dropna()) <= set(
+    nodes = cs.surface_nodes(columbus_graph, run)
+    assert len(nodes) == columbus_graph.n_nodes and set(nodes["facility_id"].dropna()) <= set(
         run.facilities["id"])
     coverage_maps.export_layers({"nodes": nodes}, tmp_path / "nodes.gpkg")
     gj = coverage_maps.export_layers({"hexes": rep.hexes}, tmp_path / "hexes.geojson")
@@ -227,14 +221,14 @@ def test_report_real_outputs(store, columbus, demand, tmp_path):
     assert len(json.loads(text)["features"]) == len(rep.hexes)
     with pytest.raises(ValidationError, match="one layer"):
         coverage_maps.export_layers({"a": rep.hexes, "b": rep.gaps}, tmp_path / "x.geojson")
-    html = coverage_maps.coverage_map(columbus, rep).get_root().render()
+    html = coverage_maps.coverage_map(columbus_graph, rep).get_root().render()
     assert "Infinity" not in html and "gap #1" in html and "≤ 5 min" in html
 
 
-def test_scenario_closed_and_added(store, columbus, demand):
-    base = cs.facility_surface(store, columbus, kind="shelters", label="today")
+def test_scenario_closed_and_added(store, columbus_graph, demand):
+    base = cs.facility_surface(store, columbus_graph, kind="shelters", label="today")
     victim = base.facilities["id"].iloc[0]
-    closed = cs.facility_surface(store, columbus, kind="shelters", closed=[victim],
+    closed = cs.facility_surface(store, columbus_graph, kind="shelters", closed=[victim],
                                  label="closed")
     cmp, units = cs.compare(base, closed, demand, targets_s=[300, 600])
     fin = np.isfinite(cmp.node_delta_s)
@@ -244,55 +238,49 @@ def test_scenario_closed_and_added(store, columbus, demand):
     far = units.loc[units["delta_s"].idxmax() if units["delta_s"].notna().any() else 0]
     new = gpd.GeoDataFrame({"name": ["<img src=x onerror=alert(1)>"]},
                            geometry=[far.geometry.representative_point()], crs=4326)
-    added = cs.facility_surface(store, columbus, kind="shelters", added=new, label="added")
+    added = cs.facility_surface(store, columbus_graph, kind="shelters", added=new, label="added")
     cmp2, _ = cs.compare(base, added, demand, targets_s=[300])
     assert (cmp2.node_delta_s[np.isfinite(cmp2.node_delta_s)] <= 1e-9).all()
     assert cmp2.people_newly_uncovered.tolist() == [0.0]
     assert "new_site" in set(added.facilities["kind"])
-    rep = cs.coverage_report(columbus, added, demand, targets_s=[300])
-    page = coverage_maps.coverage_map(columbus, rep,
+    rep = cs.coverage_report(columbus_graph, added, demand, targets_s=[300])
+    page = coverage_maps.coverage_map(columbus_graph, rep,
                                       facilities=added.facilities).get_root().render()
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror" in page
-    html = coverage_maps.delta_map(columbus, units, label="one shelter closed").get_root().render()
+    html = coverage_maps.delta_map(columbus_graph, units,
+                                   label="one shelter closed").get_root().render()
     assert "one shelter closed" in html and "Infinity" not in html
     with pytest.raises(ValidationError, match="cannot close"):
-        cs.facility_surface(store, columbus, kind="shelters", closed=["nope"])
+        cs.facility_surface(store, columbus_graph, kind="shelters", closed=["nope"])
     with pytest.raises(ValidationError, match="no shelters left"):
-        cs.facility_surface(store, columbus, kind="shelters",
+        cs.facility_surface(store, columbus_graph, kind="shelters",
                             closed=list(base.facilities["id"]))
 
 
-def test_recommend_sites_on_demo(store, columbus, demand):
+def test_recommend_sites_on_demo(store, columbus_graph, demand):
     cand = store.resources(kinds=["clinic", "hospital"])
     existing = store.resources(kinds=["team_base"])
-    rec = cs.recommend_sites(columbus, demand, cand, k=3, target_s=240, existing=existing)
+    rec = cs.recommend_sites(columbus_graph, demand, cand, k=3, target_s=240, existing=existing)
     a = rec.allocation
     assert len(rec.sites) == 3 and a.status == "Optimal"
     assert a.objective >= a.greedy_objective
     assert a.forced.size == len(existing)
-    lscp = cs.recommend_sites(columbus, demand, cand, k=0, target_s=240, model="lscp")
+    lscp = cs.recommend_sites(columbus_graph, demand, cand, k=0, target_s=240, model="lscp")
     assert lscp.allocation.objective == len(lscp.sites) > 0
     with pytest.raises(ValidationError, match="candidate"):
-        cs.recommend_sites(columbus, demand, cand.iloc[:0], k=1, target_s=240)
+        cs.recommend_sites(columbus_graph, demand, cand.iloc[:0], k=1, target_s=240)
 
 
-def test_times_must_be_aware_and_hours_parse(store, columbus):
+def test_times_must_be_aware_and_hours_parse(store, columbus_graph):
     with pytest.raises(ValidationError, match="timezone-aware"):
-        cs.facilities(store, columbus, kind="clinics", at=datetime(2026, 11, 24, 12))
+        cs.facilities(store, columbus_graph, kind="clinics", at=datetime(2026, 11, 24, 12))
     with pytest.raises(ValidationError, match="timezone-aware"):
-        cs.facilities(store, columbus, kind="teams", at=datetime(2026, 11, 24, 12))
+        cs.facilities(store, columbus_graph, kind="teams", at=datetime(2026, 11, 24, 12))
     # Thanksgiving 2026 (Nov 26): clinics with "PH off" close at noon, unlike the Tuesday
-    tuesday, _ = cs.facilities(store, columbus, kind="clinics", at=NOW)
-    holiday, _ = cs.facilities(store, columbus, kind="clinics",
+    tuesday, _ = cs.facilities(store, columbus_graph, kind="clinics", at=NOW)
+    holiday, _ = cs.facilities(store, columbus_graph, kind="clinics",
                                at=datetime(2026, 11, 26, 12, 0, tzinfo=NY))
     assert len(holiday) < len(tuesday)
-    no_ph, _ = cs.facilities(store, columbus, kind="clinics",
+    no_ph, _ = cs.facilities(store, columbus_graph, kind="clinics",
                              at=datetime(2026, 11, 26, 12, 0, tzinfo=NY), holidays=())
     assert len(no_ph) == len(tuesday)
-
-
-def test_run_coverage_one_call(store, columbus):
-    rep = cs.run_coverage(store, columbus, FRANKLIN, kind="clinics", at=NOW,
-                          targets_s=[300])
-    assert rep.label == "clinics" and rep.coverage.targets_s.tolist() == [300.0]
-    assert any("closed at" in n for n in rep.notes)

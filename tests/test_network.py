@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from network_fixtures import (
+from networkhelpers import (
     BALTIMORE_DRIVE,
     BALTIMORE_PBF,
     COLUMBUS_DRIVE,

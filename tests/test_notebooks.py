@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -42,9 +41,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("NAVIGATOR_CACHE_DIR", str(tmp_path / "cache"))
     client = NotebookClient(nb, kernel_name=_kernel_name(), timeout=120,
                             resources={"metadata": {"path": str(tmp_path)}})
-    start = time.perf_counter()
     client.execute()
-    assert time.perf_counter() - start < 90
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors

@@ -9,19 +9,12 @@ import numpy as np
 import pytest
 import shapely
 
-from navigator.config import Settings
 from navigator.decide.population import clip_population, load_population, snap_population
 from navigator.errors import ValidationError
-from navigator.roads import TravelGraph, network_area
-from navigator.services.context import load_network
+from navigator.roads import network_area
 
 ROOT = Path(__file__).resolve().parent.parent
 FRANKLIN = ROOT / "data" / "population" / "franklin_bg2010_population.gpkg"
-
-
-@pytest.fixture(scope="module")
-def columbus(tmp_path_factory) -> TravelGraph:
-    return load_network(Settings(cache_dir=tmp_path_factory.getbasetemp() / "nav-cache"))
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +31,8 @@ def test_load_franklin_whole_county():
     assert pop.clipped_units == 0 and "kept" in pop.note()
 
 
-def test_clip_to_network_reports_what_was_left_out(columbus):
-    pop = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus))
+def test_clip_to_network_reports_what_was_left_out(columbus_graph):
+    pop = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus_graph))
     # the Columbus extract covers central Columbus only
     assert 400 < len(pop.units) < 600
     assert pop.clipped_units == 887 - len(pop.units)
@@ -48,22 +41,22 @@ def test_clip_to_network_reports_what_was_left_out(columbus):
     assert "left out" in pop.note() and f"{pop.clipped_units} units" in pop.note()
 
 
-def test_other_crs_is_reprojected(tmp_path, franklin, columbus):
+def test_other_crs_is_reprojected(tmp_path, franklin, columbus_graph):
     path = tmp_path / "bg_3735.gpkg"  # Ohio South state plane, US feet
     franklin.to_crs(3735).to_file(path, layer="bg")
-    pop = load_population(path, layer="bg", area=network_area(columbus))
-    ref = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus))
+    pop = load_population(path, layer="bg", area=network_area(columbus_graph))
+    ref = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus_graph))
     assert pop.units.crs.to_epsg() == 4326
     assert len(pop.units) == len(ref.units)
     assert pop.total_people == pytest.approx(ref.total_people)
 
 
-def test_points_layer(tmp_path, franklin, columbus):
+def test_points_layer(tmp_path, franklin, columbus_graph):
     pts = franklin.assign(geometry=franklin.representative_point())
     path = tmp_path / "pts.geojson"
     pts[["GEOID10", "pop2010", "geometry"]].to_file(path, driver="GeoJSON")
-    pop = load_population(path, area=network_area(columbus))
-    nodes = snap_population(columbus, pop)
+    pop = load_population(path, area=network_area(columbus_graph))
+    nodes = snap_population(columbus_graph, pop)
     assert (pop.units.geom_type == "Point").all()
     assert nodes.snapped.all() and (nodes.distance_m <= 1000).all()
 
@@ -85,21 +78,21 @@ def test_wrong_crs_label_is_refused(tmp_path, franklin):
         load_population(path, layer="bg")
 
 
-def test_layer_elsewhere_does_not_overlap_network(tmp_path, franklin, columbus):
+def test_layer_elsewhere_does_not_overlap_network(tmp_path, franklin, columbus_graph):
     moved = franklin.assign(geometry=franklin.translate(xoff=10.0))  # 10 degrees east
     path = tmp_path / "moved.gpkg"
     moved.to_file(path, layer="bg")
     with pytest.raises(ValidationError, match="does not overlap the road network"):
-        load_population(path, layer="bg", area=network_area(columbus))
+        load_population(path, layer="bg", area=network_area(columbus_graph))
 
 
-def test_no_unit_snaps_raises(columbus):
+def test_no_unit_snaps_raises(columbus_graph):
     pop = load_population(FRANKLIN, layer="block_groups")
-    outside = shapely.box(-84, 39, -82, 41).difference(network_area(columbus))
+    outside = shapely.box(-84, 39, -82, 41).difference(network_area(columbus_graph))
     far = clip_population(pop, outside)  # the suburbs beyond the road extract
     assert len(far.units) > 300
     with pytest.raises(ValidationError, match="no population unit"):
-        snap_population(columbus, far, max_snap_m=50.0)
+        snap_population(columbus_graph, far, max_snap_m=50.0)
 
 
 def test_missing_column():
@@ -121,24 +114,24 @@ def test_unreadable_file(tmp_path):
         load_population(tmp_path / "missing.gpkg")
 
 
-def test_snap_keeps_units_off_network_as_minus_one(columbus):
+def test_snap_keeps_units_off_network_as_minus_one(columbus_graph):
     pop = load_population(FRANKLIN, layer="block_groups")
-    nodes = snap_population(columbus, pop, max_snap_m=250.0)
+    nodes = snap_population(columbus_graph, pop, max_snap_m=250.0)
     assert (nodes.node == -1).any() and (nodes.node >= 0).any()
     assert np.all(nodes.distance_m[nodes.node >= 0] <= 250.0)
 
 
-def test_unit_values_checks_length(columbus):
+def test_unit_values_checks_length(columbus_graph):
     from navigator.decide.population import unit_values
 
-    pop = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus))
-    nodes = snap_population(columbus, pop)
-    v = unit_values(columbus, np.arange(columbus.n_nodes, dtype=float), pop, nodes)
+    pop = load_population(FRANKLIN, layer="block_groups", area=network_area(columbus_graph))
+    nodes = snap_population(columbus_graph, pop)
+    v = unit_values(columbus_graph, np.arange(columbus_graph.n_nodes, dtype=float), pop, nodes)
     assert np.array_equal(v, nodes.node.astype(float))
     with pytest.raises(ValidationError, match="node values"):
-        unit_values(columbus, np.zeros(3), pop, nodes)
+        unit_values(columbus_graph, np.zeros(3), pop, nodes)
     with pytest.raises(ValidationError, match="method"):
-        unit_values(columbus, np.zeros(columbus.n_nodes), pop, nodes,
+        unit_values(columbus_graph, np.zeros(columbus_graph.n_nodes), pop, nodes,
                     method="mean")  # type: ignore[arg-type]
 
 

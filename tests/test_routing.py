@@ -6,7 +6,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from network_fixtures import (
+from networkhelpers import (
     as_array,
     assert_times_equal,
     reference_digraph,
@@ -262,5 +262,21 @@ def test_random_graphs_match_networkx(G, data):
             route(tg, int(node[s]), int(node[d]))
 
 
-def test_kernels_warm_up():
-    routing._kernels.warm_up()
+def test_warm_up_compiles_the_kernels_queries_use(west_oakland):
+    """After warm_up every kernel holds one compiled signature, and queries add none."""
+    from navigator.roads import _kernels
+
+    _kernels.warm_up()
+    names = [n for n in _kernels.__all__ if n != "warm_up"]
+    warmed = {n: list(getattr(_kernels, n).signatures) for n in names}
+    assert all(len(sigs) == 1 for sigs in warmed.values()), warmed
+    tg = west_oakland
+    nodes = np.arange(min(50, tg.n_nodes))
+    for method in ("phast", "dijkstra"):
+        travel_times_from(tg, 0, method=method)
+        travel_times_to(tg, 0, method=method)
+    travel_time_matrix(tg, nodes, nodes)
+    nearest_facility(tg, nodes[:3])
+    k_nearest(tg, 0, nodes, k=3)
+    isochrone(tg, 0, 60.0)
+    assert {n: list(getattr(_kernels, n).signatures) for n in names} == warmed

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from decision_fixtures import *  # noqa: F403  (fixtures)
-from decision_fixtures import CLIENT, NOW
+from servicehelpers import *  # noqa: F403  (fixtures)
+from servicehelpers import CLIENT, NOW
 from shapely.geometry import Point
 
 from navigator import services as sv
@@ -31,18 +31,18 @@ def _shelters_with(demo: Bundle, bed_type: BedType) -> list[Any]:
     return [r for r in demo.resources if any(b.bed_type == bed_type for b in r.beds)]
 
 
-def test_find_beds_ranks_open_free_beds_by_road_time(store, graph, settings, area) -> None:
-    result = sv.find_beds(store, graph, settings, lon=LON, lat=LAT,
+def test_find_beds_ranks_open_free_beds_by_road_time(store, columbus_graph, settings, area) -> None:
+    result = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT,
                           needs={"bed_type": "single_men", "gender": "male", "age": 40},
                           at=NOW, k=3, actor="cw1", area=area)
     assert result.matches
     etas = [m.eta_s for m in result.matches]
     assert etas == sorted(etas)
-    client = int(snap(graph, LON, LAT).node[0])
+    client = int(snap(columbus_graph, LON, LAT).node[0])
     for m in result.matches:
         assert m.open_now and m.free_beds and m.free_beds > 0 and m.reason == "match"
-        node = int(snap(graph, m.lon, m.lat).node[0])
-        assert m.eta_s == pytest.approx(float(travel_times_from(graph, client, [node])[0]))
+        node = int(snap(columbus_graph, m.lon, m.lat).node[0])
+        assert m.eta_s == pytest.approx(float(travel_times_from(columbus_graph, client, [node])[0]))
         assert m.route is not None and m.route.nodes[-1] == node
         assert m.distance_m == pytest.approx(m.route.length_m)
     json.dumps(result.to_dict(), allow_nan=False)
@@ -51,13 +51,13 @@ def test_find_beds_ranks_open_free_beds_by_road_time(store, graph, settings, are
     assert entry.result["candidates"][0]["resource_id"] == result.matches[0].resource_id
 
 
-def test_no_bed_gives_message_and_alternatives(store, graph, settings, area, demo) -> None:
+def test_no_bed_gives_message_and_alternatives(store, columbus_graph, settings, area, demo) -> None:
     for r in _shelters_with(demo, BedType.YOUTH):
         cap = next(b.capacity for b in r.beds if b.bed_type == BedType.YOUTH)
         store.set_beds(r.id, BedType.YOUTH, capacity=cap, free=0, actor="test")
     with pytest.raises(NoAvailableResourceError,
                        match="no open bed of type youth within 30 minutes") as e:
-        sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs={"bed_type": "youth"},
+        sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs={"bed_type": "youth"},
                      at=NOW, actor="cw1", area=area)
     assert e.value.alternatives
     assert {a.reason for a in e.value.alternatives} <= {"other_bed_type", "closed",
@@ -65,7 +65,7 @@ def test_no_bed_gives_message_and_alternatives(store, graph, settings, area, dem
     assert store.audit_log(limit=1, action="find_bed")[0].result["message"].startswith("no ")
 
 
-def test_closed_now_but_opening_soon_is_an_alternative(store, graph, settings, area,
+def test_closed_now_but_opening_soon_is_an_alternative(store, columbus_graph, settings, area,
                                                        demo) -> None:
     night = [r for r in _shelters_with(demo, BedType.SINGLE_MEN) if r.opening_hours != "24/7"]
     assert night  # the demo has night-only men's shelters
@@ -74,14 +74,14 @@ def test_closed_now_but_opening_soon_is_an_alternative(store, graph, settings, a
         free = 5 if r in night else 0
         store.set_beds(r.id, BedType.SINGLE_MEN, capacity=cap, free=free, actor="test")
     with pytest.raises(NoAvailableResourceError) as e:
-        sv.find_beds(store, graph, settings, lon=LON, lat=LAT,
+        sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT,
                      needs={"bed_type": "single_men"}, at=NOW, actor="cw1", area=area,
                      max_time_s=3600.0)
     closed = [a for a in e.value.alternatives if a.reason == "closed"]
     assert closed and all(a.opens_at is not None and a.opens_at > NOW for a in closed)
     # Later that evening they are open and found.
     late = NOW.replace(hour=21)
-    found = sv.find_beds(store, graph, settings, lon=LON, lat=LAT,
+    found = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT,
                          needs={"bed_type": "single_men"}, at=late, actor="cw1", area=area,
                          max_time_s=3600.0)
     assert {m.resource_id for m in found.matches} <= {r.id for r in night}
@@ -97,17 +97,19 @@ def _leaks(text: str, dv: Any) -> list[str]:
     return found
 
 
-def test_confidential_site_hidden_without_access(store, graph, settings, area, demo) -> None:
+def test_confidential_site_hidden_without_access(store, columbus_graph, settings, area,
+                                                  demo) -> None:
     dv = _dv(demo)
-    result = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs={"bed_type": "dv"},
-                          at=NOW, actor="cw1", area=area, can_see_confidential=False)
+    result = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT,
+                          needs={"bed_type": "dv"}, at=NOW, actor="cw1", area=area,
+                          can_see_confidential=False)
     m = result.matches[0]
     assert m.resource_id == dv.id and m.at_meeting_point and m.address == ""
     assert (m.lon, m.lat) == (dv.meeting_point_lon, dv.meeting_point_lat)
     assert m.phone == dv.intake_phone
-    meeting_node = int(snap(graph, dv.meeting_point_lon, dv.meeting_point_lat).node[0])
+    meeting_node = int(snap(columbus_graph, dv.meeting_point_lon, dv.meeting_point_lat).node[0])
     assert m.route is not None and m.route.nodes[-1] == meeting_node
-    dv_node = int(snap(graph, dv.lon, dv.lat).node[0])
+    dv_node = int(snap(columbus_graph, dv.lon, dv.lat).node[0])
     assert dv_node not in m.route.nodes.tolist() or dv_node == meeting_node
     texts = [json.dumps(result.to_dict()), repr(result)]
     for entry in store.audit_log(limit=5):
@@ -115,20 +117,20 @@ def test_confidential_site_hidden_without_access(store, graph, settings, area, d
     for text in texts:
         assert _leaks(text, dv) == []
     # Roles with access see the site itself.
-    seen = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs={"bed_type": "dv"},
+    seen = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs={"bed_type": "dv"},
                         at=NOW, actor="advocate", area=area, can_see_confidential=True)
     assert (seen.matches[0].lon, seen.matches[0].lat) == (dv.lon, dv.lat)
 
 
-def test_find_services_walk_in_psychiatric(store, graph, settings, area) -> None:
-    result = sv.find_services(store, graph, settings, lon=LON, lat=LAT,
+def test_find_services_walk_in_psychiatric(store, columbus_graph, settings, area) -> None:
+    result = sv.find_services(store, columbus_graph, settings, lon=LON, lat=LAT,
                               needs={"service": "psychiatric", "walk_in": True}, at=NOW,
                               actor="cw1", area=area)
     assert result.matches
     for m in result.matches:
         assert "psychiatric" in m.services and m.walk_in and m.open_now
         assert m.kind in {"clinic", "hospital", "crisis_unit"}
-    units = sv.find_services(store, graph, settings, lon=LON, lat=LAT,
+    units = sv.find_services(store, columbus_graph, settings, lon=LON, lat=LAT,
                              needs={"kinds": ["crisis_unit"]}, at=NOW, actor="cw1", area=area)
     assert {m.kind for m in units.matches} == {"crisis_unit"}
     assert store.audit_log(limit=1)[0].action == "find_service"
@@ -184,18 +186,18 @@ def test_hold_confirm_release_and_idempotency(store, settings, demo) -> None:
         sv.hold_bed(store, settings, resource_id=shelter.id, bed_type="suite", actor="cw1")
 
 
-def test_rank_teams_by_eta_to_the_incident(store, graph, settings, area) -> None:
+def test_rank_teams_by_eta_to_the_incident(store, columbus_graph, settings, area) -> None:
     inc = store.incidents().iloc[0]
-    ranking = sv.rank_teams(store, graph, settings, incident_id=inc["id"], at=NOW,
+    ranking = sv.rank_teams(store, columbus_graph, settings, incident_id=inc["id"], at=NOW,
                             actor="d1", area=area, k=20)
     assert ranking.options
-    inc_node = int(snap(graph, inc.geometry.x, inc.geometry.y).node[0])
+    inc_node = int(snap(columbus_graph, inc.geometry.x, inc.geometry.y).node[0])
     teams = store.teams().set_index("id")
     for o in ranking.options:
         t = teams.loc[o.team_id]
         assert t["status"] == "available"
-        node = int(snap(graph, t.geometry.x, t.geometry.y).node[0])
-        assert o.eta_s == pytest.approx(float(travel_times_to(graph, inc_node, [node])[0]))
+        node = int(snap(columbus_graph, t.geometry.x, t.geometry.y).node[0])
+        assert o.eta_s == pytest.approx(float(travel_times_to(columbus_graph, inc_node, [node])[0]))
         assert o.fits_skills and o.fits_language
         assert o.route is not None and o.route.nodes[0] == node and o.route.nodes[-1] == inc_node
         assert o.meets_target == (o.eta_s <= settings.response_target_s)
@@ -204,48 +206,48 @@ def test_rank_teams_by_eta_to_the_incident(store, graph, settings, area) -> None
     assert ok == sorted(ok)
     json.dumps(ranking.to_dict(), allow_nan=False)
     assert store.audit_log(limit=1)[0].action == "rank_teams"
-    more = sv.rank_teams(store, graph, settings, incident_id=inc["id"], at=NOW, actor="d1",
+    more = sv.rank_teams(store, columbus_graph, settings, incident_id=inc["id"], at=NOW, actor="d1",
                          area=area, k=20, include_returning=True, skill_policy="penalty")
     assert len(more.options) > len(ranking.options)
     assert "returning" in {o.status for o in more.options}
 
 
-def test_rank_teams_shift_end_and_coverage(store, graph, settings) -> None:
+def test_rank_teams_shift_end_and_coverage(store, columbus_graph, settings) -> None:
     from navigator.services import area_context
 
     inc = store.incidents().iloc[0]["id"]
     late = NOW + timedelta(hours=7)  # some demo shifts end within the hour
-    flagged = sv.rank_teams(store, graph, settings, incident_id=inc, at=late, actor="d1", k=20,
-                            skill_policy="penalty")
+    flagged = sv.rank_teams(store, columbus_graph, settings, incident_id=inc, at=late,
+                            actor="d1", k=20, skill_policy="penalty")
     shift = [o.shift_ok for o in flagged.options]
     assert False in shift and shift == sorted(shift, reverse=True)  # short shifts last
-    kept = sv.rank_teams(store, graph, settings, incident_id=inc, at=late, actor="d1", k=20,
-                         skill_policy="penalty", exclude_short_shift=True)
+    kept = sv.rank_teams(store, columbus_graph, settings, incident_id=inc, at=late,
+                         actor="d1", k=20, skill_policy="penalty", exclude_short_shift=True)
     assert all(o.shift_ok for o in kept.options)
     # A tight target makes departures matter; preferring coverage keeps ETAs in tolerance.
-    tight = area_context(graph, settings.__class__(cache_dir=settings.cache_dir,
+    tight = area_context(columbus_graph, settings.__class__(cache_dir=settings.cache_dir,
                                                    response_target_s=240.0))
-    base = sv.rank_teams(store, graph, settings, incident_id=inc, at=NOW, actor="d1", k=20,
+    base = sv.rank_teams(store, columbus_graph, settings, incident_id=inc, at=NOW, actor="d1", k=20,
                          area=tight, skill_policy="penalty")
     assert any(o.coverage_loss > 0 for o in base.options)
-    pref = sv.rank_teams(store, graph, settings, incident_id=inc, at=NOW, actor="d1", k=20,
+    pref = sv.rank_teams(store, columbus_graph, settings, incident_id=inc, at=NOW, actor="d1", k=20,
                          area=tight, skill_policy="penalty", prefer_coverage=True,
                          tolerance_s=600.0)
     assert pref.options[0].score_s <= base.options[0].score_s + 600.0
     assert pref.options[0].coverage_loss <= base.options[0].coverage_loss
 
 
-def test_assign_lifecycle_and_conflict(store, graph, settings, area) -> None:
+def test_assign_lifecycle_and_conflict(store, columbus_graph, settings, area) -> None:
     inc = store.incidents().iloc[0]["id"]
-    best = sv.rank_teams(store, graph, settings, incident_id=inc, at=NOW, actor="d1",
+    best = sv.rank_teams(store, columbus_graph, settings, incident_id=inc, at=NOW, actor="d1",
                          area=area).options[0]
-    a = sv.assign_team(store, graph, settings, incident_id=inc, team_id=best.team_id,
+    a = sv.assign_team(store, columbus_graph, settings, incident_id=inc, team_id=best.team_id,
                        actor="d1")
     assert a.eta_s == pytest.approx(best.eta_s)
     assert store.team(best.team_id).status is TeamStatus.EN_ROUTE
     other = store.incidents(statuses=["open"]).iloc[0]["id"]
     with pytest.raises(ConflictError):
-        sv.assign_team(store, graph, settings, incident_id=other, team_id=best.team_id,
+        sv.assign_team(store, columbus_graph, settings, incident_id=other, team_id=best.team_id,
                        actor="d2")
     assert sv.update_team(store, team_id=best.team_id, actor="d1",
                           status="on_scene").status is TeamStatus.ON_SCENE
@@ -255,8 +257,9 @@ def test_assign_lifecycle_and_conflict(store, graph, settings, area) -> None:
 
 
 @pytest.mark.parametrize("objective", ["total", "bottleneck"])
-def test_plan_batch_optimal_not_worse_than_greedy(store, graph, settings, objective) -> None:
-    plan = sv.plan_batch(store, graph, settings, actor="d1", objective=objective,
+def test_plan_batch_optimal_not_worse_than_greedy(store, columbus_graph, settings,
+                                                  objective) -> None:
+    plan = sv.plan_batch(store, columbus_graph, settings, actor="d1", objective=objective,
                          skill_policy="penalty")
     opt, greedy = plan.optimal, plan.greedy
     assert len(opt.pairs) >= len(greedy.pairs)
@@ -272,7 +275,7 @@ def test_plan_batch_optimal_not_worse_than_greedy(store, graph, settings, object
 
 @pytest.mark.postgis
 @pytest.mark.parametrize("backend", ["postgis"], indirect=True)
-def test_parallel_holds_and_assignments_on_postgis(store, graph, settings, demo) -> None:
+def test_parallel_holds_and_assignments_on_postgis(store, columbus_graph, settings, demo) -> None:
     shelter = _shelters_with(demo, BedType.FAMILIES)[0]
     store.set_beds(shelter.id, BedType.FAMILIES, capacity=50, free=10, actor="test")
 
@@ -294,8 +297,9 @@ def test_parallel_holds_and_assignments_on_postgis(store, graph, settings, demo)
 
     def assign(i: int) -> str:
         try:
-            sv.assign_team(store, graph, settings, incident_id=incidents[i % len(incidents)],
-                           team_id=team, actor=f"d{i}")
+            sv.assign_team(store, columbus_graph, settings,
+                           incident_id=incidents[i % len(incidents)], team_id=team,
+                           actor=f"d{i}")
             return "ok"
         except ConflictError:
             return "conflict"

@@ -1,222 +1,21 @@
-"""The ``navigator`` command: set up stores, load data, run the demo, import and export."""
+"""The ``navigator`` command: the parser of every role's commands, and errors as messages."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navigator import __version__
-from navigator.config import Settings, settings_from_env
+from navigator.cli import admin, caseworker, dispatcher, planner
 from navigator.errors import NavigatorError
 
 if TYPE_CHECKING:
-    from navigator.roads import TravelGraph
-    from navigator.store import Store
+    from collections.abc import Sequence
 
-class CliError(NavigatorError):
-    """A command cannot go on (bad file, missing option); printed without a traceback."""
-
-
-def _say(msg: str) -> None:
-    print(msg, flush=True)
-
-
-def _steps(total: int, desc: str):  # type: ignore[no-untyped-def]
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="step", file=sys.stderr,
-                bar_format="{desc}: {n}/{total} |{bar}| {elapsed} {postfix}")
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    return settings_from_env(store_url=getattr(args, "store", None),
-                             cache_dir=getattr(args, "cache_dir", None))
-
-
-def _open(settings: Settings) -> Store:
-    from navigator.store import open_store
-
-    return open_store(settings.store_url)
-
-
-# -- commands ------------------------------------------------------------------------------
-def cmd_init_db(args: argparse.Namespace) -> int:
-    """Create or upgrade the store's schema."""
-    settings = _settings(args)
-    store = _open(settings)
-    try:
-        version = store.migrate()
-        _say(f"store {settings.store_url} is at schema version {version}")
-        for table, n in store.counts().items():
-            _say(f"  {table:<12} {n:>6}")
-    finally:
-        store.close()
-    return 0
-
-
-def cmd_build_network(args: argparse.Namespace) -> int:
-    """Build (or load from cache) the drive network of an OSM file."""
-    from navigator.services.context import load_network
-
-    settings = _settings(args)
-    started = time.perf_counter()
-    graph = load_network(settings, Path(args.osm_file) if args.osm_file else None)
-    _say(f"{graph.source}: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges "
-         f"(largest strongly connected part) in {time.perf_counter() - started:.1f} s; "
-         f"cache in {settings.cache_dir}")
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Load the Columbus demo into the store and serve (or write) its map."""
-    from navigator import maps
-    from navigator.demo.city import demo_city, load_demo
-    from navigator.services.context import load_network
-
-    settings = _settings(args)
-    city = demo_city(settings)
-    with _steps(3, f"Loading the {city.name} demo") as bar:
-        bar.set_postfix_str("road network")
-        graph = load_network(settings)
-        bar.update()
-        bar.set_postfix_str("store")
-        store = _open(settings)
-        bar.update()
-        bar.set_postfix_str("demo data")
-        try:
-            counts, notes = load_demo(store, graph, seed=args.seed,
-                                              replace_other=args.replace)
-            from navigator.services.accounts import ensure_demo_users
-
-            logins = ensure_demo_users(store)
-        except BaseException:
-            store.close()
-            raise
-        bar.update()
-    _say(f"Road network: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges from "
-         f"{Path(graph.source).name}")
-    _say(f"Store {settings.store_url}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    for note in notes:  # long lists of clipped places are cut to one line
-        _say(f"  - {note if len(note) <= 240 else note[:239] + '…'}")
-    try:
-        if args.no_serve:
-            out = Path(args.output)
-            maps.overview_map(store, graph, settings=settings).save(str(out))
-            _say(f"Wrote the offline demo map to {out.resolve()}")
-            return 0
-    finally:
-        store.close()
-    _say("Demo logins (demo only; add real users with `navigator add-user`):")
-    for username, password, role in logins:
-        _say(f"  {role:<11} {username} / {password}")
-    return _serve(settings, graph, host=args.host, port=args.port, demo=True)
-
-
-def _serve(settings: Settings, graph: TravelGraph, *, host: str, port: int, demo: bool) -> int:
-    try:
-        from web import create_app
-    except ImportError as e:
-        msg = f"the web app needs the 'web' extra: pip install 'navigator[web]' ({e})"
-        raise CliError(msg) from e
-    # Plain http on loopback: the session cookie cannot carry Secure (gunicorn behind TLS does).
-    local = host in ("127.0.0.1", "localhost", "::1")
-    app = create_app(settings=settings, graph=graph,
-                     test_config={"SESSION_COOKIE_SECURE": False} if local else None)
-    _say(f"Navigator{' demo' if demo else ''} is running at http://{host}:{port}/"
-         "  (Ctrl+C to stop)")
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, app, threaded=True, use_reloader=False)
-    return 0
-
-
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the web app on the store's data (use gunicorn in production)."""
-    from navigator.services.context import load_network
-
-    settings = _settings(args)
-    graph = load_network(settings, Path(args.osm_file) if args.osm_file else None)
-    return _serve(settings, graph, host=args.host, port=args.port, demo=False)
-
-
-def cmd_import(args: argparse.Namespace) -> int:
-    """Import resources from HSDS (CSV package or JSON), GeoJSON or CSV, all or nothing."""
-    from navigator.exchange.formats import read_bundle
-
-    settings = _settings(args)
-    path = Path(args.path)
-    if not path.exists():
-        msg = f"{path}: no such file or folder"
-        raise CliError(msg)
-    bundle = read_bundle(path, fmt=args.format)
-    if args.replace and not any(bundle.counts().values()):
-        msg = f"{path} holds no records: refusing to replace the store's data with nothing"
-        raise CliError(msg)
-    store = _open(settings)
-    try:
-        counts = store.load(bundle, actor=args.actor, replace=args.replace)
-    finally:
-        store.close()
-    _say(f"Imported {path} into {settings.store_url}: "
-         + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """Export the store's resources as HSDS, GeoJSON or GeoPackage."""
-    from navigator.exchange.formats import write_export
-
-    settings = _settings(args)
-    store = _open(settings)
-    try:
-        written = write_export(store, Path(args.path), fmt=args.format,
-                                            include_confidential=args.include_confidential)
-    finally:
-        store.close()
-    _say(f"Exported {written} to {args.path}")
-    return 0
-
-
-def cmd_add_user(args: argparse.Namespace) -> int:
-    """Add a web-app account (password from a prompt, or one line on stdin)."""
-    import getpass
-
-    from navigator.services.accounts import create_user
-
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    elif not sys.stdin.isatty():
-        msg = "no terminal to ask the password on: pipe it with --password-stdin"
-        raise CliError(msg)
-    else:
-        password = getpass.getpass(f"Password for {args.username}: ")
-        if password != getpass.getpass("Repeat it: "):
-            msg = "the passwords differ"
-            raise CliError(msg)
-    store = _open(_settings(args))
-    try:
-        user = create_user(store, args.username, args.role, password, actor=args.actor)
-    finally:
-        store.close()
-    _say(f"Added {user.role} {user.username}")
-    return 0
-
-
-# -- parser --------------------------------------------------------------------------------
-def _add_store(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", metavar="URL",
-                   help="postgresql://... for PostGIS, or a GeoPackage path "
-                        "(default: $NAVIGATOR_STORE_URL or ./navigator.gpkg)")
-
-
-def _add_server(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=5000, help="port to listen on")
+#: One module per role; each adds its commands with ``register(subcommands)``.
+ROLE_COMMANDS = (admin, caseworker, dispatcher, planner)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,103 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Road-network resource navigation and mobile dispatch for crisis services.")
     parser.add_argument("--version", action="version", version=f"navigator {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    commands: list[tuple[str, Callable[[argparse.Namespace], int], str]] = [
-        ("init-db", cmd_init_db, "create or upgrade the store's schema"),
-        ("build-network", cmd_build_network, "build and cache the drive network of an OSM file"),
-        ("demo", cmd_demo, "load the Columbus demo city and open its map"),
-        ("serve", cmd_serve, "serve the web app on the store's data"),
-        ("import", cmd_import, "import resources (HSDS CSV/JSON, GeoJSON, CSV), all or nothing"),
-        ("export", cmd_export, "export resources (HSDS CSV/JSON, GeoJSON, GeoPackage)"),
-        ("add-user", cmd_add_user, "add a web-app account with a role"),
-    ]
-    parsers = {}
-    for name, func, help_ in commands:
-        p = sub.add_parser(name, help=help_, description=(func.__doc__ or help_).strip())
-        p.set_defaults(func=func)
-        parsers[name] = p
-    _add_store(parsers["init-db"])
-
-    p = parsers["build-network"]
-    p.add_argument("osm_file", nargs="?", help=".osm/.osm.bz2/.osm.pbf (default: Columbus)")
-    p.add_argument("--cache-dir", type=Path, help="where built networks are cached")
-
-    p = parsers["demo"]
-    _add_store(p)
-    _add_server(p)
-    p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic demo values")
-    p.add_argument("--replace", action="store_true",
-                   help="load the demo even into a store holding other data (it is replaced; "
-                        "the audit log is kept)")
-    p.add_argument("--no-serve", action="store_true",
-                   help="write a standalone offline HTML map instead of serving the web app")
-    p.add_argument("--output", default="navigator-demo.html", help="map file for --no-serve")
-    p.add_argument("--cache-dir", type=Path, help="where built networks are cached")
-
-    p = parsers["serve"]
-    _add_store(p)
-    _add_server(p)
-    p.add_argument("--osm-file", help="road extract (default: Columbus)")
-    p.add_argument("--cache-dir", type=Path, help="where built networks are cached")
-
-    p = parsers["import"]
-    _add_store(p)
-    p.add_argument("path", help="file or folder to import")
-    p.add_argument("--format", choices=["auto", "hsds", "geojson", "csv"], default="auto",
-                   help="input format (default: from the file name)")
-    p.add_argument("--replace", action="store_true",
-                   help="replace everything in the store (the audit log is kept)")
-    p.add_argument("--actor", default="navigator import", help="name recorded in the audit log")
-
-    p = parsers["export"]
-    _add_store(p)
-    p.add_argument("path", help="output file or folder")
-    p.add_argument("--format", choices=["auto", "hsds-csv", "hsds-json", "geojson", "gpkg"],
-                   default="auto", help="output format (default: from the file name)")
-    p.add_argument("--include-confidential", action="store_true",
-                   help="include confidential (DV) sites; never for HSDS exports")
-
-    from navigator.cli import decisions as cli_decisions
-    from navigator.cli import planner as cli_coverage
-
-    cli_decisions.register(sub, _decision_options)
-    cli_coverage.register(sub, _decision_options)
-    p = parsers["add-user"]
-    _add_store(p)
-    p.add_argument("username")
-    p.add_argument("--role", required=True,
-                   choices=["dispatcher", "caseworker", "planner", "admin"])
-    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    p.add_argument("--actor", default="navigator add-user", help="name recorded in the audit log")
+    for module in ROLE_COMMANDS:
+        module.register(sub)
     return parser
-
-
-def _decision_options(p: argparse.ArgumentParser) -> None:
-    _add_store(p)
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
-    p.add_argument("--actor", default="navigator cli", help="name recorded in the audit log")
-    p.add_argument("--osm-file", type=Path, help="road extract (default: Columbus)")
-    p.add_argument("--cache-dir", type=Path, help="where built networks are cached")
-
-
-def _run_decision(args: argparse.Namespace) -> int:
-    from navigator.cli.decisions import Context
-
-    settings = _settings(args)
-    store = _open(settings)
-    try:
-        return int(args.decision(args, Context(settings, store, args.osm_file)))
-    finally:
-        store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``navigator`` command; return its exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        if hasattr(args, "decision"):
-            return _run_decision(args)
         return int(args.func(args))
     except NavigatorError as e:
         print(f"navigator {args.command}: error: {e}", file=sys.stderr)

@@ -1,31 +1,29 @@
-"""``navigator`` commands for planners: coverage reports, scenarios, new-site recommendations."""
+"""``navigator`` commands for planners: coverage reports, scenarios, new-site recommendations.
+
+Each command parses its options, calls one function of :mod:`navigator.services.planning`
+(which records the decision in the audit log) and prints, writes or maps what it returns.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
+from navigator.cli.common import Context, add_command, minutes_text, parse_at, print_json
+from navigator.decide.allocation import Model
 from navigator.errors import ValidationError
-from navigator.model import ResourceKind
+from navigator.model import CANDIDATE_GROUPS, BedType, FacilityKind
 
 if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from navigator.cli.decisions import Context
+    from navigator.cli.common import Subcommands
     from navigator.decide.coverage import PopulationCoverage
-    from navigator.services.planner import Demand
+    from navigator.services.planning import PopulationLayer
 
-POPULATION_FILE = Path("population") / "franklin_bg2010_population.gpkg"
-#: Candidate-site choices for ``recommend-sites`` -> resource kinds.
-CANDIDATES: dict[str, tuple[ResourceKind, ...]] = {
-    "team_bases": (ResourceKind.TEAM_BASE,), "clinics": (ResourceKind.CLINIC,),
-    "hospitals": (ResourceKind.HOSPITAL,),
-    "public": (ResourceKind.TEAM_BASE, ResourceKind.CLINIC, ResourceKind.HOSPITAL)}
+__all__ = ["register", "run_compare", "run_coverage", "run_recommend"]
 
 
 def _targets(text: str) -> tuple[float, ...]:
@@ -56,33 +54,15 @@ def _writable(*paths: Path | None) -> None:
             raise ValidationError(msg)
 
 
-def _at(text: str | None) -> datetime | None:
-    from navigator.cli.decisions import _when
+def _population(args: argparse.Namespace) -> PopulationLayer:
+    from navigator.services.planning import PopulationLayer
 
-    return _when(text)
-
-
-def _demand(args: argparse.Namespace, ctx: Context) -> Demand:
-    from navigator.services.planner import demand_units
-
-    path = Path(args.population) if args.population else ctx.settings.data_dir / POPULATION_FILE
-    return demand_units(ctx.graph, path, layer=args.population_layer,
-                        column=args.population_column)
+    return PopulationLayer(Path(args.population) if args.population else None,
+                           layer=args.population_layer, column=args.population_column)
 
 
-def _added(points: Sequence[str] | None) -> gpd.GeoDataFrame | None:
-    if not points:
-        return None
-    import geopandas as gpd
-
-    from navigator.model import check_lonlat
-
-    coords = [_lonlat(p) for p in points]
-    for i, (lon, lat) in enumerate(coords):
-        check_lonlat(f"--add-site {i + 1}", lon, lat)
-    return gpd.GeoDataFrame({"id": [f"new-{i + 1}" for i in range(len(coords))],
-                             "name": [f"New site {i + 1}" for i in range(len(coords))]},
-                            geometry=gpd.points_from_xy(*zip(*coords, strict=True)), crs=4326)
+def _added(points: Sequence[str] | None) -> list[tuple[float, float]]:
+    return [_lonlat(p) for p in points or ()]
 
 
 def _print_coverage(cov: PopulationCoverage) -> None:
@@ -92,10 +72,6 @@ def _print_coverage(cov: PopulationCoverage) -> None:
         print(f"  {t / 60:>6.0f} m  {c:>15,.0f}  {s:>6.1%}  {u:>10,.0f}")
 
 
-def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if math.isfinite(seconds) else "unreachable"
-
-
 def _records(frame: Any) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records"))
 
@@ -103,36 +79,36 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 def run_coverage(args: argparse.Namespace, ctx: Context) -> int:
     """Report road travel time from the nearest facility and the people beyond each target."""
     from navigator.maps.coverage import coverage_map, export_layers
-    from navigator.services.planner import coverage_report, facility_surface
+    from navigator.services import planning
 
     _writable(args.output, args.map)
-    run = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=_at(args.at),
-                           bed_type=args.bed_type, free_beds=args.bed_type is not None,
-                           closed=args.close or (), added=_added(args.add_site))
-    report = coverage_report(ctx.graph, run, _demand(args, ctx),
-                             targets_s=_targets(args.targets),
-                             hex_resolution=args.hex_resolution)
+    found = planning.assess_coverage(
+        ctx.store, ctx.graph, ctx.settings, actor=args.actor, kind=args.kind,
+        at=parse_at(args.at), bed_type=args.bed_type, free_beds=args.bed_type is not None,
+        closed=args.close or (), added=_added(args.add_site), targets_s=_targets(args.targets),
+        hex_resolution=args.hex_resolution, population=_population(args))
+    report = found.report
     if args.output:
         export_layers({"hexes": report.hexes, "units": report.units, "gaps": report.gaps},
                       args.output)
     if args.map:
         coverage_map(ctx.graph, report).save(str(args.map))
     if args.json:
-        print(json.dumps({"label": report.label, "facilities": len(run.facilities),
-                          "coverage": _records(report.coverage.to_frame()),
-                          "gaps": _records(report.gaps.drop(columns="geometry").head(10)),
-                          "notes": list(report.notes)}, indent=1))
+        print_json({"label": report.label, "facilities": len(found.facilities),
+                    "coverage": _records(report.coverage.to_frame()),
+                    "gaps": _records(report.gaps.drop(columns="geometry").head(10)),
+                    "notes": list(report.notes)})
         return 0
-    print(f"Coverage from {len(run.facilities)} {args.kind} ({report.label}), "
+    print(f"Coverage from {len(found.facilities)} {args.kind} ({report.label}), "
           f"{report.coverage.total_people:,.0f} people in the network area:")
     _print_coverage(report.coverage)
-    print(f"Largest gaps beyond {float(report.coverage.targets_s[0]) / 60:.0f} min:"
+    print(f"Largest gaps beyond {found.gap_target_s / 60:.0f} min:"
           + ("" if len(report.gaps) else " none"))
     for row in report.gaps.head(args.top).itertuples():
         centre = row.geometry.representative_point()
         print(f"  {row.rank:>3}. {row.people_uncovered:>9,.0f} people in {row.n_areas} block "
               f"groups around {centre.y:.4f}, {centre.x:.4f} (up to "
-              f"{_minutes(row.max_time_s)})")
+              f"{minutes_text(row.max_time_s, digits=0)})")
     for note in report.notes:
         print(f"  - {note}")
     for label, path in (("layers", args.output), ("map", args.map)):
@@ -144,22 +120,21 @@ def run_coverage(args: argparse.Namespace, ctx: Context) -> int:
 def run_compare(args: argparse.Namespace, ctx: Context) -> int:
     """Compare today's coverage with a scenario: facilities closed and/or sites added."""
     from navigator.maps.coverage import delta_map
-    from navigator.services.planner import compare, facility_surface
+    from navigator.services import planning
 
     if not args.close and not args.add_site:
         msg = "compare-scenarios needs --close ID and/or --add-site LON,LAT"
         raise ValidationError(msg)
     _writable(args.map)
-    at = _at(args.at)
-    base = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at, label="today")
-    scenario = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at, label="scenario",
-                                closed=args.close or (), added=_added(args.add_site))
-    cmp, units = compare(base, scenario, _demand(args, ctx), targets_s=_targets(args.targets))
+    change = planning.compare_coverage(
+        ctx.store, ctx.graph, ctx.settings, actor=args.actor, kind=args.kind,
+        at=parse_at(args.at), close=args.close or (), added=_added(args.add_site),
+        targets_s=_targets(args.targets), population=_population(args))
     if args.map:
-        delta_map(ctx.graph, units, label="scenario - today").save(str(args.map))
-    frame = cmp.to_frame()
+        delta_map(ctx.graph, change.units, label="scenario - today").save(str(args.map))
+    frame = change.comparison.to_frame()
     if args.json:
-        print(json.dumps(_records(frame), indent=1))
+        print_json(_records(frame))
         return 0
     print(frame.to_string(index=False, float_format=lambda v: f"{v:,.3f}"))
     if args.map:
@@ -169,7 +144,7 @@ def run_compare(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     """Recommend k new sites that cover the most people within the target (exact MILP)."""
-    from navigator.services.planner import coverage_report, facility_surface, recommend_sites
+    from navigator.services import planning
 
     if args.k < 1 or args.k > 50:
         msg = f"--k {args.k}: recommend between 1 and 50 new sites"
@@ -177,34 +152,28 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     if not (math.isfinite(args.target) and args.target > 0):
         msg = f"--target {args.target}: the target must be a positive number of minutes"
         raise ValidationError(msg)
-    at = _at(args.at)
-    demand = _demand(args, ctx)
-    today = facility_surface(ctx.store, ctx.graph, kind=args.kind, at=at)
-    baseline = coverage_report(ctx.graph, today, demand, targets_s=(args.target * 60,)).coverage
-    if baseline.people_uncovered[0] == 0 and args.model != "p_median":
-        print(f"Everyone in the network area ({baseline.total_people:,.0f} people) is already "
-              f"within {args.target:g} min of the {len(today.facilities)} {args.kind}: "
+    plan = planning.recommend_new_sites(
+        ctx.store, ctx.graph, ctx.settings, actor=args.actor, kind=args.kind,
+        at=parse_at(args.at), candidate_kinds=CANDIDATE_GROUPS[args.candidates], k=args.k,
+        target_s=args.target * 60, model=args.model, population=_population(args))
+    rec = plan.recommendation
+    if rec is None:
+        print(f"Everyone in the network area ({plan.total_people:,.0f} people) is already "
+              f"within {args.target:g} min of the {len(plan.existing)} {args.kind}: "
               "no new site is needed. Try a shorter --target or another --kind.")
         return 0
-    existing = today.facilities
-    candidates = ctx.store.resources(kinds=list(CANDIDATES[args.candidates]),
-                                     include_confidential=False)
-    candidates = candidates[~candidates["id"].isin(existing["id"])]
-    rec = recommend_sites(ctx.graph, demand, candidates, k=args.k,
-                          target_s=args.target * 60, model=args.model, existing=existing,
-                          direction="from" if args.kind in ("team_bases", "teams") else "to")
     a = rec.allocation
-    result = {"model": a.model, "objective": a.objective, "greedy_objective": a.greedy_objective,
-              "gap": a.gap, "status": a.status, "solve_time_s": a.solve_time_s,
-              "sites": rec.sites[["id", "name"]].to_dict(orient="records"),
-              "greedy_sites": rec.greedy_sites[["id", "name"]].to_dict(orient="records"),
-              "notes": list(rec.notes)}
     if args.json:
-        print(json.dumps(result, indent=1, default=float))
+        summary = plan.summary()
+        print_json({**{k: summary[k] for k in ("model", "objective", "greedy_objective", "gap",
+                                               "status", "solve_time_s")},
+                    "sites": rec.sites[["id", "name"]].to_dict(orient="records"),
+                    "greedy_sites": rec.greedy_sites[["id", "name"]].to_dict(orient="records"),
+                    "notes": list(rec.notes)})
         return 0
     what = {"mclp": "people covered", "lscp": "new sites", "p_median": "people-seconds"}
-    print(f"Today: {baseline.people_covered[0]:,.0f} of {baseline.total_people:,.0f} people "
-          f"within {args.target:g} min of the {len(existing)} {args.kind}.")
+    print(f"Today: {plan.people_covered_before:,.0f} of {plan.total_people:,.0f} people "
+          f"within {args.target:g} min of the {len(plan.existing)} {args.kind}.")
     print(f"{a.model} ({a.status}, {a.solve_time_s:.1f} s): {what[a.model]} {a.objective:,.0f}; "
           f"greedy {a.greedy_objective:,.0f} (gap {a.gap:.1%})")
     for row in rec.sites.itertuples():
@@ -215,9 +184,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
-    from navigator.services.planner import FACILITY_KINDS
-
-    p.add_argument("--kind", choices=sorted(FACILITY_KINDS), default="team_bases",
+    p.add_argument("--kind", choices=[k.value for k in FacilityKind], default="team_bases",
                    help="facilities to measure from (default: team_bases)")
     p.add_argument("--at", help="moment (ISO 8601 with offset): who is open and on shift")
     if targets:
@@ -228,25 +195,13 @@ def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
     p.add_argument("--population-column", default="pop2010", help="people column")
 
 
-def register(sub: argparse._SubParsersAction, common: Callable[[argparse.ArgumentParser], None]
-             ) -> None:
-    """Add the planner commands to the ``navigator`` parser.
-
-    Parameters
-    ----------
-    sub
-        The parser's subcommands.
-    common
-        Adds the options every store command takes (``--store``, ``--json``, ...).
-    """
-    from navigator.cli.decisions import add_command
-
-    def add(name: str, run: Callable[..., int], help_: str) -> argparse.ArgumentParser:
-        return add_command(sub, name, run, help_, common)
-
-    p = add("coverage", run_coverage, "travel time from the nearest facility; people beyond")
+def register(sub: Subcommands) -> None:
+    """Add the planner commands to the ``navigator`` parser's subcommands ``sub``."""
+    p = add_command(sub, "coverage", run_coverage,
+                    "travel time from the nearest facility; people beyond")
     _scenario_opts(p)
-    p.add_argument("--bed-type", help="shelters: only those with a free bed of this type")
+    p.add_argument("--bed-type", help="shelters: only those with a free bed of this type, "
+                                      f"one of {', '.join(BedType)}")
     p.add_argument("--close", action="append", help="facility id closed (repeatable)")
     p.add_argument("--add-site", action="append", help="new site --add-site=LON,LAT (repeatable)")
     p.add_argument("--hex-resolution", type=int, default=8, help="H3 resolution (default 8)")
@@ -254,17 +209,18 @@ def register(sub: argparse._SubParsersAction, common: Callable[[argparse.Argumen
     p.add_argument("--output", type=Path, help="write hexes, units and gaps (.gpkg/.geojson)")
     p.add_argument("--map", type=Path, help="write an offline HTML map")
 
-    p = add("compare-scenarios", run_compare, "today vs facilities closed or sites added")
+    p = add_command(sub, "compare-scenarios", run_compare,
+                    "today vs facilities closed or sites added")
     _scenario_opts(p)
     p.add_argument("--close", action="append", help="facility id closed (repeatable)")
     p.add_argument("--add-site", action="append", help="new site --add-site=LON,LAT (repeatable)")
     p.add_argument("--map", type=Path, help="write an offline HTML map of the difference")
 
-    p = add("recommend-sites", run_recommend, "where k new sites close the most gap")
+    p = add_command(sub, "recommend-sites", run_recommend, "where k new sites close the most gap")
     _scenario_opts(p, targets=False)
-    p.add_argument("--candidates", choices=sorted(CANDIDATES), default="public",
+    p.add_argument("--candidates", choices=list(CANDIDATE_GROUPS), default="public",
                    help="candidate sites: existing public facilities of these kinds")
     p.add_argument("--k", type=int, default=3, help="how many new sites")
     p.add_argument("--target", type=float, default=15.0, help="target time, minutes")
-    p.add_argument("--model", choices=["mclp", "lscp", "p_median"], default="mclp",
+    p.add_argument("--model", choices=get_args(Model), default="mclp",
                    help="maximal covering (default), minimum sites, or p-median")

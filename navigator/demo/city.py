@@ -21,16 +21,19 @@ SYNTHETIC_NOTE = ("Demo: places, names and addresses are real (City of Columbus,
 
 @dataclass(frozen=True)
 class City:
-    """A deployment area: its road extract, time zone and name."""
+    """A deployment area: its road extract, population layer, time zone and name."""
 
     name: str
     osm_file: Path
+    population_file: Path
     timezone: str
 
 
 def demo_city(settings: Settings) -> City:
-    """Return the demo city (Columbus, OH) with its shipped road extract."""
+    """Return the demo city (Columbus, OH) with its shipped road extract and block groups."""
     return City(name="Columbus, OH", osm_file=settings.data_dir / "osm" / "columbus.osm.pbf",
+                population_file=(settings.data_dir / "population"
+                                 / "franklin_bg2010_population.gpkg"),
                 timezone="America/New_York")
 
 

@@ -15,7 +15,6 @@ from navigator.roads.build import build_graph, cache_path, load_graph, read_grap
 from navigator.roads.graph import TravelGraph
 from navigator.roads.interop import (
     configure_osmnx_offline,
-    download_graph,
     graph_from_osmnx,
     to_networkx,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "build_graph",
     "cache_path",
     "configure_osmnx_offline",
-    "download_graph",
     "edge_vertices",
     "graph_from_osmnx",
     "great_circle_m",

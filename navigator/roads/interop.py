@@ -1,16 +1,14 @@
-"""Interop with networkx and osmnx: convert a TravelGraph both ways, download through osmnx."""
+"""Interop with networkx and osmnx: convert a TravelGraph both ways, keep osmnx offline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import ValidationError
-from navigator.roads.build import assemble_graph, min_parallel_edges, speed_table
-from navigator.roads.osm import edge_speeds_kph
+from navigator.roads.build import assemble_graph, min_parallel_edges
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -75,36 +73,6 @@ def graph_from_osmnx(G: nx.MultiDiGraph, *, source: str = "osmnx") -> TravelGrap
     osmid = np.array([G.nodes[x].get("osmid", x) for x in nodes], dtype=np.int64)
     return assemble_graph(u, v, tt, ln, osmid, lon, lat, geom_ptr, geom_xy, source=source,
                      simplified=True, settings_hash="osmnx")
-
-
-def download_graph(place: str, *, speeds: Mapping[str, float] | None = None) -> TravelGraph:
-    """Download a place's drive network with osmnx (needs internet) as a TravelGraph.
-
-    Parameters
-    ----------
-    place
-        A place name osmnx geocodes (``ox.graph_from_place``).
-    speeds
-        Fallback speeds, km/h, as in :func:`build_graph`.
-    """
-    import osmnx as ox
-
-    configure_osmnx_offline(ox)
-    ox.settings.requests_timeout = 60  # a real download: allow it time
-    table = speed_table(speeds, True)[0]
-    G = ox.graph_from_place(place, network_type="drive", simplify=False)
-    G = ox.truncate.largest_component(G, strongly=True)
-    edges = list(G.edges(keys=True, data=True))
-    kph = edge_speeds_kph(
-        np.array([str(d.get("highway", "")) for *_, d in edges], dtype=np.str_),
-        np.array([d.get("maxspeed", "") if isinstance(d.get("maxspeed"), str) else ""
-                  for *_, d in edges], dtype=np.str_),
-        table,
-    )
-    for (*_, d), speed in zip(edges, kph, strict=True):
-        d["speed_kph"] = float(speed)
-        d["travel_time"] = (d["length"] / 1000) / (float(speed) / 3600)
-    return graph_from_osmnx(G, source=f"osmnx:{place}")
 
 
 def configure_osmnx_offline(ox: Any) -> None:

@@ -1,8 +1,9 @@
 """Services: the one place that calls store -> roads -> decide in order and writes the audit.
 
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
-:mod:`~navigator.services.planner`), accounts, and the shared :mod:`~navigator.services.context`.
-Views, CLI commands and notebooks call these functions and render what they return.
+:mod:`~navigator.services.planning` on the building blocks of :mod:`~navigator.services.planner`),
+:mod:`~navigator.services.isochrones`, accounts, and the shared :mod:`~navigator.services.context`.
+Views, CLI commands and notebooks call one of these functions and render what it returns.
 """
 
 from __future__ import annotations
@@ -24,21 +25,33 @@ from navigator.services.dispatcher import (
     rank_teams,
     update_team,
 )
+from navigator.services.isochrones import reachable_areas
+from navigator.services.planning import (
+    assess_coverage,
+    compare_coverage,
+    load_demand,
+    recommend_new_sites,
+)
 
 __all__ = [
     "AreaContext",
     "add_incident",
     "area_context",
+    "assess_coverage",
     "assign_team",
+    "compare_coverage",
     "confirm_hold",
     "find_beds",
     "find_services",
     "finish_assignment",
     "hold_bed",
     "hotlines_for",
+    "load_demand",
     "load_network",
     "plan_batch",
     "rank_teams",
+    "reachable_areas",
+    "recommend_new_sites",
     "release_hold",
     "update_team",
 ]

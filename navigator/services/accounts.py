@@ -1,32 +1,23 @@
-"""Accounts of the web app: roles, argon2 password hashing and the demo logins."""
+"""Accounts of the web app: argon2 password hashing, log-in checks and the demo logins."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from navigator.errors import NotFoundError, ValidationError
-from navigator.store.users import ROLES, User, check_user
+from navigator.model import Role
+from navigator.store.users import User, check_user
 
 if TYPE_CHECKING:
     from navigator.store import Store
 
-__all__ = ["DEMO_USERS", "ROLES", "Role", "User", "authenticate", "check_user", "create_user",
-           "ensure_demo_users", "hash_password", "verify_password"]
-
-
-class Role(StrEnum):
-    """What a user may do: one page and its API per role; ``admin`` may do everything."""
-
-    DISPATCHER = "dispatcher"
-    CASEWORKER = "caseworker"
-    PLANNER = "planner"
-    ADMIN = "admin"
-
-
+# ``Role`` is defined in navigator.model; it stays importable here for web/auth.py and
+# web/schemas.py until they import it from the model.
+__all__ = ["DEMO_USERS", "Role", "User", "authenticate", "create_user", "ensure_demo_users",
+           "hash_password", "verify_password"]
 
 #: Demo logins ``(username, password, role)``, printed by ``navigator demo``. Demo only.
 DEMO_USERS = tuple((r.value, f"{r.value}-demo", r.value) for r in Role)

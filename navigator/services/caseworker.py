@@ -28,7 +28,14 @@ from navigator.decide.matching import (
 from navigator.decide.results import ResponseTargets
 from navigator.errors import NoAvailableResourceError, ValidationError
 from navigator.hours import closes_at, is_open, next_open, parse_hours
-from navigator.model import LIFELINE_988, BedType, Channel, ResourceKind, check_lonlat
+from navigator.model import (
+    CARE_KINDS,
+    LIFELINE_988,
+    BedType,
+    Channel,
+    ResourceKind,
+    check_lonlat,
+)
 from navigator.services.context import AreaContext, area_context, checked_moment
 
 if TYPE_CHECKING:
@@ -42,8 +49,6 @@ if TYPE_CHECKING:
 __all__ = ["confirm_hold", "find_beds", "find_services",
            "hold_bed", "hotlines_for", "release_hold"]
 
-#: Kinds searched by :func:`find_services` when the needs name none.
-CARE_KINDS = (ResourceKind.CLINIC, ResourceKind.HOSPITAL, ResourceKind.CRISIS_UNIT)
 CONFIDENTIAL_NAME = "Confidential domestic-violence shelter"
 
 

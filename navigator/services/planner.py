@@ -1,4 +1,7 @@
-"""Planner services: coverage from facilities, population covered, scenarios, new sites.
+"""Planner building blocks: facilities, coverage surfaces, population covered, new sites.
+
+The planner's role functions, which call these in order and write the audit log, are in
+:mod:`navigator.services.planning`.
 
 Public API
 ----------
@@ -7,8 +10,7 @@ Public API
   :func:`surface_nodes` - its per-node times as points.
 - :func:`demand_units` - the population layer clipped to the network and snapped to it.
 - :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
-- :func:`run_coverage` - all of the above in one call; :func:`coverage_reports` - many
-  scenarios as a Dask batch.
+- :func:`coverage_reports` - many scenarios as a Dask batch.
 - :func:`people_covered` - the population table alone (cheap, for before/after figures).
 - :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
 - :func:`candidate_sites`, :func:`recommend_sites` - location-allocation of new sites from
@@ -41,6 +43,7 @@ from navigator.decide.coverage import (
     unit_times,
 )
 from navigator.errors import ValidationError
+from navigator.model import FACILITY_KINDS, FacilityKind, ResourceKind
 from navigator.roads import network_timezone
 
 if TYPE_CHECKING:
@@ -54,19 +57,12 @@ if TYPE_CHECKING:
     from navigator.roads import TravelGraph
     from navigator.store import Store
 
+# FACILITY_KINDS is defined in navigator.model; re-exported for web/coverage.py.
 __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
            "candidate_sites", "compare", "coverage_report", "coverage_reports", "demand_units",
            "facilities", "facility_surface", "people_covered", "recommend_sites",
-           "run_coverage", "surface_nodes"]
+           "surface_nodes"]
 
-#: Facility kinds -> (resource kinds, default direction: "from" = the service drives out).
-FACILITY_KINDS: dict[str, tuple[tuple[str, ...], Literal["from", "to"]]] = {
-    "team_bases": (("team_base",), "from"),
-    "teams": (("team_base",), "from"),  # bases of the teams on shift
-    "shelters": (("shelter",), "to"),
-    "clinics": (("clinic", "hospital", "crisis_unit"), "to"),
-    "all": (("team_base", "shelter", "clinic", "hospital", "crisis_unit"), "to"),
-}
 
 
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
@@ -83,7 +79,7 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     store, graph
         Where resources and roads come from.
     kind
-        A key of :data:`FACILITY_KINDS`.
+        A :class:`~navigator.model.FacilityKind` (see :data:`~navigator.model.FACILITY_KINDS`).
     at
         Timezone-aware moment: keep places open then (OSM ``opening_hours``, the area's time
         zone and public holidays) and, for ``"teams"``, bases of teams on shift then. None:
@@ -112,12 +108,10 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     from navigator.roads import snap
 
     if kind not in FACILITY_KINDS:
-        msg = f"kind must be one of {sorted(FACILITY_KINDS)}, got {kind!r}"
+        msg = f"kind must be one of {', '.join(FacilityKind)}, got {kind!r}"
         raise ValidationError(msg)
-    from navigator.model import ResourceKind
-
     kinds, _ = FACILITY_KINDS[kind]
-    res = store.resources(kinds=[ResourceKind(k) for k in kinds],
+    res = store.resources(kinds=list(kinds),
                           include_confidential=include_confidential)
     notes: list[str] = []
     if bed_type is not None or free_beds:
@@ -332,16 +326,6 @@ def coverage_reports(graph: TravelGraph, runs: Sequence[FacilityRun], demand: De
     return run_batch(graph, _report_task, jobs, scheduler=scheduler)
 
 
-def run_coverage(store: Store, graph: TravelGraph, population_path: str | Path, *,
-                 kind: str = "team_bases", at: datetime | None = None,
-                 targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8
-                 ) -> CoverageReport:
-    """Return the coverage report of ``kind`` at ``at`` in one call (for the CLI and web)."""
-    run = facility_surface(store, graph, kind=kind, at=at)
-    return coverage_report(graph, run, demand_units(graph, population_path),
-                           targets_s=targets_s, hex_resolution=hex_resolution)
-
-
 def people_covered(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
                    targets_s: Sequence[float] = DEFAULT_TARGETS_S) -> PopulationCoverage:
     """Return the people covered per target by a scenario (no hexes or gaps: cheap)."""
@@ -355,8 +339,6 @@ def candidate_sites(store: Store, *, kinds: Sequence[str], exclude: Container[st
 
     Confidential sites are never candidates (a recommendation would reveal them).
     """
-    from navigator.model import ResourceKind
-
     res = store.resources(kinds=[ResourceKind(k) for k in kinds], include_confidential=False)
     res = res[~res["id"].isin([i for i in res["id"] if i in exclude])]
     return res[["id", "name", "kind", "geometry"]].reset_index(drop=True)

@@ -1,11 +1,13 @@
-"""Fixtures for the decision services: the Columbus graph and demo once per module, a store
-per test on either backend (a throwaway PostGIS database per session, as tests/store does).
+"""Fixtures of the service tests (``from servicehelpers import *``): the demo bundle once per
+module on the session's Columbus graph, a store per test on either backend (a throwaway
+PostGIS database per module, one schema per test, as tests/store does).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,47 +23,46 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 4, 14, 0, tzinfo=NY)
 #: Downtown Columbus, EPSG:4326.
 CLIENT = (-82.99, 39.96)
-__all__ = ["area", "backend", "decisions_database", "demo", "graph", "settings", "store",
+__all__ = ["area", "backend", "demo", "postgis_database", "postgis_url", "settings", "store",
            "store_url"]
 
 BACKENDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Return settings with a per-module network cache."""
-    return Settings(cache_dir=tmp_path_factory.mktemp("cache"))
+def settings(graph_cache_dir: Path) -> Settings:
+    """Return the default settings with the session's network cache."""
+    return Settings(cache_dir=graph_cache_dir)
 
 
 @pytest.fixture(scope="module")
-def graph(settings: Settings) -> TravelGraph:
-    """Return the Columbus drive network (built once per module)."""
-    from navigator.services.context import load_network
-
-    return load_network(settings)
-
-
-@pytest.fixture(scope="module")
-def demo(graph: TravelGraph) -> Bundle:
+def demo(columbus_graph: TravelGraph) -> Bundle:
     """Return the seeded demo bundle for :data:`NOW`."""
     from navigator.demo.bundle import demo_bundle
     from navigator.roads import network_area
 
-    return demo_bundle(seed=2026, now=NOW, area=network_area(graph))
+    return demo_bundle(seed=2026, now=NOW, area=network_area(columbus_graph))
 
 
 @pytest.fixture(scope="module")
-def area(graph: TravelGraph, settings: Settings) -> Any:
+def area(columbus_graph: TravelGraph, settings: Settings) -> Any:
     """Return the area context (New York time, US/OH holidays, default target)."""
     from navigator.services import area_context
 
-    return area_context(graph, settings)
+    return area_context(columbus_graph, settings)
 
 
 @pytest.fixture(scope="module")
-def decisions_database(test_database_url: str | None) -> Iterator[str]:
+def postgis_database(test_database_url: str | None) -> Iterator[str]:
     """Create a throwaway PostGIS database for this module; drop it at the end."""
     with throwaway_database(test_database_url) as url:
+        yield url
+
+
+@pytest.fixture
+def postgis_url(postgis_database: str) -> Iterator[str]:
+    """Return a URL whose search_path is a fresh schema of the module's database."""
+    with throwaway_schema(postgis_database) as url:
         yield url
 
 
@@ -72,13 +73,11 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
     """Return the URL of an empty store of ``backend``."""
-    if backend != "postgis":
-        yield str(tmp_path / "navigator.gpkg")
-        return
-    with throwaway_schema(request.getfixturevalue("decisions_database")) as url:
-        yield url
+    if backend == "postgis":
+        return str(request.getfixturevalue("postgis_url"))
+    return str(tmp_path / "navigator.gpkg")
 
 
 @pytest.fixture

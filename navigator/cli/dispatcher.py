@@ -1,0 +1,156 @@
+"""``navigator`` commands for dispatchers: incidents, rank and send teams, batch plans.
+
+Each command parses its options, calls one function of :mod:`navigator.services.dispatcher`
+and prints what it returns (services are imported when a command runs).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, get_args
+
+from navigator.cli.common import Context, add_command, minutes_text, print_json, print_table
+from navigator.decide.dispatch import Objective
+from navigator.model import AssignmentStatus, CrisisType, Incident, TeamStatus
+
+if TYPE_CHECKING:
+    import argparse
+
+    from navigator.cli.common import Subcommands
+
+__all__ = ["register", "run_assign", "run_batch", "run_finish", "run_new_incident",
+           "run_rank_teams", "run_team_status"]
+
+
+def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
+    """Record a new incident at a place on the road network."""
+    from navigator import services
+
+    now = datetime.now(UTC)
+    incident = Incident(id=args.id or f"inc-{uuid.uuid4().hex[:8]}", lon=args.lon,
+                        lat=args.lat, crisis_type=args.type, priority=args.priority,
+                        needed_skills=tuple(args.skill or ()),
+                        needed_languages=tuple(args.language or ()), created_at=now,
+                        updated_at=now, notes=args.notes)
+    stored = services.add_incident(ctx.store, ctx.graph, ctx.settings, incident,
+                                   actor=args.actor)
+    print(stored.id)
+    return 0
+
+
+def run_rank_teams(args: argparse.Namespace, ctx: Context) -> int:
+    """Rank teams for an incident by road ETA, with skills, shift and coverage."""
+    from navigator import services
+
+    ranking = services.rank_teams(ctx.store, ctx.graph, ctx.settings,
+                                  incident_id=args.incident_id, actor=args.actor,
+                                  include_returning=args.include_returning,
+                                  prefer_coverage=args.prefer_coverage, k=args.k)
+    if args.json:
+        print_json(ranking.to_dict())
+        return 0
+    print(ranking.message)
+    print_table((f"{i}.", o.name, f"[{o.team_id}]", o.status, minutes_text(o.eta_s),
+                 "meets target" if o.meets_target else "MISSES target",
+                 "" if o.fits_skills else "missing " + ",".join(o.missing_skills),
+                 "" if o.fits_language else "no language match",
+                 "" if o.shift_ok else "shift ends first",
+                 f"leaves {o.uncovered_share:.0%} uncovered")
+                for i, o in enumerate(ranking.options, 1))
+    return 0
+
+
+def run_assign(args: argparse.Namespace, ctx: Context) -> int:
+    """Send a team to an incident (a team already sent elsewhere is a conflict)."""
+    from navigator import services
+
+    a = services.assign_team(ctx.store, ctx.graph, ctx.settings, incident_id=args.incident_id,
+                             team_id=args.team_id, actor=args.actor,
+                             idempotency_key=args.key or str(uuid.uuid4()),
+                             allow_returning=args.allow_returning, backup=args.backup)
+    print(f"assignment {a.id}: team {a.team_id} -> incident {a.incident_id}, "
+          f"ETA {minutes_text(a.eta_s)}")
+    return 0
+
+
+def run_team_status(args: argparse.Namespace, ctx: Context) -> int:
+    """Set a team's status (available, en_route, on_scene, returning, off_duty)."""
+    from navigator import services
+
+    team = services.update_team(ctx.store, team_id=args.team_id, actor=args.actor,
+                                status=args.status)
+    print(f"team {team.id} is {team.status}")
+    return 0
+
+
+def run_finish(args: argparse.Namespace, ctx: Context) -> int:
+    """Complete (or --cancel) an assignment."""
+    from navigator import services
+
+    status = AssignmentStatus.CANCELLED if args.cancel else AssignmentStatus.COMPLETED
+    a = services.finish_assignment(ctx.store, assignment_id=args.assignment_id,
+                                   actor=args.actor, status=status)
+    print(f"assignment {a.id} is {a.status}")
+    return 0
+
+
+def run_batch(args: argparse.Namespace, ctx: Context) -> int:
+    """Pair all open incidents with teams: optimal and greedy plans side by side."""
+    from navigator import services
+
+    plan = services.plan_batch(ctx.store, ctx.graph, ctx.settings, actor=args.actor,
+                               objective=args.objective,
+                               include_returning=args.include_returning)
+    if args.json:
+        print_json(plan.to_dict())
+        return 0
+    for p in (plan.optimal, plan.greedy):
+        print(f"{p.method}: total {minutes_text(p.total_s)}, worst {minutes_text(p.worst_s)}, "
+              f"priority-weighted {minutes_text(p.weighted_total_s)}")
+        print_table((team, "->", inc, minutes_text(eta)) for team, inc, eta in p.pairs)
+        if p.unassigned:
+            print("  unassigned: " + ", ".join(p.unassigned))
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------
+def register(sub: Subcommands) -> None:
+    """Add the dispatcher commands to the ``navigator`` parser's subcommands ``sub``."""
+    p = add_command(sub, "new-incident", run_new_incident, "record an incident")
+    p.add_argument("--lon", type=float, required=True, help="longitude, EPSG:4326 degrees")
+    p.add_argument("--lat", type=float, required=True, help="latitude, EPSG:4326 degrees")
+    p.add_argument("--type", required=True, help=f"crisis type, one of {', '.join(CrisisType)}")
+    p.add_argument("--priority", type=int, default=2, help="1 (highest) to 4")
+    p.add_argument("--skill", action="append", help="skill the team needs (repeatable)")
+    p.add_argument("--language", action="append", help="language needed (repeatable)")
+    p.add_argument("--notes", default="", help="free text")
+    p.add_argument("--id", help="incident id (default: generated)")
+
+    p = add_command(sub, "rank-teams", run_rank_teams, "rank teams for an incident by road ETA")
+    p.add_argument("incident_id")
+    p.add_argument("--k", type=int, default=5, help="how many teams to show")
+    p.add_argument("--include-returning", action="store_true", help="consider returning teams")
+    p.add_argument("--prefer-coverage", action="store_true",
+                   help="among close ETAs prefer the team whose departure hurts coverage least")
+
+    p = add_command(sub, "assign", run_assign, "send a team to an incident")
+    p.add_argument("incident_id")
+    p.add_argument("team_id")
+    p.add_argument("--key", help="idempotency key")
+    p.add_argument("--allow-returning", action="store_true", help="a returning team may go")
+    p.add_argument("--backup", action="store_true",
+                   help="send this team although the incident already has one on the way")
+
+    p = add_command(sub, "team-status", run_team_status, "set a team's status")
+    p.add_argument("team_id")
+    p.add_argument("status", choices=[s.value for s in TeamStatus])
+
+    p = add_command(sub, "finish", run_finish, "complete or cancel an assignment")
+    p.add_argument("assignment_id")
+    p.add_argument("--cancel", action="store_true", help="cancel instead of completing")
+
+    p = add_command(sub, "batch", run_batch, "optimal vs greedy assignment of all open incidents")
+    p.add_argument("--objective", choices=get_args(Objective), default="total",
+                   help="minimise priority-weighted total ETA, or the worst ETA")
+    p.add_argument("--include-returning", action="store_true", help="consider returning teams")

@@ -1,0 +1,472 @@
+"""Planner services: coverage of a scenario, a scenario against today, new sites; audited.
+
+Every function takes the store, the graph and the settings first and options keyword-only,
+runs the building blocks of :mod:`navigator.services.planner` in order, records its decision
+with ``store.record`` (inputs and a compact result) whichever edge calls it, and returns a
+frozen result that the CLI and the web page render.
+
+The people are the demand units of a population layer: pass ``demand`` (loaded once with
+:func:`load_demand`, as the web app does per process) or ``population`` (a layer to load
+now); with neither, the demo city's shipped block groups are loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from navigator.decide.coverage import DEFAULT_TARGETS_S, check_targets
+from navigator.decide.results import json_safe
+from navigator.demo.city import demo_city
+from navigator.errors import ValidationError
+from navigator.model import CANDIDATE_GROUPS, FACILITY_KINDS, FacilityKind, check_lonlat
+from navigator.services.planner import (
+    Demand,
+    FacilityRun,
+    SiteRecommendation,
+    candidate_sites,
+    compare,
+    coverage_report,
+    demand_units,
+    facility_surface,
+    people_covered,
+    recommend_sites,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import geopandas as gpd
+
+    from navigator.config import Settings
+    from navigator.decide.allocation import Allocation, Model
+    from navigator.decide.coverage import CoverageReport, ScenarioComparison
+    from navigator.model import BedType, ResourceKind
+    from navigator.roads import TravelGraph
+    from navigator.store import Store
+
+__all__ = ["CoverageAssessment", "CoverageChange", "NewSitePlan", "PopulationLayer",
+           "assess_coverage", "compare_coverage", "load_demand", "recommend_new_sites"]
+
+
+# -- the people ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PopulationLayer:
+    """A layer of population units (polygons or points) and its people column.
+
+    ``path`` None is the demo city's block groups under ``settings.data_dir``.
+    """
+
+    path: Path | None = None
+    layer: str | None = None
+    column: str = "pop2010"
+
+
+def load_demand(graph: TravelGraph, settings: Settings,
+                population: PopulationLayer | None = None) -> Demand:
+    """Return the population units clipped to ``graph``'s area and snapped to it.
+
+    ``population`` defaults to the demo city's 2010 block groups.
+    """
+    src = population or PopulationLayer()
+    path = demo_city(settings).population_file if src.path is None else src.path
+    return demand_units(graph, path, layer=src.layer, column=src.column)
+
+
+def _people(graph: TravelGraph, settings: Settings, demand: Demand | None,
+            population: PopulationLayer | None) -> Demand:
+    if demand is not None and population is not None:
+        msg = "give the demand units or a population layer to load, not both"
+        raise ValidationError(msg)
+    return demand if demand is not None else load_demand(graph, settings, population)
+
+
+# -- inputs shared by the scenarios --------------------------------------------------------
+def _new_sites(points: Sequence[tuple[float, float]]) -> gpd.GeoDataFrame | None:
+    """Return new sites at ``(lon, lat)`` points (EPSG:4326) as ``new-1``, ``new-2``, ..."""
+    if not points:
+        return None
+    import geopandas as gpd
+
+    for i, point in enumerate(points):
+        if len(point) != 2:
+            msg = f"new site {i + 1}: give (lon, lat), got {point!r}"
+            raise ValidationError(msg)
+        check_lonlat(f"new site {i + 1}", point[0], point[1])
+    lon, lat = zip(*points, strict=True)
+    n = len(points)
+    return gpd.GeoDataFrame({"id": [f"new-{i + 1}" for i in range(n)],
+                             "name": [f"New site {i + 1}" for i in range(n)]},
+                            geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def _scenario(kind: FacilityKind | str, at: datetime | None, bed_type: BedType | str | None,
+              free_beds: bool, closed: Sequence[str]) -> dict[str, Any]:
+    return {"kind": str(kind), "at": at.isoformat() if at else None,
+            "bed_type": None if bed_type is None else str(bed_type), "free_beds": free_beds,
+            "closed": [str(c) for c in closed]}
+
+
+def _seconds(values: Sequence[float] | float) -> list[float]:
+    return [float(v) for v in np.atleast_1d(np.asarray(values, dtype=float))]
+
+
+# -- coverage of one scenario --------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CoverageAssessment:
+    """Coverage of one scenario: its facilities and surface, the report, the people.
+
+    Attributes
+    ----------
+    kind
+        The facility kind measured from.
+    run
+        The facilities (EPSG:4326 points with their graph node) and their coverage surface.
+    report
+        Hexes (with ``population``), units (with ``time_s``), people covered per target and
+        the gaps beyond ``gap_target_s``, ranked by people.
+    demand
+        The population units.
+    gap_target_s
+        Target the gaps are drawn at, seconds.
+    """
+
+    kind: str
+    run: FacilityRun
+    report: CoverageReport
+    demand: Demand
+    gap_target_s: float
+
+    @property
+    def facilities(self) -> gpd.GeoDataFrame:
+        """The facilities measured from (``id``, ``name``, ``kind``, ``node``, points)."""
+        return self.run.facilities
+
+    def gap_hexes(self) -> gpd.GeoDataFrame:
+        """Return the hexes with ``gap``: True where no facility is within the gap target."""
+        hexes = self.report.hexes
+        return hexes.assign(gap=~(hexes["min_time_s"] <= self.gap_target_s))
+
+    def summary(self) -> dict[str, Any]:
+        """Return the headline figures as plain JSON types (road shares over graph nodes)."""
+        t = self.run.surface.time_s
+        finite = t[np.isfinite(t)]
+        gaps = self.report.gaps
+        return json_safe({
+            "kind": self.kind, "facilities": len(self.facilities),
+            "target_s": self.gap_target_s,
+            "share_of_roads_within_target": float(np.mean(t <= self.gap_target_s))
+            if t.size else None,
+            "median_time_s": float(np.median(finite)) if finite.size else None,
+            "max_time_s": float(finite.max()) if finite.size else None,
+            "unreachable_share": float(np.mean(~np.isfinite(t))) if t.size else None,
+            "gap_hexes": int(self.gap_hexes()["gap"].sum()), "hexes": len(self.report.hexes),
+            "gaps": len(gaps), "people_beyond_target": float(gaps["people_uncovered"].sum()),
+            "notes": list(self.report.notes),
+        })
+
+
+def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, actor: str,
+                    kind: FacilityKind | str = FacilityKind.TEAM_BASES,
+                    at: datetime | None = None, bed_type: BedType | str | None = None,
+                    free_beds: bool = False, closed: Sequence[str] = (),
+                    added: Sequence[tuple[float, float]] = (),
+                    targets_s: Sequence[float] = DEFAULT_TARGETS_S,
+                    gap_target_s: float | None = None, hex_resolution: int = 8,
+                    demand: Demand | None = None, population: PopulationLayer | None = None
+                    ) -> CoverageAssessment:
+    """Return the road time from the nearest facility and the people beyond each target.
+
+    Parameters
+    ----------
+    store, graph, settings
+        Where facilities, roads and defaults come from.
+    actor
+        Who asks (audit log).
+    kind, at, bed_type, free_beds
+        Which facilities serve: a :class:`~navigator.model.FacilityKind`, open (teams: on
+        shift) at a timezone-aware moment, shelters with beds of a type or a free bed.
+    closed
+        Ids of facilities closed in this scenario.
+    added
+        New sites, ``(lon, lat)`` in EPSG:4326 degrees.
+    targets_s
+        Target times, seconds.
+    gap_target_s
+        Target the gaps are drawn at, seconds (default: the smallest target).
+    hex_resolution
+        H3 resolution of the hexes.
+    demand, population
+        Preloaded demand units, or a population layer to load (see the module).
+
+    Raises
+    ------
+    ValidationError
+        An unknown closed id, no facility left, a bad target or new site.
+    UnreachableError
+        A new site is farther than the snap limit from a road.
+    """
+    new = _new_sites(added)
+    run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
+                           free_beds=free_beds, closed=closed, added=new)
+    people = _people(graph, settings, demand, population)
+    report = coverage_report(graph, run, people, targets_s=targets_s,
+                             hex_resolution=hex_resolution, gap_target_s=gap_target_s)
+    gap_t = float(report.coverage.targets_s[0]) if gap_target_s is None else gap_target_s
+    result = CoverageAssessment(str(kind), run, report, people, gap_t)
+    summary = result.summary()
+    store.record("coverage_report", actor=actor,
+                 inputs={**_scenario(kind, at, bed_type, free_beds, closed),
+                         "added": [list(p) for p in added], "targets_s": _seconds(targets_s),
+                         "gap_target_s": gap_t, "hex_resolution": hex_resolution,
+                         "population": people.population.source},
+                 result={k: summary[k] for k in ("facilities", "gaps", "people_beyond_target")})
+    return result
+
+
+# -- a scenario against its baseline -------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class CoverageChange:
+    """A scenario (facilities closed, sites added) against its baseline.
+
+    Attributes
+    ----------
+    kind
+        The facility kind measured from.
+    base, scenario
+        Facilities and surfaces of the baseline (label ``today``) and the scenario.
+    comparison
+        People covered per target in both, people newly covered and uncovered.
+    units
+        The population units with ``delta_s``: scenario minus baseline, seconds.
+    demand
+        The population units.
+    """
+
+    kind: str
+    base: FacilityRun
+    scenario: FacilityRun
+    comparison: ScenarioComparison
+    units: gpd.GeoDataFrame
+    demand: Demand
+
+    @property
+    def added(self) -> gpd.GeoDataFrame:
+        """The sites added in the scenario (``id``, ``name``, EPSG:4326 points)."""
+        fac = self.scenario.facilities
+        return fac[fac["kind"] == "new_site"].reset_index(drop=True)
+
+    def changed_units(self, *, min_change_s: float = 1.0) -> gpd.GeoDataFrame:
+        """Return the units whose time changed by more than ``min_change_s`` seconds."""
+        delta = np.nan_to_num(self.units["delta_s"].to_numpy(dtype=float), nan=0.0)
+        return self.units[np.abs(delta) > min_change_s]
+
+    def rows(self) -> list[dict[str, float]]:
+        """Return per target: minutes, people covered before and after, gained and lost."""
+        c = self.comparison
+        if (c.coverage_a is None or c.coverage_b is None or c.people_newly_covered is None
+                or c.people_newly_uncovered is None):
+            msg = "comparison without population units"  # compare always passes units
+            raise RuntimeError(msg)
+        return [{"target_min": float(t) / 60.0, "covered_before": float(a),
+                 "covered_after": float(b), "newly_covered": float(gained),
+                 "newly_uncovered": float(lost)}
+                for t, a, b, gained, lost in zip(c.coverage_a.targets_s,
+                                                 c.coverage_a.people_covered,
+                                                 c.coverage_b.people_covered,
+                                                 c.people_newly_covered,
+                                                 c.people_newly_uncovered, strict=True)]
+
+
+def compare_coverage(store: Store, graph: TravelGraph, settings: Settings, *, actor: str,
+                     kind: FacilityKind | str = FacilityKind.TEAM_BASES,
+                     at: datetime | None = None, bed_type: BedType | str | None = None,
+                     free_beds: bool = False, closed: Sequence[str] = (),
+                     close: Sequence[str] = (), added: Sequence[tuple[float, float]] = (),
+                     targets_s: Sequence[float] = DEFAULT_TARGETS_S,
+                     demand: Demand | None = None, population: PopulationLayer | None = None
+                     ) -> CoverageChange:
+    """Return the coverage of a scenario against its baseline, per target and per unit.
+
+    The baseline is ``kind`` at ``at`` with ``closed`` facilities closed; the scenario also
+    closes ``close`` and adds sites at ``added`` ``(lon, lat)`` points (EPSG:4326). Other
+    parameters and errors as in :func:`assess_coverage`.
+    """
+    new = _new_sites(added)
+    base = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
+                            free_beds=free_beds, closed=closed, label="today")
+    scenario = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
+                                free_beds=free_beds, closed=(*closed, *close), added=new,
+                                label="scenario")
+    people = _people(graph, settings, demand, population)
+    cmp, units = compare(base, scenario, people, targets_s=targets_s)
+    result = CoverageChange(str(kind), base, scenario, cmp, units, people)
+    store.record("coverage_compare", actor=actor,
+                 inputs={**_scenario(kind, at, bed_type, free_beds, closed),
+                         "close": [str(c) for c in close], "added": [list(p) for p in added],
+                         "targets_s": _seconds(targets_s),
+                         "population": people.population.source},
+                 result={"targets": result.rows()})
+    return result
+
+
+# -- new sites -----------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class NewSitePlan:
+    """New sites for a scenario, with the people covered within the target before and after.
+
+    Attributes
+    ----------
+    kind, model, k, target_s
+        What was asked: facility kind, ``mclp``/``lscp``/``p_median``, sites, target seconds.
+    existing
+        The facilities in service (forced open).
+    candidates
+        Candidate sites considered.
+    total_people
+        People in the demand units.
+    people_covered_before, people_covered_after, greedy_people_covered
+        People within the target today, with the chosen sites and with greedy's.
+    recommendation
+        The allocation and the chosen sites; None when everyone is already within the
+        target, the model (not p-median) could not improve on it and nothing was solved.
+    notes
+        What was left out or assumed.
+    """
+
+    kind: str
+    model: str
+    k: int
+    target_s: float
+    existing: gpd.GeoDataFrame
+    candidates: int
+    total_people: float
+    people_covered_before: float
+    people_covered_after: float
+    greedy_people_covered: float
+    recommendation: SiteRecommendation | None
+    notes: tuple[str, ...]
+
+    @property
+    def needed(self) -> bool:
+        """Whether a new site can improve on today (False: everyone already within target)."""
+        return self.recommendation is not None
+
+    @property
+    def allocation(self) -> Allocation | None:
+        """The solver's result (objective, greedy baseline, gap, status), if solved."""
+        return None if self.recommendation is None else self.recommendation.allocation
+
+    @property
+    def sites(self) -> gpd.GeoDataFrame:
+        """The chosen sites (``id``, ``name``, ``kind``, EPSG:4326 points); none if not needed."""
+        return self._frame("sites")
+
+    @property
+    def greedy_sites(self) -> gpd.GeoDataFrame:
+        """The greedy baseline's sites."""
+        return self._frame("greedy_sites")
+
+    def _frame(self, name: str) -> gpd.GeoDataFrame:
+        if self.recommendation is not None:
+            frame: gpd.GeoDataFrame = getattr(self.recommendation, name)
+            return frame
+        return self.existing.iloc[0:0][["id", "name", "kind", "geometry"]]
+
+    def summary(self) -> dict[str, Any]:
+        """Return the figures and the solver's result as plain JSON types (no geometries)."""
+        a = self.allocation
+        return json_safe({
+            "model": self.model, "k": self.k, "target_min": self.target_s / 60.0,
+            "candidates": self.candidates, "existing": len(self.existing),
+            "total_people": self.total_people, "needed": self.needed,
+            "people_covered_before": self.people_covered_before,
+            "people_covered_after": self.people_covered_after,
+            "greedy_people_covered": self.greedy_people_covered,
+            "objective": a.objective if a else None,
+            "greedy_objective": a.greedy_objective if a else None,
+            "gap": a.gap if a else None, "status": a.status if a else None,
+            "solve_time_s": a.solve_time_s if a else None, "notes": list(self.notes),
+        })
+
+
+def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *, actor: str,
+                        kind: FacilityKind | str = FacilityKind.TEAM_BASES,
+                        at: datetime | None = None, bed_type: BedType | str | None = None,
+                        free_beds: bool = False, closed: Sequence[str] = (),
+                        candidate_kinds: Sequence[ResourceKind | str] = CANDIDATE_GROUPS[
+                            "public"], k: int = 3, target_s: float = 900.0,
+                        model: Model = "mclp", time_limit_s: float = 60.0,
+                        solve_when_covered: bool = False, demand: Demand | None = None,
+                        population: PopulationLayer | None = None) -> NewSitePlan:
+    """Return ``k`` new sites among public facilities that cover the most people in time.
+
+    Parameters
+    ----------
+    candidate_kinds
+        Resource kinds whose public sites (not already in service) are candidates.
+    k
+        New sites to choose (``lscp`` chooses as few as cover everyone).
+    target_s
+        Target time, seconds.
+    model
+        ``"mclp"`` (most people within the target), ``"lscp"`` (fewest sites covering all)
+        or ``"p_median"`` (least people-seconds).
+    time_limit_s
+        Solver time limit, seconds (the best solution by then; ``status`` says if optimal).
+    solve_when_covered
+        Solve even when everyone is already within the target (any ``k`` sites then cover
+        as many people); by default ``mclp`` and ``lscp`` then recommend nothing.
+    store, graph, settings, actor, kind, at, bed_type, free_beds, closed, demand, population
+        As in :func:`assess_coverage`; travel is measured the way ``kind`` travels.
+
+    Raises
+    ------
+    ValidationError
+        No candidate site, or a bad target, ``k`` or model.
+    """
+    target = float(check_targets(target_s)[0])
+    run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
+                           free_beds=free_beds, closed=closed)
+    people = _people(graph, settings, demand, population)
+
+    def covered(sites: gpd.GeoDataFrame) -> float:
+        after = run
+        if len(sites):
+            after = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
+                                     free_beds=free_beds, closed=closed,
+                                     added=sites[["id", "name", "geometry"]])
+        return float(people_covered(graph, after, people, targets_s=[target]).people_covered[0])
+
+    today = people_covered(graph, run, people, targets_s=[target])
+    before, total = float(today.people_covered[0]), float(today.total_people)
+    rec: SiteRecommendation | None = None
+    n_candidates = 0
+    notes = list(run.notes)
+    if today.people_uncovered[0] == 0 and model != "p_median" and not solve_when_covered:
+        notes.append(f"everyone in the network area is already within {target / 60:g} min of "
+                     f"the {len(run.facilities)} {kind}: no new site is needed")
+        after = greedy = before
+    else:
+        cand = candidate_sites(store, kinds=candidate_kinds, exclude=set(run.facilities["id"]))
+        n_candidates = len(cand)
+        rec = recommend_sites(graph, people, cand, k=k, target_s=target, model=model,
+                              existing=run.facilities, direction=FACILITY_KINDS[kind][1],
+                              time_limit_s=time_limit_s)
+        notes.extend(rec.notes)
+        after, greedy = covered(rec.sites), covered(rec.greedy_sites)
+    plan = NewSitePlan(str(kind), model, k, target, run.facilities, n_candidates, total, before,
+                       after, greedy, rec, tuple(notes))
+    summary = plan.summary()
+    store.record("coverage_recommend", actor=actor,
+                 inputs={**_scenario(kind, at, bed_type, free_beds, closed),
+                         "candidate_kinds": [str(c) for c in candidate_kinds], "k": k,
+                         "target_s": target, "model": model, "time_limit_s": time_limit_s,
+                         "population": people.population.source},
+                 result={key: v for key, v in summary.items() if key != "notes"}
+                 | {"sites": [str(i) for i in plan.sites["id"]]})
+    return plan
