@@ -38,9 +38,9 @@ def script_path() -> Path:
 
 
 def json_for_html(data: Any) -> str:
-    """Return ``data`` as JSON safe inside an HTML ``<script type="application/json">``.
+    r"""Return ``data`` as JSON safe inside an HTML ``<script type="application/json">``.
 
-    ``<``, ``>`` and ``&`` become ``\\u003c``-style escapes (no ``</script>`` or ``<!--``
+    ``<``, ``>`` and ``&`` become ``\u003c``-style escapes (no ``</script>`` or ``<!--``
     can end or confuse the block) and so do the line separators U+2028/U+2029; ``JSON.parse``
     gives back the exact text.
 
@@ -58,7 +58,9 @@ class DataLayer(MacroElement):
 
     _template = Template("""
         {% macro html(this, kwargs) %}
-        <script type="application/json" id="{{ this.get_name() }}" class="nav-map-data">{{ this.payload }}</script>
+        <script type="application/json" id="{{ this.get_name() }}" class="nav-map-data">
+        {{- this.payload -}}
+        </script>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         NavMap.draw({{ this._parent.get_name() }}, "{{ this.get_name() }}");
