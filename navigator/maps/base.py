@@ -11,6 +11,7 @@ record text is ever written into the page's JavaScript or HTML.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import math
@@ -73,6 +74,12 @@ def offline_assets() -> dict[str, Path]:
 _SCRIPTS = (("leaflet", "leaflet.js"), ("jquery", "jquery.min.js"), ("navmap", SCRIPT_NAME))
 
 
+@cache
+def _digest(path: Path) -> str:
+    """Return a short content hash of an asset (its version in links)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
 def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
@@ -125,7 +132,8 @@ def new_map(bounds: tuple[float, float, float, float], *, asset_url: str | None 
         css = [("leaflet_css", _inline_css())]
     else:
         base = asset_url.rstrip("/")
-        js = [(n, f"{base}/{f}") for n, f in _SCRIPTS]
+        # The version query makes browsers fetch navmap.js anew when it changes (served cached).
+        js = [(n, f"{base}/{f}?v={_digest(assets[f])}") for n, f in _SCRIPTS]
         css = [("leaflet_css", f"{base}/leaflet.css")]
     # New lists per map: add_js_link mutates the class-level defaults (TRAPS.md).
     m.default_js = list(js)
