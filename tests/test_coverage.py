@@ -246,7 +246,7 @@ def test_scenario_closed_and_added(store, columbus_graph, demand):
     rep = cs.coverage_report(columbus_graph, added, demand, targets_s=[300])
     page = coverage_maps.coverage_map(columbus_graph, rep,
                                       facilities=added.facilities).get_root().render()
-    assert "<img src=x onerror" not in page and "&lt;img src=x onerror" in page
+    assert "<img src=x onerror" not in page and "\\u003cimg src=x onerror" in page  # JSON data
     html = coverage_maps.delta_map(columbus_graph, units,
                                    label="one shelter closed").get_root().render()
     assert "one shelter closed" in html and "Infinity" not in html

@@ -1,7 +1,9 @@
 """Security in one place: CSRF on every write, a per-request CSP nonce, response headers.
 
 folium writes its map as inline ``<script>`` blocks: each gets the request's nonce
-(:func:`web.render.embed_map`), so scripts need no ``'unsafe-inline'``.
+(:func:`web.render.embed_map`), so scripts need no ``'unsafe-inline'``. A nonce trusts the
+whole script, so those scripts hold no record text: records travel as JSON data blocks that
+``navmap.js`` (a same-origin file) draws as text (:mod:`navigator.maps.layers`).
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def setup_headers(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         nonce = g.get("csp_nonce", "")
         # folium writes its map as inline <script> blocks: each gets this request's nonce
-        # (web.views.embed_map), so no 'unsafe-inline' for scripts. Leaflet positions tiles
-        # and markers with style attributes, hence 'unsafe-inline' for styles only.
+        # (web.render.embed_map), so no 'unsafe-inline' for scripts; record text is never in
+        # them (navigator.maps.layers). Leaflet positions tiles and markers with style
+        # attributes, hence 'unsafe-inline' for styles only.
         response.headers.setdefault(
             "Content-Security-Policy",
             f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "

@@ -1,7 +1,9 @@
 """Folium maps (no Flask): the offline asset list, map builders, the overview and coverage maps.
 
-:mod:`~navigator.maps.base` builds maps and layers, :mod:`~navigator.maps.overview` the city
-overview, :mod:`~navigator.maps.coverage` coverage and scenario maps and their file exports.
+:mod:`~navigator.maps.base` builds maps and layers, :mod:`~navigator.maps.layers` passes
+their records to the page as JSON for ``navmap.js`` to draw as text,
+:mod:`~navigator.maps.overview` the city overview, :mod:`~navigator.maps.coverage` coverage
+and scenario maps and their file exports.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from navigator.maps.base import (
     add_attribution,
     add_basemap,
     add_incidents,
+    add_layer_control,
     add_legend,
     add_resources,
     add_teams,
@@ -23,6 +26,7 @@ from navigator.maps.base import (
     new_map,
     offline_assets,
 )
+from navigator.maps.layers import add_layer, json_for_html
 from navigator.maps.overview import overview_map, roads_geojson
 
 __all__ = [
@@ -33,12 +37,15 @@ __all__ = [
     "add_attribution",
     "add_basemap",
     "add_incidents",
+    "add_layer",
+    "add_layer_control",
     "add_legend",
     "add_resources",
     "add_teams",
     "basemap_geojson",
     "escape",
     "feature_collection",
+    "json_for_html",
     "new_map",
     "offline_assets",
     "overview_map",

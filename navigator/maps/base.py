@@ -4,12 +4,14 @@ Leaflet and jQuery come from kept Python packages (``django-js-lib-leaflet``,
 ``xstatic-jquery``): this module owns that asset list. A map either links the assets under a
 URL prefix the web app serves (``asset_url``) or inlines them as data URIs for a standalone
 HTML file. With no tile server the road network itself is drawn as a light vector basemap.
-Every user-supplied string is escaped before it reaches a popup or tooltip.
+Records are drawn by ``navmap.js`` from JSON data blocks (:mod:`navigator.maps.layers`): no
+record text is ever written into the page's JavaScript or HTML.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import math
@@ -21,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 import numpy as np
-from branca.element import Element, MacroElement
-from jinja2 import Template
+
+from navigator.maps.layers import SCRIPT_NAME, DataLayer, add_layer, script_path
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -51,7 +53,8 @@ def offline_assets() -> dict[str, Path]:
     Returns
     -------
     dict
-        ``{"leaflet.js": Path, "leaflet.css": Path, "jquery.min.js": Path, "images/...": Path}``.
+        ``{"leaflet.js": Path, "leaflet.css": Path, "jquery.min.js": Path,
+        "navmap.js": Path, "images/...": Path}``.
     """
     leaflet = _package_dir("js_lib_leaflet", "static", "js_lib_leaflet")
     from xstatic.pkg import jquery
@@ -60,10 +63,21 @@ def offline_assets() -> dict[str, Path]:
         "leaflet.js": leaflet / "leaflet.js",
         "leaflet.css": leaflet / "leaflet.css",
         "jquery.min.js": Path(jquery.BASE_DIR) / "jquery.min.js",
+        SCRIPT_NAME: script_path(),
     }
     for image in sorted((leaflet / "images").glob("*.png")):
         assets[f"images/{image.name}"] = image
     return assets
+
+
+#: Scripts every map page loads, in order (navmap.js needs Leaflet).
+_SCRIPTS = (("leaflet", "leaflet.js"), ("jquery", "jquery.min.js"), ("navmap", SCRIPT_NAME))
+
+
+@cache
+def _digest(path: Path) -> str:
+    """Return a short content hash of an asset (its version in links)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
 
 
 def _data_uri(path: Path, mime: str) -> str:
@@ -82,7 +96,10 @@ def _inline_css() -> str:
 
 
 def escape(value: object) -> str:
-    """Return ``value`` as text safe to put inside HTML (popups, tooltips, legends)."""
+    """Return ``value`` as HTML text (the tile attribution, which Leaflet inserts as HTML).
+
+    Record text never goes through this: it travels as JSON data (:mod:`.layers`).
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return html.escape(str(value), quote=True)
@@ -111,12 +128,12 @@ def new_map(bounds: tuple[float, float, float, float], *, asset_url: str | None 
                    tiles=None, control_scale=True, prefer_canvas=True)
     assets = offline_assets()
     if asset_url is None:
-        js = [("leaflet", _data_uri(assets["leaflet.js"], "text/javascript")),
-              ("jquery", _data_uri(assets["jquery.min.js"], "text/javascript"))]
+        js = [(n, _data_uri(assets[f], "text/javascript")) for n, f in _SCRIPTS]
         css = [("leaflet_css", _inline_css())]
     else:
         base = asset_url.rstrip("/")
-        js = [("leaflet", f"{base}/leaflet.js"), ("jquery", f"{base}/jquery.min.js")]
+        # The version query makes browsers fetch navmap.js anew when it changes (served cached).
+        js = [(n, f"{base}/{f}?v={_digest(assets[f])}") for n, f in _SCRIPTS]
         css = [("leaflet_css", f"{base}/leaflet.css")]
     # New lists per map: add_js_link mutates the class-level defaults (TRAPS.md).
     m.default_js = list(js)
@@ -128,23 +145,9 @@ def new_map(bounds: tuple[float, float, float, float], *, asset_url: str | None 
     return m
 
 
-class _Attribution(MacroElement):
-    """Adds a line to the map's attribution control."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
 def add_attribution(m: folium.Map, text: str) -> None:
-    """Add ``text`` (escaped) to the map's attribution line."""
-    _Attribution(escape(text)).add_to(m)
+    """Add ``text`` (plain text) to the map's attribution line."""
+    add_layer(m, "attribution", text=text)
 
 
 def basemap_geojson(graph: TravelGraph, *, decimals: int = 5) -> dict[str, Any]:
@@ -182,25 +185,6 @@ def basemap_geojson(graph: TravelGraph, *, decimals: int = 5) -> dict[str, Any]:
 _ROAD_STYLE = {"color": "#9aa3ad", "weight": 1, "opacity": 0.7}
 
 
-class _RemoteGeoJson(MacroElement):
-    """A non-interactive GeoJSON layer fetched from a same-origin URL after the page loads."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        fetch({{ this.url|tojson }}).then(function (r) { return r.json(); })
-          .then(function (data) {
-            L.geoJSON(data, {style: {{ this.style|tojson }}, interactive: false})
-              .addTo({{ this._parent.get_name() }}).bringToBack();
-          });
-        {% endmacro %}
-    """)
-
-    def __init__(self, url: str, style: Mapping[str, Any]) -> None:
-        super().__init__()
-        self.url = url
-        self.style = dict(style)
-
-
 def add_basemap(m: folium.Map, roads: Mapping[str, Any] | str) -> None:
     """Draw the road network as a light vector basemap.
 
@@ -212,119 +196,105 @@ def add_basemap(m: folium.Map, roads: Mapping[str, Any] | str) -> None:
         GeoJSON (from :func:`basemap_geojson`), or the URL it is served at (fetched by the
         page, so the map HTML stays small).
     """
-    if isinstance(roads, str):
-        _RemoteGeoJson(roads, _ROAD_STYLE).add_to(m)
-    else:
-        folium.GeoJson(roads, name="Road network (OSM)", control=False, interactive=False,
-                       style_function=lambda _f: dict(_ROAD_STYLE)).add_to(m)
+    source = {"url": roads} if isinstance(roads, str) else {"data": roads}
+    add_layer(m, "vectors", **source, style=_ROAD_STYLE, interactive=False, back=True)
     add_attribution(m, OSM_ATTRIBUTION)
 
 
-def _popup(title: str, rows: Iterable[tuple[str, object]], *, synthetic: bool) -> folium.Popup:
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows
-                   if v not in (None, "", ()))
-    note = ('<p class="synthetic"><em>Includes synthetic (generated) demo values.</em></p>'
-            if synthetic else "")
-    return folium.Popup(f"<b>{escape(title)}</b><table>{body}</table>{note}", max_width=320)
+def _text(value: object) -> str:
+    """Return a cell as display text: lists joined with commas, None and NaN as ""."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
-def _join(values: object) -> str:
-    if isinstance(values, list | tuple):
-        return ", ".join(str(v) for v in values)
-    return "" if values is None else str(values)
-
-
-def _shape_icon(shape: str, colour: str, size: int) -> folium.DivIcon:
-    """Return an inline-SVG marker icon (no icon images or plugins to fetch)."""
-    points = {"square": "2,2 18,2 18,18 2,18", "triangle": "10,1 19,19 1,19"}[shape]
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
-           f'viewBox="0 0 20 20"><polygon points="{points}" fill="{colour}" '
-           'stroke="#222" stroke-width="1.5"/></svg>')
-    return folium.DivIcon(html=svg, icon_size=(size, size), icon_anchor=(size // 2, size // 2),
-                          class_name="nav-shape")
+def _point(lon: float, lat: float, *, colour: str, size: int, shape: str, tip: str,
+           title: str, rows: Iterable[tuple[str, object]], synthetic: bool) -> dict[str, Any]:
+    """Return one marker for ``navmap.js``: its popup rows and tooltip are plain text."""
+    cells = [[label, _text(v)] for label, v in rows]
+    return {"lon": float(lon), "lat": float(lat), "colour": colour, "size": size,
+            "shape": shape, "tip": tip, "title": title,
+            "rows": [c for c in cells if c[1]],
+            "note": "Includes synthetic (generated) demo values." if synthetic else ""}
 
 
 def add_resources(m: folium.Map, resources: gpd.GeoDataFrame, *,
-                  beds: pd.DataFrame | None = None, name: str = "Resources") -> folium.FeatureGroup:
-    """Add resources as circle markers coloured by kind, with escaped popups.
+                  beds: pd.DataFrame | None = None, name: str = "Resources") -> DataLayer:
+    """Add resources as circle markers coloured by kind, with popups and name tooltips.
 
     Confidential rows are drawn only if the caller passed them in: filter them out before
-    calling this for roles without access.
+    calling this for roles without access. Text reaches the page as JSON data only.
     """
-    group = folium.FeatureGroup(name=name)
     free_by_id: dict[str, str] = {}
     if beds is not None and len(beds):
         for rid, rows in beds.groupby("resource_id"):
             free_by_id[str(rid)] = "; ".join(
                 f"{r.bed_type}: {r.free}/{r.capacity} free" for r in rows.itertuples())
-    for row in resources.itertuples():
-        point = row.geometry
-        rows = [("Kind", row.kind), ("Address", row.address), ("Phone", row.phone),
-                ("Hours", row.opening_hours), ("Beds", free_by_id.get(row.id, "")),
-                ("Services", _join(row.services)), ("Languages", _join(row.languages)),
-                ("Source", row.source)]
-        folium.CircleMarker(
-            location=[point.y, point.x], radius=6 if row.kind != "team_base" else 4,
-            color=KIND_COLOURS.get(row.kind, "#333333"), fill=True, fill_opacity=0.85,
-            weight=1, popup=_popup(row.name, rows, synthetic=bool(row.synthetic)),
-            tooltip=folium.Tooltip(escape(row.name)),
-        ).add_to(group)
-    group.add_to(m)
-    return group
+    points = [_point(
+        row.geometry.x, row.geometry.y, colour=KIND_COLOURS.get(row.kind, "#333333"),
+        size=6 if row.kind != "team_base" else 4, shape="circle", tip=_text(row.name),
+        title=_text(row.name), synthetic=bool(row.synthetic),
+        rows=[("Kind", row.kind), ("Address", row.address), ("Phone", row.phone),
+              ("Hours", row.opening_hours), ("Beds", free_by_id.get(str(row.id), "")),
+              ("Services", row.services), ("Languages", row.languages),
+              ("Source", row.source)]) for row in resources.itertuples()]
+    return add_layer(m, "markers", name=name, points=points)
 
 
 def add_teams(m: folium.Map, teams: gpd.GeoDataFrame, *, name: str = "Mobile teams"
-              ) -> folium.FeatureGroup:
-    """Add teams at their current positions, coloured by status."""
-    group = folium.FeatureGroup(name=name)
-    for row in teams.itertuples():
-        rows = [("Status", row.status), ("Skills", _join(row.skills)),
-                ("Languages", _join(row.languages)), ("Shift ends", row.shift_end)]
-        folium.Marker(
-            location=[row.geometry.y, row.geometry.x],
-            icon=_shape_icon("square", TEAM_COLOURS.get(row.status, "#333333"), 16),
-            popup=_popup(row.name, rows, synthetic=bool(row.synthetic)),
-            tooltip=folium.Tooltip(escape(f"{row.name} ({row.status})")),
-        ).add_to(group)
-    group.add_to(m)
-    return group
+              ) -> DataLayer:
+    """Add teams at their current positions as squares coloured by status."""
+    points = [_point(
+        row.geometry.x, row.geometry.y, colour=TEAM_COLOURS.get(row.status, "#333333"),
+        size=16, shape="square", tip=f"{_text(row.name)} ({_text(row.status)})",
+        title=_text(row.name), synthetic=bool(row.synthetic),
+        rows=[("Status", row.status), ("Skills", row.skills), ("Languages", row.languages),
+              ("Shift ends", row.shift_end)]) for row in teams.itertuples()]
+    return add_layer(m, "markers", name=name, points=points)
 
 
 def add_incidents(m: folium.Map, incidents: gpd.GeoDataFrame, *, name: str = "Incidents"
-                  ) -> folium.FeatureGroup:
+                  ) -> DataLayer:
     """Add incidents as triangles; priority 1 is drawn largest."""
-    group = folium.FeatureGroup(name=name)
-    for row in incidents.itertuples():
-        rows = [("Type", row.crisis_type), ("Priority", row.priority), ("Status", row.status),
-                ("Needs", _join(row.needed_skills)),
-                ("Language", _join(row.needed_languages)), ("Notes", row.notes)]
-        folium.Marker(
-            location=[row.geometry.y, row.geometry.x],
-            icon=_shape_icon("triangle", INCIDENT_COLOUR, 26 - 3 * int(row.priority)),
-            popup=_popup(f"Incident {row.id}", rows, synthetic=bool(row.synthetic)),
-            tooltip=folium.Tooltip(escape(f"{row.crisis_type} (P{row.priority})")),
-        ).add_to(group)
-    group.add_to(m)
-    return group
+    points = [_point(
+        row.geometry.x, row.geometry.y, colour=INCIDENT_COLOUR,
+        size=26 - 3 * int(row.priority), shape="triangle",
+        tip=f"{_text(row.crisis_type)} (P{int(row.priority)})",
+        title=f"Incident {_text(row.id)}", synthetic=bool(row.synthetic),
+        rows=[("Type", row.crisis_type), ("Priority", row.priority), ("Status", row.status),
+              ("Needs", row.needed_skills), ("Language", row.needed_languages),
+              ("Notes", row.notes)]) for row in incidents.itertuples()]
+    return add_layer(m, "markers", name=name, points=points)
 
 
-def add_legend(m: folium.Map, *, title: str, synthetic_note: str | None = None) -> None:
-    """Add a fixed legend box listing kind and status colours and the synthetic-data note."""
-    items = "".join(
-        f'<div><span style="background:{c}" class="nav-swatch"></span>{escape(k)}</div>'
-        for k, c in {**KIND_COLOURS, **{f"team {s}": c for s, c in TEAM_COLOURS.items()},
-                     "incident": INCIDENT_COLOUR}.items())
-    note = f"<p><em>{escape(synthetic_note)}</em></p>" if synthetic_note else ""
-    legend = f"""
-    <div id="nav-legend" style="position:fixed;bottom:24px;left:12px;z-index:1000;
-         background:white;padding:8px 10px;border:1px solid #999;border-radius:4px;
-         font:12px/1.4 sans-serif;max-width:260px">
-      <b>{escape(title)}</b>{items}{note}
-    </div>
-    <style>.nav-swatch{{display:inline-block;width:10px;height:10px;margin-right:6px;
-      border:1px solid #333}}</style>"""
-    root: Any = m.get_root()  # a branca Figure, typed as Element
-    root.html.add_child(Element(legend))
+def add_legend(m: folium.Map, *, title: str, synthetic_note: str | None = None,
+               items: Iterable[tuple[str, str]] | None = None,
+               position: str = "bottomleft") -> DataLayer:
+    """Add a legend box of ``(label, colour)`` items (default: kinds, team statuses, incident).
+
+    Parameters
+    ----------
+    m
+        Map to draw on.
+    title, synthetic_note
+        Heading and an optional note under the items (plain text).
+    items
+        Labels and hex colours; by default every resource kind, team status and incidents.
+    position
+        Leaflet control corner (``"bottomleft"``, ``"bottomright"``, ...).
+    """
+    if items is None:
+        items = {**KIND_COLOURS, **{f"team {s}": c for s, c in TEAM_COLOURS.items()},
+                 "incident": INCIDENT_COLOUR}.items()
+    return add_layer(m, "legend", title=title, items=[list(i) for i in items],
+                     note=synthetic_note or "", position=position)
+
+
+def add_layer_control(m: folium.Map, *, collapsed: bool = True) -> DataLayer:
+    """Add the layer control listing every named layer added so far (names stay text)."""
+    return add_layer(m, "control", collapsed=collapsed)
 
 
 def feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:

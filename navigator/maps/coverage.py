@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from navigator.errors import ValidationError
-from navigator.maps.base import add_basemap, escape, feature_collection, new_map
+from navigator.maps.base import (
+    add_basemap,
+    add_layer_control,
+    add_legend,
+    feature_collection,
+    new_map,
+)
+from navigator.maps.layers import add_layer
 from navigator.maps.overview import roads_geojson
 
 if TYPE_CHECKING:
@@ -59,39 +66,22 @@ _GREY = "#bdbdbd"
 
 
 def _base_map(graph: TravelGraph, asset_url: str | None) -> folium.Map:
-
     m = new_map((float(graph.lon.min()), float(graph.lat.min()), float(graph.lon.max()),
-                      float(graph.lat.max())), asset_url=asset_url)
+                 float(graph.lat.max())), asset_url=asset_url)
     add_basemap(m, roads_geojson(graph))
     return m
 
 
+_FILL = {"color": "#555", "weight": 0.3, "fillOpacity": 0.6}
+_OUTLINE = {"color": "#d73027", "weight": 2, "fillOpacity": 0.0, "dashArray": "4"}
+
+
 def _layer(m: folium.Map, gdf: gpd.GeoDataFrame, colours: Sequence[str], labels: Sequence[str],
            name: str, *, outline: bool = False) -> None:
-    import folium
-
-
-    data = finite(gdf[["geometry"]].assign(colour=list(colours),
-                                            label=[escape(t) for t in labels]))
-    style = ((lambda _f: {"color": "#d73027", "weight": 2, "fillOpacity": 0.0,
-                          "dashArray": "4"}) if outline else
-             (lambda f: {"fillColor": f["properties"]["colour"], "color": "#555",
-                         "weight": 0.3, "fillOpacity": 0.6}))
-    folium.GeoJson(feature_collection(data), name=escape(name), style_function=style,
-                   tooltip=folium.GeoJsonTooltip(["label"], labels=False)).add_to(m)
-
-
-def _legend(m: folium.Map, title: str, items: Sequence[tuple[str, str]]) -> None:
-    from branca.element import Element
-
-
-    rows = "".join(f'<div><span style="display:inline-block;width:10px;height:10px;'
-                   f'background:{c};margin-right:6px"></span>{escape(t)}</div>'
-                   for t, c in items)
-    m.get_root().html.add_child(Element(  # type: ignore[attr-defined]
-        '<div style="position:fixed;bottom:24px;right:12px;z-index:1000;background:white;'
-        'padding:6px 9px;border:1px solid #999;font:12px sans-serif">'
-        f"<b>{escape(title)}</b>{rows}</div>"))
+    """Add polygons filled with ``colours`` (or outlined) with ``labels`` as tooltips."""
+    data = finite(gdf[["geometry"]].assign(colour=list(colours), label=list(labels)))
+    add_layer(m, "vectors", name=name, data=feature_collection(data), tip_from="label",
+              style=_OUTLINE if outline else _FILL, fill_from=None if outline else "colour")
 
 
 def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str | None = None,
@@ -101,11 +91,8 @@ def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str |
 
     Colours follow the report's target times (within the first, second, third, beyond);
     grey is unreachable. ``facilities`` (e.g. ``FacilityRun.facilities``) are drawn as dots
-    with escaped names.
+    with their names as tooltips (text, see :mod:`navigator.maps.layers`).
     """
-    import folium
-
-
     m = _base_map(graph, asset_url)
     limits = report.coverage.targets_s[:3]
     t = report.hexes["min_time_s"].to_numpy()
@@ -120,18 +107,15 @@ def coverage_map(graph: TravelGraph, report: CoverageReport, *, asset_url: str |
                 for r, p in zip(report.gaps["rank"], report.gaps["people_uncovered"],
                                 strict=True)], "Coverage gaps", outline=True)
     if facilities is not None and len(facilities):
-        group = folium.FeatureGroup(name="Facilities")
-        for row in facilities.to_crs(4326).itertuples():
-            folium.CircleMarker([row.geometry.y, row.geometry.x], radius=4, color="#222",
-                                fill=True, fill_opacity=0.9, weight=1,
-                                tooltip=folium.Tooltip(escape(getattr(row, "name", "")))
-                                ).add_to(group)
-        group.add_to(m)
+        add_layer(m, "markers", name="Facilities", points=[
+            {"lon": float(row.geometry.x), "lat": float(row.geometry.y), "colour": "#222222",
+             "size": 4, "tip": str(getattr(row, "name", ""))}
+            for row in facilities.to_crs(4326).itertuples()])
     names = [f"≤ {x / 60:g} min" for x in report.coverage.targets_s[:3]]
-    _legend(m, f"Travel time: {report.label}",
-            [*zip([*names, "beyond"], (*_COLOURS[:len(names)], _COLOURS[3]), strict=True),
-             ("unreachable", _GREY)])
-    folium.LayerControl(collapsed=True).add_to(m)
+    add_legend(m, title=f"Travel time: {report.label}", position="bottomright",
+               items=[*zip([*names, "beyond"], (*_COLOURS[:len(names)], _COLOURS[3]),
+                           strict=True), ("unreachable", _GREY)])
+    add_layer_control(m)
     return m
 
 
@@ -141,15 +125,13 @@ def delta_map(graph: TravelGraph, units: gpd.GeoDataFrame, *, label: str = "b - 
 
     Green: faster in b; red: slower; grey: no change or unreachable in both.
     """
-    import folium
-
     m = _base_map(graph, asset_url)
     d = units["delta_s"].to_numpy(dtype=float)
     colours = ["#1a9850" if x < -1 else "#d73027" if x > 1 else _GREY for x in d]
     labels = ["unreachable in both" if np.isnan(x) else "newly unreachable" if x == np.inf
               else "newly reachable" if x == -np.inf else f"{x / 60:+.1f} min" for x in d]
     _layer(m, units, colours, labels, f"Change in travel time ({label})")
-    _legend(m, f"Change: {label}", [("faster", "#1a9850"), ("slower", "#d73027"),
-                                    ("no change", _GREY)])
-    folium.LayerControl(collapsed=True).add_to(m)
+    add_legend(m, title=f"Change: {label}", position="bottomright",
+               items=[("faster", "#1a9850"), ("slower", "#d73027"), ("no change", _GREY)])
+    add_layer_control(m)
     return m

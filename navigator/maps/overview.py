@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import folium
-
 from navigator.demo.city import SYNTHETIC_NOTE
 from navigator.maps.base import (
     add_basemap,
     add_incidents,
+    add_layer_control,
     add_legend,
     add_resources,
     add_teams,
@@ -19,6 +18,8 @@ from navigator.maps.base import (
 from navigator.model import IncidentStatus
 
 if TYPE_CHECKING:
+    import folium
+
     from navigator.config import Settings
     from navigator.roads import TravelGraph
     from navigator.store import Store
@@ -59,5 +60,5 @@ def overview_map(store: Store, graph: TravelGraph, *, asset_url: str | None = No
     add_incidents(m, store.incidents(statuses=[IncidentStatus.OPEN,
                                                     IncidentStatus.ASSIGNED]))
     add_legend(m, title="Navigator", synthetic_note=SYNTHETIC_NOTE)
-    folium.LayerControl(collapsed=True).add_to(m)
+    add_layer_control(m)
     return m

@@ -1,4 +1,8 @@
-"""Browser fixtures: a real server on 127.0.0.1 over a temp demo GeoPackage, and Chromium."""
+"""Browser fixtures: a real server on 127.0.0.1 over a temp demo GeoPackage, and Chromium.
+
+The store holds the XSS payload corpus (tests/xss_payloads.py), loaded directly and through
+every importer, so every browser test runs against it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserhelpers import ARGS, CHROMIUM, SCREENSHOTS, XSS, Server
+from browserhelpers import ARGS, CHROMIUM, SCREENSHOTS, XSS, Server, Session
+from xss_payloads import plant
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,8 @@ def server(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     bundle = dataclasses.replace(bundle, resources=tuple(
         renamed if r.id == shelter.id else r for r in bundle.resources))
     store.load(bundle, actor="browser test", replace=True)
+    planted = plant(store, columbus_graph, path.parent / "imports",
+                    near=(shelter.lon, shelter.lat))
     ensure_demo_users(store)
     app = create_app(Settings(store_url=str(path)), graph=columbus_graph, store=store,
                      test_config={"SESSION_COOKIE_SECURE": False})
@@ -41,7 +48,7 @@ def server(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Server(f"http://127.0.0.1:{srv.server_port}", store, renamed)
+        yield Server(f"http://127.0.0.1:{srv.server_port}", store, renamed, planted)
     finally:
         srv.shutdown()
         thread.join(timeout=10)
@@ -61,3 +68,18 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def session(browser: Any, server: Server) -> Iterator[Any]:
+    """Return ``make(role)``: a new logged-in :class:`Session`, closed after the test."""
+    made: list[Session] = []
+
+    def make(role: str | None, **kwargs: Any) -> Session:
+        s = Session(browser, server, role, **kwargs)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.context.close()

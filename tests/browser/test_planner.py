@@ -7,12 +7,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browserhelpers import SCREENSHOTS, XSS, Server
-
-from navigator.services.accounts import DEMO_USERS
+from browserhelpers import PASSWORDS, SCREENSHOTS, XSS, Server
 
 pytestmark = pytest.mark.browser
-PASSWORDS = {u: p for u, p, _ in DEMO_USERS}
 CLIP_NOTE = "415 block groups (648,983 people) outside the road network area are excluded"
 
 
@@ -91,7 +88,7 @@ def test_planner_covers_compares_and_recommends(planner_page: Any, server: Serve
     page.locator("#coverage-summary").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
     page.screenshot(path=str(SCREENSHOTS / "planner.png"))
-    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__pwned") is None
     assert page.locator("aside img").count() == 0
     host = urlsplit(server.url).netloc
     assert [u for u in requests if not u.startswith(("data:", "blob:", "about:"))

@@ -88,7 +88,10 @@
     list.replaceChildren();
     if (!res.ok) { list.append(Nav.el("li", Nav.errorText(res))); return; }
     for (const h of res.data.hotlines) {
-      list.append(Nav.el("li", h.name + ": " + h.phone + " (" + h.channels.join(", ") + ")"));
+      const li = Nav.el("li", h.name + ": " + h.phone + " (" + h.channels.join(", ") + ")",
+                        {class: "hotline"});
+      if (h.chat_url) li.append(" ", Nav.link("chat", h.chat_url));
+      list.append(li);
     }
   }
 
@@ -110,7 +113,7 @@
   }
 
   async function finish(id, action, item, li) {
-    const res = await Nav.api("POST", "/api/holds/" + id + "/" + action, {});
+    const res = await Nav.api("POST", Nav.path("/api/holds", id, action), {});
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
     item.querySelector(".status").textContent = res.data.status;
     li.querySelector(".free").textContent = res.data.free_beds;

@@ -67,24 +67,26 @@
     const active = assignments.find((a) => a.team_id === teamId && a.status === "active");
     let res;
     if (status === "on_scene" && active) {
-      res = await Nav.api("POST", "/api/assignments/" + active.id + "/finish",
+      res = await Nav.api("POST", Nav.path("/api/assignments", active.id, "finish"),
                           {status: "completed"});
     } else {
-      res = await Nav.api("POST", "/api/teams/" + teamId + "/status", {status: next[status][0]});
+      res = await Nav.api("POST", Nav.path("/api/teams", teamId, "status"),
+                          {status: next[status][0]});
     }
     Nav.say(res.ok ? "Team updated" : Nav.errorText(res), !res.ok);
     load();
   }
 
   async function setIncident(id, status) {
-    const res = await Nav.api("POST", "/api/incidents/" + id + "/status", {status: status});
+    const res = await Nav.api("POST", Nav.path("/api/incidents", id, "status"),
+                              {status: status});
     Nav.say(res.ok ? "Incident " + status : Nav.errorText(res), !res.ok);
     load();
   }
 
   async function rank(incidentId) {
     Nav.say("Ranking teams…");
-    const res = await Nav.api("POST", "/api/incidents/" + incidentId + "/rank", {});
+    const res = await Nav.api("POST", Nav.path("/api/incidents", incidentId, "rank"), {});
     const list = document.getElementById("team-options");
     list.replaceChildren();
     routes.clearLayers();

@@ -94,6 +94,21 @@ window.Nav = (function () {
     return v === "" ? null : Number(v);
   }
 
+  // An API path with each record id percent-encoded: an id never changes the route.
+  function path(...parts) {
+    return parts.map((p, i) => i % 2 ? encodeURIComponent(String(p)) : p).join("/");
+  }
+
+  // A link only for http(s) URLs (no javascript:, data: ...); anything else stays text.
+  function link(text, url) {
+    let ok = false;
+    try { ok = ["http:", "https:"].includes(new URL(String(url), location.href).protocol); }
+    catch (e) { ok = false; }
+    if (!ok || !url) return el("span", text);
+    return el("a", text, {href: new URL(String(url), location.href).href,
+                          rel: "noopener noreferrer", target: "_blank"});
+  }
+
   function tip(layer, text) {  // tooltip as a text node: data never becomes HTML
     layer.bindTooltip(el("span", text));
     return layer;
@@ -105,5 +120,6 @@ window.Nav = (function () {
   }
 
   return {api: api, el: el, button: button, say: say, minutes: minutes, key: key, map: map,
-          pickOnClick: pickOnClick, localTime: localTime, num: num, tip: tip, svg: svg, errorText: errorText};
+          pickOnClick: pickOnClick, localTime: localTime, num: num, tip: tip, svg: svg,
+          errorText: errorText, path: path, link: link};
 })();
