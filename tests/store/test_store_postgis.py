@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from navigator.errors import StoreError
 from navigator.model import Bundle
 from navigator.store import open_store
-from navigator.store.postgis import PostGISStore, redact
+from navigator.store.postgis import PostGISStore, migrations, redact
 
 
 @pytest.mark.parametrize("url", [
@@ -62,9 +62,11 @@ def test_migrations_are_recorded_and_safe_to_race(postgis_url: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert versions == [2, 2, 2, 2]
-    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == [
-        (1, "0001_init.sql"), (2, "0002_users.sql")]
+    files = [(version, name) for version, name, _ in migrations()]
+    assert files[:2] == [(1, "0001_init.sql"), (2, "0002_users.sql")]
+    assert (5, "0005_other_kind.sql") in files
+    assert versions == [files[-1][0]] * 4
+    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == files
     store.close()
 
 
