@@ -72,7 +72,7 @@ _REFS: dict[str, tuple[tuple[str, str], ...]] = {
     "accessibility": (("location_id", "location"),),
     "service_area": (("service_id", "service"),),
     "attribute": (("taxonomy_term_id", "taxonomy_term"),),
-    "taxonomy_term": (("taxonomy_id", "taxonomy"), ("parent_id", "taxonomy_term")),
+    "taxonomy_term": (("taxonomy_id", "taxonomy"),),
 }
 # Fields a row cannot lack (besides id).
 _REQUIRED: dict[str, tuple[str, ...]] = {
@@ -140,8 +140,9 @@ def integrity_errors(tables: Mapping[str, list[dict[str, Any]]]) -> list[str]:
 
     A reference is checked when its column is filled in; a table that the package does not
     have at all cannot be referred to (an ``organization_id`` with no ``organizations.csv``
-    is an error), except in HSDS JSON, which may come without its organizations and embeds
-    only the taxonomy terms in use (not their parents).
+    is an error), except organizations in HSDS JSON, which may come without them. A taxonomy
+    term's ``parent_id`` is not a reference Navigator follows (exports list the terms in
+    use, not the whole vocabulary): see :func:`missing_parents`.
     """
     errors: list[str] = []
     ids: dict[str, dict[str, dict[str, Any]]] = {}
@@ -172,11 +173,11 @@ def integrity_errors(tables: Mapping[str, list[dict[str, Any]]]) -> list[str]:
                     continue
                 if target == "organization" and not tabular and not ids.get("organization"):
                     continue
-                if column == "parent_id" and not tabular:
-                    continue  # JSON embeds only the terms in use, never their parents
                 if target == "taxonomy" and not ids.get("taxonomy"):
                     continue  # 3.0 terms may name a taxonomy by URI only
-                where = HSDS_TABLES.get(target, f"{target}s.csv")
+                target_rows = tables.get(target) or []
+                where = (target_rows[0]["_file"] if target_rows and "_file" in target_rows[0]
+                         else HSDS_TABLES.get(target, f"{target}s.csv"))
                 errors.append(f"{_label(row, table)}: field {column} {ref!r} names no row of "
                               f"{where}")
             if table == "attribute":
@@ -186,6 +187,14 @@ def integrity_errors(tables: Mapping[str, list[dict[str, Any]]]) -> list[str]:
                     errors.append(f"{_label(row, table)}: field link_id {link!r} names no "
                                   f"{entity}")
     return errors
+
+
+def missing_parents(tables: Mapping[str, list[dict[str, Any]]]) -> int:
+    """Return how many taxonomy terms name a parent term the package does not hold."""
+    terms = tables.get("taxonomy_term") or []
+    ids = {_text(r.get("id")) for r in terms}
+    return sum(1 for r in terms if _text(r.get("parent_id")) and
+               _text(r.get("parent_id")) not in ids)
 
 
 def _raise_errors(errors: list[str], where: str) -> None:
@@ -473,6 +482,9 @@ def bundle_from_hsds_tables(tables: Mapping[str, list[dict[str, Any]]], *,
     report = report if report is not None else ReportBuilder()
     _raise_errors(integrity_errors({k: v for k, v in tables.items() if k in HSDS_TABLES}),
                   where)
+    if n := missing_parents(tables):
+        report.notes.append(f"{where}: {n} taxonomy term(s) name a parent term not in the "
+                            "package (the hierarchy is not used; each term is read alone)")
     reader = _Reader(tables, where=where, skip_unlocated=skip_unlocated, geocoder=geocoder,
                      report=report)
     services: Iterable[dict[str, Any]] = reader.t["service"]

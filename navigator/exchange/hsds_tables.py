@@ -196,23 +196,34 @@ def detect_version(descriptor: dict[str, Any] | None, files: dict[str, list[str]
         + (f"datapackage.json version {said!r} and " if said else "") + why)
 
 
-def _text_stream(raw: IO[bytes], name: str, encoding: str | None) -> IO[str]:
+def _lines(raw: IO[bytes], name: str, encoding: str | None, where: str) -> Iterator[str]:
+    """Yield the decoded lines of a CSV file; a byte the encoding cannot read names its line."""
     head = raw.peek(4)[:4] if hasattr(raw, "peek") else b""
-    if head.startswith(codecs.BOM_UTF8):
-        enc = "utf-8-sig"
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        enc = "utf-16"
-    else:
-        enc = encoding or "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        with io.TextIOWrapper(raw, encoding="utf-16", newline="") as text:  # type: ignore[arg-type]
+            yield from text
+        return
+    enc = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else (encoding or "utf-8")
     try:
-        codecs.lookup(enc)
+        decode = codecs.getdecoder(enc)
     except LookupError as e:
-        msg = f"{name}: unknown text encoding {enc!r}"
+        msg = f"{where}: {name}: unknown text encoding {enc!r}"
         raise ValidationError(msg) from e
-    return io.TextIOWrapper(raw, encoding=enc, errors="strict", newline="")  # type: ignore[arg-type]
+    for number, line in enumerate(raw, start=1):
+        if number == 1 and enc == "utf-8-sig":
+            line = line.removeprefix(codecs.BOM_UTF8)
+        try:
+            yield decode(line)[0]
+        except UnicodeDecodeError as e:
+            msg = (f"{where}: {name} line {number} is not {enc.removesuffix('-sig')} text "
+                   f"({e.reason}, byte 0x{line[e.start]:02x} at column {e.start + 1}); save "
+                   "it as UTF-8, or pass the encoding (e.g. encoding='cp1252' for a Windows "
+                   "export)")
+            raise ValidationError(msg) from e
 
 
-def _rows(stream: IO[str], name: str, table: str, where: str) -> Iterator[dict[str, Any]]:
+def _rows(stream: Iterator[str], name: str, table: str, where: str
+          ) -> Iterator[dict[str, Any]]:
     keep = COLUMNS[table] + _extra_columns(table, name)
     renames = _RENAMES.get(table, {})
     reader = csv.reader(stream)
@@ -247,11 +258,8 @@ def _rows(stream: IO[str], name: str, table: str, where: str) -> Iterator[dict[s
                 if i < len(values) and values[i].strip():
                     row[c] = values[i].strip()
             yield row
-    except UnicodeDecodeError as e:
-        msg = (f"{where}: {name} near row {reader.line_num + 1} is not "
-               f"{getattr(stream, 'encoding', 'utf-8')} text ({e.reason}, byte "
-               f"0x{e.object[e.start]:02x}); save it as UTF-8, or pass the encoding "
-               "(e.g. encoding='cp1252' for a Windows export)")
+    except UnicodeDecodeError as e:  # UTF-16 files are decoded by the stream
+        msg = f"{where}: {name} near row {reader.line_num + 1} is not UTF-16 text: {e}"
         raise ValidationError(msg) from e
     except csv.Error as e:
         msg = f"{where}: {name} row {reader.line_num}: not valid CSV: {e}"
@@ -345,9 +353,9 @@ def read_package_tables(path: str | Path, *, encoding: str | None = None) -> Pac
         for base, opener in opened.items():
             if base.endswith(".csv"):
                 try:
-                    with opener() as raw, _text_stream(raw, base, encoding) as stream:
-                        first = next(csv.reader(stream), [])
-                except (OSError, UnicodeDecodeError, csv.Error):
+                    with opener() as raw:
+                        first = next(csv.reader(_lines(raw, base, encoding, where)), [])
+                except (OSError, UnicodeDecodeError, csv.Error, ValidationError):
                     first = []
                 headers[base] = [h.strip().lstrip("\ufeff").lower() for h in first]
         version, why = detect_version(descriptor, headers, where=where)
@@ -367,8 +375,9 @@ def read_package_tables(path: str | Path, *, encoding: str | None = None) -> Pac
                 used.add(name)
                 out.files.setdefault(table, []).append(name)
                 try:
-                    with opened[name]() as raw, _text_stream(raw, name, encoding) as stream:
-                        for row in _rows(stream, name, table, where):
+                    with opened[name]() as raw:
+                        for row in _rows(_lines(raw, name, encoding, where), name, table,
+                                         where):
                             _normalise(table, row, name)
                             rows.append(row)
                 except OSError as e:

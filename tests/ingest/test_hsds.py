@@ -127,18 +127,17 @@ def test_shipped_examples_give_a_clear_error(name):
 
 
 def test_shipped_csv_example_names_its_broken_references():
-    # The specification's CSV example refers to an organization, a taxonomy and a parent
-    # term it does not hold; each is named by file, row, record id and field.
+    # The specification's CSV example refers to an organization and a taxonomy it does not
+    # hold; each is named by file, row, record id and field.
     with pytest.raises(ValidationError) as info:
         read_hsds_package(EXAMPLES / "csv")
     text = str(info.value)
-    assert text.startswith("csv: 3 problems; nothing was imported")
+    assert text.startswith("csv: 2 problems; nothing was imported")
     assert ("locations.csv row 2: location '3a19ff88-4620-4d17-9830-ac1d859eb5d5': field "
             "organization_id '985e4a42-bd9f-4edc-911d-0243a4640aca' names no row of "
             "organizations.csv") in text
     assert "taxonomy_terms.csv row 2: taxonomy_term '3f7b145d-84af-42d7-8fae-eaca714b02b2': " \
         "field taxonomy_id '07ff6aee-a219-438c-b694-d2fcb6c5373b'" in text
-    assert "field parent_id '0bc248fa-dc27-4650-9ba4-8f1a24ef16a2'" in text
 
 
 def _fixed_csv_example(folder):
