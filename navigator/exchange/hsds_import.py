@@ -24,6 +24,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,13 @@ def _index(rows: Iterable[dict[str, Any]], key: str) -> dict[str, list[dict[str,
         if value:
             out[value].append(row)
     return out
+
+
+@lru_cache(maxsize=4096)
+def _hours_of(rows: tuple[tuple[str, str, str, str], ...]) -> str:
+    # Directories repeat a few schedules thousands of times: parse each shape once.
+    return opening_hours_from_rows({"freq": f, "byday": d, "opens_at": o, "closes_at": c}
+                                   for f, d, o, c in rows)
 
 
 def integrity_errors(tables: Mapping[str, list[dict[str, Any]]]) -> list[str]:
@@ -273,7 +281,9 @@ class _Reader:
                example: str) -> str:
         if "opening_hours" in attrs:
             return attrs["opening_hours"]
-        hours = opening_hours_from_rows(schedules)
+        hours = _hours_of(tuple((_text(r.get("freq")), _text(r.get("byday")),
+                                 _text(r.get("opens_at")), _text(r.get("closes_at")))
+                                for r in schedules))
         if not hours:
             self.report.add(kind, "defaulted", "hours unknown (no weekly schedule)", example)
         return hours

@@ -45,8 +45,16 @@ _NOT_PEOPLE = re.compile(r"\b(?:animal|pet|dog|cat|bus|tax|picnic)\s+(?:shelters
 # Words too loose to decide a kind from a description ("we refer people to shelter").
 _LOOSE = frozenset({"shelter", "therapy", "health care", "healthcare", "mental health",
                     "counseling", "counselling", "medical care", "psychiatric", "hospital"})
-_PATTERNS = tuple((kind, tuple((w, re.compile(rf"\b{re.escape(w)}s?\b", re.IGNORECASE))
-                               for w in words)) for kind, words in KIND_WORDS)
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    alts = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"\b(?:{alts})s?\b", re.IGNORECASE)
+
+
+# One alternation per kind (and per strictness): a handful of searches per service, not 50.
+_PATTERNS = {strict: tuple((kind, _alternation(w for w in words if not (strict and w in _LOOSE)))
+                           for kind, words in KIND_WORDS) for strict in (False, True)}
 
 
 @dataclass(frozen=True)
@@ -84,13 +92,12 @@ def airs_kind(code: str) -> ResourceKind | None:
 def _word_kind(texts: Iterable[str], *, strict: bool = False
                ) -> tuple[ResourceKind, str] | None:
     joined = " ".join(_NOT_PEOPLE.sub(" ", str(t or "")) for t in texts)
-    for kind, patterns in _PATTERNS:
-        for word, p in patterns:
-            if strict and word in _LOOSE:
-                continue
-            m = p.search(joined)
-            if m:
-                return kind, m.group(0)
+    if not joined.strip():
+        return None
+    for kind, pattern in _PATTERNS[strict]:
+        m = pattern.search(joined)
+        if m:
+            return kind, m.group(0)
     return None
 
 
