@@ -28,6 +28,9 @@ class ResourceKind(StrEnum):
     HOSPITAL = "hospital"
     CRISIS_UNIT = "crisis_unit"
     TEAM_BASE = "team_base"
+    #: A directory service that fits none of the kinds above (e.g. a food bank or a youth
+    #: programme from an HSDS export whose taxonomy names no Navigator kind).
+    OTHER = "other"
 
 
 class BedType(StrEnum):
@@ -322,7 +325,8 @@ class Resource:
     eligibility
         Who is served.
     languages
-        ISO 639-1 codes of languages spoken.
+        ISO 639-1 codes of languages spoken (ISO 639-3 for a language without one, e.g.
+        ``"ase"`` for American Sign Language); empty means unknown.
     wheelchair, pets
         Accessibility and pets-allowed flags.
     confidential
@@ -394,9 +398,29 @@ class Resource:
                          name="meeting_point")
 
 
+#: ``Hotline.source`` prefix recording that a line's service area is unknown (see
+#: :attr:`Hotline.area_known`); stores keep it in the ``source`` column they already have.
+AREA_UNKNOWN_PREFIX = "area unknown: "
+
+
+def hotline_area_known(source: str) -> bool:
+    """Return False when a hotline's ``source`` marks its service area as unknown.
+
+    Use it on store frames, where only the ``source`` column carries the mark:
+    ``lines["source"].map(hotline_area_known)``.
+    """
+    return not str(source or "").startswith(AREA_UNKNOWN_PREFIX)
+
+
 @dataclass(frozen=True)
 class Hotline:
-    """A phone, text or chat line, with the area it serves (None means nationwide)."""
+    """A phone, text or chat line, with the area it serves.
+
+    ``area=None`` means nationwide only when ``area_known`` is True. A directory service with
+    a phone but no location and no service area is kept with ``area_known=False``: it is
+    listed, but never answers a "which line serves this place" query. The flag travels in
+    ``source`` (prefixed :data:`AREA_UNKNOWN_PREFIX`), so every store keeps it unchanged.
+    """
 
     id: str
     name: str
@@ -410,12 +434,22 @@ class Hotline:
     chat_url: str = ""
     synthetic: bool = False
     source: str = ""
+    #: False when nothing says where the line serves (never offered for a place).
+    area_known: bool = True
 
     def __post_init__(self) -> None:
         label = f"hotline {self.id!r}"
         _require_id(label, self.id)
         if not self.name or not self.phone:
             msg = f"{label}: name and phone are required"
+            raise ValidationError(msg)
+        source = str(self.source or "")
+        if not hotline_area_known(source):
+            object.__setattr__(self, "area_known", False)
+        elif not self.area_known:
+            object.__setattr__(self, "source", AREA_UNKNOWN_PREFIX + source)
+        if not self.area_known and self.area is not None:
+            msg = f"{label}: a line with a service area cannot have area_known=False"
             raise ValidationError(msg)
         channels = tuple(_enum(label, "channels", Channel, c) for c in self.channels)
         if not channels:

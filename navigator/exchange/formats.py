@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from navigator.errors import ValidationError
 
 if TYPE_CHECKING:
+    from navigator.exchange.geocode import Geocoder
+    from navigator.exchange.report import ImportReport
     from navigator.model import Bundle
     from navigator.store import Store
 
@@ -44,20 +46,43 @@ def read_bundle(path: Path, *, fmt: str = "auto") -> Bundle:
     ValidationError
         If the file is malformed; the message names the record and field.
     """
+    return read_bundle_report(path, fmt=fmt)[0]
+
+
+def read_bundle_report(path: Path, *, fmt: str = "auto", skip_unlocated: bool = False,
+                       geocoder: Geocoder | None = None, encoding: str | None = None,
+                       progress: bool = False) -> tuple[Bundle, ImportReport]:
+    """Read an import file into a Bundle and say what was read, skipped and defaulted.
+
+    ``skip_unlocated``, ``geocoder`` and ``encoding`` apply to HSDS (see
+    :func:`navigator.exchange.hsds_import.read_hsds`); GeoJSON and CSV rows carry their
+    own coordinates and kinds.
+
+    Raises
+    ------
+    ValidationError
+        If the file is malformed; the message names the file, row, record and field.
+    """
     from navigator.exchange import files
     from navigator.exchange import hsds_import as hsds_read
+    from navigator.exchange.report import ReportBuilder
 
     fmt = import_format(path) if fmt == "auto" else fmt
-    if fmt == "geojson":
-        return files.read_resources_geojson(path)
-    if fmt == "csv":
-        return files.read_resources_csv(path)
     if fmt == "hsds":
-        if path.is_dir() or path.suffix.lower() == ".zip":
-            return hsds_read.read_hsds_package(path)
-        return hsds_read.read_hsds_json(path)
-    msg = f"unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}"
-    raise ValidationError(msg)
+        return hsds_read.read_hsds(path, skip_unlocated=skip_unlocated, geocoder=geocoder,
+                                   encoding=encoding, progress=progress)
+    if fmt not in ("geojson", "csv"):
+        msg = f"unknown import format {fmt!r}; use one of {', '.join(IMPORT_FORMATS)}"
+        raise ValidationError(msg)
+    reader = files.read_resources_geojson if fmt == "geojson" else files.read_resources_csv
+    bundle = reader(path)
+    report = ReportBuilder()
+    for r in bundle.resources:
+        report.imported[r.kind.value] += 1
+        if not r.opening_hours:
+            report.add(r.kind.value, "defaulted", "hours unknown (none given)", r.id)
+    report.notes.extend(bundle.notes)
+    return bundle, report.build(str(path), fmt)
 
 
 def export_format(path: Path) -> str:

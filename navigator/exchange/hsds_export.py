@@ -5,7 +5,8 @@ one service_at_location): location ``latitude``/``longitude``, ``addresses.addre
 ``phones`` (``voice``; hotlines also ``text``), ``schedules`` from the OSM opening hours
 (weekday rules, 24/7, overnight), ``languages``, ``accessibility`` (wheelchair),
 ``service.eligibility_description`` + ``minimum_age``/``maximum_age``, hotline
-``service_areas`` (GeoJSON extent; none = nationwide). Navigator's extras (kind, beds,
+``service_areas`` (GeoJSON extent; "nationwide" when national; none when the area is
+unknown). Navigator's extras (kind, beds,
 exact opening hours, genders, families, walk-in, pets, services, channels, synthetic flag,
 source) are ``attributes`` rows whose ``taxonomy_term`` belongs to the ``navigator``
 taxonomy; its term ``code`` names the field, ``value`` holds it. Confidential sites are
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from navigator.config import DATA_DIR
 from navigator.errors import ValidationError
+from navigator.exchange.languages import language_name
 from navigator.exchange.schedule import schedule_rows
 from navigator.model import Bundle, Hotline, Resource
 
@@ -46,13 +48,6 @@ HSDS_TABLES = {
     "service_area": "service_areas.csv", "attribute": "attributes.csv",
     "taxonomy": "taxonomies.csv", "taxonomy_term": "taxonomy_terms.csv",
 }
-#: Language names for the ISO 639-1 codes Navigator uses most.
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "so": "Somali", "ne": "Nepali",
-                  "ar": "Arabic", "fr": "French", "zh": "Chinese", "vi": "Vietnamese",
-                  "ru": "Russian", "pt": "Portuguese", "sw": "Swahili", "ur": "Urdu",
-                  "ti": "Tigrinya", "am": "Amharic", "uk": "Ukrainian", "hi": "Hindi"}
-
-
 def hsds_uuid(*parts: str) -> str:
     """Return a deterministic UUID (string) for an HSDS object named by ``parts``."""
     return str(uuid.uuid5(HSDS_NAMESPACE, ":".join(parts)))
@@ -80,7 +75,7 @@ def _schedules(opening_hours: str, key: str, **links: str) -> list[dict[str, Any
 
 def _languages(codes: Iterable[str], key: str, **links: str) -> list[dict[str, Any]]:
     return [{"id": hsds_uuid("language", key, code), **links,
-             "name": LANGUAGE_NAMES.get(code, code), "code": code} for code in codes]
+             "name": language_name(code), "code": code} for code in codes]
 
 
 def _eligibility_text(r: Resource) -> str:
@@ -161,11 +156,14 @@ def hotline_service(h: Hotline) -> dict[str, Any]:
     if h.text_number:
         phones.append({"id": hsds_uuid("phone", h.id, "text"), "service_id": svc,
                        "number": h.text_number, "type": "text"})
-    area = ({"id": hsds_uuid("service_area", h.id), "service_id": svc,
-             "name": "Nationwide (United States)", "description": "nationwide"}
-            if h.area is None else
-            {"id": hsds_uuid("service_area", h.id), "service_id": svc, "name": "Service area",
-             "extent": shapely.to_geojson(h.area), "extent_type": "geojson"})
+    # A line whose area is unknown gets no service area: importers must not read it as
+    # nationwide (its source keeps the "area unknown" mark for Navigator's own import).
+    areas = [] if not h.area_known else [
+        {"id": hsds_uuid("service_area", h.id), "service_id": svc,
+         "name": "Nationwide (United States)", "description": "nationwide"}
+        if h.area is None else
+        {"id": hsds_uuid("service_area", h.id), "service_id": svc, "name": "Service area",
+         "extent": shapely.to_geojson(h.area), "extent_type": "geojson"}]
     extras = {"kind": "hotline", "navigator_id": h.id,
               "channels": ";".join(c.value for c in h.channels),
               "opening_hours": h.opening_hours, "synthetic": str(h.synthetic).lower(),
@@ -174,7 +172,7 @@ def hotline_service(h: Hotline) -> dict[str, Any]:
         "id": svc, "organization_id": org, "name": h.name,
         "description": f"hotline ({h.source or 'Navigator'})", "status": "active",
         "phones": phones, "schedules": _schedules(h.opening_hours, h.id, service_id=svc),
-        "languages": _languages(h.languages, svc, service_id=svc), "service_areas": [area],
+        "languages": _languages(h.languages, svc, service_id=svc), "service_areas": areas,
         "organization": {"id": org, "name": h.name,
                          "description": f"Provider of {h.name} (exported by Navigator)"},
         "attributes": _attributes(svc, "service", extras),

@@ -119,6 +119,11 @@ def opening_hours_from_rows(rows: Iterable[Mapping[str, Any]]) -> str:
         spans.setdefault(tuple(days), [])
         if span not in spans[tuple(days)]:
             spans[tuple(days)].append(span)
+    # Day groups with the same times become one rule (1.x packages give a row per weekday).
+    merged: dict[tuple[str, ...], list[int]] = {}
+    for day_group, times in spans.items():
+        merged.setdefault(tuple(times), []).extend(day_group)
+    spans = {tuple(sorted(set(days))): list(times) for times, days in merged.items()}
     if len(spans) == 1:
         (only_days, times), = spans.items()
         if only_days == tuple(range(7)) and times in (["00:00-23:59"], ["00:00-24:00"]):

@@ -16,7 +16,7 @@ from navigator.exchange.hsds_export import (
     resource_service,
     write_hsds_package,
 )
-from navigator.exchange.hsds_import import read_hsds_json, read_hsds_package
+from navigator.exchange.hsds_import import read_hsds, read_hsds_json, read_hsds_package
 from navigator.exchange.schedule import opening_hours_from_rows, schedule_rows
 from navigator.model import Bundle, ResourceKind
 
@@ -122,13 +122,44 @@ def test_shipped_examples_give_a_clear_error(name):
     # The specification's example location sits at latitude 100, longitude 101.
     with pytest.raises(ValidationError, match=(
             r"service ac148810-d857-441c-9679-408f346de14b \('Community Counselling'\), "
-            r"service_at_location e94c9f38-.*location 3a19ff88-.*lat=100.0 is outside")):
+            r"service_at_location e94c9f38-.*location '3a19ff88-.*lat=100.0 is outside")):
         read_hsds_json(EXAMPLES / name)
 
 
-def test_shipped_csv_example_gives_a_clear_error():
-    with pytest.raises(ValidationError, match=r"csv: service ac148810.*lat=100.0 is outside"):
+def test_shipped_csv_example_names_its_broken_references():
+    # The specification's CSV example refers to an organization and a taxonomy it does not
+    # hold; each is named by file, row, record id and field.
+    with pytest.raises(ValidationError) as info:
         read_hsds_package(EXAMPLES / "csv")
+    text = str(info.value)
+    assert text.startswith("csv: 2 problems; nothing was imported")
+    assert ("locations.csv row 2: location '3a19ff88-4620-4d17-9830-ac1d859eb5d5': field "
+            "organization_id '985e4a42-bd9f-4edc-911d-0243a4640aca' names no row of "
+            "organizations.csv") in text
+    assert "taxonomy_terms.csv row 2: taxonomy_term '3f7b145d-84af-42d7-8fae-eaca714b02b2': " \
+        "field taxonomy_id '07ff6aee-a219-438c-b694-d2fcb6c5373b'" in text
+
+
+def _fixed_csv_example(folder):
+    shutil.copytree(EXAMPLES / "csv", folder)
+    (folder / "datapackage.json").unlink()  # a symlink stored as text upstream
+    for name, old, new in (
+            ("locations.csv", "985e4a42-bd9f-4edc-911d-0243a4640aca",
+             "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610"),
+            ("taxonomy_terms.csv", "07ff6aee-a219-438c-b694-d2fcb6c5373b",
+             "5c4d79d7-cc55-470e-9f1f-8cad074e4892"),
+            ("taxonomy_terms.csv", "0bc248fa-dc27-4650-9ba4-8f1a24ef16a2", "")):
+        text = (folder / name).read_text(encoding="utf-8")
+        (folder / name).write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_fixed_csv_example_still_refuses_latitude_100(tmp_path):
+    folder = _fixed_csv_example(tmp_path / "ingest_csv")
+    with pytest.raises(ValidationError, match=(
+            r"ingest_csv: services.csv row 2: service ac148810.*locations.csv row 2: "
+            r"location '3a19ff88-.*lat=100.0 is outside")):
+        read_hsds_package(folder)
 
 
 def test_shipped_examples_with_a_real_place_import(tmp_path):
@@ -145,18 +176,18 @@ def test_shipped_examples_with_a_real_place_import(tmp_path):
     assert r.phone == "+44 1234 234567"
     assert r.address.startswith("1-30 Main Street, MyVillage, MyCity")
     assert r.wheelchair and not r.synthetic
-    folder = tmp_path / "ingest_csv"
-    shutil.copytree(EXAMPLES / "csv", folder)
+    folder = _fixed_csv_example(tmp_path / "ingest_csv")
     text = (folder / "locations.csv").read_text().replace(",100,101,", ",39.9612,-82.9988,")
     (folder / "locations.csv").write_text(text)
     (r2,) = read_hsds_package(folder).resources
     assert (r2.name, r2.lon, r2.lat, r2.languages) == (r.name, r.lon, r.lat, r.languages)
 
 
-def test_service_list_without_locations_is_noted():
-    bundle = read_hsds_json(EXAMPLES / "service_list.json")
+def test_service_list_without_locations_is_reported():
+    bundle, report = read_hsds(EXAMPLES / "service_list.json")
     assert bundle.resources == () and bundle.hotlines == ()
-    assert any("no location and no phone" in n for n in bundle.notes)
+    assert report.count("service", "skipped") == 1
+    assert [e.reason for e in report.entries] == ["no location and no phone"]
 
 
 def test_bad_hsds_inputs(tmp_path):

@@ -62,11 +62,12 @@ def test_migrations_are_recorded_and_safe_to_race(postgis_url: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    shipped = [(version, name) for version, name, _ in migrations()]
-    assert [v for v, _ in shipped][:4] == [1, 2, 3, 4]
-    assert versions == [shipped[-1][0]] * 4
-    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == (
-        shipped)
+    files = [(version, name) for version, name, _ in migrations()]
+    assert files[:4] == [(1, "0001_init.sql"), (2, "0002_users.sql"),
+                         (3, "0003_audit_chain.sql"), (4, "0004_app_role.sql")]
+    assert (5, "0005_other_kind.sql") in files
+    assert versions == [files[-1][0]] * 4
+    assert _query(postgis_url, "SELECT version, name FROM schema_migrations ORDER BY 1") == files
     store.close()
 
 
