@@ -307,3 +307,27 @@ def test_parallel_holds_and_assignments_on_postgis(store, columbus_graph, settin
     with ThreadPoolExecutor(max_workers=12) as pool:
         outcomes = list(pool.map(assign, range(12)))
     assert outcomes.count("ok") == 1
+
+
+def test_unknown_area_lines_never_answer_and_988_leads_in_a_crisis(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from navigator import services
+    from navigator.config import Settings
+    from navigator.model import AREA_UNKNOWN_PREFIX, Bundle, Channel, Hotline
+    from navigator.store import open_store
+
+    store = open_store(str(tmp_path / "lines.gpkg"))
+    laundry = Hotline(id="laundry", name="Suds Laundry", phone="614-555-0199",
+                      channels=(Channel.CALL,), languages=("en",), opening_hours="",
+                      area=None, source=AREA_UNKNOWN_PREFIX + "HSDS import")
+    local = Hotline(id="local", name="County Crisis Line", phone="614-555-0101",
+                    channels=(Channel.CALL,), languages=("en",), opening_hours="24/7",
+                    area=None, source="county")
+    store.load(Bundle(hotlines=(laundry, local)), actor="test", replace=True)
+    settings = Settings(store_url=str(tmp_path / "lines.gpkg"))
+    found = services.hotlines_for(store, settings, lon=-82.99, lat=39.96, actor="t")
+    assert "laundry" not in [m.hotline_id for m in found]
+    assert [m.phone for m in found][-1] == "988"
+    crisis = services.hotlines_for(store, settings, lon=-82.99, lat=39.96, actor="t",
+                                   crisis=True)
+    assert crisis[0].phone == "988" and "laundry" not in [m.hotline_id for m in crisis]
+    store.close()

@@ -99,6 +99,7 @@ class HotlineQuery(Body):
     lat: Lat
     language: Lang | None = None
     channel: Channel | None = None
+    crisis: bool = Field(False, description="A person in crisis: the 988 Lifeline first")
 
 
 class ResourceQuery(Body):

@@ -11,6 +11,7 @@ from navigator.cli.common import (
     CliError,
     add_store_option,
     open_store,
+    print_json,
     say,
     settings_from_args,
 )
@@ -136,25 +137,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Import resources from HSDS (CSV package or JSON), GeoJSON or CSV, all or nothing."""
-    from navigator.exchange.formats import read_bundle
+    """Import resources from HSDS (1.x-3.x), GeoJSON or CSV, all or nothing, with a report."""
+    from navigator.services.directory import import_directory
 
     settings = settings_from_args(args)
-    path = Path(args.path)
-    if not path.exists():
-        msg = f"{path}: no such file or folder"
-        raise CliError(msg)
-    bundle = read_bundle(path, fmt=args.format)
-    if args.replace and not any(bundle.counts().values()):
-        msg = f"{path} holds no records: refusing to replace the store's data with nothing"
-        raise CliError(msg)
+    geocoder = None
+    if args.geocode:
+        from navigator.exchange.geocode import Geocoder
+
+        geocoder = Geocoder.from_osm(args.geocode, cache_dir=settings.cache_dir)
     store = open_store(settings)
     try:
-        counts = store.load(bundle, actor=args.actor, replace=args.replace)
+        report = import_directory(store, Path(args.path), actor=args.actor, fmt=args.format,
+                                  replace=args.replace, skip_unlocated=args.skip_unlocated,
+                                  geocoder=geocoder, encoding=args.encoding,
+                                  progress=not args.json and sys.stderr.isatty())
     finally:
         store.close()
-    say(f"Imported {path} into {settings.store_url}: "
-        + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        say(f"Imported {args.path} into {settings.store_url}")
+        print(report.to_text())
     return 0
 
 
@@ -250,6 +254,15 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--replace", action="store_true",
                    help="replace everything in the store (the audit log is kept)")
     p.add_argument("--actor", default="navigator import", help="name recorded in the audit log")
+    p.add_argument("--skip-unlocated", action="store_true",
+                   help="leave out (and report) HSDS locations without coordinates instead of "
+                        "refusing the import")
+    p.add_argument("--geocode", metavar="OSM_FILE",
+                   help="place HSDS addresses without coordinates with an offline geocoder "
+                        "built from this OSM extract")
+    p.add_argument("--encoding", help="text encoding of HSDS CSV files without a BOM "
+                                      "(default UTF-8)")
+    p.add_argument("--json", action="store_true", help="print the import report as JSON")
 
     p = add("export", cmd_export, "export resources (HSDS CSV/JSON, GeoJSON, GeoPackage)")
     add_store_option(p)

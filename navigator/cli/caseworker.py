@@ -92,7 +92,8 @@ def run_hotlines(args: argparse.Namespace, ctx: Context) -> int:
 
     lines = services.hotlines_for(ctx.store, ctx.settings, lon=args.lon, lat=args.lat,
                                   at=parse_at(args.at), language=args.language,
-                                  channel=args.channel, actor=args.actor)
+                                  channel=args.channel, actor=args.actor,
+                                  crisis=args.crisis)
     if args.json:
         print_json([h.to_dict() for h in lines])
         return 0
@@ -179,6 +180,8 @@ def register(sub: Subcommands) -> None:
     _place(p)
     p.add_argument("--language", help="ISO 639-1 language")
     p.add_argument("--channel", choices=[c.value for c in Channel], help="channel wanted")
+    p.add_argument("--crisis", action="store_true",
+                   help="a person in crisis: list the 988 Lifeline first")
 
     p = add_command(sub, "hold", run_hold, "hold one free bed")
     p.add_argument("resource_id")

@@ -35,6 +35,7 @@ from navigator.model import (
     Channel,
     ResourceKind,
     check_lonlat,
+    hotline_area_known,
 )
 from navigator.services.context import AreaContext, area_context, checked_moment
 
@@ -286,13 +287,16 @@ def release_hold(store: Store, *, hold_id: str, actor: str, now: datetime | None
 def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
                  at: datetime | None = None, language: str | None = None,
                  channel: Channel | str | None = None, actor: str,
-                 area: AreaContext | None = None) -> tuple[HotlineMatch, ...]:
+                 area: AreaContext | None = None, crisis: bool = False
+                 ) -> tuple[HotlineMatch, ...]:
     """Return the hotlines serving a place now: local lines first, the 988 Lifeline last.
 
     Lines whose area covers the point (or nationwide lines), open at ``at``, speaking
-    ``language`` and offering ``channel`` are returned. The national 988 Suicide & Crisis
-    Lifeline is always included (``fallback=True`` when it fails a filter or the store holds
-    no 988 line).
+    ``language`` and offering ``channel`` are returned. A line whose service area is unknown
+    (an import found a phone but no area) never answers: it is not taken for a national one.
+    The national 988 Suicide & Crisis Lifeline is always included (``fallback=True`` when it
+    fails a filter or the store holds no 988 line); for a person in crisis (``crisis``) it
+    comes first.
     """
     import holidays
     import shapely
@@ -305,7 +309,8 @@ def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
     calendar = area.holidays if area else holidays.country_holidays("US")
     ch = Channel(channel) if channel else None
     lines = store.hotlines().reset_index(drop=True)
-    national = lines.geometry.isna().to_numpy(dtype=bool)
+    national = (lines.geometry.isna() & lines["source"].map(hotline_area_known)).to_numpy(
+        dtype=bool)
     point = shapely.Point(lon, lat)
     cover = np.array([g is not None and bool(g.covers(point)) for g in lines.geometry],
                      dtype=bool)
@@ -332,8 +337,10 @@ def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
             channels=tuple(c.value for c in line.channels), languages=line.languages,
             opening_hours=line.opening_hours, national=True, text_number=line.text_number,
             chat_url=line.chat_url, fallback=True, synthetic=False))
+    if crisis:
+        out.sort(key=lambda m: m.phone != "988")  # stable: the rest keep their order
     store.record("hotlines_for", actor=actor,
                  inputs={"lon": lon, "lat": lat, "at": when.isoformat(), "language": language,
-                         "channel": ch.value if ch else None},
+                         "channel": ch.value if ch else None, "crisis": crisis},
                  result={"hotlines": [m.hotline_id for m in out]})
     return tuple(out)

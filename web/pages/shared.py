@@ -85,5 +85,5 @@ def hotlines(query: schemas.HotlineQuery) -> dict[str, Any]:
     ctx = app_context()
     found = services.hotlines_for(ctx.store, ctx.settings, lon=query.lon, lat=query.lat,
                                   language=query.language, channel=query.channel,
-                                  actor=actor())
+                                  actor=actor(), crisis=query.crisis)
     return {"hotlines": [h.to_dict() for h in found]}
