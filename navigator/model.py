@@ -149,7 +149,8 @@ FACILITY_KINDS: Mapping[str, tuple[tuple[ResourceKind, ...], Literal["from", "to
     FacilityKind.TEAMS: ((ResourceKind.TEAM_BASE,), "from"),
     FacilityKind.SHELTERS: ((ResourceKind.SHELTER,), "to"),
     FacilityKind.CLINICS: (CARE_KINDS, "to"),
-    FacilityKind.ALL: ((ResourceKind.TEAM_BASE, ResourceKind.SHELTER, *CARE_KINDS), "to"),
+    FacilityKind.ALL: ((ResourceKind.TEAM_BASE, ResourceKind.SHELTER, *CARE_KINDS,
+                        ResourceKind.OTHER), "to"),
 }
 
 #: Named groups of candidate sites for new-site recommendations -> resource kinds (public
@@ -160,6 +161,12 @@ CANDIDATE_GROUPS: Mapping[str, tuple[ResourceKind, ...]] = {
     "hospitals": (ResourceKind.HOSPITAL,),
     "public": (ResourceKind.TEAM_BASE, ResourceKind.CLINIC, ResourceKind.HOSPITAL),
 }
+
+#: Incident statuses a dispatcher sets by hand (``assigned`` follows from an assignment).
+INCIDENT_STATUSES_BY_HAND = (IncidentStatus.OPEN, IncidentStatus.RESOLVED,
+                             IncidentStatus.CANCELLED)
+#: How an active assignment ends.
+ASSIGNMENT_ENDINGS = (AssignmentStatus.COMPLETED, AssignmentStatus.CANCELLED)
 
 #: Gender values eligibility rules may name (empty = anyone).
 GENDERS = ("female", "male", "nonbinary")

@@ -17,7 +17,7 @@ from flask import g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from navigator.errors import NotFoundError
-from navigator.services import accounts
+from navigator.model import Role
 from web.context import app_context
 
 if TYPE_CHECKING:
@@ -58,11 +58,11 @@ def actor() -> str:
 
 def can_see_confidential() -> bool:
     """Return whether the user may see confidential (DV) sites' location: admins only."""
-    return g.get("user") is not None and g.user.role == accounts.Role.ADMIN
+    return g.get("user") is not None and g.user.role == Role.ADMIN
 
 def require(*roles: str) -> Callable[[F], F]:
     """Allow a view to logged-in users with one of ``roles`` (admins always)."""
-    allowed = {*roles, accounts.Role.ADMIN.value}
+    allowed = {*roles, Role.ADMIN.value}
 
     def decorator(view: F) -> F:
         view.roles = tuple(sorted(allowed))  # type: ignore[attr-defined]
@@ -88,7 +88,7 @@ def require(*roles: str) -> Callable[[F], F]:
     return decorator
 
 #: Every role may use a route decorated with ``require(*ANY_ROLE)``.
-ANY_ROLE = tuple(r.value for r in accounts.Role)
+ANY_ROLE = tuple(r.value for r in Role)
 
 def _is_page() -> bool:
     """Return whether the request is for an HTML page (not the API, not a write)."""

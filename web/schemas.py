@@ -7,8 +7,9 @@ their JSON Schemas (``model_json_schema()``) are the request bodies of ``/openap
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -19,15 +20,41 @@ from pydantic import (
     model_validator,
 )
 
+from navigator.decide.dispatch import Objective, SkillPolicy
 from navigator.model import (
+    ASSIGNMENT_ENDINGS,
+    CARE_KINDS,
+    GENDERS,
+    INCIDENT_STATUSES_BY_HAND,
+    AssignmentStatus,
     BedType,
     Channel,
     CrisisType,
+    FacilityKind,
     IncidentStatus,
     ResourceKind,
+    Role,
     TeamStatus,
 )
-from navigator.services.accounts import Role
+from navigator.roads.routing import Direction
+
+
+def one_of(values: Iterable[str]) -> Any:
+    """Return ``Literal[...]`` of exactly these model values (an enum in the JSON Schema)."""
+    return Literal[tuple(values)]
+
+
+# Subsets of the model's vocabularies, derived from it (mypy sees the model types).
+if TYPE_CHECKING:
+    Gender = str
+    CareKind = ResourceKind
+    HandSetStatus = IncidentStatus
+    AssignmentEnding = AssignmentStatus
+else:
+    Gender = one_of(GENDERS)
+    CareKind = one_of(CARE_KINDS)
+    HandSetStatus = one_of(INCIDENT_STATUSES_BY_HAND)
+    AssignmentEnding = one_of(ASSIGNMENT_ENDINGS)
 
 # Coordinates are strict: JSON numbers only (integers allowed); booleans and numeric strings
 # are refused. Query strings are parsed as strings first (web.openapi.parse_query).
@@ -53,7 +80,7 @@ class Needs(Body):
     """A client's needs for a bed or a service (None/False do not restrict)."""
 
     bed_type: BedType | None = None
-    gender: Literal["female", "male", "nonbinary"] | None = None
+    gender: Gender | None = None
     age: Annotated[int, Field(ge=0, le=130)] | None = None
     family: bool = False
     language: Lang | None = None
@@ -77,8 +104,7 @@ class ServiceSearch(Needs):
 
     lon: Lon
     lat: Lat
-    kinds: Annotated[list[Literal["clinic", "hospital", "crisis_unit"]],
-                     Field(max_length=3)] = []
+    kinds: Annotated[list[CareKind], Field(max_length=len(CARE_KINDS))] = []
     k: Annotated[int, Field(ge=1, le=10)] = 3
     max_time_min: Annotated[float, Field(gt=0, le=240)] = 30.0
 
@@ -129,7 +155,7 @@ class IncidentCreate(Body):
 class IncidentStatusUpdate(Body):
     """Close (resolved, cancelled) or reopen an incident."""
 
-    status: Literal["open", "resolved", "cancelled"]
+    status: HandSetStatus
 
 
 class RankRequest(Body):
@@ -137,7 +163,7 @@ class RankRequest(Body):
 
     include_returning: bool = False
     prefer_coverage: bool = False
-    skill_policy: Literal["require", "penalty"] = "require"
+    skill_policy: SkillPolicy = "require"
     k: Annotated[int, Field(ge=1, le=10)] = 5
 
 
@@ -155,7 +181,7 @@ class AssignmentCreate(Body):
 class AssignmentFinish(Body):
     """Complete (team returning) or cancel (team available again) an assignment."""
 
-    status: Literal["completed", "cancelled"]
+    status: AssignmentEnding
 
 
 class TeamStatusUpdate(Body):
@@ -167,9 +193,9 @@ class TeamStatusUpdate(Body):
 class PlanRequest(Body):
     """Pair open incidents with teams (nothing is written)."""
 
-    objective: Literal["total", "bottleneck"] = "total"
+    objective: Objective = "total"
     include_returning: bool = False
-    skill_policy: Literal["require", "penalty"] = "require"
+    skill_policy: SkillPolicy = "require"
     incident_ids: Annotated[list[Id], Field(max_length=100)] | None = None
 
 
@@ -180,12 +206,10 @@ class IsochroneRequest(Body):
     lat: Lat
     minutes: Annotated[list[Annotated[float, Field(gt=0, le=120)]],
                        Field(min_length=1, max_length=4)] = [10.0, 20.0, 30.0]
-    direction: Literal["from", "to"] = "from"
+    direction: Direction = "from"
 
 
-FacilityKind = Literal["team_bases", "teams", "shelters", "clinics", "all"]
 Minutes = Annotated[float, Field(gt=0, le=120, description="Minutes")]
-SiteKind = Literal["team_base", "clinic", "hospital", "crisis_unit", "shelter"]
 
 
 class Point(Body):
@@ -198,7 +222,7 @@ class Point(Body):
 class Scenario(Body):
     """Which facilities serve: a kind, open at a moment, shelters with beds of a type."""
 
-    kind: FacilityKind = "team_bases"
+    kind: FacilityKind = FacilityKind.TEAM_BASES
     at: Annotated[AwareDatetime | None, Field(
         description="Moment (ISO 8601 with offset, years 2000-2100): places open then, teams "
                     "on shift then; null: every place")] = None
@@ -216,7 +240,7 @@ class Scenario(Body):
 
     @model_validator(mode="after")
     def _beds_for_shelters(self) -> Scenario:
-        if (self.bed_type is not None or self.free_beds) and self.kind != "shelters":
+        if (self.bed_type is not None or self.free_beds) and self.kind != FacilityKind.SHELTERS:
             msg = "bed_type and free_beds apply to kind 'shelters' only"
             raise ValueError(msg)
         return self
@@ -247,8 +271,8 @@ class RecommendRequest(Scenario):
     k: Annotated[int, Field(ge=1, le=10)] = 3
     target_min: Minutes = 15.0
     model: Literal["mclp", "p_median"] = "mclp"
-    candidates: Annotated[list[SiteKind], Field(min_length=1, max_length=5)] = ["clinic",
-                                                                               "hospital"]
+    candidates: Annotated[list[ResourceKind], Field(min_length=1, max_length=len(ResourceKind))
+                          ] = [ResourceKind.CLINIC, ResourceKind.HOSPITAL]
 
 
 class UserCreate(Body):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import services
+from navigator.model import Role
 from web import schemas
 from web.access import actor, can_see_confidential, require
 from web.context import app_context
@@ -22,7 +23,7 @@ from web.render import (
 )
 
 bp = Blueprint("caseworker", __name__)
-ROLES = ("caseworker",)
+ROLES = (Role.CASEWORKER,)
 
 
 _NEEDS = ("bed_type", "gender", "age", "family", "language", "wheelchair", "pets", "service",

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import services
-from navigator.model import Incident, IncidentStatus, TeamStatus
+from navigator.model import Incident, IncidentStatus, Role, TeamStatus
 from web import schemas
 from web.access import actor, require
 from web.context import app_context
@@ -24,7 +24,7 @@ from web.render import (
 )
 
 bp = Blueprint("dispatcher", __name__)
-ROLES = ("dispatcher",)
+ROLES = (Role.DISPATCHER,)
 
 
 @bp.get("/dispatch")

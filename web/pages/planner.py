@@ -6,12 +6,12 @@ Each API view parses its request, calls one :mod:`navigator.services.planning` (
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, render_template
 
 from navigator.maps import feature_collection
-from navigator.model import BedType
+from navigator.model import BedType, FacilityKind, ResourceKind, Role
 from navigator.services import planning
 from navigator.services.isochrones import reachable_areas
 from web import schemas
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from navigator.services.planner import Demand
 
 bp = Blueprint("planner", __name__)
-ROLES = ("planner",)
+ROLES = (Role.PLANNER,)
 #: What the population units are called on the page.
 UNIT_NAME = "block groups"
 #: Gaps are dissolved block groups: simplify their outlines for the page (degrees, ~10 m).
@@ -102,8 +102,8 @@ def page() -> str:
     """Show the coverage view."""
     return render_template("coverage.html",
                            map=embed_map(base_map(include_confidential=False)),
-                           kinds=list(get_args(schemas.FacilityKind)),
-                           site_kinds=list(get_args(schemas.SiteKind)),
+                           kinds=[k.value for k in FacilityKind],
+                           site_kinds=[k.value for k in ResourceKind],
                            bed_types=[b.value for b in BedType])
 
 
