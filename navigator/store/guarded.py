@@ -35,9 +35,23 @@ if TYPE_CHECKING:
 
     from navigator.store.tx import Tx
 
-#: Give a bed back without breaking ``free <= capacity`` if capacity shrank meanwhile.
-_RETURN_BED = ("UPDATE beds SET free = CASE WHEN free < capacity THEN free + 1 ELSE free END "
-               "WHERE resource_id = %(resource_id)s AND bed_type = %(bed_type)s")
+def derived_free(held: str = "held", confirmed: str = "confirmed") -> str:
+    """Return the SQL of free beds from the counts: max(0, capacity - occupied - ... ).
+
+    ``held`` and ``confirmed`` are the SQL of the new counts (the SET clause sees old values).
+    """
+    x = f"(capacity - occupied - out_of_service - ({held}) - ({confirmed}))"
+    return f"CASE WHEN {x} > 0 THEN {x} ELSE 0 END"
+
+
+_ONE_LESS_HELD = "CASE WHEN held > 0 THEN held - 1 ELSE 0 END"
+_WHERE_BED = "WHERE resource_id = %(resource_id)s AND bed_type = %(bed_type)s"
+#: Give a held bed back (released or expired): one hold fewer, free derived again.
+_RETURN_BED = (f"UPDATE beds SET held = {_ONE_LESS_HELD}, free = {derived_free(_ONE_LESS_HELD)} "
+               f"{_WHERE_BED}")
+#: A confirmed hold: the client has the bed; it counts as occupied until the next report.
+_CONFIRM_BED = (f"UPDATE beds SET held = {_ONE_LESS_HELD}, confirmed = confirmed + 1, "
+                f"free = {derived_free(_ONE_LESS_HELD, 'confirmed + 1')} {_WHERE_BED}")
 
 
 def _when(now: datetime | None) -> datetime:
@@ -112,7 +126,9 @@ class GuardedStore(AssignmentMethods, SQLStore):
                 return earlier
             self._expire(tx, now)
             where = {"resource_id": resource_id, "bed_type": bed}
-            taken = tx.fetch("UPDATE beds SET free = free - 1 WHERE resource_id = %(resource_id)s"
+            # free > 0 means free is exactly capacity - occupied - out_of_service - holds.
+            taken = tx.fetch("UPDATE beds SET free = free - 1, held = held + 1 "
+                             "WHERE resource_id = %(resource_id)s"
                              " AND bed_type = %(bed_type)s AND free > 0 RETURNING free", where)
             if not taken:
                 if free_beds(tx, resource_id, bed) is None:
@@ -172,8 +188,8 @@ class GuardedStore(AssignmentMethods, SQLStore):
                 conflict = ConflictError(f"hold {hold_id!r} is {current['status']}, not held; "
                                          f"cannot mark it {status.value}")
             else:
-                if status is HoldStatus.RELEASED:
-                    tx.fetch(_RETURN_BED, found[0])
+                tx.fetch(_RETURN_BED if status is HoldStatus.RELEASED else _CONFIRM_BED,
+                         found[0])
                 action = "confirm_hold" if status is HoldStatus.CONFIRMED else "release_hold"
                 append_audit(tx, action, actor=actor, subject=hold_id,
                              inputs={"hold_id": hold_id}, result={"status": status.value})
