@@ -667,3 +667,40 @@ class Episode:
     follow_up_due: datetime | None = None
     follow_ups_done: int = 0
     note: str = ""
+
+
+@dataclass(frozen=True)
+class BedState:
+    """One bed type at a site as the registry holds it now (free derived, holds included)."""
+
+    bed_type: BedType
+    capacity: int
+    occupied: int
+    out_of_service: int
+    held: int
+    confirmed: int
+    free: int
+    reported_at: datetime | None
+    reported_by: str
+    reported_via: str
+
+    @property
+    def overbooked(self) -> int:
+        """Return how many holds exceed the beds left (a report can shrink them below)."""
+        left = self.capacity - self.occupied - self.out_of_service
+        return max(0, self.held + self.confirmed - left)
+
+
+@dataclass(frozen=True)
+class SiteBeds:
+    """A shelter's registry entry: status, note, freshness window and its bed types."""
+
+    resource_id: str
+    name: str
+    phone: str
+    status: SiteStatus
+    note: str
+    fresh_hours: float | None
+    beds: tuple[BedState, ...]
+    updated_at: datetime | None = None
+    updated_by: str = ""

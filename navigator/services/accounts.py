@@ -25,6 +25,7 @@ class Role(StrEnum):
     CASEWORKER = "caseworker"
     PLANNER = "planner"
     ADMIN = "admin"
+    SHELTER = "shelter"
 
 
 

@@ -17,7 +17,9 @@ from navigator.errors import ConflictError, NotFoundError, ValidationError
 from navigator.model import BedType, Hold, HoldStatus
 from navigator.store import rows
 from navigator.store._records import (
+    CONFIRM_BED,
     HOLD_SELECT,
+    RETURN_BED,
     by_key,
     free_beds,
     hold_record,
@@ -25,6 +27,8 @@ from navigator.store._records import (
     same_request,
 )
 from navigator.store.assignments import AssignmentMethods
+from navigator.store.episodes import EpisodeMethods
+from navigator.store.registry import RegistryMethods
 from navigator.store.sqlstore import SQLStore
 from navigator.store.tx import append_audit, enum_values
 
@@ -35,23 +39,7 @@ if TYPE_CHECKING:
 
     from navigator.store.tx import Tx
 
-def derived_free(held: str = "held", confirmed: str = "confirmed") -> str:
-    """Return the SQL of free beds from the counts: max(0, capacity - occupied - ... ).
 
-    ``held`` and ``confirmed`` are the SQL of the new counts (the SET clause sees old values).
-    """
-    x = f"(capacity - occupied - out_of_service - ({held}) - ({confirmed}))"
-    return f"CASE WHEN {x} > 0 THEN {x} ELSE 0 END"
-
-
-_ONE_LESS_HELD = "CASE WHEN held > 0 THEN held - 1 ELSE 0 END"
-_WHERE_BED = "WHERE resource_id = %(resource_id)s AND bed_type = %(bed_type)s"
-#: Give a held bed back (released or expired): one hold fewer, free derived again.
-_RETURN_BED = (f"UPDATE beds SET held = {_ONE_LESS_HELD}, free = {derived_free(_ONE_LESS_HELD)} "
-               f"{_WHERE_BED}")
-#: A confirmed hold: the client has the bed; it counts as occupied until the next report.
-_CONFIRM_BED = (f"UPDATE beds SET held = {_ONE_LESS_HELD}, confirmed = confirmed + 1, "
-                f"free = {derived_free(_ONE_LESS_HELD, 'confirmed + 1')} {_WHERE_BED}")
 
 
 def _when(now: datetime | None) -> datetime:
@@ -63,8 +51,8 @@ def _when(now: datetime | None) -> datetime:
     return rows.to_ms(now)
 
 
-class GuardedStore(AssignmentMethods, SQLStore):
-    """:class:`SQLStore` plus bed holds and team assignments."""
+class GuardedStore(RegistryMethods, EpisodeMethods, AssignmentMethods, SQLStore):
+    """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------
     def hold_bed(self, resource_id: str, bed_type: BedType, *, actor: str, ttl_s: float,
@@ -188,7 +176,7 @@ class GuardedStore(AssignmentMethods, SQLStore):
                 conflict = ConflictError(f"hold {hold_id!r} is {current['status']}, not held; "
                                          f"cannot mark it {status.value}")
             else:
-                tx.fetch(_RETURN_BED if status is HoldStatus.RELEASED else _CONFIRM_BED,
+                tx.fetch(RETURN_BED if status is HoldStatus.RELEASED else CONFIRM_BED,
                          found[0])
                 action = "confirm_hold" if status is HoldStatus.CONFIRMED else "release_hold"
                 append_audit(tx, action, actor=actor, subject=hold_id,
@@ -218,7 +206,7 @@ class GuardedStore(AssignmentMethods, SQLStore):
                            "WHERE status = 'held' AND expires_at <= %(now)s "
                            "RETURNING id, resource_id, bed_type", {"now": now})
         for hold in sorted(expired, key=lambda h: (h["resource_id"], h["bed_type"])):
-            tx.fetch(_RETURN_BED, hold)
+            tx.fetch(RETURN_BED, hold)
         if expired:
             append_audit(tx, "expire_holds", actor="system", inputs={"now": now},
                          result={"expired": sorted(h["id"] for h in expired)})

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from navigator.store.tx import Tx
 
 #: Roles a user can have (``admin`` may do everything, including seeing confidential sites).
-ROLES = ("dispatcher", "caseworker", "planner", "admin")
+ROLES = ("dispatcher", "caseworker", "planner", "admin", "shelter")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _SELECT = "username, role, password_hash, created_at, disabled"
 
