@@ -1,7 +1,8 @@
 """Services: the one place that calls store -> roads -> decide in order and writes the audit.
 
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
-:mod:`~navigator.services.planner`), accounts, and the shared :mod:`~navigator.services.context`.
+:mod:`~navigator.services.planner`, :mod:`~navigator.services.shelter`), referral episodes
+(:mod:`~navigator.services.referrals`), accounts, and the shared :mod:`~navigator.services.context`.
 Views, CLI commands and notebooks call these functions and render what they return.
 """
 
@@ -24,21 +25,37 @@ from navigator.services.dispatcher import (
     rank_teams,
     update_team,
 )
+from navigator.services.referrals import board, move_episode, open_episode
+from navigator.services.shelter import (
+    answer_hold,
+    import_census,
+    list_holds,
+    my_sites,
+    report_beds,
+)
 
 __all__ = [
     "AreaContext",
     "add_incident",
+    "answer_hold",
     "area_context",
     "assign_team",
+    "board",
     "confirm_hold",
     "find_beds",
     "find_services",
     "finish_assignment",
     "hold_bed",
     "hotlines_for",
+    "import_census",
+    "list_holds",
     "load_network",
+    "move_episode",
+    "my_sites",
+    "open_episode",
     "plan_batch",
     "rank_teams",
     "release_hold",
+    "report_beds",
     "update_team",
 ]

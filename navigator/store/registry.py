@@ -241,8 +241,9 @@ class RegistryMethods:
                         "ORDER BY position, bed_type", {"id": rid})
         site = tx.fetch(f"SELECT {_SITE_SELECT} FROM bed_sites WHERE resource_id = %(id)s",
                         {"id": rid})
-        s = site[0] if site else {"status": "open", "note": "", "fresh_hours": None,
-                                  "updated_at": None, "updated_by": ""}
+        s: dict[str, Any] = site[0] if site else {
+            "status": "open", "note": "", "fresh_hours": None, "updated_at": None,
+            "updated_by": ""}
         return SiteBeds(resource_id=rid, name=resource["name"], phone=resource["phone"],
                         status=SiteStatus(s["status"]), note=s["note"],
                         fresh_hours=rows.read_float(s["fresh_hours"]),
