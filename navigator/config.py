@@ -39,6 +39,13 @@ class Settings:
         Optional raster tile server for maps; by default the road network is the basemap.
     secret_key
         Flask secret key (sessions, CSRF); generated per process when unset.
+    bed_fresh_hours
+        Hours a shelter's bed count stays fresh (``NAVIGATOR_BED_FRESH_HOURS``); older counts
+        are never offered as free beds. A site may override it.
+    follow_up_first_h, follow_up_second_h
+        Hours after arrival when a referral's first and second follow-ups are due.
+    arrival_grace_s
+        Seconds past a referral's ETA before its arrival counts as overdue.
     """
 
     store_url: str = "navigator.gpkg"
@@ -50,6 +57,10 @@ class Settings:
     tile_url: str | None = None
     tile_attribution: str | None = None
     secret_key: str | None = None
+    bed_fresh_hours: float = 12.0
+    follow_up_first_h: float = 24.0
+    follow_up_second_h: float = 72.0
+    arrival_grace_s: float = 1800.0
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -74,13 +85,29 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: obj
             continue
         values[f.name] = _coerce(f.name, raw)
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    check_positive("bed_fresh_hours", settings.bed_fresh_hours)
+    return settings
+
+
+def check_positive(name: str, value: object) -> float:
+    """Return ``value`` as a float, or raise :class:`ValidationError` naming ``name``.
+
+    For windows and durations (``bed_fresh_hours``, a site's ``fresh_hours``): a window of
+    zero or less would make every count stale at once.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            value > 0 and value != float("inf")):
+        msg = f"{name} must be a positive finite number, got {value!r}"
+        raise ValidationError(msg)
+    return float(value)
 
 
 def _coerce(name: str, raw: str) -> object:
     if name in {"data_dir", "cache_dir"}:
         return Path(raw)
-    if name in {"max_snap_m", "hold_ttl_s", "response_target_s"}:
+    if name in {"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh_hours",
+                "follow_up_first_h", "follow_up_second_h", "arrival_grace_s"}:
         try:
             value = float(raw)
         except ValueError as e:

@@ -31,6 +31,10 @@ class ConflictError(NavigatorError):
     """A write lost a race: the last bed was taken, the team is already assigned."""
 
 
+class ForbiddenError(NavigatorError, PermissionError):
+    """The user may not act on this record (a shelter worker on another shelter's beds)."""
+
+
 class StoreError(NavigatorError):
     """The store cannot be opened, migrated or written."""
 

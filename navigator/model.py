@@ -127,6 +127,7 @@ class Role(StrEnum):
     CASEWORKER = "caseworker"
     PLANNER = "planner"
     ADMIN = "admin"
+    SHELTER = "shelter"
 
 
 class FacilityKind(StrEnum):
@@ -561,6 +562,10 @@ class Hold:
     updated_at: datetime
     idempotency_key: str | None = None
     client_ref: str = ""
+    #: The shelter's answer (:class:`HoldResponse` value; empty until it answers).
+    response: str = ""
+    responded_by: str = ""
+    responded_at: datetime | None = None
     #: Free beds of this type at the resource, read in the same transaction as the hold
     #: (None if the resource no longer lists the type). A snapshot, left out of comparisons.
     free_beds: int | None = field(default=None, compare=False)
@@ -618,3 +623,171 @@ LIFELINE_988 = Hotline(
     opening_hours="24/7", area=None, text_number="988", chat_url="https://988lifeline.org/chat",
     synthetic=False, source="988lifeline.org",
 )
+
+
+# -- the live bed registry and referral episodes ------------------------------------------------
+class SiteStatus(StrEnum):
+    """What a shelter says about taking people now; only ``open`` offers its free beds."""
+
+    OPEN = "open"
+    FULL = "full"
+    CLOSED = "closed"
+    DIVERTING = "diverting"
+
+
+class ReportVia(StrEnum):
+    """How a bed count reached the store."""
+
+    IMPORT = "import"
+    STAFF = "staff"
+    CENSUS = "census"
+
+
+class HoldResponse(StrEnum):
+    """A shelter's answer to an incoming hold (none yet: empty)."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class Transport(StrEnum):
+    """How a client travels to the bed."""
+
+    SELF = "self"
+    TEAM = "team"
+    OTHER = "other"
+
+
+class EpisodeState(StrEnum):
+    """Where a referral episode (the "flight strip" of one client) is."""
+
+    SEARCH = "search"
+    HOLD = "hold"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TRANSPORT = "transport"
+    ARRIVED = "arrived"
+    NO_SHOW = "no_show"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+
+
+#: Allowed episode transitions: state -> states it may move to. ``closed`` is final; any open
+#: episode may be closed (the client found a place elsewhere, or the referral was withdrawn).
+EPISODE_TRANSITIONS: dict[EpisodeState, frozenset[EpisodeState]] = {
+    EpisodeState.SEARCH: frozenset({EpisodeState.HOLD, EpisodeState.CLOSED}),
+    EpisodeState.HOLD: frozenset({EpisodeState.ACCEPTED, EpisodeState.DECLINED,
+                                  EpisodeState.CLOSED}),
+    EpisodeState.ACCEPTED: frozenset({EpisodeState.TRANSPORT, EpisodeState.ARRIVED,
+                                      EpisodeState.NO_SHOW, EpisodeState.CLOSED}),
+    EpisodeState.DECLINED: frozenset({EpisodeState.SEARCH, EpisodeState.CLOSED}),
+    EpisodeState.TRANSPORT: frozenset({EpisodeState.ARRIVED, EpisodeState.NO_SHOW,
+                                       EpisodeState.CLOSED}),
+    EpisodeState.ARRIVED: frozenset({EpisodeState.FOLLOW_UP, EpisodeState.CLOSED}),
+    EpisodeState.NO_SHOW: frozenset({EpisodeState.FOLLOW_UP, EpisodeState.SEARCH,
+                                     EpisodeState.CLOSED}),
+    EpisodeState.FOLLOW_UP: frozenset({EpisodeState.CLOSED}),
+    EpisodeState.CLOSED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class BedCount:
+    """What shelter staff report for one bed type: free is derived, never typed.
+
+    ``capacity`` beds exist; ``occupied`` hold a person now; ``out_of_service`` cannot be
+    used (repairs, cleaning). Free beds are ``capacity - occupied - out_of_service`` minus the
+    active holds (see :meth:`navigator.store.base.Store.report_beds`).
+    """
+
+    capacity: int
+    occupied: int
+    out_of_service: int = 0
+
+    def check(self, record: str) -> None:
+        """Raise :class:`ValidationError` naming the field unless the counts are coherent."""
+        for name in ("capacity", "occupied", "out_of_service"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                msg = f"{record}.{name}={value!r} must be a non-negative integer"
+                raise ValidationError(msg)
+        if self.occupied > self.capacity:
+            msg = f"{record}.occupied={self.occupied} exceeds capacity={self.capacity}"
+            raise ValidationError(msg)
+        if self.occupied + self.out_of_service > self.capacity:
+            msg = (f"{record}.out_of_service={self.out_of_service}: occupied + out of service "
+                   f"({self.occupied + self.out_of_service}) exceeds capacity={self.capacity}")
+            raise ValidationError(msg)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One client's referral from search to follow-up, de-identified (a case reference only).
+
+    Attributes
+    ----------
+    client_ref
+        The caseworker's case reference (no name: minimum necessary).
+    state
+        Where the episode is (:data:`EPISODE_TRANSITIONS` says where it may go).
+    hold_id, resource_id, bed_type
+        The hold and the shelter, once there is one.
+    transport, eta
+        How the client travels and when they are expected (arrival overdue after ``eta``
+        plus a grace).
+    follow_up_due
+        When the next follow-up is due (24 h, then 72 h after arrival by default).
+    """
+
+    id: str
+    client_ref: str
+    state: EpisodeState
+    actor: str
+    created_at: datetime
+    updated_at: datetime
+    hold_id: str | None = None
+    resource_id: str | None = None
+    bed_type: str | None = None
+    transport: str | None = None
+    eta: datetime | None = None
+    arrived_at: datetime | None = None
+    follow_up_due: datetime | None = None
+    follow_ups_done: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BedState:
+    """One bed type at a site as the registry holds it now (free derived, holds included)."""
+
+    bed_type: BedType
+    capacity: int
+    occupied: int
+    out_of_service: int
+    held: int
+    confirmed: int
+    free: int
+    reported_at: datetime | None
+    reported_by: str
+    reported_via: str
+
+    @property
+    def overbooked(self) -> int:
+        """Return how many holds exceed the beds left (a report can shrink them below)."""
+        left = self.capacity - self.occupied - self.out_of_service
+        return max(0, self.held + self.confirmed - left)
+
+
+@dataclass(frozen=True)
+class SiteBeds:
+    """A shelter's registry entry: status, note, freshness window and its bed types."""
+
+    resource_id: str
+    name: str
+    phone: str
+    status: SiteStatus
+    note: str
+    fresh_hours: float | None
+    beds: tuple[BedState, ...]
+    updated_at: datetime | None = None
+    updated_by: str = ""

@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Start page of each role.
 HOME = {"dispatcher": "dispatcher.page", "caseworker": "caseworker.page",
-        "planner": "planner.page", "admin": "admin.page"}
+        "planner": "planner.page", "admin": "admin.page", "shelter": "shelter.page"}
 
 def init_app(app: Flask) -> None:
     """Load the logged-in user (if any) into ``g.user`` before each request."""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 STATUS = {
     errors.ValidationError: 400,
     errors.NotFoundError: 404,
+    errors.ForbiddenError: 403,
     errors.ConflictError: 409,
     errors.NoAvailableResourceError: 404,
     errors.UnreachableError: 422,
@@ -69,7 +70,7 @@ def register_error_handlers(app: Flask) -> None:
                                     for a in alternatives]
             for alt in body["alternatives"]:
                 if isinstance(alt, dict) and "reason" in alt:
-                    alt["reason_text"] = reason_text(alt)
+                    alt["reason_text"] = alt.get("stale_text") or reason_text(alt)
         return jsonify(body), status
 
     @app.errorhandler(HTTPException)

@@ -30,11 +30,14 @@ from navigator.model import (
     BedType,
     Channel,
     CrisisType,
+    EpisodeState,
     FacilityKind,
     IncidentStatus,
     ResourceKind,
     Role,
+    SiteStatus,
     TeamStatus,
+    Transport,
 )
 from navigator.roads.routing import Direction
 
@@ -97,6 +100,8 @@ class BedSearch(Needs):
     lat: Lat
     k: Annotated[int, Field(ge=1, le=10)] = 3
     max_time_min: Annotated[float, Field(gt=0, le=240)] = 30.0
+    #: Leave out sites whose count is stale (by default they come after the matches).
+    fresh_only: bool = False
 
 
 class ServiceSearch(Needs):
@@ -116,6 +121,51 @@ class HoldCreate(Body):
     bed_type: BedType
     idempotency_key: Key | None = None
     client_ref: Annotated[str, Field(max_length=64)] = ""
+
+
+Count = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class BedCountBody(Body):
+    """Staff's count of one bed type: free beds are derived, never typed."""
+
+    capacity: Count
+    occupied: Count
+    out_of_service: Count = 0
+
+
+class BedReport(Body):
+    """A shelter's report: every bed type it counts, its status and a note."""
+
+    counts: Annotated[dict[BedType, BedCountBody], Field(min_length=1, max_length=5)]
+    status: SiteStatus | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
+    reported_at: Annotated[AwareDatetime | None, Field(
+        description="When the counts were taken (not in the future); null: now")] = None
+
+
+class HoldQuery(Body):
+    """Which holds: mine, my site's (shelter staff) or all (admins)."""
+
+    scope: Literal["mine", "site", "all"] = "mine"
+
+
+class EpisodeCreate(Body):
+    """A new referral episode: the caseworker's case reference, never a name."""
+
+    client_ref: Annotated[str, Field(min_length=1, max_length=64,
+                                     pattern=r"^[A-Za-z0-9_.:#/ -]+$")]
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class EpisodeMove(Body):
+    """One step of an episode (the state machine says which are allowed)."""
+
+    state: EpisodeState
+    hold_id: Id | None = None
+    transport: Transport | None = None
+    eta: AwareDatetime | None = None
+    note: Annotated[str, Field(max_length=500)] | None = None
 
 
 class HotlineQuery(Body):

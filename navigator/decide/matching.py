@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from navigator.roads import Route
 
 __all__ = ["HotlineMatch", "Needs", "Reason", "ResourceMatch", "SearchResult",
-           "alternatives", "classify", "eligible", "rank", "serving_hotlines"]
+           "alternatives", "classify", "eligible", "fresh_counts", "rank", "serving_hotlines",
+           "stale_text"]
 
 
 class Reason(IntEnum):
@@ -41,6 +42,10 @@ class Reason(IntEnum):
     OTHER_BED_TYPE = 4
     CLOSED = 5
     BEYOND_LIMIT = 6
+    #: The bed count is older than the site's freshness window: "empty is not available".
+    STALE = 7
+    #: The site says it is full, closed or diverting (its status, whatever its counts).
+    NOT_ACCEPTING = 8
 
     @property
     def label(self) -> str:
@@ -165,9 +170,50 @@ def eligible(resources: pd.DataFrame, needs: Needs) -> npt.NDArray[np.bool_]:
     return out
 
 
+def fresh_counts(age_s: npt.ArrayLike, window_s: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """Return which bed counts are fresh: confirmed no longer than ``window_s`` seconds ago.
+
+    Parameters
+    ----------
+    age_s
+        Seconds since each count was reported (NaN: never reported; a report dated after
+        the moment asked about counts as age 0).
+    window_s
+        Freshness window per count, seconds (positive).
+
+    Returns
+    -------
+    numpy.ndarray
+        True where the count may be offered as free beds.
+    """
+    age = np.maximum(np.asarray(age_s, dtype=np.float64), 0.0)
+    window = np.broadcast_to(np.asarray(window_s, dtype=np.float64), age.shape)
+    return np.isfinite(age) & (age <= window)
+
+
+def stale_text(age_s: float | None, phone: str = "") -> str:
+    """Return what a caseworker reads for a stale count: "last confirmed 3 days ago, call ahead".
+
+    ``age_s`` None (or NaN) means nobody ever confirmed the count.
+    """
+    if age_s is None or not np.isfinite(age_s):
+        text = "never confirmed by the shelter, call ahead"
+    else:
+        hours = max(float(age_s), 0.0) / 3600.0
+        if hours >= 48:
+            when = f"{hours / 24:.0f} days ago"
+        elif hours >= 1:
+            when = f"{hours:.0f} hour{'s' if round(hours) != 1 else ''} ago"
+        else:
+            when = "less than an hour ago"
+        text = f"last confirmed {when}, call ahead"
+    return f"{text}: {phone}" if phone else text
+
+
 def classify(time_s: npt.ArrayLike, *, eligible: npt.ArrayLike, open_now: npt.ArrayLike,
              free: npt.ArrayLike | None = None, free_other: npt.ArrayLike | None = None,
-             max_time_s: float = np.inf) -> npt.NDArray[np.int8]:
+             max_time_s: float = np.inf, fresh: npt.ArrayLike | None = None,
+             accepting: npt.ArrayLike | None = None) -> npt.NDArray[np.int8]:
     """Return each candidate's :class:`Reason`: the first of the checks it fails.
 
     Parameters
@@ -184,6 +230,11 @@ def classify(time_s: npt.ArrayLike, *, eligible: npt.ArrayLike, open_now: npt.Ar
         Free beds of other types (to offer as an alternative); None = 0.
     max_time_s
         Travel-time limit, seconds.
+    fresh
+        Whether each bed count is fresh (None: all are). A stale count is never a free bed:
+        the candidate is ``STALE`` whatever its count says.
+    accepting
+        Whether the site's status is ``open`` (None: all are); else ``NOT_ACCEPTING``.
 
     Returns
     -------
@@ -205,6 +256,10 @@ def classify(time_s: npt.ArrayLike, *, eligible: npt.ArrayLike, open_now: npt.Ar
     reason[~opened] = Reason.CLOSED
     reason[(beds <= 0) & (other <= 0)] = Reason.FULL
     reason[(beds <= 0) & (other > 0)] = Reason.OTHER_BED_TYPE
+    if fresh is not None:
+        reason[~np.asarray(fresh, dtype=bool)] = Reason.STALE
+    if accepting is not None:
+        reason[~np.asarray(accepting, dtype=bool)] = Reason.NOT_ACCEPTING
     reason[~ok] = Reason.NOT_ELIGIBLE
     reason[~np.isfinite(t)] = Reason.UNREACHABLE
     return reason
@@ -290,6 +345,14 @@ class ResourceMatch:
     at_meeting_point: bool = False
     intake_phone: str = ""
     synthetic: bool = False
+    #: Bed searches: when and by whom the count was confirmed, whether it is fresh, and for a
+    #: stale count what to tell the caseworker ("last confirmed 3 days ago, call ahead: …").
+    reported_at: datetime | None = None
+    reported_by: str = ""
+    fresh: bool | None = None
+    stale_text: str = ""
+    site_status: str = ""
+    site_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (inf becomes None, the route a GeoJSON Feature)."""
@@ -305,6 +368,8 @@ class SearchResult:
     message: str
     at: datetime
     max_time_s: float
+    #: Sites whose count is stale, nearest first: shown after the matches, never as free.
+    stale: tuple[ResourceMatch, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict."""

@@ -41,7 +41,7 @@ DEMO_ACTOR = "navigator demo"
 
 
 def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | None = None,
-              actor: str = DEMO_ACTOR, replace_other: bool = False
+              actor: str = DEMO_ACTOR, replace_other: bool = False, history: bool = False
               ) -> tuple[dict[str, int], tuple[str, ...]]:
     """Load the seeded demo city into ``store``, replacing what it held (audit log kept).
 
@@ -55,6 +55,9 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
         Name recorded in the audit log.
     replace_other
         Also replace a store whose data did not come from the demo (otherwise refused).
+    history
+        Also seed a synthetic bed-registry history (some counts fresh, a third days old and
+        stale) and a few referral episodes (:func:`navigator.demo.registry.seed_history`).
 
     Returns
     -------
@@ -81,4 +84,12 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
             raise ConflictError(msg)
     bundle = demo_bundle(seed=seed, now=now, area=network_area(graph))
     counts = store.load(bundle, actor=actor, replace=True)
-    return counts, bundle.notes
+    notes = bundle.notes
+    if history:
+        from navigator.demo.registry import demo_shelter_site, seed_history
+
+        seeded = seed_history(store, seed=seed, now=now, keep=demo_shelter_site(store))
+        notes = (*notes, f"synthetic bed-registry history: {seeded['fresh']} fresh and "
+                         f"{seeded['stale']} stale shelter reports, {seeded['episodes']} "
+                         "referral episodes")
+    return counts, notes

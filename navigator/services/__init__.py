@@ -2,8 +2,10 @@
 
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
 :mod:`~navigator.services.planning` on the building blocks of :mod:`~navigator.services.planner`),
-:mod:`~navigator.services.isochrones`, accounts, and the shared :mod:`~navigator.services.context`.
-Views, CLI commands and notebooks call one of these functions and render what it returns.
+:mod:`~navigator.services.isochrones`, :mod:`~navigator.services.shelter` (bed reports), referral
+episodes (:mod:`~navigator.services.referrals`), accounts, and the shared
+:mod:`~navigator.services.context`. Views, CLI commands and notebooks call one of these
+functions and render what it returns.
 """
 
 from __future__ import annotations
@@ -32,13 +34,23 @@ from navigator.services.planning import (
     load_demand,
     recommend_new_sites,
 )
+from navigator.services.referrals import board, move_episode, open_episode
+from navigator.services.shelter import (
+    answer_hold,
+    import_census,
+    list_holds,
+    my_sites,
+    report_beds,
+)
 
 __all__ = [
     "AreaContext",
     "add_incident",
+    "answer_hold",
     "area_context",
     "assess_coverage",
     "assign_team",
+    "board",
     "compare_coverage",
     "confirm_hold",
     "find_beds",
@@ -46,12 +58,18 @@ __all__ = [
     "finish_assignment",
     "hold_bed",
     "hotlines_for",
+    "import_census",
+    "list_holds",
     "load_demand",
     "load_network",
+    "move_episode",
+    "my_sites",
+    "open_episode",
     "plan_batch",
     "rank_teams",
     "reachable_areas",
     "recommend_new_sites",
     "release_hold",
+    "report_beds",
     "update_team",
 ]

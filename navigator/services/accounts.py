@@ -14,10 +14,10 @@ from navigator.store.users import User, check_user
 if TYPE_CHECKING:
     from navigator.store import Store
 
-# ``Role`` is defined in navigator.model; it stays importable here for web/auth.py and
-# web/schemas.py until they import it from the model.
-__all__ = ["DEMO_USERS", "Role", "User", "authenticate", "create_user", "ensure_demo_users",
-           "hash_password", "verify_password"]
+# ``Role`` is defined in navigator.model and re-exported here for callers of accounts.
+__all__ = ["DEMO_USERS", "Role", "User", "authenticate", "check_user", "create_user",
+           "ensure_demo_users", "hash_password", "verify_password"]
+
 
 #: Demo logins ``(username, password, role)``, printed by ``navigator demo``. Demo only.
 DEMO_USERS = tuple((r.value, f"{r.value}-demo", r.value) for r in Role)
@@ -75,9 +75,19 @@ def create_user(store: Store, username: str, role: Role | str, password: str, *,
 
 def ensure_demo_users(store: Store, *, actor: str = "navigator demo"
                       ) -> tuple[tuple[str, str, str], ...]:
-    """Add the demo logins that are missing; return every ``(username, password, role)``."""
+    """Add the demo logins that are missing; return every ``(username, password, role)``.
+
+    The ``shelter`` login is tied to the demo's first public 24/7 shelter
+    (:func:`navigator.demo.registry.demo_shelter_site`) unless it has sites already.
+    """
+    from navigator.demo.registry import demo_shelter_site
+
     have = {u.username for u in store.users()}
     for username, password, role in DEMO_USERS:
         if username not in have:
             create_user(store, username, role, password, actor=actor)
+    # The shelter login reports for one demo shelter (when the store has one).
+    site = demo_shelter_site(store) if not store.user_sites(Role.SHELTER.value) else None
+    if site is not None:
+        store.set_user_sites(Role.SHELTER.value, [site], actor=actor)
     return DEMO_USERS

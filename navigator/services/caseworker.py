@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from navigator.decide.matching import (
     HotlineMatch,
@@ -22,8 +23,10 @@ from navigator.decide.matching import (
     alternatives,
     classify,
     eligible,
+    fresh_counts,
     rank,
     serving_hotlines,
+    stale_text,
 )
 from navigator.decide.results import ResponseTargets
 from navigator.errors import NoAvailableResourceError, ValidationError
@@ -40,8 +43,6 @@ from navigator.model import (
 from navigator.services.context import AreaContext, area_context, checked_moment
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from navigator.config import Settings
     from navigator.model import Hold
     from navigator.roads import TravelGraph
@@ -84,7 +85,7 @@ def _open_state(hours: str, at: datetime, ctx: AreaContext) -> tuple[bool, datet
 def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float, lat: float,
             needs: Needs, at: datetime, k: int, max_time_s: float, can_see_confidential: bool,
             kinds: tuple[ResourceKind, ...], beds: bool, prefilter_n: int, ctx: AreaContext,
-            what: str) -> SearchResult:
+            what: str, fresh_only: bool = False) -> SearchResult:
     from navigator.roads import great_circle_m, route, snap, travel_times_from
 
     check_lonlat("client", lon, lat)
@@ -92,18 +93,40 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
     res = store.resources(kinds=list(kinds)).reset_index(drop=True)
     n = len(res)
     ok = eligible(res, needs) if n else np.zeros(0, dtype=bool)
-    free = free_other = None
+    free = free_other = fresh = accepting = None
     other_counts: list[dict[str, int]] = [{} for _ in range(n)]
+    reported: list[Any] = [None] * n
+    reporter = [""] * n
+    status = [""] * n
+    note = [""] * n
+    age_s = np.full(n, np.nan)
     if beds:
-        table = store.beds(res["id"].tolist())
+        table = store.bed_counts(res["id"].tolist())
+        sites = store.bed_sites(res["id"].tolist())
         free = np.zeros(n)
         free_other = np.zeros(n)
         row_of = {rid: i for i, rid in enumerate(res["id"])}
+        window_s = np.full(n, settings.bed_fresh_hours * 3600.0)
+        status = ["open"] * n
+        for site in sites.itertuples(index=False):
+            i = row_of[site.resource_id]
+            status[i], note[i] = str(site.status), str(site.note)
+            if site.fresh_hours is not None and np.isfinite(site.fresh_hours):
+                window_s[i] = float(site.fresh_hours) * 3600.0
+        accepting = np.array([st == "open" for st in status], dtype=bool)
+        # A site without the wanted bed type has no count to be stale (it is full or other).
+        fresh = np.ones(n, dtype=bool)
         for b in table.itertuples(index=False):
             i = row_of[b.resource_id]
+            age = np.nan if pd.isna(b.reported_at) else (at - b.reported_at).total_seconds()
+            ok_now = bool(fresh_counts([age], [window_s[i]])[0])
             if b.bed_type == needs.bed_type:
                 free[i] = b.free
-            elif b.bed_type != BedType.DV and b.free > 0:  # DV beds are only for DV intake
+                fresh[i] = ok_now
+                age_s[i] = age
+                reported[i] = None if pd.isna(b.reported_at) else b.reported_at.to_pydatetime()
+                reporter[i] = str(b.reported_by)
+            elif b.bed_type != BedType.DV and b.free > 0 and ok_now:  # DV: DV intake only
                 free_other[i] += b.free
                 other_counts[i][str(b.bed_type)] = int(b.free)
     hide = res["confidential"].to_numpy(dtype=bool) & (not can_see_confidential)
@@ -125,29 +148,38 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
               else (False, None, None) for i in range(n)]
     opened = np.array([s[0] for s in states], dtype=bool)
     reason = classify(time_s, eligible=ok & np.isin(np.arange(n), cand), open_now=opened,
-                      free=free, free_other=free_other, max_time_s=max_time_s)
+                      free=free, free_other=free_other, max_time_s=max_time_s, fresh=fresh,
+                      accepting=accepting)
 
     def match(i: int) -> ResourceMatch:
         r = res.iloc[i]
         path = route(graph, client, int(nodes[i]))
         hidden = bool(hide[i])
+        phone = r["intake_phone"] if hidden else (r["phone"] or r["intake_phone"])
+        is_stale = reason[i] == Reason.STALE
         return ResourceMatch(
             resource_id=r["id"], name=CONFIDENTIAL_NAME if hidden else r["name"], kind=r["kind"],
             eta_s=float(time_s[i]), distance_m=path.length_m, lon=float(rlon[i]),
             lat=float(rlat[i]), reason=Reason(reason[i]).label, route=path,
             address="" if hidden else r["address"],
-            phone=r["intake_phone"] if hidden else (r["phone"] or r["intake_phone"]),
+            phone=phone,
             bed_type=str(needs.bed_type) if beds and needs.bed_type else None,
-            free_beds=int(free[i]) if free is not None else None,
+            free_beds=int(free[i]) if free is not None and not is_stale else None,
             other_free_beds=other_counts[i] if beds else None,
             opening_hours=r["opening_hours"], open_now=bool(opened[i]), opens_at=states[i][1],
             closes_at=states[i][2], services=tuple(r["services"]), walk_in=bool(r["walk_in"]),
             languages=tuple(r["languages"]), confidential=bool(r["confidential"]),
             at_meeting_point=hidden, intake_phone=r["intake_phone"],
-            synthetic=bool(r["synthetic"]))
+            synthetic=bool(r["synthetic"]), reported_at=reported[i], reported_by=reporter[i],
+            fresh=None if fresh is None else bool(fresh[i]),
+            stale_text=stale_text(float(age_s[i]), phone) if is_stale else "",
+            site_status=status[i], site_note=note[i])
 
     matches = tuple(match(int(i)) for i in rank(time_s, reason, k=k))
     alts = tuple(match(int(i)) for i in alternatives(time_s, reason, k=k))
+    stale = () if fresh_only else tuple(
+        match(int(i)) for i in alternatives(time_s, reason, k=k, reasons=(Reason.STALE,))
+        if time_s[i] <= max_time_s)
     minutes = f"{max_time_s / 60:g} minutes"
     if matches:
         message = f"{len(matches)} {what} within {minutes}, nearest {matches[0].eta_s / 60:.0f} min"
@@ -155,15 +187,18 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
         message = f"no {what} within {minutes}"
         if alts:
             message += "; alternatives: " + ", ".join(f"{a.name} ({a.reason})" for a in alts)
+    if stale:
+        message += (f"; {len(stale)} site{'s' if len(stale) > 1 else ''} with an unconfirmed "
+                    "count listed after (not counted as free: call ahead)")
     return SearchResult(matches=matches, alternatives=alts, message=message, at=at,
-                        max_time_s=max_time_s)
+                        max_time_s=max_time_s, stale=stale)
 
 
 def _audit(store: Store, action: str, *, actor: str, inputs: dict[str, Any],
            result: SearchResult) -> None:
     brief = [{"resource_id": m.resource_id, "reason": m.reason,
               "eta_s": round(m.eta_s, 1) if np.isfinite(m.eta_s) else None}
-             for m in (*result.matches, *result.alternatives)]
+             for m in (*result.matches, *result.alternatives, *result.stale)]
     store.record(action, actor=actor, inputs=inputs,
                  result={"message": result.message, "candidates": brief})
 
@@ -172,15 +207,23 @@ def _finish(store: Store, action: str, actor: str, inputs: dict[str, Any],
             result: SearchResult) -> SearchResult:
     _audit(store, action, actor=actor, inputs=inputs, result=result)
     if not result.matches:
-        raise NoAvailableResourceError(result.message, alternatives=result.alternatives)
+        raise NoAvailableResourceError(result.message,
+                                       alternatives=(*result.alternatives, *result.stale))
     return result
 
 
 def find_beds(store: Store, graph: TravelGraph, settings: Settings, *, lon: float, lat: float,
               needs: Needs | Mapping[str, Any], at: datetime | None = None, k: int = 3,
               actor: str, can_see_confidential: bool = False, max_time_s: float = 1800.0,
-              prefilter_n: int = 40, area: AreaContext | None = None) -> SearchResult:
+              prefilter_n: int = 40, area: AreaContext | None = None,
+              fresh_only: bool = False) -> SearchResult:
     """Return the ``k`` shelters nearest by road that are open and have a free bed of the type.
+
+    Only fresh counts are free beds: a count older than the site's freshness window
+    (``settings.bed_fresh_hours`` unless the site has its own) is never a match. Such sites
+    come in ``SearchResult.stale``, nearest first, after the matches, with "last confirmed
+    N days ago, call ahead" and the phone (``stale_text``); ``fresh_only`` leaves them out.
+    A site whose status is full, closed or diverting is never a match either.
 
     Parameters
     ----------
@@ -205,6 +248,8 @@ def find_beds(store: Store, graph: TravelGraph, settings: Settings, *, lon: floa
         Eligible candidates kept by straight-line distance before road routing.
     area
         Time zone, holidays and targets (default :func:`area_context`).
+    fresh_only
+        Leave sites with stale counts out altogether.
 
     Returns
     -------
@@ -214,7 +259,7 @@ def find_beds(store: Store, graph: TravelGraph, settings: Settings, *, lon: floa
     ------
     NoAvailableResourceError
         No match; the message says what was searched, ``alternatives`` holds other bed types,
-        places closed now (with ``opens_at``) and places beyond the limit.
+        places closed now (with ``opens_at``), places beyond the limit, then stale sites.
     UnreachableError
         The client is farther than ``settings.max_snap_m`` from a road.
     """
@@ -227,9 +272,11 @@ def find_beds(store: Store, graph: TravelGraph, settings: Settings, *, lon: floa
     result = _search(store, graph, settings, lon=lon, lat=lat, needs=n, at=when, k=k,
                      max_time_s=max_time_s, can_see_confidential=can_see_confidential,
                      kinds=n.kinds or (ResourceKind.SHELTER,), beds=True,
-                     prefilter_n=prefilter_n, ctx=ctx, what=f"open bed of type {n.bed_type}")
+                     prefilter_n=prefilter_n, ctx=ctx, what=f"open bed of type {n.bed_type}",
+                     fresh_only=fresh_only)
     inputs = {"lon": lon, "lat": lat, "needs": n.to_dict(), "at": when.isoformat(), "k": k,
-              "max_time_s": max_time_s, "can_see_confidential": can_see_confidential}
+              "max_time_s": max_time_s, "can_see_confidential": can_see_confidential,
+              "fresh_only": fresh_only}
     return _finish(store, "find_bed", actor, inputs, result)
 
 

@@ -19,6 +19,25 @@ if TYPE_CHECKING:
     from navigator.store.tx import Tx
 
 HOLD_SELECT = ", ".join(rows.HOLD_COLUMNS)
+
+
+def derived_free(held: str = "held", confirmed: str = "confirmed") -> str:
+    """Return the SQL of free beds from the counts: max(0, capacity - occupied - ... ).
+
+    ``held`` and ``confirmed`` are the SQL of the new counts (the SET clause sees old values).
+    """
+    x = f"(capacity - occupied - out_of_service - ({held}) - ({confirmed}))"
+    return f"CASE WHEN {x} > 0 THEN {x} ELSE 0 END"
+
+
+_ONE_LESS_HELD = "CASE WHEN held > 0 THEN held - 1 ELSE 0 END"
+_WHERE_BED = "WHERE resource_id = %(resource_id)s AND bed_type = %(bed_type)s"
+#: Give a held bed back (released or expired): one hold fewer, free derived again.
+RETURN_BED = (f"UPDATE beds SET held = {_ONE_LESS_HELD}, "
+              f"free = {derived_free(_ONE_LESS_HELD)} {_WHERE_BED}")
+#: A confirmed hold: the client has the bed; it counts as occupied until the next report.
+CONFIRM_BED = (f"UPDATE beds SET held = {_ONE_LESS_HELD}, confirmed = confirmed + 1, "
+               f"free = {derived_free(_ONE_LESS_HELD, 'confirmed + 1')} {_WHERE_BED}")
 ASSIGNMENT_SELECT = ", ".join(rows.ASSIGNMENT_COLUMNS)
 
 

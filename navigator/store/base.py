@@ -16,16 +16,22 @@ if TYPE_CHECKING:
         AuditEntry,
         BedType,
         Bundle,
+        Episode,
+        EpisodeState,
         Hold,
+        HoldResponse,
         Hotline,
         Incident,
         IncidentStatus,
+        ReportVia,
         Resource,
         ResourceKind,
+        SiteBeds,
         Team,
         TeamStatus,
     )
     from navigator.store.audit import AuditVerification
+    from navigator.store.registry import SiteReport
     from navigator.store.users import User
 
 #: Columns of :meth:`Store.resources` besides ``geometry`` (EPSG:4326 points).
@@ -235,6 +241,81 @@ class Store(Protocol):
                inputs: dict[str, Any] | None = None,
                result: dict[str, Any] | None = None) -> None:
         """Append a decision (no data change) to the audit log."""
+        ...
+
+    # -- the live bed registry (navigator.store.registry) ---------------------------------------
+    def report_beds(self, report: SiteReport, *, actor: str,
+                    via: ReportVia | str = ...) -> SiteBeds:
+        """Apply one site's staff report (capacity, occupied, out of service per bed type).
+
+        Free beds are derived in the same statement, ``max(0, capacity - occupied -
+        out_of_service - held - confirmed)``: staff count people in beds, active holds come on
+        top, and the report resets the holds confirmed since the last one (their clients are
+        among the occupied now). ``ValidationError`` (nothing written) for bad counts, a bed
+        type the site does not list, a future date; ``ConflictError`` if a newer staff report
+        is in force.
+        """
+        ...
+
+    def report_census(self, reports: Sequence[SiteReport], *, actor: str,
+                      via: ReportVia | str = ...) -> list[SiteBeds]:
+        """Apply several reports in one transaction, all or none (errors carry each label)."""
+        ...
+
+    def site_beds(self, resource_id: str) -> SiteBeds:
+        """Return a shelter's registry entry: status, note, window and each bed type."""
+        ...
+
+    def set_fresh_hours(self, resource_id: str, hours: float | None, *, actor: str) -> None:
+        """Give a site its own freshness window in hours (None: the setting)."""
+        ...
+
+    def bed_counts(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Return the registry rows (``navigator.store.rows.REGISTRY_COLUMNS``), live."""
+        ...
+
+    def bed_sites(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
+        """Return site status rows (``navigator.store.rows.SITE_COLUMNS``) that exist."""
+        ...
+
+    def set_user_sites(self, username: str, resource_ids: Sequence[str], *,
+                       actor: str) -> tuple[str, ...]:
+        """Replace the shelters an account reports for."""
+        ...
+
+    def user_sites(self, username: str) -> tuple[str, ...]:
+        """Return the shelters an account reports for."""
+        ...
+
+    def holds(self, *, actor: str | None = None, resource_ids: Iterable[str] | None = None,
+              active_only: bool = True, now: datetime | None = None) -> list[Hold]:
+        """Return holds by actor and/or site, newest first (expired ones returned first)."""
+        ...
+
+    def respond_hold(self, hold_id: str, response: HoldResponse | str, *, actor: str,
+                     now: datetime | None = None) -> Hold:
+        """Record a shelter's accept or decline; ``ConflictError`` if already answered."""
+        ...
+
+    # -- referral episodes (navigator.store.episodes) ------------------------------------------
+    def add_episode(self, client_ref: str, *, actor: str, note: str = "",
+                    now: datetime | None = None) -> Episode:
+        """Open an episode in state ``search``."""
+        ...
+
+    def episode(self, episode_id: str) -> Episode:
+        """Return one episode; ``NotFoundError`` if unknown."""
+        ...
+
+    def episodes(self, *, open_only: bool = True, resource_ids: Iterable[str] | None = None,
+                 actor: str | None = None) -> list[Episode]:
+        """Return episodes, oldest first."""
+        ...
+
+    def move_episode(self, episode_id: str, state: EpisodeState | str, *, actor: str,
+                     changes: dict[str, Any] | None = None,
+                     now: datetime | None = None) -> Episode:
+        """Move an episode if the state machine allows it (``ConflictError`` naming the state)."""
         ...
 
     # -- accounts (navigator.store.users) ----------------------------------------------------

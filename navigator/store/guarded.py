@@ -17,7 +17,9 @@ from navigator.errors import ConflictError, NotFoundError, ValidationError
 from navigator.model import BedType, Hold, HoldStatus
 from navigator.store import rows
 from navigator.store._records import (
+    CONFIRM_BED,
     HOLD_SELECT,
+    RETURN_BED,
     by_key,
     free_beds,
     hold_record,
@@ -25,6 +27,8 @@ from navigator.store._records import (
     same_request,
 )
 from navigator.store.assignments import AssignmentMethods
+from navigator.store.episodes import EpisodeMethods
+from navigator.store.registry import RegistryMethods
 from navigator.store.sqlstore import SQLStore
 from navigator.store.tx import append_audit, enum_values
 
@@ -35,9 +39,7 @@ if TYPE_CHECKING:
 
     from navigator.store.tx import Tx
 
-#: Give a bed back without breaking ``free <= capacity`` if capacity shrank meanwhile.
-_RETURN_BED = ("UPDATE beds SET free = CASE WHEN free < capacity THEN free + 1 ELSE free END "
-               "WHERE resource_id = %(resource_id)s AND bed_type = %(bed_type)s")
+
 
 
 def _when(now: datetime | None) -> datetime:
@@ -49,8 +51,8 @@ def _when(now: datetime | None) -> datetime:
     return rows.to_ms(now)
 
 
-class GuardedStore(AssignmentMethods, SQLStore):
-    """:class:`SQLStore` plus bed holds and team assignments."""
+class GuardedStore(RegistryMethods, EpisodeMethods, AssignmentMethods, SQLStore):
+    """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------
     def hold_bed(self, resource_id: str, bed_type: BedType, *, actor: str, ttl_s: float,
@@ -112,7 +114,9 @@ class GuardedStore(AssignmentMethods, SQLStore):
                 return earlier
             self._expire(tx, now)
             where = {"resource_id": resource_id, "bed_type": bed}
-            taken = tx.fetch("UPDATE beds SET free = free - 1 WHERE resource_id = %(resource_id)s"
+            # free > 0 means free is exactly capacity - occupied - out_of_service - holds.
+            taken = tx.fetch("UPDATE beds SET free = free - 1, held = held + 1 "
+                             "WHERE resource_id = %(resource_id)s"
                              " AND bed_type = %(bed_type)s AND free > 0 RETURNING free", where)
             if not taken:
                 if free_beds(tx, resource_id, bed) is None:
@@ -172,8 +176,8 @@ class GuardedStore(AssignmentMethods, SQLStore):
                 conflict = ConflictError(f"hold {hold_id!r} is {current['status']}, not held; "
                                          f"cannot mark it {status.value}")
             else:
-                if status is HoldStatus.RELEASED:
-                    tx.fetch(_RETURN_BED, found[0])
+                tx.fetch(RETURN_BED if status is HoldStatus.RELEASED else CONFIRM_BED,
+                         found[0])
                 action = "confirm_hold" if status is HoldStatus.CONFIRMED else "release_hold"
                 append_audit(tx, action, actor=actor, subject=hold_id,
                              inputs={"hold_id": hold_id}, result={"status": status.value})
@@ -202,7 +206,7 @@ class GuardedStore(AssignmentMethods, SQLStore):
                            "WHERE status = 'held' AND expires_at <= %(now)s "
                            "RETURNING id, resource_id, bed_type", {"now": now})
         for hold in sorted(expired, key=lambda h: (h["resource_id"], h["bed_type"])):
-            tx.fetch(_RETURN_BED, hold)
+            tx.fetch(RETURN_BED, hold)
         if expired:
             append_audit(tx, "expire_holds", actor="system", inputs={"now": now},
                          result={"expired": sorted(h["id"] for h in expired)})

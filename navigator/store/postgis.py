@@ -200,6 +200,7 @@ class PostGISStore(UserMethods, GuardedStore):
         the database returns (the pool checks each connection before handing it out).
     """
 
+    LOCK_ROWS = " FOR UPDATE"
     #: The GiST index narrows to candidates; lon/lat make the edges exact.
     RESOURCE_BBOX_SQL = (
         "geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326) "

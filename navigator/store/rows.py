@@ -27,6 +27,8 @@ from navigator.model import (
     BedType,
     Bundle,
     Eligibility,
+    Episode,
+    EpisodeState,
     Hold,
     HoldStatus,
     Hotline,
@@ -42,12 +44,22 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 #: Tables ``load(replace=True)`` empties, children first (the audit log is never emptied).
-DATA_TABLES = ("assignments", "holds", "beds", "teams", "incidents", "hotlines", "resources")
+DATA_TABLES = ("assignments", "episodes", "holds", "bed_sites", "beds", "teams", "incidents",
+               "hotlines", "resources")
 #: Tables :meth:`Store.counts` reports.
 COUNTED_TABLES = ("resources", "beds", "hotlines", "teams", "incidents", "holds",
-                  "assignments", "audit")
+                  "assignments", "episodes", "audit")
 HOLD_COLUMNS = ("id", "resource_id", "bed_type", "status", "actor", "created_at", "expires_at",
-                "updated_at", "idempotency_key", "client_ref")
+                "updated_at", "idempotency_key", "client_ref", "response", "responded_by",
+                "responded_at")
+#: Columns of the live registry (:meth:`Store.bed_counts`), one row per site and bed type.
+REGISTRY_COLUMNS = ("resource_id", "bed_type", "capacity", "occupied", "out_of_service",
+                    "held", "confirmed", "free", "reported_at", "reported_by", "reported_via")
+#: Columns of :meth:`Store.bed_sites`.
+SITE_COLUMNS = ("resource_id", "status", "note", "fresh_hours", "updated_at", "updated_by")
+EPISODE_COLUMNS = ("id", "client_ref", "state", "actor", "created_at", "updated_at", "hold_id",
+                   "resource_id", "bed_type", "transport", "eta", "arrived_at", "follow_up_due",
+                   "follow_ups_done", "note")
 ASSIGNMENT_COLUMNS = ("id", "team_id", "incident_id", "status", "actor", "created_at",
                       "updated_at", "eta_s", "idempotency_key")
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "subject", "inputs", "result")
@@ -145,11 +157,23 @@ def resource_row(r: Resource) -> dict[str, Any]:
     }
 
 
-def bed_rows(r: Resource) -> list[dict[str, Any]]:
-    """Return the ``beds`` rows of a resource, keeping the order it lists them in."""
-    return [{"resource_id": r.id, "bed_type": b.bed_type.value if isinstance(b.bed_type, Enum)
-             else b.bed_type, "capacity": b.capacity, "free": b.free, "position": i}
-            for i, b in enumerate(r.beds)]
+def bed_rows(r: Resource, *, held: Mapping[str, int] | None = None, at: datetime | None = None,
+             by: str = "") -> list[dict[str, Any]]:
+    """Return the ``beds`` rows of a resource, keeping the order it lists them in.
+
+    An imported count is a report as of ``at`` by ``by`` (``reported_via='import'``): its free
+    beds are kept, holds still ``held`` (``held`` per bed type) are part of them, and the rest
+    of the capacity is occupied.
+    """
+    out = []
+    for i, b in enumerate(r.beds):
+        bed_type = b.bed_type.value if isinstance(b.bed_type, Enum) else b.bed_type
+        n = min((held or {}).get(bed_type, 0), b.capacity - b.free)
+        out.append({"resource_id": r.id, "bed_type": bed_type, "capacity": b.capacity,
+                    "free": b.free, "position": i, "occupied": b.capacity - b.free - n,
+                    "out_of_service": 0, "held": n, "confirmed": 0, "reported_at": at,
+                    "reported_by": by, "reported_via": "import"})
+    return out
 
 
 def hotline_row(h: Hotline) -> dict[str, Any]:
@@ -248,7 +272,21 @@ def hold_from_row(row: Mapping[str, Any], *, free_beds: int | None = None) -> Ho
         expires_at=read_ts(row["expires_at"]),  # type: ignore[arg-type]
         updated_at=read_ts(row["updated_at"]),  # type: ignore[arg-type]
         idempotency_key=row["idempotency_key"], client_ref=row["client_ref"],
-        free_beds=free_beds,
+        response=row.get("response") or "", responded_by=row.get("responded_by") or "",
+        responded_at=read_ts(row.get("responded_at")), free_beds=free_beds,
+    )
+
+
+def episode_from_row(row: Mapping[str, Any]) -> Episode:
+    """Build an :class:`Episode` from its row."""
+    return Episode(
+        id=row["id"], client_ref=row["client_ref"], state=EpisodeState(row["state"]),
+        actor=row["actor"], created_at=read_ts(row["created_at"]),  # type: ignore[arg-type]
+        updated_at=read_ts(row["updated_at"]),  # type: ignore[arg-type]
+        hold_id=row["hold_id"], resource_id=row["resource_id"], bed_type=row["bed_type"],
+        transport=row["transport"], eta=read_ts(row["eta"]),
+        arrived_at=read_ts(row["arrived_at"]), follow_up_due=read_ts(row["follow_up_due"]),
+        follow_ups_done=int(row["follow_ups_done"]), note=row["note"],
     )
 
 
@@ -278,10 +316,12 @@ _DECODERS = {
     "needed_skills": read_strs, "needed_languages": read_strs, "eligibility": read_json,
     "shift_start": read_ts, "shift_end": read_ts, "updated_at": read_ts,
     "created_at": read_ts, "expires_at": read_ts, "meeting_point_lon": read_float,
-    "meeting_point_lat": read_float, "eta_s": read_float,
+    "meeting_point_lat": read_float, "eta_s": read_float, "reported_at": read_ts,
+    "responded_at": read_ts, "fresh_hours": read_float,
 }
 _BOOLS = {"walk_in", "wheelchair", "pets", "confidential", "synthetic"}
-_TIMES = {"shift_start", "shift_end", "updated_at", "created_at", "expires_at"}
+_TIMES = {"shift_start", "shift_end", "updated_at", "created_at", "expires_at", "reported_at",
+          "responded_at"}
 
 
 def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

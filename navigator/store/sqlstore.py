@@ -141,8 +141,12 @@ class SQLStore(SimpleWrites, AuditMethods, abc.ABC):
             rows.check_team_bases(bundle, stored)
             for resource in bundle.resources:
                 tx.upsert("resources", rows.resource_row(resource), key=("id",))
+                held = {} if replace else {
+                    r["bed_type"]: int(r["n"]) for r in tx.fetch(
+                        "SELECT bed_type, count(*) AS n FROM holds WHERE resource_id = %(id)s "
+                        "AND status = 'held' GROUP BY bed_type", {"id": resource.id})}
                 tx.fetch("DELETE FROM beds WHERE resource_id = %(id)s", {"id": resource.id})
-                for bed in rows.bed_rows(resource):
+                for bed in rows.bed_rows(resource, held=held, at=now, by=actor):
                     tx.insert("beds", bed)
             for hotline in bundle.hotlines:
                 tx.upsert("hotlines", rows.hotline_row(hotline), key=("id",))

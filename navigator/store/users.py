@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError, ValidationError
+from navigator.model import Role
 from navigator.store import rows
 from navigator.store.tx import append_audit, fetch_one
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from navigator.store.tx import Tx
 
 #: Roles a user can have (``admin`` may do everything, including seeing confidential sites).
-ROLES = ("dispatcher", "caseworker", "planner", "admin")
+ROLES = tuple(r.value for r in Role)
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _SELECT = "username, role, password_hash, created_at, disabled"
 

@@ -67,8 +67,19 @@ class SimpleWrites:
                 raise ValidationError(msg)
             position = tx.fetch("SELECT COALESCE(MAX(position) + 1, 0) AS p FROM beds "
                                 "WHERE resource_id = %(id)s", {"id": resource_id})[0]["p"]
+            # Free is derived: the beds neither free nor held are occupied.
+            pending = tx.fetch("SELECT held, confirmed FROM beds WHERE resource_id = %(id)s "
+                               "AND bed_type = %(bt)s", {"id": resource_id, "bt": bed_value})
+            held, confirmed = ((int(pending[0]["held"]), int(pending[0]["confirmed"]))
+                               if pending else (0, 0))
+            held = min(held, capacity - free)
+            confirmed = min(confirmed, capacity - free - held)
             tx.upsert("beds", {"resource_id": resource_id, "bed_type": bed_value,
-                               "capacity": capacity, "free": free, "position": position},
+                               "capacity": capacity, "free": free, "position": position,
+                               "occupied": capacity - free - held - confirmed,
+                               "out_of_service": 0, "held": held, "confirmed": confirmed,
+                               "reported_at": rows.utc_now(), "reported_by": actor,
+                               "reported_via": "staff"},
                       key=("resource_id", "bed_type"), keep=("position",))
             append_audit(tx, "set_beds", actor=actor, subject=resource_id,
                          inputs={"bed_type": bed_value, "capacity": capacity, "free": free},

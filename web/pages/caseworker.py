@@ -36,14 +36,21 @@ def search_result(result: Any) -> dict[str, Any]:
     """Return a search result as a FeatureCollection of matches (route in properties).
 
     Alternatives carry ``reason_text`` (words, times local to the area) besides ``reason``.
+    Sites whose bed count is stale come in ``stale`` (after the matches, never as free beds),
+    each with ``stale_text`` ("last confirmed 3 days ago, call ahead: <phone>").
     """
     data = result.to_dict()
     feats = [{"type": "Feature", "id": m["resource_id"],
               "geometry": {"type": "Point", "coordinates": [m["lon"], m["lat"]]},
               "properties": m} for m in data["matches"]]
+
+    def listed(a: dict[str, Any]) -> dict[str, Any]:
+        return {**{k: v for k, v in a.items() if k != "route"},
+                "reason_text": a.get("stale_text") or reason_text(a)}
+
     return {"type": "FeatureCollection", "features": feats, "message": data["message"],
-            "alternatives": [{**{k: v for k, v in a.items() if k != "route"},
-                              "reason_text": reason_text(a)} for a in data["alternatives"]],
+            "alternatives": [listed(a) for a in data["alternatives"]],
+            "stale": [listed(a) for a in data.get("stale", [])],
             "at": data["at"], "max_time_s": data["max_time_s"]}
 
 @bp.get("/beds")
@@ -62,7 +69,8 @@ def beds(body: schemas.BedSearch) -> dict[str, Any]:
     result = services.find_beds(ctx.store, ctx.graph, ctx.settings, lon=body.lon,
                                 lat=body.lat, needs=_needs(body), k=body.k, actor=actor(),
                                 can_see_confidential=can_see_confidential(),
-                                max_time_s=body.max_time_min * 60.0)
+                                max_time_s=body.max_time_min * 60.0,
+                                fresh_only=body.fresh_only)
     return search_result(result)
 
 @endpoint(bp, "/api/services/search", "POST",
@@ -101,6 +109,13 @@ def release(hold_id: str) -> dict[str, Any]:
     """Give a held bed back."""
     return _hold_view(record_dict(services.release_hold(app_context().store, hold_id=hold_id,
                                                         actor=actor())))
+
+@endpoint(bp, "/api/holds", "GET", summary="Active holds: mine, my site's, or all (admins)",
+          roles=("caseworker", "shelter"), query=schemas.HoldQuery)
+def holds(query: schemas.HoldQuery) -> dict[str, Any]:
+    """List active holds with id, client reference and expiry, so a page can show them again."""
+    found = services.list_holds(app_context().store, actor=actor(), scope=query.scope)
+    return {"holds": [_hold_view(record_dict(h)) for h in found], "scope": query.scope}
 
 def _hold_view(hold: dict[str, Any]) -> dict[str, Any]:
     """Add the expiry in the area's local time to a hold.
