@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from decision_fixtures import *  # noqa: F403  (fixtures)
-from decision_fixtures import CLIENT
+from servicehelpers import *  # noqa: F403  (fixtures)
+from servicehelpers import CLIENT
 
 from navigator import services as sv
 from navigator.errors import ConflictError, ForbiddenError, ValidationError
@@ -50,17 +50,17 @@ def test_staff_report_only_their_own_sites(store, settings, staff) -> None:
     assert store.site_beds(other).status == "full"
 
 
-def test_stale_counts_are_never_free_and_come_after(store, graph, settings, area,
+def test_stale_counts_are_never_free_and_come_after(store, columbus_graph, settings, area,
                                                     staff) -> None:
     now = datetime.now(UTC)
-    first = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
+    first = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
                          actor="cw1", area=area, max_time_s=3600.0)
     best = first.matches[0]
     assert best.fresh is True and best.reported_by == "loader" and not best.stale_text
     sv.report_beds(store, settings, resource_id=best.resource_id,
                    counts=_counts(store, best.resource_id), status=None, note=None,
                    actor="boss", at=now - timedelta(days=3))
-    again = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
+    again = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
                          actor="cw1", area=area, max_time_s=3600.0)
     assert best.resource_id not in {m.resource_id for m in again.matches}
     stale = next(m for m in again.stale if m.resource_id == best.resource_id)
@@ -68,24 +68,24 @@ def test_stale_counts_are_never_free_and_come_after(store, graph, settings, area
     assert stale.stale_text.startswith("last confirmed 3 days ago, call ahead")
     assert not stale.phone or stale.stale_text.endswith(stale.phone)
     assert "not counted as free" in again.message
-    only = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
+    only = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
                         actor="cw1", area=area, max_time_s=3600.0, fresh_only=True)
     assert only.stale == () and best.resource_id not in {m.resource_id for m in only.matches}
     # A window of its own: 4 days makes the 3-day-old count fresh again.
     store.set_fresh_hours(best.resource_id, 96.0, actor="boss")
-    back = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
+    back = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
                         actor="cw1", area=area, max_time_s=3600.0)
     assert back.matches[0].resource_id == best.resource_id
 
 
-def test_diverting_site_is_not_offered(store, graph, settings, area, staff) -> None:
+def test_diverting_site_is_not_offered(store, columbus_graph, settings, area, staff) -> None:
     now = datetime.now(UTC)
-    best = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
+    best = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
                         actor="cw1", area=area, max_time_s=3600.0).matches[0]
     sv.report_beds(store, settings, resource_id=best.resource_id,
                    counts=_counts(store, best.resource_id), status="diverting",
                    note="water leak", actor="boss")
-    again = sv.find_beds(store, graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
+    again = sv.find_beds(store, columbus_graph, settings, lon=LON, lat=LAT, needs=MEN, at=now,
                          actor="cw1", area=area, max_time_s=3600.0)
     assert best.resource_id not in {m.resource_id for m in again.matches}
 

@@ -84,7 +84,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.update()
         bar.set_postfix_str("demo data")
         try:
-            counts, notes = load_demo(store, graph, seed=args.seed, replace_other=args.replace)
+            counts, notes = load_demo(store, graph, seed=args.seed, replace_other=args.replace,
+                                      history=True)
             logins = ensure_demo_users(store)
         except BaseException:
             store.close()
@@ -175,6 +176,28 @@ def cmd_export(args: argparse.Namespace) -> int:
         store.close()
     say(f"Exported {written} to {args.path}")
     return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Verify the audit log's hash chain; name the first broken entry (exit 1 if any)."""
+    from navigator.decide.results import json_safe
+
+    settings = settings_from_args(args)
+    store = open_store(settings)
+    try:
+        result = store.verify_audit()
+    finally:
+        store.close()
+    if args.json:
+        print_json(json_safe(result))
+    elif result.ok:
+        say(f"audit log intact: {result.checked} chained entries verified"
+            + (f", {result.unchained} older entries from before the chain" if result.unchained
+               else "") + (f"; head hash {result.head_hash}" if result.head_hash else ""))
+    else:
+        say(f"audit log BROKEN at entry {result.broken_id}: {result.reason} "
+            f"({result.checked} entries before it verified)")
+    return 0 if result.ok else 1
 
 
 def cmd_add_user(args: argparse.Namespace) -> int:
@@ -271,6 +294,11 @@ def register(sub: Subcommands) -> None:
                    help="output format (default: from the file name)")
     p.add_argument("--include-confidential", action="store_true",
                    help="include confidential (DV) sites; never for HSDS exports")
+
+    p = add("audit", cmd_audit, "check the append-only audit log (hash chain)")
+    add_store_option(p)
+    p.add_argument("action", choices=["verify"], help="verify: check every entry's hash")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = add("add-user", cmd_add_user, "add a web-app account with a role")
     add_store_option(p)

@@ -62,6 +62,10 @@ def _print_search(result: SearchResult, args: argparse.Namespace) -> int:
         print_table(("-", m.name, f"[{m.resource_id}]", minutes_text(m.eta_s), m.reason,
                      f"opens {m.opens_at:%a %H:%M}" if m.opens_at else "")
                     for m in result.alternatives)
+    if result.stale:
+        print("Counts not confirmed recently (not free beds; call ahead):")
+        print_table(("-", m.name, f"[{m.resource_id}]", minutes_text(m.eta_s), m.stale_text)
+                    for m in result.stale)
     return 0
 
 
@@ -71,7 +75,8 @@ def run_find_bed(args: argparse.Namespace, ctx: Context) -> int:
 
     result = services.find_beds(ctx.store, ctx.graph, ctx.settings, lon=args.lon, lat=args.lat,
                                 needs=_needs(args), at=parse_at(args.at), k=args.k,
-                                actor=args.actor, max_time_s=args.max_minutes * 60)
+                                actor=args.actor, max_time_s=args.max_minutes * 60,
+                                fresh_only=args.fresh_only)
     return _print_search(result, args)
 
 
@@ -167,6 +172,8 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--age", type=int, help="client's age, years")
     p.add_argument("--family", action="store_true", help="household with children")
     p.add_argument("--pets", action="store_true", help="client has a pet")
+    p.add_argument("--fresh-only", action="store_true",
+                   help="leave out shelters whose count is older than the freshness window")
 
     p = add_command(sub, "find-service", run_find_service, "nearest open clinics or crisis units")
     _place(p)
