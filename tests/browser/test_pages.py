@@ -187,3 +187,47 @@ def test_no_bed_shows_alternatives_in_words_and_hold_in_local_time(
     assert re.fullmatch(r" until \d\d:\d\d", until), until
     assert "T" not in (page.text_content("#status-line") or "").split(" until ")[-1]
     assert s.errors == []
+
+
+def test_a_hold_survives_a_lost_answer_and_a_reload(session: Any, server: Server) -> None:
+    s = session("caseworker")
+    page = s.page
+    shelter = server.xss_shelter
+    page.fill("#bed-lon", f"{shelter.lon + 0.001:.6f}")
+    page.fill("#bed-lat", f"{shelter.lat:.6f}")
+    page.select_option("#bed-type", "single_men")
+    page.fill("#bed-client-ref", "case-4711")
+    page.click("#find-beds")
+    item = page.locator(f'#bed-results li.result[data-id="{shelter.id}"]')
+    item.wait_for()
+    before = int(item.locator(".free").text_content() or "0")
+    keys: list[str] = []
+
+    def lose_first_answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.post_data_json["idempotency_key"])
+        if len(keys) == 1:  # the hold commits on the server, the page sees a 503
+            route.fetch()
+            route.fulfill(status=503, json={"error": "StoreError", "message": "lost",
+                                            "details": []})
+        else:
+            route.continue_()
+
+    page.route("**/api/holds", lose_first_answer)
+    item.locator("button.hold").click()
+    held = page.locator("#hold-list li.hold-item", has_text="case-4711")
+    held.wait_for()
+    page.unroute("**/api/holds")
+    assert len(keys) == 2 and keys[0] == keys[1]  # the retry asked for the same hold
+    assert int(item.locator(".free").text_content() or "0") == before - 1  # one bed, not two
+    hold_id = held.get_attribute("data-id")
+    page.reload()
+    page.wait_for_selector(f'#hold-list li.hold-item[data-id="{hold_id}"]')
+    assert "min left" in (page.text_content("#hold-list") or "")
+    page.locator(f'#hold-list li.hold-item[data-id="{hold_id}"] button', has_text="Release"
+                 ).click()
+    expect(page.locator(f'#hold-list li.hold-item[data-id="{hold_id}"] .status')
+           ).to_have_text("released")
+    assert s.ran() is None and s.errors == []

@@ -1,5 +1,8 @@
 /* Bed finder: search open shelters for a client's needs, draw routes, hold / confirm /
-   release a bed (a fresh idempotency key per attempt) and list the hotlines for the spot. */
+   release a bed and list the hotlines for the spot. A hold keeps its idempotency key until
+   the server gives a definite answer, so a retry after a lost answer or a 5xx never takes a
+   second bed. Active holds are listed again after a reload (GET /api/holds). Counts nobody
+   confirmed within the freshness window are never shown as free beds. */
 "use strict";
 (function () {
   const m = Nav.map();
@@ -24,7 +27,13 @@
     for (const f of ["family", "wheelchair", "pets"]) {
       if (document.getElementById("bed-" + f).checked) body[f] = true;
     }
+    if (document.getElementById("bed-fresh-only").checked) body.fresh_only = true;
     return body;
+  }
+
+  function ago(iso) {  // "25 min ago", "3 h ago"
+    const min = Math.max(0, (Date.now() - Date.parse(iso)) / 60000);
+    return min < 90 ? Math.round(min) + " min ago" : Math.round(min / 60) + " h ago";
   }
 
   function result(p, list) {
@@ -32,6 +41,10 @@
     li.append(Nav.el("strong", p.name, {class: "name"}));
     li.append(Nav.el("span", " — " + Nav.minutes(p.eta_s) + ", free "));
     li.append(Nav.el("span", p.free_beds, {class: "free"}));
+    if (p.reported_at) {
+      li.append(Nav.el("div", "count confirmed " + ago(p.reported_at) +
+                       (p.reported_by ? " by " + p.reported_by : ""), {class: "small fresh"}));
+    }
     const where = p.at_meeting_point ? "meeting point; intake " + p.intake_phone
                                      : [p.address, p.phone].filter(Boolean).join(", ");
     li.append(Nav.el("div", where, {class: "small"}));
@@ -71,6 +84,18 @@
       result(p, list);
     });
     showAlternatives(res.data.alternatives || [], list);
+    showStale(res.data.stale || [], list);
+  }
+
+  // Counts older than the freshness window: never a free bed; the caseworker calls ahead.
+  function showStale(sites, list) {
+    for (const s of sites) {
+      const li = Nav.el("li", null, {class: "stale", "data-id": s.resource_id});
+      li.append(Nav.el("strong", s.name, {class: "name"}));
+      li.append(Nav.el("span", " — " + (s.stale_text || s.reason_text || "count not confirmed") +
+                                " (" + Nav.minutes(s.eta_s) + ")", {class: "reason"}));
+      list.append(li);
+    }
   }
 
   function showAlternatives(alts, list) {
@@ -95,30 +120,77 @@
     }
   }
 
-  async function hold(p, li) {
-    const res = await Nav.api("POST", "/api/holds", {resource_id: p.resource_id,
-      bed_type: p.bed_type, idempotency_key: Nav.key()});
-    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
-    li.querySelector(".free").textContent = res.data.free_beds;
-    const until = res.data.expires_local ||
-                  Nav.localTime(res.data.expires_at, res.data.timezone);
-    Nav.say("Held a bed at " + p.name + " until " + until);
-    const item = Nav.el("li", null, {class: "hold-item", "data-id": res.data.id});
-    item.append(Nav.el("span", p.name + " (" + res.data.bed_type + "): "),
-                Nav.el("span", res.data.status, {class: "status"}),
-                Nav.el("span", " until " + until, {class: "until"}));
-    item.append(Nav.button("Confirm", () => finish(res.data.id, "confirm", item, li)),
-                Nav.button("Release", () => finish(res.data.id, "release", item, li)));
-    document.getElementById("hold-list").append(item);
+  // One idempotency key per shelter and bed type until the server answers for sure.
+  const pending = {};
+  const definite = (res) => res.ok || (res.status >= 400 && res.status < 500);
+
+  async function post(url, body) {
+    try { return await Nav.api("POST", url, body); }
+    catch (e) { return {ok: false, status: 0, data: {message: "no answer from the server"}}; }
   }
 
+  async function hold(p, li) {
+    const slot = p.resource_id + "|" + p.bed_type;
+    const key = pending[slot] || (pending[slot] = Nav.key());
+    const body = {resource_id: p.resource_id, bed_type: p.bed_type, idempotency_key: key,
+                  client_ref: document.getElementById("bed-client-ref").value.trim()};
+    let res = await post("/api/holds", body);
+    for (let i = 1; i < 3 && !definite(res); i++) {  // lost answer or 5xx: the same hold again
+      await new Promise((done) => setTimeout(done, 700 * i));
+      res = await post("/api/holds", body);
+    }
+    if (!definite(res)) {
+      Nav.say(Nav.errorText(res) + " — click Hold again: it asks for the same hold, never " +
+              "a second bed", true);
+      return;
+    }
+    delete pending[slot];
+    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    li.querySelector(".free").textContent = res.data.free_beds;
+    const item = holdItem(res.data, p.name, li);
+    Nav.say("Held a bed at " + p.name + " until " + item.dataset.until);
+  }
+
+  function holdItem(h, name, li) {
+    const until = h.expires_local || Nav.localTime(h.expires_at, h.timezone);
+    const item = Nav.el("li", null, {class: "hold-item", "data-id": h.id, "data-until": until});
+    item.append(Nav.el("span", name + " (" + h.bed_type + ")" +
+                               (h.client_ref ? " for " + h.client_ref : "") + ": "),
+                Nav.el("span", h.status, {class: "status"}),
+                Nav.el("span", " until " + until, {class: "until"}),
+                Nav.el("span", "", {class: "left small", "data-expires": h.expires_at}));
+    item.append(Nav.button("Confirm", () => finish(h.id, "confirm", item, li)),
+                Nav.button("Release", () => finish(h.id, "release", item, li)));
+    document.getElementById("hold-list").append(item);
+    tick();
+    return item;
+  }
+
+  // Minutes left on every active hold, refreshed every 30 s.
+  function tick() {
+    for (const span of document.querySelectorAll("#hold-list .left[data-expires]")) {
+      const left = (Date.parse(span.dataset.expires) - Date.now()) / 60000;
+      span.textContent = left > 0 ? " (" + Math.ceil(left) + " min left)" : " (expired)";
+    }
+  }
+  setInterval(tick, 30000);
+
   async function finish(id, action, item, li) {
-    const res = await Nav.api("POST", Nav.path("/api/holds", id, action), {});
+    const res = await post(Nav.path("/api/holds", id, action), {});
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
     item.querySelector(".status").textContent = res.data.status;
-    li.querySelector(".free").textContent = res.data.free_beds;
+    const free = li && li.querySelector(".free");
+    if (free) free.textContent = res.data.free_beds;
+    item.querySelector(".left").removeAttribute("data-expires");
+    item.querySelector(".left").textContent = "";
     for (const b of item.querySelectorAll("button")) b.disabled = true;
   }
+
+  // After a reload the holds live on: list the active ones of this caseworker.
+  Nav.api("GET", "/api/holds?scope=mine").then(function (res) {
+    if (!res.ok) return;
+    for (const h of res.data.holds) holdItem(h, h.resource_id, null);
+  });
 
   document.getElementById("bed-form").addEventListener("submit", search);
 })();
