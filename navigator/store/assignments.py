@@ -145,8 +145,10 @@ class AssignmentMethods:
                           status: AssignmentStatus) -> Assignment:
         """Complete or cancel an active assignment, freeing the team for another.
 
-        A completed assignment leaves the team ``returning``; a cancelled one makes it
-        ``available`` and reopens the incident unless another team is still on it.
+        A completed assignment leaves the team ``returning``, a cancelled one ``available``.
+        When the last team comes off the incident, it is ``resolved`` if any team completed
+        it and ``open`` again otherwise; while another team (a backup) is on it, it stays
+        ``assigned``.
         """
         (value,) = enum_values("status", AssignmentStatus, [status])
         if value == AssignmentStatus.ACTIVE:
@@ -168,11 +170,16 @@ class AssignmentMethods:
             tx.fetch("UPDATE teams SET status = %(status)s, updated_at = %(now)s "
                      "WHERE id = %(id)s", {"status": team_status.value, "now": now,
                                            "id": done["team_id"]})
-            if value == AssignmentStatus.CANCELLED:
-                tx.fetch("UPDATE incidents SET status = 'open', updated_at = %(now)s "
-                         "WHERE id = %(id)s AND status = 'assigned' AND NOT EXISTS ("
-                         "SELECT 1 FROM assignments WHERE incident_id = %(id)s "
-                         "AND status = 'active')", {"now": now, "id": done["incident_id"]})
+            # the last team off the incident decides: resolved if any team completed it
+            tx.fetch("UPDATE incidents SET updated_at = %(now)s, status = CASE WHEN EXISTS ("
+                     "SELECT 1 FROM assignments WHERE incident_id = %(id)s "
+                     "AND status = 'completed') THEN %(resolved)s ELSE %(open)s END "
+                     "WHERE id = %(id)s AND status = 'assigned' AND NOT EXISTS ("
+                     "SELECT 1 FROM assignments WHERE incident_id = %(id)s "
+                     "AND status = 'active')",
+                     {"now": now, "id": done["incident_id"],
+                      "resolved": IncidentStatus.RESOLVED.value,
+                      "open": IncidentStatus.OPEN.value})
             append_audit(tx, "finish_assignment", actor=actor, subject=assignment_id,
                          inputs={"status": value}, result={"team_id": done["team_id"],
                                                            "team_status": team_status})

@@ -231,8 +231,9 @@ class Store(Protocol):
                           status: AssignmentStatus) -> Assignment:
         """Complete or cancel an active assignment, freeing the team for another.
 
-        Completed: the team becomes ``returning``. Cancelled: the team becomes ``available``
-        and the incident ``open`` again (unless another team is still assigned to it).
+        Completed: the team becomes ``returning``; cancelled: ``available``. When the last
+        team comes off the incident, it is ``resolved`` if any team completed it, ``open``
+        again otherwise; while another team is still assigned, it stays ``assigned``.
         ``ConflictError`` if the assignment is no longer active.
         """
         ...

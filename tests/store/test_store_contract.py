@@ -504,7 +504,7 @@ def test_finish_completed_and_cancelled(loaded: Any) -> None:
     done = loaded.finish_assignment(a.id, actor="d", status=AssignmentStatus.COMPLETED)
     assert done.status is AssignmentStatus.COMPLETED and done.updated_at >= a.updated_at
     assert loaded.team("T1").status is TeamStatus.RETURNING
-    assert loaded.incident("I1").status is IncidentStatus.ASSIGNED
+    assert loaded.incident("I1").status is IncidentStatus.RESOLVED  # nobody is left on it
     with pytest.raises(ConflictError, match="is completed, not active"):
         loaded.finish_assignment(a.id, actor="d", status=AssignmentStatus.CANCELLED)
     with pytest.raises(ConflictError, match="returning"):
@@ -530,9 +530,24 @@ def test_second_team_for_one_incident_only_as_backup(loaded: Any) -> None:
 
 def test_cancel_keeps_incident_assigned_while_another_team_is_on_it(loaded: Any) -> None:
     a = loaded.assign_team("T1", "I1", actor="d")
-    loaded.assign_team("T2", "I1", actor="d", backup=True)
+    b = loaded.assign_team("T2", "I1", actor="d", backup=True)
     loaded.finish_assignment(a.id, actor="d", status=AssignmentStatus.CANCELLED)
     assert loaded.incident("I1").status is IncidentStatus.ASSIGNED
+    loaded.finish_assignment(b.id, actor="d", status=AssignmentStatus.COMPLETED)
+    assert loaded.incident("I1").status is IncidentStatus.RESOLVED
+
+
+def test_completing_the_main_team_waits_for_the_backup(loaded: Any) -> None:
+    a = loaded.assign_team("T1", "I1", actor="d")
+    b = loaded.assign_team("T2", "I1", actor="d", backup=True)
+    loaded.finish_assignment(a.id, actor="d", status=AssignmentStatus.COMPLETED)
+    assert loaded.incident("I1").status is IncidentStatus.ASSIGNED
+    loaded.finish_assignment(b.id, actor="d", status=AssignmentStatus.CANCELLED)
+    assert loaded.incident("I1").status is IncidentStatus.RESOLVED  # T1 did the work
+    c = loaded.assign_team("T2", "I2", actor="d",
+                           allowed_statuses=[TeamStatus.AVAILABLE, TeamStatus.RETURNING])
+    loaded.finish_assignment(c.id, actor="d", status=AssignmentStatus.CANCELLED)
+    assert loaded.incident("I2").status is IncidentStatus.OPEN  # nobody finished it
 
 
 def test_every_write_is_audited(loaded: Any) -> None:

@@ -41,13 +41,13 @@
     li.append(Nav.el("strong", p.name, {class: "name"}));
     li.append(Nav.el("span", " — " + Nav.minutes(p.eta_s) + ", free "));
     li.append(Nav.el("span", p.free_beds, {class: "free"}));
+    const where = p.at_meeting_point ? "meeting point; intake " + p.intake_phone
+                                     : [p.address, p.phone].filter(Boolean).join(", ");
+    li.append(Nav.el("div", where, {class: "small"}));
     if (p.reported_at) {
       li.append(Nav.el("div", "count confirmed " + ago(p.reported_at) +
                        (p.reported_by ? " by " + p.reported_by : ""), {class: "small fresh"}));
     }
-    const where = p.at_meeting_point ? "meeting point; intake " + p.intake_phone
-                                     : [p.address, p.phone].filter(Boolean).join(", ");
-    li.append(Nav.el("div", where, {class: "small"}));
     li.append(Nav.button("Hold bed", () => hold(p, li), {class: "hold"}));
     list.append(li);
   }
