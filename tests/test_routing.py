@@ -53,7 +53,7 @@ def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):
 
 
 def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):
-    monkeypatch.setattr(routing, "_RPHAST_MAX_TARGETS", 0)
+    monkeypatch.setattr(routing._search, "RPHAST_MAX_TARGETS", 0)
     targets = np.arange(0, baltimore.n_nodes, 3)
     assert_times_equal(travel_times_to(baltimore, 9, targets),
                        _nx_to(baltimore_ref, 9)[targets])
@@ -263,4 +263,6 @@ def test_random_graphs_match_networkx(G, data):
 
 
 def test_kernels_warm_up():
-    routing._kernels.warm_up()
+    from navigator.roads import _kernels
+
+    _kernels.warm_up()
