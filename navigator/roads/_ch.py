@@ -354,10 +354,12 @@ def phast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,  # 
 
 @nb.njit(cache=True, nogil=True)
 def _upward(up_indptr, up_indices, up_w, sources, init, dist, stamp, ver, heap_k, heap_v,
-            touched):  # pragma: no cover
-    """Upward Dijkstra from ``sources`` with versioned labels; return how many it touched.
+            settled, stall, st_indptr, st_indices, st_w):  # pragma: no cover
+    """Upward Dijkstra from ``sources`` with versioned labels; return the settled count.
 
-    ``touched[:count]`` lists the positions given a label (each once).
+    ``settled[:count]`` lists the settled positions. With ``stall`` (stall-on-demand), a node
+    reached more cheaply through a higher-ranked neighbour (``st_*``: the lists of edges into
+    it from above) is neither expanded nor listed: its label cannot be a shortest distance.
     """
     size = 0
     count = 0
@@ -366,8 +368,6 @@ def _upward(up_indptr, up_indices, up_w, sources, init, dist, stamp, ver, heap_k
         if stamp[s] != ver:
             stamp[s] = ver
             dist[s] = _INF
-            touched[count] = s
-            count += 1
         if init[i] < dist[s]:
             dist[s] = init[i]
             _kv_push(heap_k, heap_v, size, init[i], s)
@@ -379,13 +379,22 @@ def _upward(up_indptr, up_indices, up_w, sources, init, dist, stamp, ver, heap_k
         _kv_pop_fix(heap_k, heap_v, size)
         if d > dist[x]:
             continue
+        if stall:
+            stalled = False
+            for k in range(st_indptr[x], st_indptr[x + 1]):
+                y = st_indices[k]
+                if stamp[y] == ver and dist[y] + st_w[k] < d:
+                    stalled = True
+                    break
+            if stalled:
+                continue
+        settled[count] = x
+        count += 1
         for k in range(up_indptr[x], up_indptr[x + 1]):
             y = up_indices[k]
             if stamp[y] != ver:
                 stamp[y] = ver
                 dist[y] = _INF
-                touched[count] = y
-                count += 1
             nd = d + up_w[k]
             if nd < dist[y]:
                 dist[y] = nd
@@ -422,7 +431,7 @@ def rphast_ws(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,
                 order[cnt] = a
                 cnt += 1
     _upward(up_indptr, up_indices, up_w, sources, init, dist, stamp, ver, heap_k, heap_v,
-            touched)
+            touched, False, dn_indptr, dn_indices, dn_w)
     swept = np.sort(order[:cnt])  # position order: higher ranks first
     for i in range(cnt):
         v = swept[i]
@@ -625,8 +634,8 @@ def ch_many_to_many(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, so
 
     Each target entry (position ``targets[j]``, ``t_init[j]`` seconds still to go, column
     ``t_owner[j]``) runs an upward search along ``dn`` lists and leaves ``(column, distance)``
-    in a bucket at every node it reaches; each source entry then runs its upward search along
-    ``up`` edges and scans the buckets of the nodes it reaches. Several entries may share a
+    in a bucket at every node it settles; each source entry then runs its upward search along
+    ``up`` edges and scans the buckets of the nodes it settles. Both searches stall on demand. Several entries may share a
     row or column (points on an edge start from both its ends); the minimum is kept.
     """
     n = up_indptr.shape[0] - 1
@@ -644,7 +653,7 @@ def ch_many_to_many(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, so
         one[0] = targets[j]
         one_init[0] = t_init[j]
         c = _upward(dn_indptr, dn_indices, dn_w, one, one_init, dist, stamp, ver + j, heap_k,
-                    heap_v, touched)
+                    heap_v, touched, True, up_indptr, up_indices, up_w)
         if total + c > cap:
             while total + c > cap:
                 cap *= 2
@@ -683,7 +692,7 @@ def ch_many_to_many(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, so
         one[0] = sources[i]
         one_init[0] = s_init[i]
         c = _upward(up_indptr, up_indices, up_w, one, one_init, dist, stamp, base + i, heap_k,
-                    heap_v, touched)
+                    heap_v, touched, True, dn_indptr, dn_indices, dn_w)
         row = s_owner[i]
         for q in range(c):
             v = touched[q]

@@ -25,11 +25,12 @@ Method = Literal["auto", "phast", "dijkstra"]
 RPHAST_MAX_TARGETS = 2000
 #: Up to this many targets, point-to-point CH queries beat any sweep.
 CH_QUERY_MAX_TARGETS = 4
-#: Cost of one Dijkstra settle in units of one PHAST node sweep (both measured on Porto and
-#: Baltimore: a full Dijkstra ~3.0 ms vs a full PHAST ~0.45 ms over 50k nodes, ratio ~6-7;
+#: Cost of one Dijkstra settle in units of one PHAST node sweep (measured on Porto, 50k nodes:
+#: bounded isochrones break even at ~10 % of nodes settled, e.g. Porto 600 s: 17 %
+#: settled, Dijkstra 0.98 ms vs PHAST 0.57 ms; 300 s: 4 %, 0.19 ms vs 0.56 ms;
 #: see benchmarks/README.md "method choice"). Dijkstra is chosen when the estimated settled
 #: fraction times this is below 1.
-DIJKSTRA_SETTLE_COST = 6.5
+DIJKSTRA_SETTLE_COST = 10.0
 
 
 class Workspace:
