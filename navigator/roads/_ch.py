@@ -635,8 +635,9 @@ def ch_many_to_many(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, so
     Each target entry (position ``targets[j]``, ``t_init[j]`` seconds still to go, column
     ``t_owner[j]``) runs an upward search along ``dn`` lists and leaves ``(column, distance)``
     in a bucket at every node it settles; each source entry then runs its upward search along
-    ``up`` edges and scans the buckets of the nodes it settles. Both searches stall on demand. Several entries may share a
-    row or column (points on an edge start from both its ends); the minimum is kept.
+    ``up`` edges and scans the buckets of the nodes it settles; both searches stall on demand.
+    Several entries may share a row or column (points on an edge start from both its ends);
+    the minimum is kept.
     """
     n = up_indptr.shape[0] - 1
     out = np.full((n_rows, n_cols), _INF)
