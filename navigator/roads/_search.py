@@ -84,6 +84,43 @@ def workspace(tg: TravelGraph) -> Workspace:
     return ws
 
 
+def node_array(tg: TravelGraph, nodes: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:
+    arr = np.atleast_1d(np.asarray(nodes))
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        msg = f"{what} must be a 1-d array of integer node indices"
+        raise ValidationError(msg)
+    arr = arr.astype(np.int64)
+    bad = (arr < 0) | (arr >= tg.n_nodes)
+    if bad.any():
+        msg = f"{what}: node {int(arr[bad][0])} is not in the graph (0..{tg.n_nodes - 1})"
+        raise ValidationError(msg)
+    return arr
+
+
+def node_arg(tg: TravelGraph, node: int | np.integer, what: str) -> int:
+    if isinstance(node, bool) or not isinstance(node, int | np.integer):
+        msg = f"{what} must be one integer node index, got {node!r}"
+        raise ValidationError(msg)
+    return int(node_array(tg, node, what)[0])
+
+
+def cutoff_arg(cutoff_s: float | None) -> float:
+    if cutoff_s is None:
+        return np.inf
+    c = float(cutoff_s)
+    if np.isnan(c) or c < 0:
+        msg = f"cutoff_s must be a non-negative number of seconds, got {cutoff_s!r}"
+        raise ValidationError(msg)
+    return c
+
+
+def check_hull(hull: str | None) -> None:
+    """Raise ValidationError unless ``hull`` is "concave", "convex" or None."""
+    if hull not in ("concave", "convex", None):
+        msg = f"hull must be 'concave', 'convex' or None, got {hull!r}"
+        raise ValidationError(msg)
+
+
 def csr(tg: TravelGraph, direction: Direction) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]
 ]:
@@ -178,14 +215,14 @@ def ch_distance(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[n
 
 def ch_path_edges(tg: TravelGraph, meet: int, ws: Workspace) -> npt.NDArray[np.int64]:
     """Return the road edges (CSR ids, in order) of the CH path found by :func:`ch_distance`."""
-    up_src, dn_dst, node_of_pos = tg.cached(_ch_index)
+    up_src, dn_dst, node_of_pos = tg.cached(ch_index)
     k = _ch.ch_path(tg.up_indptr, tg.up_indices, tg.up_mid, tg.dn_indptr, tg.dn_indices,
                     tg.dn_mid, up_src, dn_dst, meet, ws.pred, ws.pred2, node_of_pos, tg.indptr,
                     tg.indices, ws.settled, ws.stack)
     return ws.settled[:k].copy()
 
 
-def _ch_index(tg: TravelGraph) -> tuple[npt.NDArray[np.int64], ...]:
+def ch_index(tg: TravelGraph) -> tuple[npt.NDArray[np.int64], ...]:
     n = tg.n_nodes
     up_src = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.up_indptr))
     dn_dst = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.dn_indptr))
@@ -210,12 +247,12 @@ def many_to_many(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[
 
 def path_coords(tg: TravelGraph, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Return the (lon, lat) vertices along consecutive road edges, repeats dropped."""
-    tails = tg.cached(_tails)
-    return _kernels.path_coords(edges, tails, tg.indices, tg.lon, tg.lat,  # type: ignore[no-any-return]
+    tail = tg.cached(tails)
+    return _kernels.path_coords(edges, tail, tg.indices, tg.lon, tg.lat,  # type: ignore[no-any-return]
                                 tg.geom_ptr, tg.geom_lon, tg.geom_lat)
 
 
-def _tails(tg: TravelGraph) -> npt.NDArray[np.int64]:
+def tails(tg: TravelGraph) -> npt.NDArray[np.int64]:
     return tg.edge_sources()
 
 

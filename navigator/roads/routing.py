@@ -51,34 +51,9 @@ __all__ = [
 ]
 
 
-def _nodes(tg: TravelGraph, nodes: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:
-    arr = np.atleast_1d(np.asarray(nodes))
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        msg = f"{what} must be a 1-d array of integer node indices"
-        raise ValidationError(msg)
-    arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= tg.n_nodes)
-    if bad.any():
-        msg = f"{what}: node {int(arr[bad][0])} is not in the graph (0..{tg.n_nodes - 1})"
-        raise ValidationError(msg)
-    return arr
-
-
-def _node(tg: TravelGraph, node: int | np.integer, what: str) -> int:
-    if isinstance(node, bool) or not isinstance(node, int | np.integer):
-        msg = f"{what} must be one integer node index, got {node!r}"
-        raise ValidationError(msg)
-    return int(_nodes(tg, node, what)[0])
-
-
-def _cutoff(cutoff_s: float | None) -> float:
-    if cutoff_s is None:
-        return np.inf
-    c = float(cutoff_s)
-    if np.isnan(c) or c < 0:
-        msg = f"cutoff_s must be a non-negative number of seconds, got {cutoff_s!r}"
-        raise ValidationError(msg)
-    return c
+_nodes = _search.node_array
+_node = _search.node_arg
+_cutoff = _search.cutoff_arg
 
 
 def travel_times_from(
@@ -358,11 +333,7 @@ def isochrone(
     return Isochrone(nodes=nodes, time_s=time_s, polygon=polygon)
 
 
-def _check_hull(hull: str | None) -> None:
-    """Raise ValidationError unless ``hull`` is "concave", "convex" or None."""
-    if hull not in ("concave", "convex", None):
-        msg = f"hull must be 'concave', 'convex' or None, got {hull!r}"
-        raise ValidationError(msg)
+_check_hull = _search.check_hull
 
 
 #: Grid resolution of isochrone hulls: cells per side of the reached extent.
