@@ -226,6 +226,14 @@ def test_bad_points(baltimore, pts):
         nearest_point_facility(baltimore, pts.take([]))
 
 
+def test_graph_with_workspaces_pickles(baltimore):
+    import pickle
+
+    travel_times_to(baltimore, 3, [4, 5])  # creates this thread's workspace in the memo
+    back = pickle.loads(pickle.dumps(baltimore))
+    assert_times_equal(travel_times_to(back, 3, [4, 5]), travel_times_to(baltimore, 3, [4, 5]))
+
+
 def test_queries_from_threads_match_serial(baltimore):
     rng = np.random.default_rng(11)
     jobs = [(int(a), rng.choice(baltimore.n_nodes, 50)) for a in rng.choice(

@@ -71,14 +71,23 @@ class Workspace:
         return self.hk, self.hv
 
 
-def _thread_local(tg: TravelGraph) -> threading.local:
-    return threading.local()
+class _PerThread(threading.local):
+    """Per-thread slot for a workspace; pickles as an empty one (the graph ships to workers)."""
+
+    ws: Workspace | None = None
+
+    def __reduce__(self) -> tuple[type[_PerThread], tuple[()]]:
+        return (_PerThread, ())
+
+
+def _thread_local(tg: TravelGraph) -> _PerThread:
+    return _PerThread()
 
 
 def workspace(tg: TravelGraph) -> Workspace:
     """Return this thread's workspace for ``tg`` (built on first use)."""
     local = tg.cached(_thread_local)
-    ws: Workspace | None = getattr(local, "ws", None)
+    ws = local.ws
     if ws is None:
         ws = local.ws = Workspace(tg)
     return ws
