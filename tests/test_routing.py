@@ -53,7 +53,7 @@ def test_travel_times_from_all_nodes(baltimore, baltimore_ref, s, method):
 
 
 def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):
-    monkeypatch.setattr(routing, "_RPHAST_MAX_TARGETS", 0)
+    monkeypatch.setattr(routing._search, "RPHAST_MAX_TARGETS", 0)
     targets = np.arange(0, baltimore.n_nodes, 3)
     assert_times_equal(travel_times_to(baltimore, 9, targets),
                        _nx_to(baltimore_ref, 9)[targets])
@@ -263,13 +263,13 @@ def test_random_graphs_match_networkx(G, data):
 
 
 def test_warm_up_compiles_the_kernels_queries_use(west_oakland):
-    """After warm_up every kernel holds one compiled signature, and queries add none."""
+    """After warm_up every kernel is compiled, and queries compile nothing new."""
     from navigator.roads import _kernels
 
     _kernels.warm_up()
     names = [n for n in _kernels.__all__ if n != "warm_up"]
     warmed = {n: list(getattr(_kernels, n).signatures) for n in names}
-    assert all(len(sigs) == 1 for sigs in warmed.values()), warmed
+    assert all(len(sigs) >= 1 for sigs in warmed.values()), warmed
     tg = west_oakland
     nodes = np.arange(min(50, tg.n_nodes))
     for method in ("phast", "dijkstra"):

@@ -3,9 +3,11 @@
 The public face of the road stack; callers import from here. Inside, one module per concern:
 :mod:`~navigator.roads.graph` (the CSR graph type and its memo), :mod:`~navigator.roads.osm`
 (reading drivable ways with osmnx's semantics), :mod:`~navigator.roads.build` (build, cache,
-load), :mod:`~navigator.roads.snapping`, :mod:`~navigator.roads.routing` (the queries),
+load), :mod:`~navigator.roads.snapping`, :mod:`~navigator.roads.routing` (the queries between
+nodes), :mod:`~navigator.roads.points` (the same between on-road points snapped to edges),
 :mod:`~navigator.roads.interop` (networkx/osmnx), :mod:`~navigator.roads.area` (outline and
-time zone); compiled kernels live in the private leaves ``_kernels`` and ``_ch``.
+time zone); compiled kernels live in the private leaves ``_kernels`` and ``_ch``, the search
+workspaces and method choice in ``_search``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,15 @@ from navigator.roads.interop import (
     to_networkx,
 )
 from navigator.roads.osm import SPEED_FALLBACK_KPH, great_circle_m
+from navigator.roads.points import (
+    edge_twins,
+    nearest_point_facility,
+    point_isochrone,
+    point_travel_time_matrix,
+    route_between_points,
+    travel_times_from_point,
+    travel_times_to_point,
+)
 from navigator.roads.routing import (
     Isochrone,
     NearestFacility,
@@ -45,6 +56,7 @@ __all__ = [
     "build_graph",
     "cache_path",
     "configure_osmnx_offline",
+    "edge_twins",
     "edge_vertices",
     "graph_from_osmnx",
     "great_circle_m",
@@ -52,15 +64,21 @@ __all__ = [
     "k_nearest",
     "load_graph",
     "nearest_facility",
+    "nearest_point_facility",
     "network_area",
     "network_timezone",
+    "point_isochrone",
+    "point_travel_time_matrix",
     "read_graph",
     "route",
+    "route_between_points",
     "save_graph",
     "snap",
     "snap_to_edges",
     "to_networkx",
     "travel_time_matrix",
     "travel_times_from",
+    "travel_times_from_point",
     "travel_times_to",
+    "travel_times_to_point",
 ]

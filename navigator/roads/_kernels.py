@@ -1,4 +1,4 @@
-"""Compiled (numba) kernels: graph simplification and Dijkstra searches on CSR arrays.
+"""Compiled (numba) kernels: graph simplification, Dijkstra on a workspace, path geometry.
 
 Every kernel is compiled with ``cache=True`` so only the first run on a machine pays the JIT
 cost; :func:`warm_up` compiles them all, with the contraction hierarchy kernels of
@@ -10,7 +10,16 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from navigator.roads._ch import contraction_order, phast, phast_many, rphast
+from navigator.roads._ch import (
+    ch_many_to_many,
+    ch_path,
+    ch_query,
+    contraction_order,
+    phast,
+    phast_ws,
+    rphast,
+    rphast_ws,
+)
 
 _INF = np.inf
 
@@ -167,63 +176,114 @@ def _push_or_decrease(heap, pos, key, size, x):  # pragma: no cover
     return size
 
 
-@nb.njit(cache=True)
-def dijkstra(indptr, indices, weight, sources, init, is_target, n_stop, cutoff):  # pragma: no cover
-    """Multi-source Dijkstra with early exit; returns ``(dist, pred_edge, origin)``.
+@nb.njit(cache=True, nogil=True)
+def dijkstra_ws(indptr, indices, weight, sources, init, targets, n_stop, cutoff, dist, pred,
+                origin, pos, stamp, tmark, heap, settled, ver):  # pragma: no cover
+    """Multi-source Dijkstra with early exit on a reusable workspace; return the settled count.
 
-    ``dist`` holds settled distances (``inf`` elsewhere); ``pred_edge`` the CSR position of the
-    edge a node was settled through (-1 for sources and unsettled nodes); ``origin`` the index
-    into ``sources`` of the source that reached it (-1 unsettled). The search stops once
-    ``n_stop`` nodes flagged in ``is_target`` are settled (``n_stop <= 0``: never) or when the
-    next distance exceeds ``cutoff``.
+    Labels of node ``x`` (``dist``, ``pred`` = CSR position of the edge it was reached by or
+    -1, ``origin`` = index into ``sources``, ``pos`` = heap slot, -2 once settled) are valid
+    only while ``stamp[x] == ver``; ``tmark[x] == ver`` flags targets. Nothing graph-sized
+    is allocated or reset: ``settled[:count]`` lists the settled nodes in order. The search
+    stops once ``n_stop`` distinct targets are settled (``n_stop < 0``: all of them; no
+    targets: never) or when the next distance exceeds ``cutoff``.
     """
-    n = indptr.shape[0] - 1
-    key = np.full(n, _INF)
-    pred = np.full(n, -1, dtype=np.int64)
-    origin = np.full(n, -1, dtype=np.int64)
-    pos = np.full(n, -1, dtype=np.int64)  # -1 never queued, -2 settled
-    heap = np.empty(n, dtype=np.int64)
+    n_t = 0
+    for i in range(targets.shape[0]):
+        t = targets[i]
+        if tmark[t] != ver:
+            tmark[t] = ver
+            n_t += 1
+    if n_stop < 0:
+        n_stop = n_t
+    use_targets = n_t > 0 and n_stop > 0
     size = 0
     for i in range(sources.shape[0]):
         s = sources[i]
-        if init[i] < key[s]:
-            key[s] = init[i]
+        if stamp[s] != ver:
+            stamp[s] = ver
+            dist[s] = _INF
+            pos[s] = -1
+        if init[i] < dist[s]:
+            dist[s] = init[i]
+            pred[s] = -1
             origin[s] = i
-            size = _push_or_decrease(heap, pos, key, size, s)
-    use_targets = n_stop > 0
+            size = _push_or_decrease(heap, pos, dist, size, s)
     found = 0
+    count = 0
     while size > 0:
         x = heap[0]
-        dx = key[x]
+        dx = dist[x]
         if dx > cutoff:
             break
         size -= 1
         pos[x] = -2
+        settled[count] = x
+        count += 1
         if size > 0:
             heap[0] = heap[size]
             pos[heap[0]] = 0
-            _sift_down(heap, pos, key, size)
-        if use_targets and is_target[x]:
+            _sift_down(heap, pos, dist, size)
+        if use_targets and tmark[x] == ver:
             found += 1
             if found >= n_stop:
                 break
         for k in range(indptr[x], indptr[x + 1]):
             y = indices[k]
-            py = pos[y]
-            if py == -2:
+            if stamp[y] != ver:
+                stamp[y] = ver
+                dist[y] = _INF
+                pos[y] = -1
+            elif pos[y] == -2:
                 continue
             d = dx + weight[k]
-            if d < key[y]:
-                key[y] = d
+            if d < dist[y]:
+                dist[y] = d
                 pred[y] = k
                 origin[y] = origin[x]
-                size = _push_or_decrease(heap, pos, key, size, y)
-    for x in range(n):
-        if pos[x] != -2:
-            key[x] = _INF
-            pred[x] = -1
-            origin[x] = -1
-    return key, pred, origin
+                size = _push_or_decrease(heap, pos, dist, size, y)
+    return count
+
+
+@nb.njit(cache=True, nogil=True)
+def settled_times(nodes, dist, pos, stamp, ver):  # pragma: no cover
+    """Return the settled distance of each node after :func:`dijkstra_ws` (``inf`` if not)."""
+    out = np.empty(nodes.shape[0])
+    for i in range(nodes.shape[0]):
+        x = nodes[i]
+        out[i] = dist[x] if stamp[x] == ver and pos[x] == -2 else _INF
+    return out
+
+
+@nb.njit(cache=True, nogil=True)
+def path_coords(edges, tails, indices, lon, lat, geom_ptr, geom_lon, geom_lat):  # pragma: no cover
+    """Return the ``(k, 2)`` (lon, lat) vertices along consecutive edges, repeats dropped."""
+    total = 1
+    for i in range(edges.shape[0]):
+        e = edges[i]
+        total += geom_ptr[e + 1] - geom_ptr[e] + 1
+    out = np.empty((total, 2))
+    k = 0
+    for i in range(edges.shape[0]):
+        e = edges[i]
+        if i == 0:
+            t = tails[e]
+            out[0, 0] = lon[t]
+            out[0, 1] = lat[t]
+            k = 1
+        for g in range(geom_ptr[e], geom_ptr[e + 1] + 1):
+            if g < geom_ptr[e + 1]:
+                x = geom_lon[g]
+                y = geom_lat[g]
+            else:
+                h = indices[e]
+                x = lon[h]
+                y = lat[h]
+            if x != out[k - 1, 0] or y != out[k - 1, 1]:
+                out[k, 0] = x
+                out[k, 1] = y
+                k += 1
+    return out[:k]
 
 
 def warm_up() -> None:
@@ -233,14 +293,31 @@ def warm_up() -> None:
     w = np.ones(3)
     simplify_chains(indptr, indices, w, w, indptr, np.array([2, 0, 1], dtype=np.int32))
     src = np.zeros(1, dtype=np.int64)
-    flags = np.zeros(3, dtype=np.bool_)
-    dijkstra(indptr, indices, w, src, np.zeros(1), flags, 0, np.inf)
     contraction_order(3, np.array([0, 1, 2]), np.array([1, 2, 0]), w, 16)
     up = (indptr, indices, w)
     phast(*up, *up, src, np.zeros(1), True)
-    phast_many(*up, *up, src, src, np.inf)
     rphast(*up, *up, src, src)
+    n = 3
+    f8, i8 = np.zeros(n), np.zeros(n, dtype=np.int64)
+    big_f, big_i = np.zeros(16), np.zeros(16, dtype=np.int64)
+    z = np.zeros(1)
+    dijkstra_ws(indptr, indices, w, src, z, src, -1, np.inf, f8.copy(), i8.copy(), i8.copy(),
+                i8.copy(), i8.copy(), i8.copy(), i8.copy(), i8.copy(), 1)
+    settled_times(src, f8, i8, i8, 1)
+    path_coords(src, i8, indices, f8, f8, i8, f8, f8)
+    phast_ws(*up, *up, src, z, False, big_f, big_i)
+    rphast_ws(*up, *up, src, z, src, f8.copy(), i8.copy(), i8.copy(), 1, big_f, big_i,
+              i8.copy(), i8.copy())
+    stamps = [i8.copy() for _ in range(4)]
+    ch_query(*up, *up, src, z, src, z, f8.copy(), stamps[0], stamps[1], f8.copy(),
+              stamps[2], stamps[3], 1, big_f, big_i, big_f.copy(), big_i.copy())
+    mid = np.full(3, -1, dtype=np.int32)
+    ch_path(indptr, indices, mid, indptr, indices, mid, i8, i8, 0, np.full(3, -1),
+            np.full(3, -1), i8, indptr, indices, i8.copy(), np.zeros(12, dtype=np.int64))
+    ch_many_to_many(*up, *up, src, z, src, 1, src, z, src, 1, np.inf, f8.copy(), i8.copy(), 1,
+                    big_f, big_i, i8.copy())
 
 
-__all__ = ["contraction_order", "dijkstra", "phast", "phast_many", "rphast", "simplify_chains",
-           "warm_up"]
+__all__ = ["ch_many_to_many", "ch_path", "ch_query", "contraction_order",
+           "dijkstra_ws", "path_coords", "phast", "phast_ws", "rphast", "rphast_ws",
+           "settled_times", "simplify_chains", "warm_up"]

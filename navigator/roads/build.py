@@ -29,7 +29,7 @@ from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circl
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the build or the cache layout changes; part of the settings hash.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True
@@ -231,18 +231,20 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
     dst = indices.astype(np.int64)
     capacity = 3 * len(dst) + 64
     while True:
-        rank, a, b, w = _ch.contraction_order(n, src, dst, weight, capacity)
+        rank, a, b, w, mid = _ch.contraction_order(n, src, dst, weight, capacity)
         if len(rank) == n:
             break
         capacity *= 2
     pos = (n - 1 - rank).astype(np.int64)  # highest rank first
     pa, pb = pos[a], pos[b]
     up = pa > pb  # a ranks below b: an upward edge of a
+    pm = np.where(mid >= 0, pos[np.maximum(mid, 0)], -1).astype(np.int32)
     u_ptr, u_idx, u_order = _csr(pa[up], pb[up], n)
     d_ptr, d_idx, d_order = _csr(pb[~up], pa[~up], n)
     return {
         "ch_pos": pos, "up_indptr": u_ptr, "up_indices": u_idx, "up_weight": w[up][u_order],
-        "dn_indptr": d_ptr, "dn_indices": d_idx, "dn_weight": w[~up][d_order],
+        "up_mid": pm[up][u_order], "dn_indptr": d_ptr, "dn_indices": d_idx,
+        "dn_weight": w[~up][d_order], "dn_mid": pm[~up][d_order],
     }
 
 

@@ -36,6 +36,9 @@ class TravelGraph:
         Contraction hierarchy for PHAST sweeps: node ``v`` sits at sweep position
         ``ch_pos[v]`` (highest rank first); ``up_*`` lists per position the edges and shortcuts
         to higher-ranked positions, ``dn_*`` those from higher-ranked positions (seconds).
+    up_mid, dn_mid
+        Per CH edge, the position of the node a shortcut bypasses (-1 for a road edge), for
+        unpacking CH paths into road edges.
     source, source_sha256, settings_hash, crs, simplified
         Where the graph came from and how it was built.
     """
@@ -61,6 +64,8 @@ class TravelGraph:
     dn_indptr: npt.NDArray[np.int64]
     dn_indices: npt.NDArray[np.int32]
     dn_weight: npt.NDArray[np.float64]
+    up_mid: npt.NDArray[np.int32]
+    dn_mid: npt.NDArray[np.int32]
     source: str = ""
     source_sha256: str = ""
     settings_hash: str = ""

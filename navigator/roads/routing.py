@@ -10,10 +10,14 @@ Public API
 - :func:`isochrone` - nodes within a time limit and a polygon around them (EPSG:4326).
 - :func:`route` - fastest route with its geometry (EPSG:4326), for display.
 
-Node arguments are node indices of the graph (see :func:`navigator.network.snap`). Searches are
-binary-heap Dijkstra kernels compiled with numba (:mod:`navigator._kernels`) or PHAST sweeps of
-the graph's contraction hierarchy (:mod:`navigator._ch`); networkx is the reference they are
-tested against.
+Node arguments are node indices of the graph (see :func:`navigator.roads.snap`); for points
+on the road (snapped to edges) see :mod:`navigator.roads.points`. Searches are numba kernels
+(:mod:`~navigator.roads._kernels`, :mod:`~navigator.roads._ch`): bidirectional contraction
+hierarchy (CH) queries for one or a few targets, CH buckets for matrices, PHAST/RPHAST sweeps
+for many targets, and bounded Dijkstra where a cutoff keeps the search small (a measured
+rule, :func:`navigator.roads._search.use_phast`). Every query runs on a per-thread workspace
+(nothing graph-sized is allocated per query). networkx is the reference they are tested
+against.
 """
 
 from __future__ import annotations
@@ -25,17 +29,13 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _ch, _kernels
-from navigator.roads.graph import TravelGraph
-from navigator.roads.snapping import edge_vertices
+from navigator.roads import _search
+from navigator.roads._search import Direction, Method
 
 if TYPE_CHECKING:
     from shapely import LineString, Polygon
 
-Direction = Literal["from", "to"]
-#: Up to this many targets a sweep restricted to what they need (RPHAST) beats a full sweep.
-_RPHAST_MAX_TARGETS = 2000
-Method = Literal["auto", "phast", "dijkstra"]
+    from navigator.roads.graph import TravelGraph
 
 __all__ = [
     "Isochrone",
@@ -51,86 +51,9 @@ __all__ = [
 ]
 
 
-def _nodes(tg: TravelGraph, nodes: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:
-    arr = np.atleast_1d(np.asarray(nodes))
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        msg = f"{what} must be a 1-d array of integer node indices"
-        raise ValidationError(msg)
-    arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= tg.n_nodes)
-    if bad.any():
-        msg = f"{what}: node {int(arr[bad][0])} is not in the graph (0..{tg.n_nodes - 1})"
-        raise ValidationError(msg)
-    return arr
-
-
-def _node(tg: TravelGraph, node: int | np.integer, what: str) -> int:
-    if isinstance(node, bool) or not isinstance(node, int | np.integer):
-        msg = f"{what} must be one integer node index, got {node!r}"
-        raise ValidationError(msg)
-    return int(_nodes(tg, node, what)[0])
-
-
-def _cutoff(cutoff_s: float | None) -> float:
-    if cutoff_s is None:
-        return np.inf
-    c = float(cutoff_s)
-    if np.isnan(c) or c < 0:
-        msg = f"cutoff_s must be a non-negative number of seconds, got {cutoff_s!r}"
-        raise ValidationError(msg)
-    return c
-
-
-def _csr(tg: TravelGraph, direction: Direction) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]
-]:
-    if direction == "from":
-        return tg.indptr, tg.indices, tg.travel_time
-    if direction == "to":
-        return tg.rindptr, tg.rindices, tg.rtravel_time
-    msg = f"direction must be 'from' or 'to', got {direction!r}"
-    raise ValidationError(msg)
-
-
-def _search(tg: TravelGraph, sources: npt.NDArray[np.int64], direction: Direction, *,
-            targets: npt.NDArray[np.int64] | None = None, n_stop: int | None = None,
-            cutoff: float = np.inf) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64],
-                                             npt.NDArray[np.int64]]:
-    indptr, indices, weight = _csr(tg, direction)
-    is_target = np.zeros(tg.n_nodes if targets is not None else 0, dtype=np.bool_)
-    stop = 0
-    if targets is not None:
-        is_target[targets] = True
-        stop = int(is_target.sum()) if n_stop is None else n_stop
-    return _kernels.dijkstra(indptr, indices, weight, sources, np.zeros(len(sources)),
-                             is_target, stop, cutoff)
-
-
-def _phast(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction, *,
-           wanted: npt.NDArray[np.int64] | None = None, origin: bool = True
-           ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Return times from (``"from"``) or to (``"to"``) ``nodes`` by a PHAST sweep.
-
-    Gives times and nearest-source positions for ``wanted`` nodes (all nodes when None).
-    """
-    _csr(tg, direction)  # validates direction
-    up = (tg.up_indptr, tg.up_indices, tg.up_weight)
-    dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
-    first, second = (up, dn) if direction == "from" else (dn, up)
-    dist, nearest = _ch.phast(*first, *second, tg.ch_pos[nodes], np.zeros(len(nodes)),
-                                   origin)
-    pos = tg.ch_pos if wanted is None else tg.ch_pos[wanted]
-    return dist[pos], nearest[pos]
-
-
-def _use_phast(method: Method, cutoff: float, n_wanted: int | None) -> bool:
-    if method not in ("auto", "phast", "dijkstra"):
-        msg = f"method must be 'auto', 'phast' or 'dijkstra', got {method!r}"
-        raise ValidationError(msg)
-    if method != "auto":
-        return method == "phast"
-    # a sweep costs one pass over the graph; a bounded search wins when it stops early
-    return not np.isfinite(cutoff) and (n_wanted is None or n_wanted > 2)
+_nodes = _search.node_array
+_node = _search.node_arg
+_cutoff = _search.cutoff_arg
 
 
 def travel_times_from(
@@ -156,7 +79,10 @@ def travel_times_from(
     method
         ``"dijkstra"``: a search that stops once all targets are settled or at the cutoff;
         ``"phast"``: one sweep over the contraction hierarchy (fixed cost, fast for many or
-        far targets); ``"auto"``: Dijkstra with a cutoff or at most two targets, else PHAST.
+        far targets); ``"auto"``: point-to-point CH queries for up to four targets, else
+        bounded Dijkstra where the cutoff keeps the expected search below a sweep's cost
+        (estimated from the graph's reach profile), else PHAST (RPHAST for up to 2000
+        targets). All give equal times.
 
     Returns
     -------
@@ -203,24 +129,12 @@ def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: flo
          direction: Direction, method: Method) -> npt.NDArray[np.float64]:
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     cutoff = _cutoff(cutoff_s)
+    _search.check_method(method)
+    _search.csr(tg, direction)
     wanted = None
     if others is not None:
         wanted = _nodes(tg, others, "targets" if direction == "from" else "sources")
-        if wanted.size == 0:
-            return np.zeros(0)
-    if _use_phast(method, cutoff, None if wanted is None else wanted.size):
-        if wanted is not None and wanted.size <= _RPHAST_MAX_TARGETS:
-            up = (tg.up_indptr, tg.up_indices, tg.up_weight)
-            dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
-            first, second = (up, dn) if direction == "from" else (dn, up)
-            dist = _ch.rphast(*first, *second, tg.ch_pos[start], tg.ch_pos[wanted])
-        else:
-            dist = _phast(tg, start, direction, wanted=wanted, origin=False)[0]
-        if np.isfinite(cutoff):
-            dist[dist > cutoff] = np.inf
-        return dist
-    dist = _search(tg, start, direction, targets=wanted, cutoff=cutoff)[0]
-    return dist if wanted is None else dist[wanted]
+    return _search.times_between(tg, start, np.zeros(1), wanted, cutoff, direction, method)
 
 
 def k_nearest(
@@ -263,8 +177,9 @@ def k_nearest(
         raise ValidationError(msg)
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     cand = _nodes(tg, candidates, "candidates")
-    dist = _search(tg, start, direction, targets=cand, n_stop=k, cutoff=_cutoff(cutoff_s))[0]
-    t = dist[cand]
+    ws, ver, _ = _search.dijkstra(tg, start, np.zeros(1), direction, targets=cand, n_stop=k,
+                                  cutoff=_cutoff(cutoff_s))
+    t = _search.dijkstra_at(tg, cand, ws, ver)
     order = np.lexsort((np.arange(len(cand)), t))
     order = order[np.isfinite(t[order])][:k]
     return order.astype(np.int64), t[order]
@@ -292,6 +207,7 @@ def nearest_facility(
     *,
     direction: Direction = "from",
     cutoff_s: float | None = None,
+    method: Method = "auto",
 ) -> NearestFacility:
     """Return each node's time to its nearest facility by one multi-source search.
 
@@ -306,6 +222,9 @@ def nearest_facility(
         ``"to"``: from the node to the facility (a person going to a shelter).
     cutoff_s
         Stop at this many seconds.
+    method
+        ``"dijkstra"`` (bounded by the cutoff), ``"phast"`` (one sweep) or ``"auto"``: the
+        one expected to be faster for this cutoff and number of facilities.
 
     Returns
     -------
@@ -315,11 +234,10 @@ def nearest_facility(
     if fac.size == 0:
         msg = "facility_nodes is empty"
         raise ValidationError(msg)
-    cutoff = _cutoff(cutoff_s)
-    if np.isfinite(cutoff):
-        dist, _, origin = _search(tg, fac, direction, cutoff=cutoff)
-    else:
-        dist, origin = _phast(tg, fac, direction)
+    _search.check_method(method)
+    _search.csr(tg, direction)
+    dist, origin = _search.nearest(tg, fac, np.zeros(len(fac)), direction, _cutoff(cutoff_s),
+                                   method)
     return NearestFacility(time_s=dist, facility=origin)
 
 
@@ -332,8 +250,8 @@ def travel_time_matrix(
 ) -> npt.NDArray[np.float64]:
     """Return the fastest travel time, seconds, from every origin to every destination.
 
-    Runs one PHAST sweep per origin (forward) or per destination (reverse), whichever is
-    fewer, in parallel threads (numba ``prange``).
+    Many-to-many contraction hierarchy buckets: one upward search per destination leaves its
+    distances in buckets, one upward search per origin scans them (single-threaded).
 
     Returns
     -------
@@ -345,11 +263,8 @@ def travel_time_matrix(
     cutoff = _cutoff(cutoff_s)
     if o.size == 0 or d.size == 0:
         return np.zeros((o.size, d.size))
-    up = (tg.up_indptr, tg.up_indices, tg.up_weight)
-    dn = (tg.dn_indptr, tg.dn_indices, tg.dn_weight)
-    if d.size < o.size:
-        return _ch.phast_many(*dn, *up, tg.ch_pos[d], tg.ch_pos[o], cutoff).T
-    return _ch.phast_many(*up, *dn, tg.ch_pos[o], tg.ch_pos[d], cutoff)
+    return _search.many_to_many(tg, o, np.zeros(o.size), np.arange(o.size), o.size, d,
+                                np.zeros(d.size), np.arange(d.size), d.size, cutoff)
 
 
 @dataclass(frozen=True)
@@ -379,6 +294,7 @@ def isochrone(
     direction: Direction = "from",
     hull: Literal["concave", "convex"] | None = "concave",
     ratio: float = 0.2,
+    method: Method = "auto",
 ) -> Isochrone:
     """Return the nodes reachable from (or reaching) a node within ``limit_s`` and a hull.
 
@@ -399,6 +315,9 @@ def isochrone(
         None: no polygon (fastest). Both hulls cover every reached node.
     ratio
         ``shapely.concave_hull`` ratio (1 gives the convex hull).
+    method
+        ``"dijkstra"`` (bounded by ``limit_s``), ``"phast"`` (a whole-graph sweep) or
+        ``"auto"``: the one expected to be faster for this limit on this graph.
 
     Returns
     -------
@@ -406,17 +325,22 @@ def isochrone(
     """
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     limit = _cutoff(limit_s)
-    dist = _phast(tg, start, direction, origin=False)[0]
-    reached = np.flatnonzero(dist <= limit)
-    polygon = None if hull is None else _hull(tg.lon[reached], tg.lat[reached], hull, ratio)
-    return Isochrone(nodes=reached.astype(np.int64), time_s=dist[reached], polygon=polygon)
+    _search.check_method(method)
+    _search.csr(tg, direction)
+    _check_hull(hull)
+    nodes, time_s = _search.reached(tg, start, np.zeros(1), limit, direction, method)
+    polygon = None if hull is None else hull_polygon(tg.lon[nodes], tg.lat[nodes], hull, ratio)
+    return Isochrone(nodes=nodes, time_s=time_s, polygon=polygon)
+
+
+_check_hull = _search.check_hull
 
 
 #: Grid resolution of isochrone hulls: cells per side of the reached extent.
 _HULL_CELLS = 40
 
 
-def _hull(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], kind: str,
+def hull_polygon(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], kind: str,
           ratio: float) -> Polygon:
     import shapely
 
@@ -473,6 +397,9 @@ class Route:
 def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     """Return the fastest route from ``orig`` to ``dest`` with its geometry.
 
+    A bidirectional contraction hierarchy query; its shortcuts are unpacked into road edges
+    and the geometry is assembled by a compiled kernel.
+
     Raises
     ------
     UnreachableError
@@ -482,24 +409,16 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
 
     o = _node(tg, orig, "orig")
     d = _node(tg, dest, "dest")
-    dist, pred, _ = _search(tg, np.array([o], dtype=np.int64), "from",
-                            targets=np.array([d], dtype=np.int64))
-    if not np.isfinite(dist[d]):
+    one = np.zeros(1)
+    time_s, meet, ws = _search.ch_distance(tg, np.array([o], dtype=np.int64), one,
+                                           np.array([d], dtype=np.int64), one)
+    if meet < 0 or not np.isfinite(time_s):
         msg = f"node {d} cannot be reached from node {o} by road"
         raise UnreachableError(msg)
-    edges: list[int] = []
-    x = d
-    while x != o:
-        e = int(pred[x])
-        edges.append(e)
-        x = int(np.searchsorted(tg.indptr, e, side="right") - 1)
-    path_edges = np.array(edges[::-1], dtype=np.int64)
+    path_edges = _search.ch_path_edges(tg, meet, ws)
     nodes = np.concatenate([[o], tg.indices[path_edges]]).astype(np.int64)
     if len(path_edges):
-        verts, _ = edge_vertices(tg, path_edges)
-        keep = np.ones(len(verts), dtype=bool)
-        keep[1:] = np.any(verts[1:] != verts[:-1], axis=1)  # shared end/start vertices
-        coords = verts[keep]
+        coords = _search.path_coords(tg, path_edges)
     else:
         coords = np.array([[tg.lon[o], tg.lat[o]]])
     if len(coords) < 2:
@@ -508,6 +427,6 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
         nodes=nodes,
         edges=path_edges,
         geometry=shapely.LineString(coords),
-        travel_time_s=float(dist[d]),
+        travel_time_s=time_s,
         length_m=float(tg.length[path_edges].sum()),
     )

@@ -54,6 +54,9 @@ class EdgeSnap:
         The nearest point on the edge, degrees, EPSG:4326.
     fraction
         Position of that point along the edge's length, 0 at its tail, 1 at its head.
+
+    The on-road point queries of :mod:`navigator.roads.points` take these as origins and
+    destinations; :meth:`take` picks some of the points.
     """
 
     edge: npt.NDArray[np.int64]
@@ -61,6 +64,16 @@ class EdgeSnap:
     lon: npt.NDArray[np.float64]
     lat: npt.NDArray[np.float64]
     fraction: npt.NDArray[np.float64]
+
+    def __len__(self) -> int:
+        """Return the number of points."""
+        return int(self.edge.shape[0])
+
+    def take(self, index: npt.ArrayLike) -> EdgeSnap:
+        """Return the points at ``index`` (an integer gives a one-point EdgeSnap)."""
+        i = np.atleast_1d(np.asarray(index, dtype=np.int64))
+        return EdgeSnap(edge=self.edge[i], distance_m=self.distance_m[i], lon=self.lon[i],
+                        lat=self.lat[i], fraction=self.fraction[i])
 
 
 def _check_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[
