@@ -11,6 +11,13 @@ from navigator.errors import ValidationError
 
 #: Folder of the data the product ships (a git checkout's ``data/``).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Values of ``NAVIGATOR_ADMIN_2FA``.
+ADMIN_2FA = ("optional", "required")
+_FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh_hours",
+                     "follow_up_first_h", "follow_up_second_h", "arrival_grace_s",
+                     "session_idle_min", "session_max_h", "login_window_s", "login_lock_s",
+                     "login_max_lock_s"})
+_COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
 
 
 def _default_cache_dir() -> Path:
@@ -46,6 +53,28 @@ class Settings:
         Hours after arrival when a referral's first and second follow-ups are due.
     arrival_grace_s
         Seconds past a referral's ETA before its arrival counts as overdue.
+    session_idle_min
+        Minutes without a request after which a login session ends (the dispatcher console
+        polls every 15 s, so an open console stays logged in; a closed laptop does not).
+    session_max_h
+        Hours after login at which a session ends however active it is (one shift).
+    admin_2fa
+        ``optional`` (default: the demo logins keep working) or ``required``: an admin without
+        TOTP must enrol at the next login before the session starts.
+    trusted_proxies
+        Reverse proxies in front of the app whose ``X-Forwarded-For`` is trusted for the
+        client address (0, the default: use the socket's peer address and ignore the header,
+        which any client can forge).
+    login_max_failures
+        Failed logins of one account within ``login_window_s`` that lock it.
+    login_address_max_failures
+        Failed logins from one client address within ``login_window_s`` that lock it (higher:
+        an office behind one NAT address shares it).
+    login_window_s
+        Seconds over which failures are counted.
+    login_lock_s, login_max_lock_s
+        Seconds of the first lock; each further lock of the same account or address doubles
+        it, up to ``login_max_lock_s``.
     """
 
     store_url: str = "navigator.gpkg"
@@ -61,6 +90,20 @@ class Settings:
     follow_up_first_h: float = 24.0
     follow_up_second_h: float = 72.0
     arrival_grace_s: float = 1800.0
+    session_idle_min: float = 60.0
+    session_max_h: float = 12.0
+    admin_2fa: str = "optional"
+    trusted_proxies: int = 0
+    login_max_failures: int = 5
+    login_address_max_failures: int = 20
+    login_window_s: float = 900.0
+    login_lock_s: float = 60.0
+    login_max_lock_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        if self.admin_2fa not in ADMIN_2FA:
+            msg = f"admin_2fa={self.admin_2fa!r} is not one of {', '.join(ADMIN_2FA)}"
+            raise ValidationError(msg)
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -106,8 +149,19 @@ def check_positive(name: str, value: object) -> float:
 def _coerce(name: str, raw: str) -> object:
     if name in {"data_dir", "cache_dir"}:
         return Path(raw)
-    if name in {"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh_hours",
-                "follow_up_first_h", "follow_up_second_h", "arrival_grace_s"}:
+    if name in _COUNTS:
+        try:
+            count = int(raw)
+        except ValueError as e:
+            msg = f"NAVIGATOR_{name.upper()}={raw!r} is not a whole number"
+            raise ValidationError(msg) from e
+        if count < (0 if name == "trusted_proxies" else 1):
+            msg = f"NAVIGATOR_{name.upper()}={raw!r} is too small"
+            raise ValidationError(msg)
+        return count
+    if name == "admin_2fa":
+        return raw.strip().lower()
+    if name in _FLOATS:
         try:
             value = float(raw)
         except ValueError as e:

@@ -41,3 +41,15 @@ class StoreError(NavigatorError):
 
 class NetworkBuildError(NavigatorError):
     """A road network cannot be built from the given OSM file."""
+
+
+class AccessDeniedError(NavigatorError, PermissionError):
+    """A credential is wrong (current password, one-time code) or an action is not allowed."""
+
+
+class TooManyAttemptsError(AccessDeniedError):
+    """Too many failed logins: the account or client address is locked for a while."""
+
+    def __init__(self, msg: str, *, retry_after_s: float) -> None:
+        super().__init__(msg)
+        self.retry_after_s = retry_after_s

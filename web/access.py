@@ -5,6 +5,11 @@ logged-in user; :func:`require` names the roles a route allows (``admin`` is alw
 Pages redirect an anonymous visitor to the login form; the API answers 401 JSON. A user with
 the wrong role gets a small HTML 403 page (with a link to their own page) for pages, and
 403 JSON from the API.
+
+Sessions are server-side (:mod:`navigator.services.logins`): the signed cookie holds only a
+random token (``session["sid"]``), and each request looks up its session and user in one
+store read, so a logout, a password change elsewhere, a disabled account, an idle or too-old
+session ends it for every worker at once.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from flask import g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import Forbidden, Unauthorized
 
-from navigator.errors import NotFoundError
 from navigator.model import Role
+from navigator.services import logins
 from web.context import app_context
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from flask import Flask
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,15 +42,12 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def load_user() -> None:
         g.user = None
-        name = session.get("user")
-        if not name:
+        token = session.get("sid")
+        if not token:
             return
-        try:
-            user = app_context().store.user(name)
-        except NotFoundError:
-            session.clear()
-            return
-        if user.disabled:
+        user = logins.session_user(app_context().store, token, policy=login_policy(),
+                                   now=now())
+        if user is None:
             session.clear()
             return
         g.user = user
@@ -51,6 +55,27 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def user_context() -> dict[str, Any]:
         return {"user": g.get("user")}
+
+def login_policy() -> logins.LoginPolicy:
+    """Return the app's login policy (from its settings, built once per process)."""
+    ctx = app_context()
+    return ctx.cached("login_policy", lambda: logins.policy_from_settings(ctx.settings))
+
+
+def now() -> datetime:
+    """Return the app clock's time now (aware UTC)."""
+    return app_context().clock()
+
+
+def client_address() -> str:
+    """Return the client's address for login throttling.
+
+    The socket's peer (``request.remote_addr``); behind ``NAVIGATOR_TRUSTED_PROXIES`` proxies
+    werkzeug's ProxyFix has already replaced it with the ``X-Forwarded-For`` entry the
+    nearest trusted proxy added.
+    """
+    return (request.remote_addr or "unknown")[:128]
+
 
 def actor() -> str:
     """Return the logged-in username, for the audit log."""

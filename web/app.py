@@ -6,12 +6,13 @@ routes are a blueprint in :mod:`web.pages`.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, redirect, send_file, url_for
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from navigator.config import Settings, settings_from_env
 from navigator.maps import offline_assets
@@ -24,19 +25,29 @@ from web.pages import BLUEPRINTS
 from web.security import csrf, env_flag, setup_headers
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from flask import Response
 
     from navigator.roads import TravelGraph
     from navigator.store import Store
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = None,
-               store: Store | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+               store: Store | None = None, test_config: dict[str, Any] | None = None,
+               clock: Callable[[], dt.datetime] | None = None) -> Flask:
     """Create the Navigator web app.
 
     In production: ``gunicorn "web:create_app()"`` with ``NAVIGATOR_STORE_URL``,
     ``NAVIGATOR_SECRET_KEY`` (shared by all workers) and the other ``NAVIGATOR_*`` settings.
     ``NAVIGATOR_SECURE_COOKIES=0`` drops the cookie ``Secure`` flag (plain-http demos only).
+    Behind a reverse proxy, ``NAVIGATOR_TRUSTED_PROXIES=1`` (the number of proxies) takes the
+    client address for login throttling from ``X-Forwarded-For``; it is off by default,
+    since any client can send that header.
 
     Parameters
     ----------
@@ -48,6 +59,8 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         Open store (default: ``open_store(settings.store_url)``).
     test_config
         Flask config overrides (tests; ``SESSION_COOKIE_SECURE`` for a local http demo).
+    clock
+        Returns the time now (aware UTC): session timeouts and login locks (tests).
     """
     settings = settings or settings_from_env()
     app = Flask(__name__)
@@ -56,7 +69,8 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=env_flag("NAVIGATOR_SECURE_COOKIES", True),
         SESSION_COOKIE_NAME="navigator_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        # The cookie outlives no session; the server-side session (web.access) decides.
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_h),
         # A console stays open for a whole shift: the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],
@@ -67,7 +81,10 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
     install(app, AppContext(
         settings=settings,
         graph=graph if graph is not None else load_network(settings),
-        store=store if store is not None else open_store(settings.store_url)))
+        store=store if store is not None else open_store(settings.store_url),
+        clock=clock or _utc_now))
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     csrf.init_app(app)
     register_error_handlers(app)
     setup_headers(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app
@@ -27,6 +28,8 @@ class AppContext:
     settings: Settings
     graph: TravelGraph
     store: Store
+    #: The time now (aware UTC); tests pass a clock they move (session idle timeouts).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

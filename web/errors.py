@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from navigator import errors
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 #: HTTP status for each of Navigator's errors; the rest of NavigatorError is 400.
 STATUS = {
+    errors.TooManyAttemptsError: 429,
+    errors.AccessDeniedError: 403,
     errors.ValidationError: 400,
     errors.NotFoundError: 404,
     errors.ForbiddenError: 403,
@@ -37,6 +40,27 @@ STATUS = {
 STORE_DOWN = "the data store is not answering; nothing was changed by this request unless " \
              "it says otherwise. Try again in a moment"
 log = logging.getLogger("navigator.web")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def form_errors_render(template: str) -> Callable[[F], F]:
+    """Mark an HTML form view whose Navigator errors re-render ``template``, not JSON.
+
+    The template gets ``error=`` the message, with the error's status; the view still never
+    catches, the translation stays here.
+    """
+
+    def mark(view: F) -> F:
+        view.form_template = template  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _form_template() -> str | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    template = getattr(view, "form_template", None)
+    return template if isinstance(template, str) and not request.is_json else None
 
 
 def log_failure(status: int, e: BaseException, *, traceback: bool = False) -> None:
@@ -63,7 +87,17 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(e, errors.StoreError):
             log_failure(status, e)
             return jsonify(_body(type(e).__name__, STORE_DOWN)), status
-        body = _body(type(e).__name__, str(e), getattr(e, "details", []))
+        template = _form_template()
+        if template is not None:
+            response = make_response(render_template(template, error=str(e)), status)
+        else:
+            body = _body(type(e).__name__, str(e), getattr(e, "details", []))
+            response = _json_error(body, e)
+        if isinstance(e, errors.TooManyAttemptsError):
+            response.headers["Retry-After"] = str(int(e.retry_after_s))
+        return response, status
+
+    def _json_error(body: dict[str, Any], e: errors.NavigatorError) -> Response:
         alternatives = getattr(e, "alternatives", ())
         if alternatives:
             body["alternatives"] = [_public(a.to_dict() if hasattr(a, "to_dict") else a)
@@ -71,7 +105,7 @@ def register_error_handlers(app: Flask) -> None:
             for alt in body["alternatives"]:
                 if isinstance(alt, dict) and "reason" in alt:
                     alt["reason_text"] = alt.get("stale_text") or reason_text(alt)
-        return jsonify(body), status
+        return jsonify(body)
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> tuple[Response, int]:

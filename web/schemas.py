@@ -333,6 +333,37 @@ class UserCreate(Body):
     password: Annotated[str, Field(min_length=10, max_length=256)]
 
 
+class Secrets(BaseModel):
+    """Base of bodies carrying passwords or codes: no unknown fields, nothing stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class PasswordChange(Secrets):
+    """The current password and the new one (at least 10 characters)."""
+
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Field(min_length=10, max_length=1024)]
+
+
+class PasswordCheck(Secrets):
+    """The account's password, confirming a sensitive change (enrolling TOTP)."""
+
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class TotpCode(Secrets):
+    """A six-digit TOTP code."""
+
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$")]
+
+
+class UserDisabled(Body):
+    """Whether an account is disabled (disabling ends all its sessions)."""
+
+    disabled: bool
+
+
 class AuditQuery(Body):
     """How many audit entries to return (newest first), optionally of one action."""
 

@@ -31,7 +31,9 @@ if TYPE_CHECKING:
         TeamStatus,
     )
     from navigator.store.audit import AuditVerification
+    from navigator.store.logins import ThrottlePolicy
     from navigator.store.registry import SiteReport
+    from navigator.store.sessions import LoginSession
     from navigator.store.users import User
 
 #: Columns of :meth:`Store.resources` besides ``geometry`` (EPSG:4326 points).
@@ -330,4 +332,94 @@ class Store(Protocol):
 
     def users(self) -> list[User]:
         """Return every account, by username."""
+        ...
+
+    def set_password(self, username: str, password_hash: str, *, actor: str,
+                     keep_session: str | None = None, now: datetime | None = None) -> int:
+        """Replace the password hash and revoke every other session, in one transaction.
+
+        ``keep_session`` (a session id) stays valid; returns the sessions revoked.
+        """
+        ...
+
+    def set_user_disabled(self, username: str, disabled: bool, *, actor: str,
+                          now: datetime | None = None) -> User:
+        """Disable or enable an account; disabling revokes all its sessions at once."""
+        ...
+
+    def begin_totp(self, username: str, secret: str, *, actor: str) -> None:
+        """Store a TOTP secret awaiting its first code; ``ConflictError`` if TOTP is on."""
+        ...
+
+    def enable_totp(self, username: str, *, step: int, actor: str) -> bool:
+        """Turn TOTP on (first code of time ``step`` matched); False if none was pending."""
+        ...
+
+    def reset_totp(self, username: str, *, actor: str) -> None:
+        """Turn TOTP off and forget the secret."""
+        ...
+
+    def claim_totp_step(self, username: str, step: int) -> bool:
+        """Mark the code of time ``step`` used; False if it or a later one was (replay)."""
+        ...
+
+    # -- sessions (navigator.store.sessions) -------------------------------------------------
+    def add_session(self, sid: str, username: str, *, address: str = "",
+                    now: datetime) -> LoginSession:
+        """Start a session stored under ``sid`` (the SHA-256 of the cookie's token)."""
+        ...
+
+    def session(self, sid: str) -> tuple[LoginSession, User]:
+        """Return a session and its user in one round trip; ``NotFoundError`` if unknown."""
+        ...
+
+    def sessions(self, username: str) -> list[LoginSession]:
+        """Return the user's sessions not revoked, newest first."""
+        ...
+
+    def touch_session(self, sid: str, *, now: datetime) -> None:
+        """Record activity on a session (callers do it at most once a minute)."""
+        ...
+
+    def revoke_session(self, sid: str, *, now: datetime) -> bool:
+        """End one session; return whether it was live."""
+        ...
+
+    def revoke_sessions(self, username: str, *, now: datetime, keep: str | None = None) -> int:
+        """End every live session of ``username`` but ``keep``; return how many."""
+        ...
+
+    def prune_sessions(self, *, started_before: datetime, seen_before: datetime) -> int:
+        """Delete sessions that are over (too old or idle); return how many."""
+        ...
+
+    # -- login throttle (navigator.store.logins) ---------------------------------------------
+    def login_locked_until(self, username: str, address: str, *, now: datetime
+                           ) -> datetime | None:
+        """Return until when the account or the client address is locked, or None."""
+        ...
+
+    def login_failed(self, username: str, address: str, *, policy: ThrottlePolicy,
+                     now: datetime) -> datetime | None:
+        """Count a failed login against account and address (shared by every worker).
+
+        Locks a key that reaches the policy's limit (one ``login_locked`` audit entry per
+        lock, none per failure) and prunes expired rows; returns the lock in force, if any.
+        """
+        ...
+
+    def login_succeeded(self, username: str) -> int:
+        """Reset the account's failure counter; return the failures it held."""
+        ...
+
+    def unlock_login(self, scope: str, key: str, *, actor: str) -> bool:
+        """Forget an account's (``scope="account"``) or address's failures and lock."""
+        ...
+
+    def login_throttles(self) -> list[dict[str, Any]]:
+        """Return the failure counter rows (for admins and tests)."""
+        ...
+
+    def prune_login_throttle(self, *, now: datetime) -> int:
+        """Delete counter rows whose memory expired; return how many."""
         ...

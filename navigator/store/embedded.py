@@ -28,6 +28,8 @@ from navigator.errors import (
 from navigator.store import gpkg
 from navigator.store.audit import flush_audit
 from navigator.store.guarded import GuardedStore
+from navigator.store.logins import LoginThrottleMethods
+from navigator.store.sessions import SessionMethods
 from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
@@ -123,7 +125,7 @@ class _SQLiteTx:
         self.conn.execute(f"DELETE FROM {_quote(table)}")
 
 
-class GeoPackageStore(UserMethods, GuardedStore):
+class GeoPackageStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedStore):
     """The store contract on a GeoPackage file.
 
     Each transaction borrows a connection from a small pool and gives it back: a web server

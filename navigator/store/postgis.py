@@ -31,7 +31,9 @@ from navigator.errors import (
 )
 from navigator.store.audit import flush_audit
 from navigator.store.guarded import GuardedStore
+from navigator.store.logins import LoginThrottleMethods
 from navigator.store.schema import migration_files
+from navigator.store.sessions import SessionMethods
 from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
@@ -156,7 +158,7 @@ class _PgTx:
         self.cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
 
-class PostGISStore(UserMethods, GuardedStore):
+class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedStore):
     """The store contract on PostgreSQL with PostGIS.
 
     Migrations run with ``url``, as the schema owner. Every pooled connection then acts as
@@ -201,6 +203,9 @@ class PostGISStore(UserMethods, GuardedStore):
     """
 
     LOCK_ROWS = " FOR UPDATE"
+    #: Pruning skips rows another login holds (no waiting, no deadlock); the next prune
+    #: deletes them.
+    SKIP_LOCKED = " FOR UPDATE SKIP LOCKED"
     #: The GiST index narrows to candidates; lon/lat make the edges exact.
     RESOURCE_BBOX_SQL = (
         "geom && ST_MakeEnvelope(%(minx)s, %(miny)s, %(maxx)s, %(maxy)s, 4326) "

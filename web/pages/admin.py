@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import maps
-from navigator.services import accounts
+from navigator.services import accounts, logins
 from web import schemas
 from web.access import actor, require
 from web.context import app_context
@@ -47,6 +47,36 @@ def add_user(body: schemas.UserCreate) -> dict[str, Any]:
                                 actor=actor())
     return {"username": user.username, "role": user.role, "disabled": user.disabled,
             "created_at": user.created_at.isoformat()}
+
+def _user_json(user: accounts.User) -> dict[str, Any]:
+    return {"username": user.username, "role": user.role, "disabled": user.disabled,
+            "totp_enabled": user.totp_enabled, "created_at": user.created_at.isoformat()}
+
+
+@endpoint(bp, "/api/users/<username>/disabled", "POST", roles=(), body=schemas.UserDisabled,
+          summary="Disable or enable an account (admin; disabling ends its sessions)",
+          errors=(404, 409))
+def set_disabled(username: str, body: schemas.UserDisabled) -> dict[str, Any]:
+    """Disable (every session of the account ends at once) or enable an account."""
+    return _user_json(accounts.set_disabled(app_context().store, username, body.disabled,
+                                            actor=actor()))
+
+
+@endpoint(bp, "/api/users/<username>/totp/reset", "POST", roles=(), errors=(404,),
+          summary="Turn an account's TOTP off (admin; a lost phone)")
+def reset_totp(username: str) -> dict[str, Any]:
+    """Turn TOTP off; the user may enrol again (and must at login if admins require it)."""
+    accounts.reset_totp(app_context().store, username, actor=actor())
+    return _user_json(app_context().store.user(username))
+
+
+@endpoint(bp, "/api/users/<username>/unlock", "POST", roles=(),
+          summary="Lift a login lock of an account (admin)")
+def unlock(username: str) -> dict[str, Any]:
+    """Forget the account's failed logins and lock."""
+    return {"username": username,
+            "cleared": logins.unlock(app_context().store, actor=actor(), username=username)}
+
 
 @endpoint(bp, "/api/audit", summary="Newest audit log entries (admin)", roles=(),
           query=schemas.AuditQuery)

@@ -49,19 +49,24 @@ ALTER TABLE holds ADD COLUMN responded_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE holds ADD COLUMN responded_at DATETIME;
 CREATE INDEX holds_resource_status ON holds (resource_id, status);
 
--- Widen the users role CHECK: SQLite rebuilds the table (no table refers to users yet).
--- SELECT * fails loudly if a later schema gave users more columns than this copy has.
-CREATE TABLE users_v7 (
-  username TEXT PRIMARY KEY CHECK (length(username) BETWEEN 1 AND 64
-                                   AND username NOT GLOB '*[^A-Za-z0-9_.@-]*'),
-  role TEXT NOT NULL CHECK (role IN ('dispatcher', 'caseworker', 'planner', 'admin', 'shelter')),
-  password_hash TEXT NOT NULL CHECK (password_hash LIKE '$argon2%'),
-  created_at DATETIME NOT NULL,
-  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
-);
-INSERT INTO users_v7 SELECT * FROM users;
-DROP TABLE users;
-ALTER TABLE users_v7 RENAME TO users;
+-- Widen the users role CHECK in place (as 0005 does for resource kinds): rebuilding users
+-- would drop the columns and the sessions that later migrations hang on it. This is the
+-- procedure SQLite documents for constraint changes that no stored row can violate.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master
+  SET sql = replace(sql, '''planner'', ''admin''))',
+                    '''planner'', ''admin'', ''shelter''))')
+  WHERE type = 'table' AND name = 'users';
+PRAGMA writable_schema = RESET;
+PRAGMA writable_schema = OFF;
+-- any DDL bumps the schema cookie, so every other connection reloads the edited schema
+CREATE INDEX users_role ON users (role);
+-- Refuse to record the migration if the CHECK was not widened (the text did not match).
+CREATE TEMP TABLE migration_0007_check (ok INTEGER NOT NULL CHECK (ok = 1));
+INSERT INTO migration_0007_check
+  SELECT instr(sql, '''admin'', ''shelter''))') > 0 FROM sqlite_master
+  WHERE type = 'table' AND name = 'users';
+DROP TABLE migration_0007_check;
 
 CREATE TABLE user_sites (
   fid INTEGER PRIMARY KEY AUTOINCREMENT,
