@@ -134,10 +134,16 @@ def test_models_match_brute_force(mw, k, with_forced):
     w = np.array(mw[1])
     forced = [0] if with_forced else []
     target = 10.0
-    assert max_coverage(c, w, k=k, target_s=target, forced=forced).objective == pytest.approx(
-        brute_mclp(c, w, k, target, forced))
-    assert min_sites(c, w, target_s=target, forced=forced).objective == brute_lscp(
-        c, target, forced)
+    if not ((c <= target).any(axis=0) & (w > 0)).any():  # nothing to cover: refused
+        with pytest.raises(ValidationError, match="no candidate site reaches"):
+            max_coverage(c, w, k=k, target_s=target, forced=forced)
+    else:
+        a = max_coverage(c, w, k=k, target_s=target, forced=forced)
+        assert a.objective == pytest.approx(brute_mclp(c, w, k, target, forced))
+        assert a.optimal and a.objective >= a.greedy_objective and a.gap >= 0
+    if (c <= target).any():
+        assert min_sites(c, w, target_s=target, forced=forced).objective == brute_lscp(
+            c, target, forced)
     # the uncapped p-median needs every open-site subset to reach every unit: fill the gaps
     full = np.where(np.isfinite(c), c, 50.0)
     assert p_median(full, w, p=k, forced=forced).objective == pytest.approx(

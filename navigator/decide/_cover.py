@@ -3,8 +3,8 @@
 A unit covered by ``n`` open sites earns ``people * (coef[0] + ... + coef[n - 1])``: MCLP is
 ``coef = [1]``, backup coverage ``[single_weight, 1]``, Daskin's MEXCLP
 ``(1 - q) q**(l - 1)``. With ``coef`` non-increasing (MCLP, MEXCLP) the LP fills the cheap
-levels first; backup's increasing ``coef`` is still exact because a level variable ``y[i, l]``
-needs ``l`` covering sites (``y[i, l] <= y[i, l - 1]``).
+levels first; backup's increasing ``coef`` needs binary level variables with
+``y[i, l] <= y[i, l - 1]`` (else two half levels would share one covering site).
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.f
     x0[n_s:] = (lev < cover[g_open].sum(axis=0)[unit]).astype(float)
     const = level_value(cover, w, coef, f)
     sol = solve_milp(n_s + n_y, np.r_[np.zeros(n_s), w[unit] * coefs[unit, lev]], lower,
-                     np.ones(n_s + n_y), np.arange(n_s + n_y) < n_s, (r, col, val),
+                     np.ones(n_s + n_y), (np.arange(n_s + n_y) < n_s) | increasing, (r, col, val),
                      np.r_[np.full(n_row, -np.inf), total], np.r_[np.zeros(n_row), total],
                      model=model, maximize=True, time_limit_s=time_limit_s, start=x0,
                      offset=const)

@@ -101,10 +101,11 @@ def swap_improve(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64],
 
 def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: int,
                start: npt.NDArray[np.int64], *, max_iter: int = 3000,
-               tol: float = 1e-9) -> Bound:
+               stop_gap: float = 1e-5, tol: float = 1e-9) -> Bound:
     """Run the subgradient method from ``start`` (free sites) and fix what the bound proves.
 
-    ``wd`` is people-weighted seconds, ``(sites, units)``. A site is fixed closed (open) when
+    ``wd`` is people-weighted seconds, ``(sites, units)``. The iterations stop at a relative
+    gap of ``stop_gap`` (the MILP on what is left closes the rest faster). A site is fixed closed (open) when
     opening (closing) it lifts the bound to within ``tol`` of the best solution, so every
     solution better than the returned ``upper`` keeps those fixings.
     """
@@ -144,7 +145,7 @@ def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: in
             v = value(np.r_[forced, better].astype(np.int64))
             if v < ub:
                 ub, best_sites = v, better
-        if ub - lb <= tol * ub or step < 1e-5:
+        if ub - lb <= stop_gap * ub or step < 1e-5:
             break
         is_open = np.zeros(n_s, bool)
         is_open[forced] = True
