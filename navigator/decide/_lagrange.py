@@ -105,9 +105,9 @@ def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: in
     """Run the subgradient method from ``start`` (free sites) and fix what the bound proves.
 
     ``wd`` is people-weighted seconds, ``(sites, units)``. The iterations stop at a relative
-    gap of ``stop_gap`` (the MILP on what is left closes the rest faster). A site is fixed closed (open) when
-    opening (closing) it lifts the bound to within ``tol`` of the best solution, so every
-    solution better than the returned ``upper`` keeps those fixings.
+    gap of ``stop_gap`` (the MILP on what is left closes the rest faster). A site is fixed
+    closed (open) when opening (closing) it lifts the bound to within ``tol`` of the best
+    solution, so every solution better than the returned ``upper`` keeps those fixings.
     """
     t0 = time.perf_counter()
     n_s = wd.shape[0]
@@ -127,7 +127,7 @@ def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: in
     rows0 = np.r_[forced, best_sites].astype(np.int64)
     lam = np.where(np.isfinite(wd[rows0].min(axis=0)), wd[rows0].min(axis=0), 0.0)
     lb, best_lam, step, stall, it = -np.inf, lam.copy(), 2.0, 0, 0
-    for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported
+    for it in range(1, max_iter + 1):
         rho = _rho(wd_sorted, order, lam, n_s)
         pick = free_idx[np.argpartition(rho[free_idx], p - 1)[:p]] if p else free_idx[:0]
         bound = float(lam.sum() + rho[forced].sum() + rho[pick].sum())

@@ -64,7 +64,8 @@ class Allocation:
     status
         HiGHS model status of the last solve (``"Optimal"``, ``"Time limit reached"``, ...).
     solve_time_s
-        Wall-clock seconds spent in HiGHS (every solve of the model, summed).
+        Wall-clock seconds spent solving: every HiGHS solve, plus the Lagrangian bound for
+        the p-median.
     assigned
         Per demand unit, the row index of the site serving it (-1: none within reach).
     uncoverable
@@ -81,7 +82,7 @@ class Allocation:
     objective_name
         What ``objective`` measures, e.g. ``"people covered"``.
     iterations
-        MILP solves used (p-median and p-center solve a sequence of smaller models).
+        p-median: Lagrangian iterations; p-center: set-covering solves; others: 1.
     """
 
     model: Model
@@ -261,7 +262,8 @@ def nearest_open(c: npt.NDArray[np.float64], open_rows: npt.NDArray[np.int64], l
 def finish(model: Model, *, sites: npt.NDArray[np.int64], value: float, greedy: npt.NDArray[
            np.int64], greedy_value: float, forced: npt.NDArray[np.int64], bound: float,
            status: str, seconds: float,
-           assigned_of: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]], uncoverable: npt.NDArray[np.int64],
+           assigned_of: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.int64]],
+           uncoverable: npt.NDArray[np.int64],
            iterations: int = 1) -> Allocation:
     """Return the better of the MILP and greedy solutions, with honest status and gaps.
 
@@ -275,7 +277,7 @@ def finish(model: Model, *, sites: npt.NDArray[np.int64], value: float, greedy: 
     # the bound never claims more than the incumbent allows (rounding of the scaled model)
     bound = max(bound, value) if maximize else min(bound, value)
     mip_gap = relative_gap(value, bound)
-    optimal = status == "Optimal" and mip_gap <= 1e-6 or mip_gap <= 1e-9
+    optimal = (status == "Optimal" and mip_gap <= 1e-6) or mip_gap <= 1e-9
     gap = sign * (value - greedy_value) / abs(value) if value else (
         0.0 if value == greedy_value else float("inf"))
     assigned = assigned_of(np.union1d(sites, forced).astype(np.int64))

@@ -42,8 +42,12 @@ from navigator.decide._locate import (
     nearest_open,
     solve_milp,
 )
-from navigator.decide.busy import backup_coverage, coverage_counts, expected_coverage, \
-    people_by_count
+from navigator.decide.busy import (
+    backup_coverage,
+    coverage_counts,
+    expected_coverage,
+    people_by_count,
+)
 from navigator.decide.pmedian import p_center, p_median
 from navigator.errors import ValidationError
 
