@@ -214,3 +214,20 @@ def test_mclp_and_lscp_agree_with_spopt():
     lscp.solve(pulp.HiGHS(msg=False))
     assert min_sites(c, w, target_s=400).objective == sum(v.value() > 0.5
                                                           for v in lscp.fac_vars)
+
+
+def test_lscp_returns_the_optimum_it_reports(columbus):
+    # HiGHS 1.16 reported the optimum but handed back the greedy start when presolve solved
+    # the set cover (real Columbus times): the sites must be the ones the bound proves
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    rng = np.random.default_rng(1)
+    c = cost_matrix(columbus, rng.choice(columbus.n_nodes, 150, replace=False),
+                    rng.choice(columbus.n_nodes, 400, replace=False))
+    c = c[:, (c <= 600).any(axis=0)]
+    a = min_sites(c, None, target_s=600)
+    ref = milp(np.ones(c.shape[0]), integrality=np.ones(c.shape[0]), bounds=Bounds(0, 1),
+               constraints=[LinearConstraint((c <= 600).T.astype(float), 1, np.inf)])
+    assert a.objective == round(ref.fun) == a.sites.size and a.optimal and a.mip_gap == 0
+    assert a.objective < a.greedy_objective  # the start was not the answer
+    assert (c[a.sites] <= 600).any(axis=0).all()

@@ -97,7 +97,7 @@ def test_time_limit_is_never_labelled_optimal_nor_worse_than_greedy():
             a.objective >= a.greedy_objective
         assert better and a.gap >= 0
         if not a.optimal:
-            assert a.mip_gap > 1e-6 and a.status != "Optimal" or a.status == "Time limit reached"
+            assert (a.mip_gap > 1e-6 and a.status != "Optimal") or a.status == "Time limit reached"
         else:
             assert a.mip_gap <= 1e-6
 
@@ -205,3 +205,4 @@ def test_results_name_model_objective_and_gap():
 def test_bad_input_is_refused_clearly(call, match):
     with pytest.raises(ValidationError, match=match):
         call()
+

@@ -231,10 +231,18 @@ def solve_milp(n_col: int, cost: npt.NDArray[np.float64], lower: npt.NDArray[np.
     if status not in ("Optimal", "Time limit reached") or info.primal_solution_status < 2:
         msg = f"HiGHS could not solve the {model} model: {status}"
         raise ValidationError(msg)
+    x = np.asarray(h.getSolution().col_value)
+    if start is not None and abs(float((cost / scale) @ x) - info.objective_function_value) > \
+            1e-7 * max(1.0, abs(info.objective_function_value)):
+        # HiGHS 1.16 can report the optimum yet hand back the start as its solution (seen
+        # when presolve solves the model): solve again without the start
+        return solve_milp(n_col, cost, lower, upper, integer, rows, row_lo, row_hi,
+                          model=model, maximize=maximize, time_limit_s=time_limit_s,
+                          offset=offset, allow_infeasible=allow_infeasible)
     bound = info.mip_dual_bound if status != "Optimal" else info.objective_function_value
     if not np.isfinite(bound):
         bound = np.inf if maximize else -np.inf
-    return MilpSolution(np.asarray(h.getSolution().col_value), status,
+    return MilpSolution(x, status,
                         info.objective_function_value * scale + offset, bound * scale + offset,
                         seconds)
 
@@ -278,7 +286,7 @@ def finish(model: Model, *, sites: npt.NDArray[np.int64], value: float, greedy: 
     bound = max(bound, value) if maximize else min(bound, value)
     mip_gap = relative_gap(value, bound)
     optimal = (status == "Optimal" and mip_gap <= 1e-6) or mip_gap <= 1e-9
-    gap = sign * (value - greedy_value) / abs(value) if value else (
+    gap = 0.0 + sign * (value - greedy_value) / abs(value) if value else (
         0.0 if value == greedy_value else float("inf"))
     assigned = assigned_of(np.union1d(sites, forced).astype(np.int64))
     return Allocation(model, np.sort(sites).astype(np.int64), forced, float(value),
