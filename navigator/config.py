@@ -16,7 +16,7 @@ ADMIN_2FA = ("optional", "required")
 _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh_hours",
                      "follow_up_first_h", "follow_up_second_h", "arrival_grace_s",
                      "session_idle_min", "session_max_h", "login_window_s", "login_lock_s",
-                     "login_max_lock_s"})
+                     "login_max_lock_s", "team_busy_fraction"})
 _COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
 
 
@@ -75,6 +75,9 @@ class Settings:
     login_lock_s, login_max_lock_s
         Seconds of the first lock; each further lock of the same account or address doubles
         it, up to ``login_max_lock_s``.
+    team_busy_fraction
+        Share of the time a mobile team is busy (``NAVIGATOR_TEAM_BUSY_FRACTION``, default
+        0.3), for busy-aware site recommendations (``mexclp``); must be below 1.
     """
 
     store_url: str = "navigator.gpkg"
@@ -99,8 +102,12 @@ class Settings:
     login_window_s: float = 900.0
     login_lock_s: float = 60.0
     login_max_lock_s: float = 3600.0
+    team_busy_fraction: float = 0.3
 
     def __post_init__(self) -> None:
+        if not 0 <= self.team_busy_fraction < 1:
+            msg = f"team_busy_fraction must be in [0, 1), got {self.team_busy_fraction!r}"
+            raise ValidationError(msg)
         if self.admin_2fa not in ADMIN_2FA:
             msg = f"admin_2fa={self.admin_2fa!r} is not one of {', '.join(ADMIN_2FA)}"
             raise ValidationError(msg)

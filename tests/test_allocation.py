@@ -126,10 +126,16 @@ def test_models_match_brute_force(mw, k, with_forced):
     w = np.array(mw[1])
     forced = [0] if with_forced else []
     target = 10.0
-    assert max_coverage(c, w, k=k, target_s=target, forced=forced).objective == pytest.approx(
-        brute_mclp(c, w, k, target, forced))
-    assert min_sites(c, w, target_s=target, forced=forced).objective == brute_lscp(
-        c, target, forced)
+    if not ((c <= target).any(axis=0) & (w > 0)).any():  # nothing to cover: refused
+        with pytest.raises(ValidationError, match="no candidate site reaches"):
+            max_coverage(c, w, k=k, target_s=target, forced=forced)
+    else:
+        a = max_coverage(c, w, k=k, target_s=target, forced=forced)
+        assert a.objective == pytest.approx(brute_mclp(c, w, k, target, forced))
+        assert a.optimal and a.objective >= a.greedy_objective and a.gap >= 0
+    if (c <= target).any():
+        assert min_sites(c, w, target_s=target, forced=forced).objective == brute_lscp(
+            c, target, forced)
     # the uncapped p-median needs every open-site subset to reach every unit: fill the gaps
     full = np.where(np.isfinite(c), c, 50.0)
     assert p_median(full, w, p=k, forced=forced).objective == pytest.approx(
@@ -200,3 +206,20 @@ def test_mclp_and_lscp_agree_with_spopt():
     lscp.solve(pulp.HiGHS(msg=False))
     assert min_sites(c, w, target_s=400).objective == sum(v.value() > 0.5
                                                           for v in lscp.fac_vars)
+
+
+def test_lscp_returns_the_optimum_it_reports(columbus_graph):
+    # HiGHS 1.16 reported the optimum but handed back the greedy start when presolve solved
+    # the set cover (real Columbus times): the sites must be the ones the bound proves
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    rng = np.random.default_rng(1)
+    c = cost_matrix(columbus_graph, rng.choice(columbus_graph.n_nodes, 150, replace=False),
+                    rng.choice(columbus_graph.n_nodes, 400, replace=False))
+    c = c[:, (c <= 600).any(axis=0)]
+    a = min_sites(c, None, target_s=600)
+    ref = milp(np.ones(c.shape[0]), integrality=np.ones(c.shape[0]), bounds=Bounds(0, 1),
+               constraints=[LinearConstraint((c <= 600).T.astype(float), 1, np.inf)])
+    assert a.objective == round(ref.fun) == a.sites.size and a.optimal and a.mip_gap == 0
+    assert a.objective < a.greedy_objective  # the start was not the answer
+    assert (c[a.sites] <= 600).any(axis=0).all()

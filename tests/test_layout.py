@@ -147,8 +147,9 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
                     and (node.module or "").split(".")[0] in {"navigator", "web"}):
                 for a in node.names:
                     private = a.name.startswith("_") and not a.name.startswith("__")
-                    # the road kernels are private modules of roads/, imported only there
-                    kernel = a.name in {"_ch", "_kernels"} and name.startswith("navigator.roads")
-                    if private and not kernel:
+                    # a private module (a leaf such as roads/_kernels) is its own package's
+                    own_leaf = f"{node.module}.{a.name}" in MODS and name.startswith(
+                        node.module + ".")
+                    if private and not own_leaf:
                         offenders.append(f"{name}: from {node.module} import {a.name}")
     assert offenders == [], offenders

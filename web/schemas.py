@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from navigator.decide.allocation import MODELS, Model
 from navigator.decide.dispatch import Objective, SkillPolicy
 from navigator.model import (
     ASSIGNMENT_ENDINGS,
@@ -53,11 +54,14 @@ if TYPE_CHECKING:
     CareKind = ResourceKind
     HandSetStatus = IncidentStatus
     AssignmentEnding = AssignmentStatus
+    SitingModel = Model
 else:
     Gender = one_of(GENDERS)
     CareKind = one_of(CARE_KINDS)
     HandSetStatus = one_of(INCIDENT_STATUSES_BY_HAND)
     AssignmentEnding = one_of(ASSIGNMENT_ENDINGS)
+    # every model that places k sites (LSCP instead finds how many sites a target needs)
+    SitingModel = one_of(m for m in MODELS if m != "lscp")
 
 # Coordinates are strict: JSON numbers only (integers allowed); booleans and numeric strings
 # are refused. Query strings are parsed as strings first (web.openapi.parse_query).
@@ -320,7 +324,7 @@ class RecommendRequest(Scenario):
 
     k: Annotated[int, Field(ge=1, le=10)] = 3
     target_min: Minutes = 15.0
-    model: Literal["mclp", "p_median"] = "mclp"
+    model: SitingModel = "mclp"
     candidates: Annotated[list[ResourceKind], Field(min_length=1, max_length=len(ResourceKind))
                           ] = [ResourceKind.CLINIC, ResourceKind.HOSPITAL]
 

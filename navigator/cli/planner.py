@@ -171,10 +171,9 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
                     "greedy_sites": rec.greedy_sites[["id", "name"]].to_dict(orient="records"),
                     "notes": list(rec.notes)})
         return 0
-    what = {"mclp": "people covered", "lscp": "new sites", "p_median": "people-seconds"}
     print(f"Today: {plan.people_covered_before:,.0f} of {plan.total_people:,.0f} people "
           f"within {args.target:g} min of the {len(plan.existing)} {args.kind}.")
-    print(f"{a.model} ({a.status}, {a.solve_time_s:.1f} s): {what[a.model]} {a.objective:,.0f}; "
+    print(f"{a.model} ({a.status}, {a.solve_time_s:.1f} s): {a.objective_name} {a.objective:,.0f}; "
           f"greedy {a.greedy_objective:,.0f} (gap {a.gap:.1%})")
     for row in rec.sites.itertuples():
         print(f"  + {row.name} [{row.id}] at {row.geometry.x:.5f},{row.geometry.y:.5f} (lon,lat)")
@@ -223,4 +222,6 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--k", type=int, default=3, help="how many new sites")
     p.add_argument("--target", type=float, default=15.0, help="target time, minutes")
     p.add_argument("--model", choices=get_args(Model), default="mclp",
-                   help="maximal covering (default), minimum sites, or p-median")
+                   help="mclp maximal covering (default), lscp fewest sites, p_median least total "
+                        "time, p_center least worst time, mexclp expected coverage with busy "
+                        "teams (NAVIGATOR_TEAM_BUSY_FRACTION), backup covered twice")

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from distributed import Client
 
-    from navigator.decide.allocation import Allocation
+    from navigator.decide.allocation import Allocation, Model
     from navigator.decide.population import Population, UnitNodes
     from navigator.roads import TravelGraph
     from navigator.store import Store
@@ -364,7 +364,7 @@ class SiteRecommendation:
 
 
 def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataFrame, *,
-                    k: int, target_s: float, model: Literal["mclp", "lscp", "p_median"] = "mclp",
+                    k: int, target_s: float, model: Model = "mclp", busy: float = 0.3,
                     existing: gpd.GeoDataFrame | None = None,
                     direction: Literal["from", "to"] = "from", max_snap_m: float = 500.0,
                     cutoff_s: float | None = None, time_limit_s: float = 60.0
@@ -375,10 +375,21 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     driving out); use ``"to"`` for places people travel to. The p-median drops assignments
     beyond ``cutoff_s`` (default twice the target). ``time_limit_s`` bounds the solver, seconds
     (the best solution found by then is returned; ``allocation.status`` says whether optimal).
+    ``model`` is one of :data:`navigator.decide.allocation.MODELS`; ``mexclp`` counts each base
+    as busy a ``busy`` fraction of the time (Daskin's expected coverage), ``backup`` maximises
+    the people covered twice, ``p_center`` minimises the worst time.
     """
     import pandas as pd
 
-    from navigator.decide.allocation import cost_matrix, max_coverage, min_sites, p_median
+    from navigator.decide.allocation import (
+        backup_coverage,
+        cost_matrix,
+        expected_coverage,
+        max_coverage,
+        min_sites,
+        p_center,
+        p_median,
+    )
     from navigator.roads import snap
 
     target = float(check_targets(target_s)[0])
@@ -407,8 +418,18 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     elif model == "p_median":
         a = p_median(c, w, p=k, cutoff_s=cutoff, forced=forced,
                      time_limit_s=time_limit_s)
+    elif model == "p_center":
+        a = p_center(c, w, p=k, forced=forced, time_limit_s=time_limit_s)
+    elif model == "mexclp":
+        a = expected_coverage(c, w, k=k, target_s=target, busy=busy, forced=forced,
+                              time_limit_s=time_limit_s)
+    elif model == "backup":
+        a = backup_coverage(c, w, k=k, target_s=target, forced=forced,
+                            time_limit_s=time_limit_s)
     else:
-        msg = f"model must be 'mclp', 'lscp' or 'p_median', got {model!r}"
+        from navigator.decide.allocation import MODELS
+
+        msg = f"model must be one of {', '.join(MODELS)}, got {model!r}"
         raise ValidationError(msg)
     notes.append(f"{model}: {len(demand.people)} demand units, {n_new} candidates, "
                  f"{forced.size} existing sites forced open, direction {direction!r}")

@@ -455,8 +455,8 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
         cand = candidate_sites(store, kinds=candidate_kinds, exclude=set(run.facilities["id"]))
         n_candidates = len(cand)
         rec = recommend_sites(graph, people, cand, k=k, target_s=target, model=model,
-                              existing=run.facilities, direction=FACILITY_KINDS[kind][1],
-                              time_limit_s=time_limit_s)
+                              busy=settings.team_busy_fraction, existing=run.facilities,
+                              direction=FACILITY_KINDS[kind][1], time_limit_s=time_limit_s)
         notes.extend(rec.notes)
         after, greedy = covered(rec.sites), covered(rec.greedy_sites)
     plan = NewSitePlan(str(kind), model, k, target, run.facilities, n_candidates, total, before,

@@ -1,0 +1,157 @@
+"""Busy-aware coverage: expected covering (MEXCLP), backup coverage and coverage counts.
+
+A crisis team is busy a share of its shift; a place reachable from one base that is busy 40 %
+of the time is not covered like a place reachable from three. :func:`expected_coverage` is
+Daskin's maximum expected covering location problem (1983): with every base busy
+independently with probability ``q``, a unit within the target of ``n`` open bases is
+covered with probability ``1 - q**n``. :func:`backup_coverage` maximises the people within
+the target of at least two open sites (Hogan and ReVelle 1986). Both are exact MILPs (HiGHS)
+started from a greedy solution, like the other models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from navigator.decide._cover import level_coverage
+from navigator.decide._locate import (
+    Allocation,
+    check_budget,
+    check_inputs,
+    check_people,
+    check_reachable,
+    check_target,
+)
+from navigator.errors import ValidationError
+
+__all__ = ["backup_coverage", "coverage_counts", "expected_coverage", "people_by_count"]
+
+
+def _busy(busy: float | npt.ArrayLike, n_demand: int) -> npt.NDArray[np.float64]:
+    q = np.asarray(busy, dtype=np.float64)
+    if q.ndim > 1 or (q.ndim == 1 and q.shape != (n_demand,)):
+        msg = (f"busy must be one fraction or one per demand unit ({n_demand}), got shape "
+               f"{q.shape}")
+        raise ValidationError(msg)
+    if not np.isfinite(q).all() or (q < 0).any() or (q >= 1).any():
+        msg = ("busy fractions must be in [0, 1) (the share of time a base's team is out on a "
+               f"call; 1 would mean never available), got {np.unique(q)[:5].tolist()}")
+        raise ValidationError(msg)
+    return np.broadcast_to(q, (n_demand,))
+
+
+def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, k: int,
+                      target_s: float, busy: float | npt.ArrayLike,
+                      forced: npt.ArrayLike = (), time_limit_s: float = 60.0) -> Allocation:
+    """Choose k new bases maximising the expected people covered within ``target_s`` (MEXCLP).
+
+    Parameters
+    ----------
+    cost_s
+        Seconds, ``(n_sites, n_demand)``; ``inf`` = unreachable.
+    people
+        People per demand unit (default 1 each).
+    k
+        Number of new bases (one team each).
+    target_s
+        Coverage target, seconds.
+    busy
+        Probability a base's team is busy, in [0, 1): one value for every base (Daskin's
+        ``q``, e.g. the teams' utilisation setting) or one per demand unit (the busy share of
+        the bases serving that area, e.g. from the simulator).
+    forced
+        Row indices of bases open regardless (existing bases).
+    time_limit_s
+        HiGHS time limit, seconds.
+
+    Returns
+    -------
+    Allocation
+        ``objective``: expected people covered, ``sum people * (1 - q**n)``.
+    """
+    c, w, f = check_inputs(cost_s, people, forced)
+    target = check_target(target_s)
+    k = check_budget(k, c.shape[0] - f.size, "k")
+    q = _busy(busy, c.shape[1])
+    check_people(w, "mexclp")
+    check_reachable(c <= target, w, target, "mexclp")
+    levels = max(1, min(k + f.size, c.shape[0]))
+    coef = (1.0 - q)[:, None] * q[:, None] ** np.arange(levels)[None, :]
+    return level_coverage("mexclp", c, w, f, k=k, target=target, coef=coef,
+                          time_limit_s=time_limit_s)
+
+
+def backup_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, k: int,
+                    target_s: float, single_weight: float = 0.0, forced: npt.ArrayLike = (),
+                    time_limit_s: float = 60.0) -> Allocation:
+    """Choose k new sites maximising the people within ``target_s`` of two open sites.
+
+    Parameters
+    ----------
+    cost_s, people, k, target_s, forced, time_limit_s
+        As in :func:`expected_coverage`.
+    single_weight
+        Weight, in [0, 1], of first coverage beside double coverage (Hogan and ReVelle's
+        BACOP2 ``theta / (1 - theta)``); 0 maximises double coverage only (greedy ties are
+        still broken toward people covered once).
+
+    Returns
+    -------
+    Allocation
+        ``objective``: people covered at least twice, plus ``single_weight`` times people
+        covered at least once.
+    """
+    c, w, f = check_inputs(cost_s, people, forced)
+    target = check_target(target_s)
+    k = check_budget(k, c.shape[0] - f.size, "k")
+    a = float(single_weight)
+    if not 0.0 <= a <= 1.0:
+        msg = f"single_weight must be in [0, 1], got {single_weight!r}"
+        raise ValidationError(msg)
+    check_people(w, "backup")
+    check_reachable(c <= target, w, target, "backup")
+    return level_coverage("backup", c, w, f, k=k, target=target, coef=np.array([a, 1.0]),
+                          time_limit_s=time_limit_s)
+
+
+def coverage_counts(cost_s: npt.ArrayLike, open_rows: npt.ArrayLike, *, target_s: float
+                    ) -> npt.NDArray[np.int64]:
+    """Return, per demand unit, how many of ``open_rows`` reach it within ``target_s``.
+
+    Parameters
+    ----------
+    cost_s
+        Seconds, ``(n_sites, n_demand)``; ``inf`` = unreachable.
+    open_rows
+        Row indices of the open sites (bases, clinics).
+    target_s
+        Coverage target, seconds.
+    """
+    c, _, rows = check_inputs(cost_s, None, open_rows)
+    target = check_target(target_s)
+    return (c[rows] <= target).sum(axis=0).astype(np.int64)
+
+
+def people_by_count(counts: npt.ArrayLike, people: npt.ArrayLike, *, k_max: int = 3
+                    ) -> npt.NDArray[np.float64]:
+    """Return the people covered by at least k sites, for k = 0..k_max (entry 0 is everyone).
+
+    Parameters
+    ----------
+    counts
+        Sites within the target per demand unit (:func:`coverage_counts`).
+    people
+        People per demand unit.
+    k_max
+        Largest k reported ("covered by at least 3 bases" for the coverage page).
+    """
+    n = np.asarray(counts, dtype=np.int64)
+    w = np.asarray(people, dtype=np.float64)
+    if n.shape != w.shape or n.ndim != 1 or (n < 0).any():
+        msg = "counts and people must be 1-d, of equal length, counts non-negative"
+        raise ValidationError(msg)
+    if isinstance(k_max, bool) or not isinstance(k_max, int | np.integer) or k_max < 0:
+        msg = f"k_max must be a non-negative integer, got {k_max!r}"
+        raise ValidationError(msg)
+    return np.array([float(w[n >= k].sum()) for k in range(int(k_max) + 1)])
