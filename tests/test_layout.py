@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOW = ("navigator.store", "navigator.roads", "navigator.exchange", "navigator.demo",
         "navigator.decide", "navigator.services", "navigator.maps", "web", "navigator.cli")
 LEAVES = ("navigator.model", "navigator.errors", "navigator.config", "navigator.hours",
+          "navigator.jsonsafe",
           "navigator")
 
 

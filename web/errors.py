@@ -18,7 +18,7 @@ from flask import current_app, g, jsonify, make_response, render_template, reque
 from werkzeug.exceptions import HTTPException
 
 from navigator import errors
-from navigator.decide.results import json_safe
+from navigator.jsonsafe import json_safe
 from web.render import reason_text
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from pydantic import BaseModel
 
-from navigator.decide.results import json_safe
+from navigator.jsonsafe import json_safe
 from web.access import require
 from web.parsing import parse_body, parse_query
 from web.schemas import ErrorBody

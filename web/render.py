@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,14 +14,13 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from navigator import maps
-from navigator.decide.results import json_safe
 from navigator.demo.city import SYNTHETIC_NOTE
+from navigator.jsonsafe import json_safe
 from navigator.roads import network_timezone
 from web.context import app_context
 
 if TYPE_CHECKING:
     import folium
-    import geopandas as gpd
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)>")
 
@@ -114,36 +112,7 @@ FEATURE_COLLECTION = {"type": "object", "required": ["type", "features"],
                       "properties": {"type": {"const": "FeatureCollection"},
                                      "features": {"type": "array"}}}
 
-def plain(value: Any) -> Any:
-    """Return a cell of a (Geo)DataFrame as a JSON value (tuples as lists, NaN as None)."""
-    if value is None:
-        return None
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if hasattr(value, "isoformat"):
-        try:
-            return value.isoformat()
-        except ValueError:  # NaT
-            return None
-    if isinstance(value, tuple | list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if hasattr(value, "item"):
-        return plain(value.item())
-    return value
 
-def features(gdf: gpd.GeoDataFrame, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Return point rows as an RFC 7946 FeatureCollection (EPSG:4326)."""
-    cols = [c for c in gdf.columns if c != "geometry" and c not in drop]
-    out = []
-    for row in gdf.itertuples(index=False):
-        point = row.geometry
-        props = {c: plain(getattr(row, c)) for c in cols}
-        out.append({"type": "Feature", "id": props.get("id"),
-                    "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
-                    "properties": props})
-    return {"type": "FeatureCollection", "features": out}
 
 def record_dict(record: Any) -> dict[str, Any]:
     """Return a store record (Hold, Assignment, Incident, Team) as a JSON dict."""

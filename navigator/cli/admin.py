@@ -180,7 +180,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Verify the audit log's hash chain; name the first broken entry (exit 1 if any)."""
-    from navigator.decide.results import json_safe
+    from navigator.jsonsafe import json_safe
 
     settings = settings_from_args(args)
     store = open_store(settings)

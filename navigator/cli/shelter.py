@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navigator.cli.common import CliError, Context, add_command, parse_at, print_json, print_table
-from navigator.decide.results import json_safe
+from navigator.jsonsafe import json_safe
 from navigator.model import BedType, SiteStatus
 
 if TYPE_CHECKING:

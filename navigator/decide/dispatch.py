@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from navigator.decide.results import json_safe
 from navigator.errors import ValidationError
+from navigator.jsonsafe import json_safe
 
 if TYPE_CHECKING:
     from navigator.roads import Route

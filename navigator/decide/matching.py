@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from navigator.decide.results import json_safe
 from navigator.errors import ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import GENDERS, BedType, ResourceKind
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import Beds, BedType, Bundle, Eligibility, Resource
 
 if TYPE_CHECKING:
@@ -298,18 +299,6 @@ def _export_frame(gdf: gpd.GeoDataFrame, beds: pd.DataFrame | None,
     return out
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or value is getattr(__import__("pandas"), "NA", None):
-        return None
-    return value
 
 
 def resources_geojson(gdf: gpd.GeoDataFrame, *, beds: pd.DataFrame | None = None,
@@ -329,7 +318,7 @@ def resources_geojson(gdf: gpd.GeoDataFrame, *, beds: pd.DataFrame | None = None
     props = [c for c in out.columns if c != out.geometry.name]
     features = []
     for geom, values in zip(out.geometry, out[props].itertuples(index=False), strict=True):
-        properties = {k: _plain(v) for k, v in zip(props, values, strict=True)}
+        properties = {k: json_safe(v) for k, v in zip(props, values, strict=True)}
         properties = {k: v for k, v in properties.items()
                       if not (k.startswith("beds_") and v is None)}
         features.append({"type": "Feature", "properties": properties,

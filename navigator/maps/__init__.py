@@ -22,7 +22,6 @@ from navigator.maps.base import (
     add_teams,
     basemap_geojson,
     escape,
-    feature_collection,
     new_map,
     offline_assets,
 )
@@ -44,7 +43,6 @@ __all__ = [
     "add_teams",
     "basemap_geojson",
     "escape",
-    "feature_collection",
     "json_for_html",
     "new_map",
     "offline_assets",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import math
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -297,6 +296,3 @@ def add_layer_control(m: folium.Map, *, collapsed: bool = True) -> DataLayer:
     return add_layer(m, "control", collapsed=collapsed)
 
 
-def feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    """Return an RFC 7946 FeatureCollection (EPSG:4326, inf/NaN as null)."""
-    return json.loads(gdf.to_crs(4326).to_json(na="null", drop_id=True))

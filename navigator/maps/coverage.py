@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from navigator.errors import ValidationError
+from navigator.jsonsafe import feature_collection
 from navigator.maps.base import (
     add_basemap,
     add_layer_control,
     add_legend,
-    feature_collection,
     new_map,
 )
 from navigator.maps.layers import add_layer

@@ -22,8 +22,9 @@ against.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -392,6 +393,13 @@ class Route:
     geometry: LineString
     travel_time_s: float
     length_m: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the route as a GeoJSON Feature (EPSG:4326) with seconds and metres."""
+        coords = [[round(float(x), 7), round(float(y), 7)] for x, y in self.geometry.coords]
+        finite = [v if math.isfinite(v) else None for v in (self.travel_time_s, self.length_m)]
+        return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {"travel_time_s": finite[0], "length_m": finite[1]}}
 
 
 def route(tg: TravelGraph, orig: int, dest: int) -> Route:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from navigator.decide.coverage import DEFAULT_TARGETS_S, check_targets
-from navigator.decide.results import json_safe
 from navigator.demo.city import demo_city
 from navigator.errors import ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import CANDIDATE_GROUPS, FACILITY_KINDS, FacilityKind, check_lonlat
 from navigator.services.planner import (
     Demand,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import maps
+from navigator.jsonsafe import json_safe
 from navigator.services import accounts, logins
 from web import schemas
 from web.access import actor, require
@@ -14,7 +15,6 @@ from web.context import app_context
 from web.openapi import endpoint
 from web.render import (
     embed_map,
-    plain,
 )
 
 bp = Blueprint("admin", __name__)
@@ -84,5 +84,5 @@ def audit(query: schemas.AuditQuery) -> dict[str, Any]:
     """Return the newest audit entries."""
     entries = app_context().store.audit_log(limit=query.limit, action=query.action)
     return {"entries": [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor,
-                         "action": e.action, "subject": e.subject, "inputs": plain(e.inputs),
-                         "result": plain(e.result)} for e in entries]}
+                         "action": e.action, "subject": e.subject, "inputs": json_safe(e.inputs),
+                         "result": json_safe(e.result)} for e in entries]}

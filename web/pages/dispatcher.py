@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import services
+from navigator.jsonsafe import feature_collection, json_safe
 from navigator.model import Incident, IncidentStatus, Role, TeamStatus
 from web import schemas
 from web.access import actor, require
@@ -17,9 +18,7 @@ from web.render import (
     FEATURE_COLLECTION,
     base_map,
     embed_map,
-    features,
     legend_context,
-    plain,
     record_dict,
 )
 
@@ -42,7 +41,7 @@ def incidents(query: schemas.IncidentQuery) -> dict[str, Any]:
     """Return incidents of a status (default open and assigned)."""
     statuses = [query.status] if query.status else [IncidentStatus.OPEN,
                                                     IncidentStatus.ASSIGNED]
-    return features(app_context().store.incidents(statuses=statuses))
+    return feature_collection(app_context().store.incidents(statuses=statuses))
 
 @endpoint(bp, "/api/incidents", "POST", summary="Create an incident", roles=ROLES,
           body=schemas.IncidentCreate, status=201, errors=(409, 422))
@@ -93,7 +92,7 @@ def rank(incident_id: str, body: schemas.RankRequest) -> dict[str, Any]:
           roles=(*ROLES, "planner"), response=FEATURE_COLLECTION)
 def teams() -> dict[str, Any]:
     """Return every team with its status."""
-    return features(app_context().store.teams())
+    return feature_collection(app_context().store.teams())
 
 @endpoint(bp, "/api/teams/<team_id>/status", "POST",
           summary="Set a team's status (en route, on scene, returning, available)",
@@ -108,7 +107,7 @@ def team_status(team_id: str, body: schemas.TeamStatusUpdate) -> dict[str, Any]:
 def assignments() -> dict[str, Any]:
     """Return the active assignments."""
     df = app_context().store.assignments(active_only=True)
-    return {"assignments": [{c: plain(v) for c, v in row.items()}
+    return {"assignments": [{c: json_safe(v) for c, v in row.items()}
                             for row in df.to_dict(orient="records")]}
 
 @endpoint(bp, "/api/assignments", "POST", summary="Send a team to an incident", roles=ROLES,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, render_template
 
-from navigator.maps import feature_collection
+from navigator.jsonsafe import feature_collection, json_safe
 from navigator.model import BedType, FacilityKind, ResourceKind, Role
 from navigator.services import planning
 from navigator.services.isochrones import reachable_areas
@@ -18,7 +18,7 @@ from web import schemas
 from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
-from web.render import FEATURE_COLLECTION, base_map, embed_map, plain
+from web.render import FEATURE_COLLECTION, base_map, embed_map
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -79,7 +79,7 @@ def _polygons(gdf: gpd.GeoDataFrame, *, bbox: bool = False) -> dict[str, Any]:
         geom = row.geometry.simplify(SIMPLIFY_DEG)
         f: dict[str, Any] = {"type": "Feature",
                              "geometry": shapely.geometry.mapping(geom),
-                             "properties": {c: plain(getattr(row, c)) for c in cols}}
+                             "properties": {c: json_safe(getattr(row, c)) for c in cols}}
         if bbox:
             f["bbox"] = [float(v) for v in geom.bounds]
         out.append(f)

@@ -8,13 +8,13 @@ from flask import Blueprint, g, jsonify
 from flask_wtf.csrf import generate_csrf
 
 from navigator import maps, services
+from navigator.jsonsafe import feature_collection
 from web import schemas
 from web.access import ANY_ROLE, actor, can_see_confidential, require
 from web.context import app_context
 from web.openapi import endpoint, openapi_document
 from web.render import (
     FEATURE_COLLECTION,
-    features,
 )
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def resources(query: schemas.ResourceQuery) -> dict[str, Any]:
     for b in beds.itertuples(index=False):
         by_id.setdefault(b.resource_id, {})[str(b.bed_type)] = {"free": int(b.free),
                                                                 "capacity": int(b.capacity)}
-    fc = features(gdf)
+    fc = feature_collection(gdf)
     for f in fc["features"]:
         f["properties"]["beds"] = by_id.get(f["id"], {})
     return fc
