@@ -89,3 +89,20 @@ def test_bad_import_changes_nothing(demo_store: str, tmp_path: Path,
         assert store.counts() == before
     finally:
         store.close()
+
+
+def test_export_never_overwrites_silently_nor_writes_over_the_store(
+        demo_store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "resources.geojson"
+    out.write_text("keep me")
+    assert main(["export", "--store", demo_store, str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "exists: pass --overwrite" in err and "Traceback" not in err
+    assert out.read_text() == "keep me"
+    assert main(["export", "--store", demo_store, "--overwrite", str(out)]) == 0
+    assert out.read_text().startswith("{")
+    before = Path(demo_store).stat().st_size
+    assert main(["export", "--store", demo_store, "--overwrite", demo_store]) == 1
+    err = capsys.readouterr().err
+    assert "is the store itself" in err and "Traceback" not in err
+    assert Path(demo_store).stat().st_size == before

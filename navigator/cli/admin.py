@@ -171,7 +171,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         written = write_export(store, Path(args.path), fmt=args.format,
-                               include_confidential=args.include_confidential)
+                               include_confidential=args.include_confidential,
+                               overwrite=args.overwrite)
     finally:
         store.close()
     say(f"Exported {written} to {args.path}")
@@ -294,6 +295,7 @@ def register(sub: Subcommands) -> None:
                    help="output format (default: from the file name)")
     p.add_argument("--include-confidential", action="store_true",
                    help="include confidential (DV) sites; never for HSDS exports")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
 
     p = add("audit", cmd_audit, "check the append-only audit log (hash chain)")
     add_store_option(p)

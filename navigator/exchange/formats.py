@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from navigator.errors import ValidationError
+from navigator.errors import ConflictError, ValidationError
 
 if TYPE_CHECKING:
     from navigator.exchange.geocode import Geocoder
@@ -100,14 +100,28 @@ def export_format(path: Path) -> str:
 
 
 def write_export(store: Store, path: Path, *, fmt: str = "auto",
-                 include_confidential: bool = False) -> str:
+                 include_confidential: bool = False, overwrite: bool = False) -> str:
     """Export the store's resources to ``path``; return a one-line summary.
 
     HSDS exports never include confidential sites, whatever ``include_confidential`` says.
+
+    Raises
+    ------
+    ConflictError
+        If ``path`` exists and ``overwrite`` is False (nothing is written).
+    ValidationError
+        If ``path`` is the store's own file, or the format is unknown.
     """
     from navigator.exchange import files
     from navigator.exchange import hsds_export as hsds
 
+    own = getattr(store, "path", None)
+    if own is not None and Path(own).resolve() == path.resolve():
+        msg = f"{path} is the store itself: export to another file"
+        raise ValidationError(msg)
+    if path.exists() and not overwrite:
+        msg = f"{path} exists: pass --overwrite to replace it"
+        raise ConflictError(msg)
     fmt = export_format(path) if fmt == "auto" else fmt
     if fmt in ("hsds-csv", "hsds-json"):
         bundle = hsds.store_public_bundle(store)
