@@ -107,3 +107,12 @@ def test_import_replace_with_nothing_is_refused(tmp_path: Path,
 def test_unknown_store_scheme(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init-db", "--store", "mysql://x/y"]) == 1
     assert "not supported" in capsys.readouterr().err
+
+
+def test_a_decision_against_a_missing_store_is_refused(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.gpkg"
+    assert main(["find-bed", "--lon", "-82.99", "--lat", "39.96", "--bed-type", "single_men",
+                 "--store", str(missing)]) == 1
+    assert f"no store at {missing}" in capsys.readouterr().err
+    assert not missing.exists()  # not created empty

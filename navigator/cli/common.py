@@ -71,8 +71,17 @@ def open_store(settings: Settings) -> Store:
 
 
 def run_in_context(args: argparse.Namespace, *, run: Runner) -> int:
-    """Run a store command with its :class:`Context`; the store is closed afterwards."""
+    """Run a store command with its :class:`Context`; the store is closed afterwards.
+
+    A decision needs data: a GeoPackage path that does not exist is refused (rather than
+    created empty, which would answer "no open bed" from nothing).
+    """
     settings = settings_from_args(args)
+    url = settings.store_url
+    if "://" not in url and not Path(url).exists():
+        msg = (f"no store at {url}: load one first (navigator demo, or navigator init-db and "
+               "navigator import), or pass --store")
+        raise CliError(msg)
     store = open_store(settings)
     try:
         return int(run(args, Context(settings, store, args.osm_file)))
