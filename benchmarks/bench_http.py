@@ -226,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         import psycopg
 
         with psycopg.connect(url, autocommit=True) as conn:  # a big shelter for the race
-            conn.execute("UPDATE beds SET capacity = %s, free = %s WHERE resource_id = %s "
-                         "AND bed_type = %s", (args.free, args.free, shelter, bed_type))
+            conn.execute("UPDATE beds SET capacity = %s, occupied = 0, out_of_service = 0, "
+                         "free = %s - held - confirmed WHERE resource_id = %s AND bed_type = %s",
+                         (args.free, args.free, shelter, bed_type))
         port = _free_port()
         env = {**os.environ, "NAVIGATOR_STORE_URL": url, "NAVIGATOR_SECURE_COOKIES": "0",
                "NAVIGATOR_SECRET_KEY": secrets.token_hex(16)}
