@@ -80,6 +80,9 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         Where resources and roads come from.
     kind
         A :class:`~navigator.model.FacilityKind` (see :data:`~navigator.model.FACILITY_KINDS`).
+        ``"team_bases"`` are the ``team_base`` sites some team is based at (every
+        ``team_base`` site while no team is stored); the sites no team is based at stay
+        candidates for new bases (:func:`candidate_sites`).
     at
         Timezone-aware moment: keep places open then (OSM ``opening_hours``, the area's time
         zone and public holidays) and, for ``"teams"``, bases of teams on shift then. None:
@@ -124,6 +127,14 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         res = res[res["id"].isin(set(beds.loc[fit, "resource_id"]))]
     if kind == "teams":
         res = res[res["id"].isin(_on_shift_bases(store, at))]
+    elif kind == "team_bases":
+        hosting = _hosting_bases(store)
+        if hosting:
+            notes.append(f"{len(hosting & set(res['id']))} of {len(res)} team_base sites "
+                         "host a team; the others are candidate sites, not bases")
+            res = res[res["id"].isin(hosting)]
+        else:
+            notes.append(f"no team is stored: all {len(res)} team_base sites count as bases")
     elif at is not None:
         keep, bad = _open_at(res, at, tz or network_timezone(graph),
                              _holidays(at) if holidays is None else holidays, unknown_open)
@@ -174,6 +185,12 @@ def _open_at(res: gpd.GeoDataFrame, at: datetime, tz: str, hol: Container[date],
             bad.append(str(r.name))
             keep.append(unknown_open)
     return np.asarray(keep, dtype=bool), bad
+
+
+def _hosting_bases(store: Store) -> set[str]:
+    """Return the ids of the sites some team (any status) is based at."""
+    teams = store.teams()
+    return set(teams["base_id"].dropna().astype(str))
 
 
 def _on_shift_bases(store: Store, at: datetime | None) -> set[str]:

@@ -176,12 +176,24 @@ def test_invalid_bodies_are_400_json(planner: Any, path: str, raw: str) -> None:
     ("/api/coverage/compare", {"close": [f"x{i}" for i in range(11)]}),
     ("/api/coverage", {"closed": ["no-such-site"]}),
     ("/api/coverage", {"resolution": 12}),
-    ("/api/coverage/recommend", {"kind": "team_bases", "candidates": ["team_base"]}),
 ])
 def test_out_of_range_and_unknown_inputs_are_4xx(planner: Any, path: str, body: Any) -> None:
     c, headers = planner
     r = c.post(path, json=body, headers=headers)
     assert r.status_code == 400 and r.is_json, r.get_data(as_text=True)
+
+
+def test_stations_hosting_no_team_are_candidate_bases(planner: Any) -> None:
+    c, headers = planner
+    r = c.post("/api/coverage/recommend", json={"kind": "team_bases", "k": 2, "target_min": 10,
+                                                "candidates": ["team_base"]}, headers=headers)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.get_json()
+    assert body["existing"] == 4 and body["candidates"] > 30
+    assert body["people_covered_after"] > body["people_covered_before"]
+    ids = {f["id"] for f in body["sites"]["features"]}
+    assert len(ids) == 2 and all(f["properties"]["kind"] == "team_base"
+                                 for f in body["sites"]["features"])
 
 
 def test_a_new_base_off_the_network_is_422(planner: Any) -> None:
