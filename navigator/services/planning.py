@@ -151,6 +151,16 @@ class CoverageAssessment:
         hexes = self.report.hexes
         return hexes.assign(gap=~(hexes["min_time_s"] <= self.gap_target_s))
 
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Return the layers to export (EPSG:4326), by name.
+
+        ``hexes`` (``min_time_s``, ``population``, ``gap``), ``units`` (the population units
+        with ``time_s``), ``gaps`` (ranked) and ``facilities``; seconds, ``inf`` unreachable.
+        """
+        return {"hexes": self.gap_hexes(),
+                "units": self.report.units, "gaps": self.report.gaps,
+                "facilities": self.facilities}
+
     def summary(self) -> dict[str, Any]:
         """Return the headline figures as plain JSON types (road shares over graph nodes)."""
         t = self.run.surface.time_s
@@ -197,7 +207,8 @@ def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, act
     targets_s
         Target times, seconds.
     gap_target_s
-        Target the gaps are drawn at, seconds (default: the smallest target).
+        Target the gaps are drawn at, seconds (default: the smallest target); added to
+        ``targets_s`` when not among them, so the people per target include it.
     hex_resolution
         H3 resolution of the hexes.
     demand, population
@@ -211,6 +222,8 @@ def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, act
         A new site is farther than the snap limit from a road.
     """
     new = _new_sites(added)
+    if gap_target_s is not None:  # the people table always has a row for the gap target
+        targets_s = [*_seconds(targets_s), float(gap_target_s)]
     run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
                            free_beds=free_beds, closed=closed, added=new)
     people = _people(graph, settings, demand, population)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 
 from navigator.maps import feature_collection
+from navigator.maps.coverage import EXPORT_FORMATS, export_layers
 from navigator.model import BedType, FacilityKind, ResourceKind, Role
 from navigator.services import planning
 from navigator.services.isochrones import reachable_areas
@@ -130,6 +131,36 @@ def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
             "summary": found.summary(), "population": population,
             "gaps": _polygons(found.report.gaps.head(body.max_gaps), bbox=True),
             "facilities": _points(found.facilities)}
+
+
+#: Layers each export format holds (a GeoJSON or CSV file holds one).
+EXPORT_LAYERS = {"gpkg": ("hexes", "units", "gaps", "facilities"), "geojson": ("hexes",),
+                 "csv": ("units",)}
+
+
+@endpoint(bp, "/api/coverage/export", "POST",
+          summary="The coverage of a scenario as a file to download: GeoPackage (hexes, block "
+                  "groups, gaps, facilities), GeoJSON (hexes) or CSV (block groups)",
+          roles=ROLES, body=schemas.CoverageExportRequest, errors=(422,),
+          files=tuple(media for _, media in EXPORT_FORMATS.values()))
+def coverage_export(body: schemas.CoverageExportRequest) -> Response:
+    """Return the coverage layers as a GeoPackage, GeoJSON or CSV attachment."""
+    import tempfile
+    from pathlib import Path
+
+    ctx = app_context()
+    found = planning.assess_coverage(ctx.store, ctx.graph, ctx.settings, **_scenario(body),
+                                     targets_s=_targets_s(body), hex_resolution=body.resolution,
+                                     gap_target_s=body.target_min * 60.0)
+    layers = found.layers()
+    suffix, media = EXPORT_FORMATS[body.format]
+    name = f"coverage-{found.kind}-{body.target_min:g}min{suffix}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_layers({k: layers[k] for k in EXPORT_LAYERS[body.format]},
+                             Path(tmp) / name)
+        data = path.read_bytes()
+    return Response(data, mimetype=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @endpoint(bp, "/api/coverage/compare", "POST",
