@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import shapely
 
+from navigator.config import Settings
 from navigator.decide.coverage import (
     CoverageSurface,
     check_targets,
@@ -23,7 +24,6 @@ from navigator.decide.coverage import (
     population_coverage,
     unit_times,
 )
-from navigator.config import Settings
 from navigator.demo.city import load_demo
 from navigator.demo.operations import DEMO_TEAM_BASES
 from navigator.errors import ValidationError
