@@ -75,6 +75,9 @@ class Settings:
     login_lock_s, login_max_lock_s
         Seconds of the first lock; each further lock of the same account or address doubles
         it, up to ``login_max_lock_s``.
+    region
+        The shipped region whose roads and population the app uses when given no other
+        (:class:`navigator.model.Region`: ``columbus``, the default, or ``imperial``).
     """
 
     store_url: str = "navigator.gpkg"
@@ -99,6 +102,7 @@ class Settings:
     login_window_s: float = 900.0
     login_lock_s: float = 60.0
     login_max_lock_s: float = 3600.0
+    region: str = "columbus"
 
     def __post_init__(self) -> None:
         if self.admin_2fa not in ADMIN_2FA:

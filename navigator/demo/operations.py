@@ -202,7 +202,7 @@ def demo_incidents(block_groups: Path, area: BaseGeometry, rng: random.Random, *
     point lies in the area and in the dense part of the road network, then moved up to
     ~150 m.
     """
-    from shapely.geometry import Point, box
+    from shapely.geometry import box
 
     region = area.intersection(box(*COLUMBUS_CORE_BBOX))
     region = region if not region.is_empty else area
@@ -210,10 +210,28 @@ def demo_incidents(block_groups: Path, area: BaseGeometry, rng: random.Random, *
     lons = bg["INTPTLON10"].astype(float).to_numpy()
     lats = bg["INTPTLAT10"].astype(float).to_numpy()
     pops = bg["pop2010"].astype(float).to_numpy()
-    places = [(float(x), float(y), float(p)) for x, y, p in zip(lons, lats, pops, strict=True)
-              if p > 0 and region.covers(Point(x, y))]
+    places = [(float(x), float(y), float(p)) for x, y, p in zip(lons, lats, pops, strict=True)]
+    return incidents_at_places(places, region, rng, now=now, seed=seed, n=n)
+
+
+def incidents_at_places(places: Sequence[tuple[float, float, float]], region: BaseGeometry,
+                        rng: random.Random, *, now: datetime, seed: int, n: int = 6
+                        ) -> tuple[Incident, ...]:
+    """Return ``n`` synthetic open incidents drawn in proportion to people at places.
+
+    ``places`` are ``(lon, lat, people)`` (EPSG:4326); those outside ``region`` or without
+    people are skipped; each incident is moved up to ~150 m within ``region``.
+
+    Raises
+    ------
+    ValidationError
+        If no populated place lies in ``region``.
+    """
+    from shapely.geometry import Point
+
+    places = [(x, y, p) for x, y, p in places if p > 0 and region.covers(Point(x, y))]
     if not places:
-        msg = "the area holds no populated block group to place demo incidents in"
+        msg = "the area holds no populated place to put demo incidents in"
         raise ValidationError(msg)
     total = sum(p for _, _, p in places)
     types = list(_INCIDENT_NEEDS)

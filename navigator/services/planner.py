@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
     from distributed import Client
+    from shapely.geometry.base import BaseGeometry
 
     from navigator.decide.allocation import Allocation
     from navigator.decide.population import Population, UnitNodes
@@ -286,12 +287,19 @@ class Demand:
 
 
 def demand_units(graph: TravelGraph, path: str | Path, *, layer: str | None = None,
-                 column: str = "pop2010", max_snap_m: float = 1000.0) -> Demand:
-    """Load a population layer, clip it to ``graph``'s area and snap it (see population)."""
+                 column: str = "pop2010", max_snap_m: float = 1000.0,
+                 area: BaseGeometry | None = None) -> Demand:
+    """Load a population layer, clip it to an area and snap it (see population).
+
+    ``area`` (EPSG:4326) defaults to the area ``graph``'s roads cover
+    (:func:`navigator.roads.network_area`); units farther than ``max_snap_m`` metres from a
+    road stay in and count as uncovered.
+    """
     from navigator.decide.population import load_population, snap_population
     from navigator.roads import network_area
 
-    pop = load_population(path, layer=layer, column=column, area=network_area(graph))
+    pop = load_population(path, layer=layer, column=column,
+                          area=network_area(graph) if area is None else area)
     return Demand(pop, snap_population(graph, pop, max_snap_m=max_snap_m))
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, render_template
 
+from navigator.demo.city import demo_city
 from navigator.maps import feature_collection
 from navigator.maps.coverage import EXPORT_FORMATS, export_layers
 from navigator.model import BedType, FacilityKind, ResourceKind, Role
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("planner", __name__)
 ROLES = (Role.PLANNER,)
-#: What the population units are called on the page.
-UNIT_NAME = "block groups"
 #: Gaps are dissolved block groups: simplify their outlines for the page (degrees, ~10 m).
 SIMPLIFY_DEG = 1e-4
 #: HiGHS time limit of a recommendation, seconds (the web answer must stay quick).
@@ -53,11 +52,16 @@ def _targets_s(body: schemas.CoverageRequest | schemas.CompareRequest) -> list[f
     return sorted({t * 60.0 for t in body.targets_min})
 
 
+def _unit_name() -> str:
+    """Return what the region's population units are called (block groups, census tracts)."""
+    return demo_city(app_context().settings).unit_name
+
+
 def _clip_note(d: Demand) -> str:
     p = d.population
     if not p.clipped_units:
-        return f"No {UNIT_NAME} lie outside the road network area"
-    return (f"{p.clipped_units} {UNIT_NAME} ({p.clipped_people:,.0f} people) outside the road "
+        return f"No {_unit_name()} lie outside the road network area"
+    return (f"{p.clipped_units} {_unit_name()} ({p.clipped_people:,.0f} people) outside the road "
             "network area are excluded")
 
 
@@ -123,7 +127,7 @@ def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
     population = {
         "targets": _table(cov), "total_people": cov.total_people,
         "people_unreachable": cov.people_unreachable, "mean_time_s": cov.mean_time_s,
-        "units": len(d.people), "unit_name": UNIT_NAME,
+        "units": len(d.people), "unit_name": _unit_name(),
         "clipped_units": d.population.clipped_units,
         "clipped_people": d.population.clipped_people, "clip_note": _clip_note(d),
     }
