@@ -78,6 +78,9 @@ class Settings:
     team_busy_fraction
         Share of the time a mobile team is busy (``NAVIGATOR_TEAM_BUSY_FRACTION``, default
         0.3), for busy-aware site recommendations (``mexclp``); must be below 1.
+    region
+        The shipped region whose roads and population the app uses when given no other
+        (:class:`navigator.model.Region`: ``columbus``, the default, or ``imperial``).
     """
 
     store_url: str = "navigator.gpkg"
@@ -103,6 +106,7 @@ class Settings:
     login_lock_s: float = 60.0
     login_max_lock_s: float = 3600.0
     team_busy_fraction: float = 0.3
+    region: str = "columbus"
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:

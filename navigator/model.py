@@ -130,6 +130,13 @@ class Role(StrEnum):
     SHELTER = "shelter"
 
 
+class Region(StrEnum):
+    """The demo regions Navigator ships data for (``navigator demo --region``)."""
+
+    COLUMBUS = "columbus"
+    IMPERIAL = "imperial"
+
+
 class FacilityKind(StrEnum):
     """Which facilities a coverage surface is measured from (see :data:`FACILITY_KINDS`)."""
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import shapely
 
+from navigator.config import Settings
 from navigator.decide.coverage import (
     CoverageSurface,
     check_targets,
@@ -24,10 +25,12 @@ from navigator.decide.coverage import (
     unit_times,
 )
 from navigator.demo.city import load_demo
+from navigator.demo.operations import DEMO_TEAM_BASES
 from navigator.errors import ValidationError
 from navigator.maps import coverage as coverage_maps
 from navigator.roads import travel_times_from, travel_times_to
 from navigator.services import planner as cs
+from navigator.services import planning
 from navigator.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,8 +172,9 @@ def test_unit_times_centroid_and_median(columbus_graph, demand):
 
 # -- the service on the demo store -----------------------------------------------------------
 def test_facilities_by_kind_and_time(store, columbus_graph):
-    bases, _ = cs.facilities(store, columbus_graph, kind="team_bases")
-    assert len(bases) > 20 and (bases["node"] >= 0).all()
+    bases, notes = cs.facilities(store, columbus_graph, kind="team_bases")
+    assert set(bases["id"]) == set(DEMO_TEAM_BASES) and (bases["node"] >= 0).all()
+    assert "host a team" in notes[0]
     day, _ = cs.facilities(store, columbus_graph, kind="clinics", at=NOW)
     night, notes = cs.facilities(store, columbus_graph, kind="clinics",
                                  at=datetime(2026, 11, 25, 3, 0, tzinfo=NY))
@@ -284,3 +288,23 @@ def test_times_must_be_aware_and_hours_parse(store, columbus_graph):
     no_ph, _ = cs.facilities(store, columbus_graph, kind="clinics",
                              at=datetime(2026, 11, 26, 12, 0, tzinfo=NY), holidays=())
     assert len(no_ph) == len(tuesday)
+
+
+def test_demo_bases_leave_gaps_a_recommendation_closes(store, columbus_graph, demand):
+    # The demo's 12 teams work from 4 stations: people live beyond 10 minutes, and two new
+    # bases among the other public stations bring more of them within it.
+    settings = Settings()
+    cov = planning.assess_coverage(store, columbus_graph, settings, actor="test",
+                                   targets_s=[600, 900], demand=demand)
+    assert len(cov.facilities) == len(DEMO_TEAM_BASES)
+    table = cov.report.coverage
+    assert table.people_uncovered[0] > 0.1 * table.total_people  # beyond 10 min
+    assert table.people_uncovered[1] > 0  # and some beyond 15 min
+    plan = planning.recommend_new_sites(store, columbus_graph, settings, actor="test", k=2,
+                                        target_s=600, demand=demand, time_limit_s=30)
+    assert plan.needed and len(plan.sites) == 2
+    assert plan.people_covered_before == pytest.approx(table.people_covered[0])
+    assert plan.people_covered_after > plan.people_covered_before
+    assert not set(plan.sites["id"]) & set(DEMO_TEAM_BASES)
+    stations = set(store.resources(kinds=["team_base"])["id"]) - set(DEMO_TEAM_BASES)
+    assert plan.candidates >= len(stations)  # the unused stations are candidates

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel
 
 from navigator.jsonsafe import json_safe
@@ -46,6 +46,7 @@ class Operation:
     status: int = 200
     errors: tuple[int, ...] = ()
     response: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    media_types: tuple[str, ...] = ("application/json",)
 
 
 #: Every API operation, in declaration order.
@@ -55,7 +56,8 @@ OPERATIONS: list[Operation] = []
 def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
              roles: tuple[str, ...], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, status: int = 200,
-             errors: tuple[int, ...] = (), response: dict[str, Any] | None = None
+             errors: tuple[int, ...] = (), response: dict[str, Any] | None = None,
+             files: tuple[str, ...] = ()
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an API view: role check, validated ``body``/``query`` argument, JSON result.
 
@@ -79,13 +81,17 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
         Error statuses besides :data:`COMMON_ERRORS`.
     response
         JSON Schema of the success body (default: an object).
+    files
+        Media types of a view that answers with a file: it returns a
+        :class:`flask.Response`, passed on as it is (errors stay JSON).
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         op = Operation(rule=rule, method=method.upper(), summary=summary, tag=bp.name,
                        roles=tuple(sorted({*roles, "admin"})), body=body, query=query,
                        status=status, errors=errors,
-                       response=response or {"type": "object"})
+                       response=response or {"type": "object"},
+                       media_types=files or ("application/json",))
         OPERATIONS.append(op)
 
         @wraps(view)
@@ -95,6 +101,8 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
             if query is not None:
                 kwargs["query"] = parse_query(query)
             result = view(**kwargs)
+            if files and isinstance(result, Response):
+                return result
             return jsonify(json_safe(result)), status
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=require(*roles)(handle),
@@ -129,7 +137,9 @@ def openapi_document() -> dict[str, Any]:
             "summary": op.summary, "tags": [op.tag], "operationId": f"{op.tag}_{len(paths)}"
             f"_{op.method.lower()}", "description": f"Roles: {', '.join(op.roles)}.",
             "responses": {str(op.status): {"description": "OK", "content": {
-                "application/json": {"schema": op.response}}}},
+                media: {"schema": op.response if media == "application/json"
+                        else {"type": "string", "format": "binary"}}
+                for media in op.media_types}}},
         }
         if op.query is not None:
             schema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -310,6 +310,14 @@ class CoverageRequest(Scenario):
     max_gaps: Annotated[int, Field(ge=1, le=50)] = 10
 
 
+class CoverageExportRequest(CoverageRequest):
+    """The coverage of a scenario as a file: every layer (GeoPackage), hexes or units."""
+
+    format: Annotated[Literal["gpkg", "geojson", "csv"], Field(
+        description="gpkg: hexes, block groups, gaps and facilities as layers; geojson: the "
+                    "hexes; csv: the block groups (lon/lat of a point inside each)")] = "gpkg"
+
+
 class CompareRequest(Scenario):
     """A baseline scenario and a change: facilities closed, bases added at points."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from navigator.cli.common import (
     CliError,
+    add_region_option,
     add_store_option,
     open_store,
     print_json,
@@ -67,7 +68,7 @@ def cmd_build_network(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Load the Columbus demo into the store and serve (or write) its map."""
+    """Load a demo region (Columbus, or ``--region imperial``) and serve (or write) its map."""
     from navigator import maps
     from navigator.demo.city import demo_city, load_demo
     from navigator.services.accounts import ensure_demo_users
@@ -85,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.set_postfix_str("demo data")
         try:
             counts, notes = load_demo(store, graph, seed=args.seed, replace_other=args.replace,
-                                      history=True)
+                                      history=True, region=city.region)
             logins = ensure_demo_users(store)
         except BaseException:
             store.close()
@@ -251,7 +252,8 @@ def register(sub: Subcommands) -> None:
     p.add_argument("osm_file", nargs="?", help=".osm/.osm.bz2/.osm.pbf (default: Columbus)")
     _add_cache_dir(p)
 
-    p = add("demo", cmd_demo, "load the Columbus demo city and open its map")
+    p = add("demo", cmd_demo, "load the demo region (Columbus by default) and open its map")
+    add_region_option(p)
     add_store_option(p)
     _add_server(p)
     p.add_argument("--seed", type=int, default=2026, help="seed of the synthetic demo values")

@@ -58,9 +58,10 @@ class Context:
 
 # -- settings and store --------------------------------------------------------------------
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Return the settings: ``--store`` and ``--cache-dir`` over the ``NAVIGATOR_*`` variables."""
+    """Return the settings: ``--store``, ``--cache-dir``, ``--region`` over ``NAVIGATOR_*``."""
     return settings_from_env(store_url=getattr(args, "store", None),
-                             cache_dir=getattr(args, "cache_dir", None))
+                             cache_dir=getattr(args, "cache_dir", None),
+                             region=getattr(args, "region", None))
 
 
 def open_store(settings: Settings) -> Store:
@@ -101,16 +102,26 @@ def _context_options(p: argparse.ArgumentParser) -> None:
     add_store_option(p)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--actor", default="navigator cli", help="name recorded in the audit log")
-    p.add_argument("--osm-file", type=Path, help="road extract (default: Columbus)")
+    p.add_argument("--osm-file", type=Path, help="road extract (default: the region's)")
     p.add_argument("--cache-dir", type=Path, help="where built networks are cached")
+    add_region_option(p)
+
+
+def add_region_option(p: argparse.ArgumentParser) -> None:
+    """Add ``--region``: the shipped region whose roads and population are used."""
+    from navigator.model import Region
+
+    p.add_argument("--region", choices=[r.value for r in Region], default=None,
+                   help="shipped region: columbus (default, or $NAVIGATOR_REGION) or imperial "
+                        "(Imperial County, CA, US side)")
 
 
 def add_command(sub: Subcommands, name: str, run: Runner, help_: str
                 ) -> argparse.ArgumentParser:
     """Add a subcommand run with a :class:`Context`; its docstring is the description.
 
-    Every such command takes ``--store``, ``--json``, ``--actor``, ``--osm-file`` and
-    ``--cache-dir``.
+    Every such command takes ``--store``, ``--json``, ``--actor``, ``--osm-file``,
+    ``--cache-dir`` and ``--region``.
     """
     p = sub.add_parser(name, help=help_, description=(run.__doc__ or help_).strip())
     p.set_defaults(func=functools.partial(run_in_context, run=run))

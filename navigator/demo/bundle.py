@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 
 from navigator.config import DATA_DIR
 from navigator.demo.columbus import columbus_resources
-from navigator.demo.operations import demo_hotlines, demo_incidents, demo_teams
+from navigator.demo.operations import (
+    DEMO_TEAM_BASES,
+    demo_hotlines,
+    demo_incidents,
+    demo_teams,
+)
 from navigator.errors import ValidationError
 from navigator.exchange.area import COLUMBUS_CORE_BBOX, checked_area
 from navigator.exchange.osm_pois import deduplicated_resources, distance_m, osm_resources
@@ -19,6 +24,8 @@ from navigator.model import Beds, BedType, Bundle, Eligibility, Resource, Resour
 from navigator.roads import area_timezone
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from shapely.geometry.base import BaseGeometry
 
 #: Seed of the shipped demo.
@@ -206,7 +213,8 @@ def real_columbus_resources(*, area: BaseGeometry | None = None, data_dir: Path 
 
 
 def demo_bundle(*, seed: int = DEMO_SEED, now: datetime | None = None,
-                area: BaseGeometry | None = None, data_dir: Path = DATA_DIR) -> Bundle:
+                area: BaseGeometry | None = None, data_dir: Path = DATA_DIR,
+                team_bases: Sequence[str] | None = DEMO_TEAM_BASES) -> Bundle:
     """Return the Columbus demo: real places with labelled synthetic beds, hours and people.
 
     Real: every shelter, hospital, clinic and team base (name, address, phone, location,
@@ -227,6 +235,9 @@ def demo_bundle(*, seed: int = DEMO_SEED, now: datetime | None = None,
         Polygon (EPSG:4326) every record lies in; default the Columbus drive network's bbox.
     data_dir
         Folder of the shipped data.
+    team_bases
+        Ids of the stations the teams are based at (default :data:`DEMO_TEAM_BASES`, four
+        fire stations); every other station stays a candidate site. None: seeded stations.
 
     Returns
     -------
@@ -254,14 +265,19 @@ def demo_bundle(*, seed: int = DEMO_SEED, now: datetime | None = None,
     resources.append(_dv_shelter(tuple(resources), area, rng, seed))
     hotlines = demo_hotlines(data_dir / "population" / "franklin_bg2010_population.gpkg",
                              seed=seed)
-    teams = demo_teams(resources, area, rng, now=now, seed=seed)
+    teams = demo_teams(resources, area, rng, now=now, seed=seed, base_ids=team_bases)
     incidents = demo_incidents(data_dir / "population" / "franklin_bg2010_population.gpkg",
                                area, rng, now=now, seed=seed)
     synthetic = sum(r.synthetic for r in resources)
+    names = {r.id: r.name for r in resources}
+    based = list(dict.fromkeys(names[t.base_id] for t in teams))
+    stations = [r for r in resources if r.kind is ResourceKind.TEAM_BASE]
     notes = (*real.notes,
              f"demo (seed {seed}, now {now.isoformat()}, zone {zone.key}): "
              f"{len(resources) - synthetic} resources entirely real, {synthetic} with "
              "synthetic values (flagged, source names the fields); hotlines other than 988, "
-             "teams and incidents are synthetic")
+             "teams and incidents are synthetic",
+             f"demo teams: {len(teams)} based at {len(based)} of {len(stations)} stations "
+             f"({', '.join(based)}); the other stations are candidate sites for new bases")
     return Bundle(resources=tuple(resources), hotlines=hotlines, teams=teams,
                   incidents=incidents, notes=notes)

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navigator.config import Settings
+from navigator.errors import ValidationError
+from navigator.model import Region
 
 if TYPE_CHECKING:
 
@@ -21,19 +23,49 @@ SYNTHETIC_NOTE = ("Demo: places, names and addresses are real (City of Columbus,
 
 @dataclass(frozen=True)
 class City:
-    """A deployment area: its road extract, population layer, time zone and name."""
+    """A deployment area: its road extract, population layer, time zone and name.
+
+    ``population_column`` holds the people of each unit. ``rural`` regions clip their
+    population to the outline (convex hull) of the road network rather than to the cells
+    holding a road: a rural tract's interior point may lie kilometres from a road, and those
+    people are the gaps, not outside the area. ``population_snap_m``: units farther from a
+    road than this (metres) count as uncovered (tract points are statistical, not homes, so
+    the rural region allows 5 km).
+    """
 
     name: str
     osm_file: Path
     population_file: Path
     timezone: str
+    region: str = Region.COLUMBUS.value
+    population_column: str = "pop2010"
+    rural: bool = False
+    population_snap_m: float = 1000.0
+    unit_name: str = "block groups"
 
 
-def demo_city(settings: Settings) -> City:
-    """Return the demo city (Columbus, OH) with its shipped road extract and block groups."""
-    return City(name="Columbus, OH", osm_file=settings.data_dir / "osm" / "columbus.osm.pbf",
-                population_file=(settings.data_dir / "population"
-                                 / "franklin_bg2010_population.gpkg"),
+def demo_city(settings: Settings, region: str | None = None) -> City:
+    """Return a shipped region's city (default ``settings.region``: Columbus, OH).
+
+    Raises
+    ------
+    ValidationError
+        If the region is not a :class:`~navigator.model.Region`.
+    """
+    name = region or settings.region
+    if name not in set(Region):
+        msg = f"region must be one of {', '.join(Region)}, got {name!r}"
+        raise ValidationError(msg)
+    data = settings.data_dir
+    if name == Region.IMPERIAL:
+        return City(name="Imperial County, CA (US side)",
+                    osm_file=data / "osm" / "imperial_county_drive.osm.bz2",
+                    population_file=data / "population" / "imperial_tracts2017_population.gpkg",
+                    timezone="America/Los_Angeles", region=Region.IMPERIAL.value,
+                    population_column="pop2017", rural=True, population_snap_m=5000.0,
+                    unit_name="census tracts")
+    return City(name="Columbus, OH", osm_file=data / "osm" / "columbus.osm.pbf",
+                population_file=data / "population" / "franklin_bg2010_population.gpkg",
                 timezone="America/New_York")
 
 
@@ -41,9 +73,10 @@ DEMO_ACTOR = "navigator demo"
 
 
 def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | None = None,
-              actor: str = DEMO_ACTOR, replace_other: bool = False, history: bool = False
+              actor: str = DEMO_ACTOR, replace_other: bool = False, history: bool = False,
+              region: str = Region.COLUMBUS.value
               ) -> tuple[dict[str, int], tuple[str, ...]]:
-    """Load the seeded demo city into ``store``, replacing what it held (audit log kept).
+    """Load a seeded demo region into ``store``, replacing what it held (audit log kept).
 
     Parameters
     ----------
@@ -58,6 +91,9 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
     history
         Also seed a synthetic bed-registry history (some counts fresh, a third days old and
         stale) and a few referral episodes (:func:`navigator.demo.registry.seed_history`).
+    region
+        ``columbus`` (:func:`navigator.demo.bundle.demo_bundle`) or ``imperial``
+        (:func:`navigator.demo.imperial.imperial_bundle`); ``graph`` must be its network.
 
     Returns
     -------
@@ -69,7 +105,6 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
     ConflictError
         If the store holds data the demo did not load and ``replace_other`` is False.
     """
-    from navigator.demo.bundle import demo_bundle
     from navigator.errors import ConflictError
     from navigator.roads import network_area
 
@@ -82,7 +117,14 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
             msg = (f"the store already holds data the demo did not load ({what}); loading the "
                    "demo would replace it. Use another store, or pass --replace to overwrite")
             raise ConflictError(msg)
-    bundle = demo_bundle(seed=seed, now=now, area=network_area(graph))
+    if region == Region.IMPERIAL:
+        from navigator.demo.imperial import imperial_bundle
+
+        bundle = imperial_bundle(seed=seed, now=now, area=network_area(graph))
+    else:
+        from navigator.demo.bundle import demo_bundle
+
+        bundle = demo_bundle(seed=seed, now=now, area=network_area(graph))
     counts = store.load(bundle, actor=actor, replace=True)
     notes = bundle.notes
     if history:

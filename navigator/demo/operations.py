@@ -115,27 +115,53 @@ def _point_in(area: BaseGeometry, rng: random.Random, lon: float, lat: float, sp
     return round(lon, 6), round(lat, 6)
 
 
-def demo_teams(resources: Sequence[Resource], area: BaseGeometry, rng: random.Random, *,
-               now: datetime, seed: int, n: int = 12) -> tuple[Team, ...]:
-    """Return ``n`` synthetic mobile crisis teams based at real fire and police stations.
+#: The demo's team bases: four real Columbus fire stations (City of Columbus POI ids), one
+#: downtown and one each to the north, south and east, so that the west and the edges of the
+#: network lie beyond 10 minutes (the gaps a planner acts on). Every other public station
+#: stays a candidate site for a new base. Teams are spread over the bases in turn.
+DEMO_TEAM_BASES: tuple[str, ...] = (
+    "columbus-poi-5789452",  # Columbus Fire Station 1 & 9, downtown
+    "columbus-poi-5794038",  # Columbus Fire Station 16, north
+    "columbus-poi-5801126",  # Columbus Fire Station 22, south
+    "columbus-poi-5797332",  # Columbus Fire Station 20, east
+)
 
-    Most are available near their base; two are returning from a call; one is off duty.
-    Shifts are 12 h around ``now``; two end within the hour.
-    """
+
+def _team_bases(resources: Sequence[Resource], rng: random.Random, *, n: int,
+                base_ids: Sequence[str] | None) -> list[Resource]:
+    """Return the bases teams are spread over, in the order they are filled."""
     from shapely.geometry import Point, box
 
-    bases = [r for r in resources if r.kind is ResourceKind.TEAM_BASE and not r.synthetic
+    stations = [r for r in resources if r.kind is ResourceKind.TEAM_BASE]
+    bases = [r for r in stations if not r.synthetic
              and any(w in r.name for w in ("Fire Station", "Substation"))]
     core = box(*COLUMBUS_CORE_BBOX)
     central = [r for r in bases if core.covers(Point(r.lon, r.lat))]
     if len(central) >= n // 2:
         bases = central  # teams start where the road network is dense
-    if not bases:
-        bases = [r for r in resources if r.kind is ResourceKind.TEAM_BASE]
+    bases = bases or stations
     if not bases:
         msg = "the area holds no fire or police station to base demo teams at"
         raise ValidationError(msg)
+    # Drawn even when base_ids decide, so the seeded stream after it stays the same.
     order = sorted(bases, key=lambda r: (rng.random(), r.id))
+    by_id = {r.id: r for r in stations}
+    chosen = [by_id[i] for i in base_ids or () if i in by_id]
+    return chosen or order
+
+
+def demo_teams(resources: Sequence[Resource], area: BaseGeometry, rng: random.Random, *,
+               now: datetime, seed: int, n: int = 12,
+               base_ids: Sequence[str] | None = DEMO_TEAM_BASES) -> tuple[Team, ...]:
+    """Return ``n`` synthetic mobile crisis teams based at real fire and police stations.
+
+    Teams are spread in turn over the ``base_ids`` found among ``resources`` (default
+    :data:`DEMO_TEAM_BASES`); with none found (another area) or ``base_ids`` None, over the
+    area's stations in a seeded order. Most are available near their base; two are
+    returning from a call; one is off duty. Shifts are 12 h around ``now``; two end within
+    the hour.
+    """
+    order = _team_bases(resources, rng, n=n, base_ids=base_ids)
     teams = []
     for i in range(n):
         base = order[i % len(order)]
@@ -176,7 +202,7 @@ def demo_incidents(block_groups: Path, area: BaseGeometry, rng: random.Random, *
     point lies in the area and in the dense part of the road network, then moved up to
     ~150 m.
     """
-    from shapely.geometry import Point, box
+    from shapely.geometry import box
 
     region = area.intersection(box(*COLUMBUS_CORE_BBOX))
     region = region if not region.is_empty else area
@@ -184,10 +210,28 @@ def demo_incidents(block_groups: Path, area: BaseGeometry, rng: random.Random, *
     lons = bg["INTPTLON10"].astype(float).to_numpy()
     lats = bg["INTPTLAT10"].astype(float).to_numpy()
     pops = bg["pop2010"].astype(float).to_numpy()
-    places = [(float(x), float(y), float(p)) for x, y, p in zip(lons, lats, pops, strict=True)
-              if p > 0 and region.covers(Point(x, y))]
+    places = [(float(x), float(y), float(p)) for x, y, p in zip(lons, lats, pops, strict=True)]
+    return incidents_at_places(places, region, rng, now=now, seed=seed, n=n)
+
+
+def incidents_at_places(places: Sequence[tuple[float, float, float]], region: BaseGeometry,
+                        rng: random.Random, *, now: datetime, seed: int, n: int = 6
+                        ) -> tuple[Incident, ...]:
+    """Return ``n`` synthetic open incidents drawn in proportion to people at places.
+
+    ``places`` are ``(lon, lat, people)`` (EPSG:4326); those outside ``region`` or without
+    people are skipped; each incident is moved up to ~150 m within ``region``.
+
+    Raises
+    ------
+    ValidationError
+        If no populated place lies in ``region``.
+    """
+    from shapely.geometry import Point
+
+    places = [(x, y, p) for x, y, p in places if p > 0 and region.covers(Point(x, y))]
     if not places:
-        msg = "the area holds no populated block group to place demo incidents in"
+        msg = "the area holds no populated place to put demo incidents in"
         raise ValidationError(msg)
     total = sum(p for _, _, p in places)
     types = list(_INCIDENT_NEEDS)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from navigator.decide.coverage import CoverageReport
     from navigator.roads import TravelGraph
 
-__all__ = ["coverage_map", "delta_map", "export_layers", "finite"]
+__all__ = ["EXPORT_FORMATS", "coverage_map", "delta_map", "export_layers", "finite"]
 
 
 def finite(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -40,23 +40,40 @@ def finite(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.assign(**{c: gdf[c].replace([np.inf, -np.inf], np.nan) for c in num})
 
 
-def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
-    """Write layers to a GeoPackage (one layer each) or one layer to GeoJSON (by suffix).
+#: File kinds :func:`export_layers` writes -> (suffix, media type).
+EXPORT_FORMATS = {"gpkg": (".gpkg", "application/geopackage+sqlite3"),
+                  "geojson": (".geojson", "application/geo+json"),
+                  "csv": (".csv", "text/csv")}
 
-    ``inf`` (unreachable) is written as null; geometries in EPSG:4326.
+
+def export_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | Path) -> Path:
+    """Write layers to a GeoPackage (one layer each), or one layer to GeoJSON or CSV.
+
+    The format follows the suffix. ``inf`` (unreachable) is written as null (an empty CSV
+    cell); geometries in EPSG:4326. A CSV has no geometry column: ``lon``/``lat`` of each
+    row's representative point instead (degrees).
     """
     path = Path(path)
-    if path.suffix.lower() in (".geojson", ".json"):
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json", ".csv"):
         if len(layers) != 1:
-            msg = f"GeoJSON holds one layer, got {len(layers)}: use a .gpkg path"
+            msg = (f"{suffix[1:].upper()} holds one layer, got {len(layers)}: "
+                   "use a .gpkg path")
             raise ValidationError(msg)
         (gdf,) = layers.values()
-        finite(gdf.to_crs(4326)).to_file(path, driver="GeoJSON")
+        gdf = finite(gdf.to_crs(4326))
+        if suffix == ".csv":
+            pts = gdf.geometry.representative_point()
+            table = gdf.drop(columns=gdf.geometry.name).assign(
+                lon=pts.x.round(6), lat=pts.y.round(6))
+            table.to_csv(path, index=False)
+        else:
+            gdf.to_file(path, driver="GeoJSON")
     elif path.suffix.lower() == ".gpkg":
         for name, gdf in layers.items():
             finite(gdf.to_crs(4326)).to_file(path, layer=name, driver="GPKG")
     else:
-        msg = f"export path must end in .gpkg or .geojson, got {path.name!r}"
+        msg = f"export path must end in .gpkg, .geojson or .csv, got {path.name!r}"
         raise ValidationError(msg)
     return path
 

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
     from distributed import Client
+    from shapely.geometry.base import BaseGeometry
 
     from navigator.decide.allocation import Allocation, Model
     from navigator.decide.population import Population, UnitNodes
@@ -80,6 +81,9 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         Where resources and roads come from.
     kind
         A :class:`~navigator.model.FacilityKind` (see :data:`~navigator.model.FACILITY_KINDS`).
+        ``"team_bases"`` are the ``team_base`` sites some team is based at (every
+        ``team_base`` site while no team is stored); the sites no team is based at stay
+        candidates for new bases (:func:`candidate_sites`).
     at
         Timezone-aware moment: keep places open then (OSM ``opening_hours``, the area's time
         zone and public holidays) and, for ``"teams"``, bases of teams on shift then. None:
@@ -124,6 +128,14 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         res = res[res["id"].isin(set(beds.loc[fit, "resource_id"]))]
     if kind == "teams":
         res = res[res["id"].isin(_on_shift_bases(store, at))]
+    elif kind == "team_bases":
+        hosting = _hosting_bases(store)
+        if hosting:
+            notes.append(f"{len(hosting & set(res['id']))} of {len(res)} team_base sites "
+                         "host a team; the others are candidate sites, not bases")
+            res = res[res["id"].isin(hosting)]
+        else:
+            notes.append(f"no team is stored: all {len(res)} team_base sites count as bases")
     elif at is not None:
         keep, bad = _open_at(res, at, tz or network_timezone(graph),
                              _holidays(at) if holidays is None else holidays, unknown_open)
@@ -174,6 +186,12 @@ def _open_at(res: gpd.GeoDataFrame, at: datetime, tz: str, hol: Container[date],
             bad.append(str(r.name))
             keep.append(unknown_open)
     return np.asarray(keep, dtype=bool), bad
+
+
+def _hosting_bases(store: Store) -> set[str]:
+    """Return the ids of the sites some team (any status) is based at."""
+    teams = store.teams()
+    return set(teams["base_id"].dropna().astype(str))
 
 
 def _on_shift_bases(store: Store, at: datetime | None) -> set[str]:
@@ -269,12 +287,19 @@ class Demand:
 
 
 def demand_units(graph: TravelGraph, path: str | Path, *, layer: str | None = None,
-                 column: str = "pop2010", max_snap_m: float = 1000.0) -> Demand:
-    """Load a population layer, clip it to ``graph``'s area and snap it (see population)."""
+                 column: str = "pop2010", max_snap_m: float = 1000.0,
+                 area: BaseGeometry | None = None) -> Demand:
+    """Load a population layer, clip it to an area and snap it (see population).
+
+    ``area`` (EPSG:4326) defaults to the area ``graph``'s roads cover
+    (:func:`navigator.roads.network_area`); units farther than ``max_snap_m`` metres from a
+    road stay in and count as uncovered.
+    """
     from navigator.decide.population import load_population, snap_population
     from navigator.roads import network_area
 
-    pop = load_population(path, layer=layer, column=column, area=network_area(graph))
+    pop = load_population(path, layer=layer, column=column,
+                          area=network_area(graph) if area is None else area)
     return Demand(pop, snap_population(graph, pop, max_snap_m=max_snap_m))
 
 

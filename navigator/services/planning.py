@@ -58,7 +58,8 @@ __all__ = ["CoverageAssessment", "CoverageChange", "NewSitePlan", "PopulationLay
 class PopulationLayer:
     """A layer of population units (polygons or points) and its people column.
 
-    ``path`` None is the demo city's block groups under ``settings.data_dir``.
+    ``path`` None is the region's own layer under ``settings.data_dir`` (Columbus: 2010
+    block groups, ``pop2010``; Imperial: 2017 tract points, ``pop2017``), with its column.
     """
 
     path: Path | None = None
@@ -70,11 +71,20 @@ def load_demand(graph: TravelGraph, settings: Settings,
                 population: PopulationLayer | None = None) -> Demand:
     """Return the population units clipped to ``graph``'s area and snapped to it.
 
-    ``population`` defaults to the demo city's 2010 block groups.
+    ``population`` defaults to the region's layer (``settings.region``); a rural region's
+    units are clipped to the network's outline (see :class:`navigator.demo.city.City`).
     """
-    src = population or PopulationLayer()
-    path = demo_city(settings).population_file if src.path is None else src.path
-    return demand_units(graph, path, layer=src.layer, column=src.column)
+    if population is not None and population.path is not None:
+        return demand_units(graph, population.path, layer=population.layer,
+                            column=population.column)
+    from navigator.roads import network_area
+
+    city = demo_city(settings)
+    area = network_area(graph).convex_hull if city.rural else None
+    return demand_units(graph, city.population_file,
+                        layer=None if population is None else population.layer,
+                        column=city.population_column, area=area,
+                        max_snap_m=city.population_snap_m)
 
 
 def _people(graph: TravelGraph, settings: Settings, demand: Demand | None,
@@ -151,6 +161,16 @@ class CoverageAssessment:
         hexes = self.report.hexes
         return hexes.assign(gap=~(hexes["min_time_s"] <= self.gap_target_s))
 
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Return the layers to export (EPSG:4326), by name.
+
+        ``hexes`` (``min_time_s``, ``population``, ``gap``), ``units`` (the population units
+        with ``time_s``), ``gaps`` (ranked) and ``facilities``; seconds, ``inf`` unreachable.
+        """
+        return {"hexes": self.gap_hexes(),
+                "units": self.report.units, "gaps": self.report.gaps,
+                "facilities": self.facilities}
+
     def summary(self) -> dict[str, Any]:
         """Return the headline figures as plain JSON types (road shares over graph nodes)."""
         t = self.run.surface.time_s
@@ -197,7 +217,8 @@ def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, act
     targets_s
         Target times, seconds.
     gap_target_s
-        Target the gaps are drawn at, seconds (default: the smallest target).
+        Target the gaps are drawn at, seconds (default: the smallest target); added to
+        ``targets_s`` when not among them, so the people per target include it.
     hex_resolution
         H3 resolution of the hexes.
     demand, population
@@ -211,6 +232,8 @@ def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, act
         A new site is farther than the snap limit from a road.
     """
     new = _new_sites(added)
+    if gap_target_s is not None:  # the people table always has a row for the gap target
+        targets_s = check_targets([*_seconds(targets_s), float(gap_target_s)]).tolist()
     run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
                            free_beds=free_beds, closed=closed, added=new)
     people = _people(graph, settings, demand, population)

@@ -13,6 +13,24 @@ pytestmark = pytest.mark.browser
 CLIP_NOTE = "415 block groups (648,983 people) outside the road network area are excluded"
 
 
+GREEN = "#1a9850"
+#: Hex and gap-hex counts of a coverage request, from inside the page (session and CSRF).
+COVERAGE_COUNTS = """async (body) => {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const r = await fetch("/api/coverage", {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": meta.content},
+    body: JSON.stringify(body)});
+  const d = await r.json();
+  return [d.summary.hexes, d.summary.gap_hexes];
+}"""
+
+
+def _fills(page: Any, colour: str) -> int:
+    """Return how many map paths are filled with ``colour``."""
+    return int(page.evaluate("(c) => document.querySelectorAll(`section.map path[fill='${c}']`)"
+                             ".length", colour))
+
+
 @pytest.fixture
 def planner_page(browser: Any, server: Server) -> Iterator[tuple[Any, list[str], list[str]]]:
     """Yield a page logged in as the planner, the URLs it requested and its script errors."""
@@ -40,13 +58,26 @@ def test_planner_covers_compares_and_recommends(planner_page: Any, server: Serve
     page.click("#run-coverage")
     page.wait_for_selector("#population-table tbody tr")
     rows = page.locator("#population-table tbody tr")
-    assert rows.count() == 3
-    assert rows.nth(0).locator("td").nth(0).text_content() == "≤ 15 min"
+    assert rows.count() == 4  # the chosen target and the table's 15/30/60
+    assert [rows.nth(i).locator("td").nth(0).text_content() for i in range(4)] == [
+        "≤ 5 min", "≤ 15 min", "≤ 30 min", "≤ 60 min"]
     covered = int(rows.nth(0).locator("td").nth(1).text_content().replace(",", ""))
     assert 0 < covered <= 514_431
     assert CLIP_NOTE in page.locator("#clip-note").text_content()
     assert page.locator("#time-legend").is_visible()
     assert page.locator("section.map path").count() > 50
+    # colours follow the target: green only within 5 min, the legend names the bands
+    legend = page.locator("#time-legend-items div").all_text_contents()
+    assert legend == ["≤ 5 min", "≤ 15 min", "≤ 30 min", "≤ 60 min", "beyond 60 min"]
+    assert "gap beyond 5 min" in page.locator("#time-legend").text_content()
+    hexes, gap_hexes = page.evaluate(COVERAGE_COUNTS, {"kind": "shelters", "target_min": 5})
+    assert 0 < gap_hexes < hexes
+    assert _fills(page, GREEN) == hexes - gap_hexes
+    # the coverage layer toggles with its legend
+    page.uncheck("#layer-coverage")
+    assert _fills(page, GREEN) == 0 and not page.locator("#time-legend").is_visible()
+    page.check("#layer-coverage")
+    assert _fills(page, GREEN) == hexes - gap_hexes and page.locator("#time-legend").is_visible()
     # the gap table: ranked by people; a click zooms the map to the gap
     gaps = page.locator("#gap-table tbody tr")
     assert gaps.count() >= 2
@@ -73,6 +104,11 @@ def test_planner_covers_compares_and_recommends(planner_page: Any, server: Serve
     before, after = (int(c.replace(",", "")) for c in cells[1:3])
     assert after <= before
     assert page.locator("#delta-legend").is_visible()
+    page.uncheck("#layer-compare")
+    assert page.locator("path.delta").count() == 0
+    assert not page.locator("#delta-legend").is_visible()
+    page.check("#layer-compare")
+    assert page.locator("path.delta").count() > 0 and page.locator("#delta-legend").is_visible()
     # location-allocation: 2 new sites within 5 minutes
     page.fill("#rec-k", "2")
     page.fill("#rec-target", "5")
@@ -84,6 +120,21 @@ def test_planner_covers_compares_and_recommends(planner_page: Any, server: Serve
     then = int(result[1].split()[0].replace(",", ""))
     greedy = int(result[2].replace(",", ""))
     assert then >= now and then >= greedy
+    assert page.locator("#site-legend").is_visible()
+    page.uncheck("#layer-recommend")
+    assert page.locator("path.site").count() == 0 and not page.locator("#site-legend").is_visible()
+    page.check("#layer-recommend")
+    assert page.locator("path.site").count() == 2
+    # isochrones: drawn with a legend, toggled off and on
+    page.fill("#iso-lon", "-82.9988")
+    page.fill("#iso-lat", "39.9612")
+    page.click("#run-iso")
+    page.wait_for_selector("#iso-legend:not([hidden])")
+    assert "10 / 20 / 30 min" in page.locator("#iso-legend").text_content()
+    page.uncheck("#layer-iso")
+    assert not page.locator("#iso-legend").is_visible()
+    page.check("#layer-iso")
+    assert page.locator("#iso-legend").is_visible()
     gaps.nth(0).click()  # the largest gap: most of the city in the screenshot
     page.locator("#coverage-summary").scroll_into_view_if_needed()
     page.wait_for_timeout(500)
@@ -93,4 +144,32 @@ def test_planner_covers_compares_and_recommends(planner_page: Any, server: Serve
     host = urlsplit(server.url).netloc
     assert [u for u in requests if not u.startswith(("data:", "blob:", "about:"))
             and urlsplit(u).netloc != host] == []
+    assert errors == []
+
+
+@pytest.mark.parametrize(("button", "suffix"), [("#export-gpkg", ".gpkg"),
+                                                ("#export-geojson", ".geojson"),
+                                                ("#export-csv", ".csv")])
+def test_coverage_downloads_from_the_page(planner_page: Any, tmp_path: Any, button: str,
+                                          suffix: str) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    page, _, errors = planner_page
+    page.fill("#cov-target", "10")
+    with page.expect_download() as info:
+        page.click(button)
+    download = info.value
+    assert download.suggested_filename == f"coverage-team_bases-10min{suffix}"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    if suffix == ".gpkg":
+        assert set(gpd.list_layers(path)["name"]) == {"hexes", "units", "gaps", "facilities"}
+        assert gpd.read_file(path, layer="hexes")["gap"].any()  # the demo has gaps at 10 min
+    elif suffix == ".geojson":
+        assert len(gpd.read_file(path)) > 100
+    else:
+        units = pd.read_csv(path)
+        assert (units["time_s"] > 600).any() and units["population"].sum() > 500_000
+    assert "Downloaded" in page.locator("#status-line").text_content()
     assert errors == []

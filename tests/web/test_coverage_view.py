@@ -17,7 +17,8 @@ from webhelpers import ROLES, csrf_of
 from navigator.services import planner as cs
 
 Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
-ROUTES = ("/api/coverage", "/api/coverage/compare", "/api/coverage/recommend")
+ROUTES = ("/api/coverage", "/api/coverage/compare", "/api/coverage/recommend",
+          "/api/coverage/export")
 TARGETS_S = (900.0, 1800.0, 3600.0)
 
 
@@ -46,10 +47,10 @@ def test_figures_equal_coverage_service(app: Flask, planner: Any) -> None:
     n = app.extensions["navigator"]
     got = _post(planner, "/api/coverage", {"kind": "shelters", "target_min": 10})
     run = cs.facility_surface(n.store, n.graph, kind="shelters")
-    want = cs.coverage_report(n.graph, run, _demand(app), targets_s=TARGETS_S,
+    want = cs.coverage_report(n.graph, run, _demand(app), targets_s=(600.0, *TARGETS_S),
                               gap_target_s=600.0)
     pop = got["population"]
-    assert [t["target_min"] for t in pop["targets"]] == [15, 30, 60]
+    assert [t["target_min"] for t in pop["targets"]] == [10, 15, 30, 60]  # the gap target too
     np.testing.assert_allclose([t["people_covered"] for t in pop["targets"]],
                                want.coverage.people_covered)
     np.testing.assert_allclose([t["people_uncovered"] for t in pop["targets"]],
@@ -176,12 +177,24 @@ def test_invalid_bodies_are_400_json(planner: Any, path: str, raw: str) -> None:
     ("/api/coverage/compare", {"close": [f"x{i}" for i in range(11)]}),
     ("/api/coverage", {"closed": ["no-such-site"]}),
     ("/api/coverage", {"resolution": 12}),
-    ("/api/coverage/recommend", {"kind": "team_bases", "candidates": ["team_base"]}),
 ])
 def test_out_of_range_and_unknown_inputs_are_4xx(planner: Any, path: str, body: Any) -> None:
     c, headers = planner
     r = c.post(path, json=body, headers=headers)
     assert r.status_code == 400 and r.is_json, r.get_data(as_text=True)
+
+
+def test_stations_hosting_no_team_are_candidate_bases(planner: Any) -> None:
+    c, headers = planner
+    r = c.post("/api/coverage/recommend", json={"kind": "team_bases", "k": 2, "target_min": 10,
+                                                "candidates": ["team_base"]}, headers=headers)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    body = r.get_json()
+    assert body["existing"] == 4 and body["candidates"] > 30
+    assert body["people_covered_after"] > body["people_covered_before"]
+    ids = {f["id"] for f in body["sites"]["features"]}
+    assert len(ids) == 2 and all(f["properties"]["kind"] == "team_base"
+                                 for f in body["sites"]["features"])
 
 
 def test_a_new_base_off_the_network_is_422(planner: Any) -> None:
@@ -271,3 +284,47 @@ def test_dv_site_never_reaches_planner_routes(as_role: Client, app: Flask, role:
     if found := _leaks(page, dv):
         leaks["/coverage"] = found
     assert leaks == {}
+
+
+@pytest.mark.parametrize(("fmt", "media", "suffix"), [
+    ("gpkg", "application/geopackage+sqlite3", ".gpkg"),
+    ("geojson", "application/geo+json", ".geojson"),
+    ("csv", "text/csv", ".csv"),
+])
+def test_exports_download_as_files(app: Flask, planner: Any, tmp_path: Any, fmt: str,
+                                   media: str, suffix: str) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    c, headers = planner
+    body = {"kind": "team_bases", "target_min": 10, "format": fmt}
+    r = c.post("/api/coverage/export", json=body, headers=headers)
+    assert r.status_code == 200 and r.mimetype == media, r.get_data(as_text=True)[:300]
+    disposition = r.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;") and disposition.endswith(f'{suffix}"')
+    path = tmp_path / f"export{suffix}"
+    path.write_bytes(r.get_data())
+    summary = _post(planner, "/api/coverage", {"kind": "team_bases", "target_min": 10})
+    if fmt == "gpkg":
+        assert set(gpd.list_layers(path)["name"]) == {"hexes", "units", "gaps", "facilities"}
+        hexes = gpd.read_file(path, layer="hexes")
+        assert len(hexes) == summary["summary"]["hexes"] and hexes.crs.to_epsg() == 4326
+        assert int(hexes["gap"].sum()) == summary["summary"]["gap_hexes"] > 0
+        assert len(gpd.read_file(path, layer="facilities")) == 4
+    elif fmt == "geojson":
+        text = path.read_text()
+        assert "Infinity" not in text and "NaN" not in text
+        assert len(json.loads(text)["features"]) == summary["summary"]["hexes"]
+    else:
+        units = pd.read_csv(path)
+        assert {"population", "time_s", "lon", "lat"} <= set(units.columns)
+        assert units["population"].sum() == pytest.approx(
+            summary["population"]["total_people"])
+        beyond = units.loc[~(units["time_s"] <= 600), "population"].sum()
+        assert beyond == pytest.approx(summary["summary"]["people_beyond_target"])
+
+
+def test_export_rejects_unknown_format(planner: Any) -> None:
+    c, headers = planner
+    r = c.post("/api/coverage/export", json={"format": "shp"}, headers=headers)
+    assert r.status_code == 400 and r.is_json

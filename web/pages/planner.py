@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template
 
+from navigator.demo.city import demo_city
 from navigator.jsonsafe import feature_collection, json_safe
+from navigator.maps.coverage import EXPORT_FORMATS, export_layers
 from navigator.model import BedType, FacilityKind, ResourceKind, Role
 from navigator.services import planning
 from navigator.services.isochrones import reachable_areas
@@ -28,8 +30,6 @@ if TYPE_CHECKING:
 
 bp = Blueprint("planner", __name__)
 ROLES = (Role.PLANNER,)
-#: What the population units are called on the page.
-UNIT_NAME = "block groups"
 #: Gaps are dissolved block groups: simplify their outlines for the page (degrees, ~10 m).
 SIMPLIFY_DEG = 1e-4
 #: HiGHS time limit of a recommendation, seconds (the web answer must stay quick).
@@ -52,11 +52,16 @@ def _targets_s(body: schemas.CoverageRequest | schemas.CompareRequest) -> list[f
     return sorted({t * 60.0 for t in body.targets_min})
 
 
+def _unit_name() -> str:
+    """Return what the region's population units are called (block groups, census tracts)."""
+    return demo_city(app_context().settings).unit_name
+
+
 def _clip_note(d: Demand) -> str:
     p = d.population
     if not p.clipped_units:
-        return f"No {UNIT_NAME} lie outside the road network area"
-    return (f"{p.clipped_units} {UNIT_NAME} ({p.clipped_people:,.0f} people) outside the road "
+        return f"No {_unit_name()} lie outside the road network area"
+    return (f"{p.clipped_units} {_unit_name()} ({p.clipped_people:,.0f} people) outside the road "
             "network area are excluded")
 
 
@@ -122,7 +127,7 @@ def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
     population = {
         "targets": _table(cov), "total_people": cov.total_people,
         "people_unreachable": cov.people_unreachable, "mean_time_s": cov.mean_time_s,
-        "units": len(d.people), "unit_name": UNIT_NAME,
+        "units": len(d.people), "unit_name": _unit_name(),
         "clipped_units": d.population.clipped_units,
         "clipped_people": d.population.clipped_people, "clip_note": _clip_note(d),
     }
@@ -130,6 +135,36 @@ def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
             "summary": found.summary(), "population": population,
             "gaps": _polygons(found.report.gaps.head(body.max_gaps), bbox=True),
             "facilities": _points(found.facilities)}
+
+
+#: Layers each export format holds (a GeoJSON or CSV file holds one).
+EXPORT_LAYERS = {"gpkg": ("hexes", "units", "gaps", "facilities"), "geojson": ("hexes",),
+                 "csv": ("units",)}
+
+
+@endpoint(bp, "/api/coverage/export", "POST",
+          summary="The coverage of a scenario as a file to download: GeoPackage (hexes, block "
+                  "groups, gaps, facilities), GeoJSON (hexes) or CSV (block groups)",
+          roles=ROLES, body=schemas.CoverageExportRequest, errors=(422,),
+          files=tuple(media for _, media in EXPORT_FORMATS.values()))
+def coverage_export(body: schemas.CoverageExportRequest) -> Response:
+    """Return the coverage layers as a GeoPackage, GeoJSON or CSV attachment."""
+    import tempfile
+    from pathlib import Path
+
+    ctx = app_context()
+    found = planning.assess_coverage(ctx.store, ctx.graph, ctx.settings, **_scenario(body),
+                                     targets_s=_targets_s(body), hex_resolution=body.resolution,
+                                     gap_target_s=body.target_min * 60.0)
+    layers = found.layers()
+    suffix, media = EXPORT_FORMATS[body.format]
+    name = f"coverage-{found.kind}-{body.target_min:g}min{suffix}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = export_layers({k: layers[k] for k in EXPORT_LAYERS[body.format]},
+                             Path(tmp) / name)
+        data = path.read_bytes()
+    return Response(data, mimetype=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @endpoint(bp, "/api/coverage/compare", "POST",

@@ -1,23 +1,73 @@
-/* Planner coverage view: hexes coloured by travel time with a legend, people covered per
-   target, gaps ranked by people (click to zoom), scenario comparison with a delta map,
-   location-allocation of new sites, isochrones. Every string reaches the page as text. */
+/* Planner coverage view: hexes coloured by travel time against the chosen targets, people
+   covered per target, gaps ranked by people (click to zoom), scenario comparison with a delta
+   map, location-allocation of new sites, isochrones; each layer toggles with its legend;
+   coverage downloads as GeoPackage, GeoJSON or CSV. Every string reaches the page as text. */
 "use strict";
 (function () {
   const m = Nav.map();
-  const hexLayer = L.layerGroup().addTo(m);
-  const gapLayer = L.layerGroup().addTo(m);
-  const facLayer = L.layerGroup().addTo(m);
-  const deltaLayer = L.layerGroup().addTo(m);
-  const siteLayer = L.layerGroup().addTo(m);
-  const isoLayer = L.layerGroup().addTo(m);
+  const hexLayer = L.layerGroup();
+  const gapLayer = L.layerGroup();
+  const facLayer = L.layerGroup();
+  const deltaLayer = L.layerGroup();
+  const siteLayer = L.layerGroup();
+  const isoLayer = L.layerGroup();
+  // Each toggle shows or hides one layer group and its legend (shown once something is drawn).
+  const layers = {
+    coverage: {group: L.layerGroup([hexLayer, gapLayer, facLayer]).addTo(m),
+               legend: "time-legend", drawn: false},
+    compare: {group: deltaLayer.addTo(m), legend: "delta-legend", drawn: false},
+    recommend: {group: siteLayer.addTo(m), legend: "site-legend", drawn: false},
+    iso: {group: isoLayer.addTo(m), legend: "iso-legend", drawn: false},
+  };
   const GREY = "#bdbdbd";
-  const bins = [[15, "#1a9850"], [30, "#fee08b"], [60, "#fc8d59"]];
-  const colour = (s) => s === null ? GREY
-    : (bins.find((b) => s <= b[0] * 60) || [0, "#d73027"])[1];
+  const WITHIN = ["#1a9850", "#66bd63", "#a6d96a", "#d9ef8b"];  // bands within the gap target
+  const BEYOND = ["#fee08b", "#fdae61", "#f46d43"];             // bands beyond it
+  const LAST = "#d73027";                                       // beyond every target
+  let bands = [];  // [[upper limit in seconds, colour, label], ...] from the chosen targets
+  const colour = (s) => s === null ? GREY : (bands.find((b) => s <= b[0]) || [0, LAST])[1];
   const $ = (id) => document.getElementById(id);
   const people = (x) => x === null || x === undefined ? "n/a" : Math.round(x).toLocaleString("en-US");
   const pct = (x) => x === null || x === undefined ? "n/a" : (100 * x).toFixed(1) + " %";
   let gapBounds = [];
+
+  function showLayer(name) {
+    const l = layers[name];
+    const on = $("layer-" + name).checked;
+    if (on) l.group.addTo(m); else m.removeLayer(l.group);
+    $(l.legend).hidden = !(on && l.drawn);
+  }
+  function drawn(name, isDrawn) {
+    layers[name].drawn = isDrawn;
+    showLayer(name);
+  }
+  for (const name of Object.keys(layers)) {
+    $("layer-" + name).addEventListener("change", () => showLayer(name));
+  }
+
+  function setBands(targetsMin, gapMin) {
+    // Colours follow the targets: greens up to the gap target, warm colours beyond it, so
+    // a place beyond the target never draws green.
+    let w = 0, b = 0;
+    bands = targetsMin.map((t) => [t * 60, t <= gapMin ? WITHIN[Math.min(w++, 3)]
+                                           : BEYOND[Math.min(b++, 2)], "≤ " + t + " min"]);
+    const items = $("time-legend-items");
+    items.replaceChildren();
+    const rows = [...bands, [null, LAST, "beyond " + targetsMin[targetsMin.length - 1] + " min"]];
+    for (const [, c, label] of rows) {
+      const swatch = Nav.el("i", null, {class: "swatch"});
+      swatch.style.background = c;
+      const div = Nav.el("div");
+      div.append(swatch, Nav.el("span", label));
+      items.append(div);
+    }
+    $("time-legend-title").textContent = "Travel time (target " + gapMin + " min)";
+    $("gap-legend-text").textContent = "gap beyond " + gapMin + " min";
+  }
+
+  function targetList() {
+    const raw = $("cov-targets").value.split(",").map((x) => x.trim()).filter((x) => x);
+    return raw.map(Number);
+  }
 
   function scenario() {
     const body = {kind: $("cov-kind").value};
@@ -83,26 +133,60 @@
     }
   }
 
+  function coverageBody() {
+    const body = Object.assign(scenario(), {target_min: Nav.num("cov-target")});
+    const more = targetList();
+    if (more.length) body.targets_min = more;
+    return body;
+  }
+
+  async function download(format) {
+    // The file comes back as a blob and is saved through a temporary link (no data in HTML).
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    Nav.say("Preparing the " + format + " file…");
+    const r = await fetch("/api/coverage/export", {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": meta ? meta.content : ""},
+      body: JSON.stringify(Object.assign(coverageBody(), {format: format}))});
+    if (!r.ok) {
+      let data = null;
+      try { data = await r.json(); } catch (err) { data = {message: "no JSON in the answer"}; }
+      Nav.say(Nav.errorText({ok: false, status: r.status, data: data}), true);
+      return;
+    }
+    const found = /filename="([^"]+)"/.exec(r.headers.get("Content-Disposition") || "");
+    const name = found ? found[1] : "coverage." + format;
+    const url = URL.createObjectURL(await r.blob());
+    const a = Nav.el("a", null, {href: url, download: name});
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    Nav.say("Downloaded " + name);
+  }
+  for (const b of document.querySelectorAll("p.exports button")) {
+    b.addEventListener("click", () => download(b.dataset.format));
+  }
+
   $("coverage-form").addEventListener("submit", async function (e) {
     e.preventDefault();
     Nav.say("Computing coverage…");
-    const res = await Nav.api("POST", "/api/coverage",
-                              Object.assign(scenario(), {target_min: Nav.num("cov-target")}));
+    const res = await Nav.api("POST", "/api/coverage", coverageBody());
     hexLayer.clearLayers();
     gapLayer.clearLayers();
     deltaLayer.clearLayers();
-    $("delta-legend").hidden = true;
+    drawn("compare", false);
     const dl = $("coverage-summary");
     dl.replaceChildren();
-    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (!res.ok) { drawn("coverage", false); Nav.say(Nav.errorText(res), true); return; }
     const d = res.data;
+    setBands(d.population.targets.map((t) => t.target_min), d.summary.target_s / 60);
     L.geoJSON({type: "FeatureCollection", features: d.features}, {renderer: Nav.svg,
       style: (f) => ({fillColor: colour(f.properties.min_time_s), fillOpacity: 0.55,
                       color: "#555", weight: 0.3}),
       onEachFeature: (f, l) => Nav.tip(l, Nav.minutes(f.properties.min_time_s) + " · ~"
                                           + people(f.properties.population) + " people")
     }).addTo(hexLayer);
-    $("time-legend").hidden = false;
+    drawn("coverage", true);
     gapBounds = [];
     L.geoJSON(d.gaps, {renderer: Nav.svg, style: () => ({color: "#b00020", weight: 2,
       dashArray: "4", fillOpacity: 0.05, className: "gap"}),
@@ -153,7 +237,7 @@
     Nav.say("Comparing…");
     const res = await Nav.api("POST", "/api/coverage/compare", body);
     deltaLayer.clearLayers();
-    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (!res.ok) { drawn("compare", false); Nav.say(Nav.errorText(res), true); return; }
     const d = res.data;
     L.geoJSON({type: "FeatureCollection", features: d.features}, {renderer: Nav.svg,
       style: (f) => {
@@ -171,7 +255,7 @@
       Nav.tip(L.circleMarker([lat, lon], {renderer: Nav.svg, radius: 7, color: "#1f78b4",
         weight: 3, fill: false}), f.properties.name).addTo(deltaLayer);
     }
-    $("delta-legend").hidden = false;
+    drawn("compare", true);
     fillTable("compare-table", d.targets.map((t) => [
       "≤ " + t.target_min + " min", people(t.covered_before), people(t.covered_after),
       people(t.newly_covered), people(t.newly_uncovered)]));
@@ -192,8 +276,10 @@
     dl.replaceChildren();
     const ol = $("recommend-sites");
     ol.replaceChildren();
-    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (!res.ok) { drawn("recommend", false); Nav.say(Nav.errorText(res), true); return; }
     const d = res.data;
+    $("site-legend-text").textContent = "new site (" + d.model + ", within " + d.target_min
+      + " min)";
     const within = " within " + d.target_min + " min";
     const rows = [["Covered now", people(d.people_covered_before) + within],
       ["With " + d.sites.features.length + " new sites (" + d.model + ")",
@@ -211,6 +297,7 @@
         weight: 3, fillColor: "#cab2d6", fillOpacity: 0.9, className: "site"}), p.name)
         .addTo(siteLayer);
     }
+    drawn("recommend", d.sites.features.length > 0);
     notes(d.notes);
     Nav.say("Recommended " + d.sites.features.length + " sites");
   });
@@ -219,10 +306,14 @@
     e.preventDefault();
     const res = await Nav.api("POST", "/api/isochrone", {lon: Nav.num("iso-lon"), lat: Nav.num("iso-lat")});
     isoLayer.clearLayers();
-    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (!res.ok) { drawn("iso", false); Nav.say(Nav.errorText(res), true); return; }
     L.geoJSON(res.data, {renderer: Nav.svg, style: (f) => ({color: "#6a3d9a", weight: 1,
       fillOpacity: 0.15}), onEachFeature: (f, l) => Nav.tip(l, f.properties.minutes + " min")
     }).addTo(isoLayer);
+    const minutes = res.data.features.map((f) => f.properties.minutes).sort((a, b) => a - b);
+    $("iso-legend-text").textContent = "reachable within " + minutes.join(" / ")
+      + " min (darker: nearer)";
+    drawn("iso", true);
     Nav.say("Isochrones drawn");
   });
 })();
