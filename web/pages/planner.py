@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, render_template
 
 from navigator.demo.city import demo_city
-from navigator.jsonsafe import feature_collection, json_safe
+from navigator.jsonsafe import feature_collection
 from navigator.maps.coverage import EXPORT_FORMATS, export_layers
 from navigator.model import BedType, FacilityKind, ResourceKind, Role
 from navigator.services import planning
@@ -74,31 +74,21 @@ def _table(cov: PopulationCoverage) -> list[dict[str, Any]]:
                                   cov.share_covered, strict=True)]
 
 
-def _polygons(gdf: gpd.GeoDataFrame, *, bbox: bool = False) -> dict[str, Any]:
-    """Return polygons as an RFC 7946 FeatureCollection (inf/NaN as null, optional bbox)."""
-    import shapely
 
-    out = []
-    cols = [c for c in gdf.columns if c != "geometry"]
-    for row in gdf.itertuples(index=False):
-        geom = row.geometry.simplify(SIMPLIFY_DEG)
-        f: dict[str, Any] = {"type": "Feature",
-                             "geometry": shapely.geometry.mapping(geom),
-                             "properties": {c: json_safe(getattr(row, c)) for c in cols}}
-        if bbox:
-            f["bbox"] = [float(v) for v in geom.bounds]
-        out.append(f)
-    return {"type": "FeatureCollection", "features": out}
+
+
+
+def _polygons(gdf: gpd.GeoDataFrame, *, bbox: bool = False) -> dict[str, Any]:
+    """Return gap or change polygons for the page: outlines simplified, optional bboxes."""
+    return feature_collection(gdf, id_column=None, simplify_deg=SIMPLIFY_DEG, bbox=bbox)
 
 
 def _points(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    """Return facility points (id, name, kind) as an RFC 7946 FeatureCollection."""
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "id": str(r.id),
-         "geometry": {"type": "Point", "coordinates": [float(r.geometry.x), float(r.geometry.y)]},
-         "properties": {"id": str(r.id), "name": str(r.name),
-                        "kind": str(getattr(r, "kind", "new_site"))}}
-        for r in gdf.to_crs(4326).itertuples()]}
+    """Return facility points (``id``, ``name``, ``kind``) for the page."""
+    cols = [c for c in ("id", "name", "kind") if c in gdf.columns]
+    return feature_collection(gdf[[*cols, gdf.geometry.name]].assign(
+        id=gdf["id"].astype(str), name=gdf["name"].astype(str),
+        kind=gdf["kind"].astype(str) if "kind" in gdf.columns else "new_site"))
 
 
 @bp.get("/coverage")
