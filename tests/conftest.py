@@ -6,8 +6,10 @@ import ipaddress
 import os
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from postgis_db import throwaway_schema
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 _real_getaddrinfo = socket.getaddrinfo
@@ -127,3 +129,33 @@ def west_oakland():  # type: ignore[no-untyped-def]
     from navigator.roads import build_graph
 
     return build_graph(WEST_OAKLAND_DRIVE)
+
+
+# -- stores of either backend (tests/store, and modules using servicehelpers) -----------
+
+BACKENDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture
+def postgis_url(postgis_database: str) -> Iterator[str]:
+    """Return a URL whose search_path is a fresh schema of the ``postgis_database``.
+
+    ``postgis_database`` comes from the test package (session-wide for the store tests,
+    per module where a module loads its own data).
+    """
+    with throwaway_schema(postgis_database) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Return the backend name: ``gpkg`` or ``postgis``."""
+    return str(request.param)
+
+
+@pytest.fixture
+def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """Return the URL of an empty store of ``backend``."""
+    if backend == "postgis":
+        return str(request.getfixturevalue("postgis_url"))
+    return str(tmp_path / "navigator.gpkg")

@@ -58,3 +58,4 @@ def throwaway_schema(database_url: str) -> Iterator[str]:
     yield with_search_path(database_url, schema)
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from postgis_db import throwaway_database, throwaway_schema
+from postgis_db import throwaway_database
 
 from navigator.config import Settings
 from navigator.model import Bundle
@@ -23,10 +23,8 @@ NY = ZoneInfo("America/New_York")
 NOW = datetime(2026, 3, 4, 14, 0, tzinfo=NY)
 #: Downtown Columbus, EPSG:4326.
 CLIENT = (-82.99, 39.96)
-__all__ = ["area", "backend", "demo", "postgis_database", "postgis_url", "settings", "store",
-           "store_url"]
 
-BACKENDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
+__all__ = ["area", "demo", "postgis_database", "settings", "store"]
 
 
 @pytest.fixture(scope="module")
@@ -59,25 +57,10 @@ def postgis_database(test_database_url: str | None) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def postgis_url(postgis_database: str) -> Iterator[str]:
-    """Return a URL whose search_path is a fresh schema of the module's database."""
-    with throwaway_schema(postgis_database) as url:
-        yield url
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """Return the backend name: ``gpkg`` or ``postgis``."""
-    return str(request.param)
 
 
-@pytest.fixture
-def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    """Return the URL of an empty store of ``backend``."""
-    if backend == "postgis":
-        return str(request.getfixturevalue("postgis_url"))
-    return str(tmp_path / "navigator.gpkg")
 
 
 @pytest.fixture

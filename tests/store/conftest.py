@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from postgis_db import throwaway_database, throwaway_schema
+from postgis_db import throwaway_database
 from shapely.geometry import Polygon
 
 from navigator.model import (
@@ -33,8 +33,6 @@ from navigator.model import (
 )
 from navigator.store import gpkg
 
-BACKENDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
-
 
 @pytest.fixture(scope="session")
 def postgis_database(test_database_url: str | None) -> Iterator[str]:
@@ -43,25 +41,10 @@ def postgis_database(test_database_url: str | None) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def postgis_url(postgis_database: str) -> Iterator[str]:
-    """Return a URL whose search_path is a fresh schema of the session database."""
-    with throwaway_schema(postgis_database) as url:
-        yield url
 
 
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """Return the backend name: ``gpkg`` or ``postgis``."""
-    return str(request.param)
 
 
-@pytest.fixture
-def store_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    """Return the URL of an empty store of ``backend``."""
-    if backend == "postgis":
-        return str(request.getfixturevalue("postgis_url"))
-    return str(tmp_path / "navigator.gpkg")
 
 
 @pytest.fixture
