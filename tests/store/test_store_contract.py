@@ -617,7 +617,7 @@ def test_report_positions_refuses_bad_input_and_writes_nothing(loaded: Any) -> N
     with pytest.raises(ValidationError, match="finite"):
         PositionPing(float("nan"), 39.9, T0)
     with pytest.raises(ValidationError, match="timezone"):
-        PositionPing(-83.0, 39.9, datetime(2026, 3, 1, 12))  # noqa: DTZ001
+        PositionPing(-83.0, 39.9, datetime(2026, 3, 1, 12))
     assert loaded.audit_log(limit=1)[0].id == before
     assert loaded.team("T2").position_at is None
 
