@@ -15,6 +15,7 @@ from web.context import app_context
 from web.openapi import endpoint
 from web.render import (
     FEATURE_COLLECTION,
+    area_tz,
     base_map,
     embed_map,
     features,
@@ -32,7 +33,9 @@ ROLES = (Role.DISPATCHER,)
 def page() -> str:
     """Show the dispatch console (the map's live layers come from the JSON API)."""
     m = base_map(include_confidential=False)
-    return render_template("dispatch.html", map=embed_map(m),
+    settings = app_context().settings
+    return render_template("dispatch.html", map=embed_map(m), tz=area_tz(),
+                           stale_s=settings.stale_position_min * 60.0,
                            crisis_types=[c.value for c in schemas.CrisisType],
                            team_statuses=[s.value for s in TeamStatus], **legend_context())
 
