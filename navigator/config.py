@@ -76,8 +76,9 @@ class Settings:
         Seconds of the first lock; each further lock of the same account or address doubles
         it, up to ``login_max_lock_s``.
     stale_position_min
-        Minutes after which a team's last position fix is stale (``NAVIGATOR_STALE_POSITION_MIN``):
-        ranking still routes from it but labels it, and the console flags it.
+        Minutes after which a team's last position fix is stale
+        (``NAVIGATOR_STALE_POSITION_MIN``): ranking still routes from it but labels it, and
+        the console flags it.
     position_skew_s
         Seconds a GPS ping's time may lie ahead of the server clock (device clock drift);
         a ping further in the future is refused.

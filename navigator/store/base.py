@@ -225,7 +225,7 @@ class Store(Protocol):
     def assign_team(self, team_id: str, incident_id: str, *, actor: str,
                     eta_s: float | None = None, idempotency_key: str | None = None,
                     allowed_statuses: Sequence[TeamStatus] | None = None,
-                    backup: bool = False) -> Assignment:
+                    backup: bool = False, override_reason: str = "") -> Assignment:
         """Send a team to an incident atomically.
 
         The team must be in ``allowed_statuses`` (default: available) and have no active

@@ -109,9 +109,9 @@ class SimpleWrites:
             now = rows.utc_now()
             if lon is not None:
                 changes.update(lon=lon, lat=lat)
-            # a position set by hand is a fix now (clears a stale GPS flag)
-            team = dataclasses.replace(current, **changes,  # validates
-                                       **({"position_at": now} if lon is not None else {}))
+            team = dataclasses.replace(current, **changes)  # validates
+            if lon is not None:  # a position set by hand is a fix now (clears a stale flag)
+                team = dataclasses.replace(team, position_at=now)
             tx.upsert("teams", rows.team_row(team, updated_at=now), key=("id",))
             append_audit(tx, "update_team", actor=actor, subject=team_id,
                          inputs=changes, result={"status": team.status,
