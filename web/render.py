@@ -121,6 +121,8 @@ def plain(value: Any) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if hasattr(value, "isoformat"):
+        if value != value:  # NaT (whose isoformat() is the text "NaT")
+            return None
         try:
             return value.isoformat()
         except ValueError:  # NaT

@@ -86,6 +86,14 @@ def test_bad_pings_are_4xx_and_nothing_is_written(as_role: Client, app: Flask,
     assert store.team(team) == before and store.audit_log(limit=1)[0].id == last
 
 
+def test_teams_without_a_fix_have_null_position_at(as_role: Client, app: Flask) -> None:
+    c, _ = as_role("dispatcher")
+    never = {t.id for t in app.extensions["navigator"].store.teams().itertuples()
+             if t.position_at != t.position_at}  # NaT
+    props = [f["properties"] for f in c.get("/api/teams").get_json()["features"]]
+    assert never and all(p["position_at"] is None for p in props if p["id"] in never)
+
+
 def test_unknown_team_position_is_404(as_role: Client) -> None:
     c, headers = as_role("dispatcher")
     r = c.post("/api/teams/no-such-team/position",
