@@ -16,7 +16,8 @@ ADMIN_2FA = ("optional", "required")
 _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh_hours",
                      "follow_up_first_h", "follow_up_second_h", "arrival_grace_s",
                      "session_idle_min", "session_max_h", "login_window_s", "login_lock_s",
-                     "login_max_lock_s", "team_busy_fraction"})
+                     "login_max_lock_s", "team_busy_fraction", "stale_position_min",
+                     "position_skew_s"})
 _COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
 
 
@@ -81,6 +82,13 @@ class Settings:
     region
         The shipped region whose roads and population the app uses when given no other
         (:class:`navigator.model.Region`: ``columbus``, the default, or ``imperial``).
+    stale_position_min
+        Minutes after which a team's last position fix is stale
+        (``NAVIGATOR_STALE_POSITION_MIN``): ranking still routes from it but labels it, and
+        the console flags it.
+    position_skew_s
+        Seconds a GPS ping's time may lie ahead of the server clock (device clock drift);
+        a ping further in the future is refused.
     """
 
     store_url: str = "navigator.gpkg"
@@ -107,6 +115,8 @@ class Settings:
     login_max_lock_s: float = 3600.0
     team_busy_fraction: float = 0.3
     region: str = "columbus"
+    stale_position_min: float = 10.0
+    position_skew_s: float = 60.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:

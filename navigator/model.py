@@ -501,6 +501,8 @@ class Team:
     shift_end: datetime | None = None
     synthetic: bool = False
     source: str = ""
+    #: When the current position was fixed (a GPS ping or a hand update); None: never.
+    position_at: datetime | None = None
 
     def __post_init__(self) -> None:
         label = f"team {self.id!r}"
@@ -515,6 +517,7 @@ class Team:
         object.__setattr__(self, "languages", _str_tuple(label, "languages", self.languages))
         _aware(label, "shift_start", self.shift_start)
         _aware(label, "shift_end", self.shift_end)
+        _aware(label, "position_at", self.position_at)
         if self.shift_start and self.shift_end and self.shift_end <= self.shift_start:
             msg = f"{label}: shift_end must be after shift_start"
             raise ValidationError(msg)
@@ -591,6 +594,37 @@ class Assignment:
     updated_at: datetime
     eta_s: float | None = None
     idempotency_key: str | None = None
+    #: Why a team lacking a needed skill or language was sent anyway ("" when it fits).
+    override_reason: str = ""
+
+
+@dataclass(frozen=True)
+class PositionPing:
+    """One GPS fix of a team: where (EPSG:4326 degrees) and when (timezone-aware)."""
+
+    lon: float
+    lat: float
+    at: datetime
+
+    def __post_init__(self) -> None:
+        check_lonlat("position ping", self.lon, self.lat, name="position")
+        if not isinstance(self.at, datetime) or self.at.tzinfo is None:
+            msg = f"position ping: at must be a timezone-aware datetime, got {self.at!r}"
+            raise ValidationError(msg)
+
+
+@dataclass(frozen=True)
+class PositionUpdate:
+    """What a batch of pings did: the team as stored now, pings applied and ignored.
+
+    Only the newest ping moves the team; pings no newer than the stored fix (late, out of
+    order or repeated) are ignored.
+    """
+
+    team: Team
+    applied: bool
+    accepted: int
+    ignored: int
 
 
 @dataclass(frozen=True)

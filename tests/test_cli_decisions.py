@@ -79,6 +79,18 @@ def test_dispatch_cycle(run) -> None:  # type: ignore[no-untyped-def]
         assert opt["weighted_total_s"] <= greedy["weighted_total_s"] + 1e-6
 
 
+def test_misfit_team_needs_an_override(run) -> None:  # type: ignore[no-untyped-def]
+    incident = run("new-incident", *PLACE[:4], "--type", "youth", "--skill", "telepathy",
+                   "--language", "tlh").strip()
+    shown = run("rank-teams", incident)
+    assert "what each lacks" in shown and "lacks telepathy" in shown
+    team = json.loads(run("rank-teams", incident, "--json"))["options"][0]["team_id"]
+    refused = run("assign", incident, team, code=1)
+    assert "lacks skill telepathy" in refused and "override" in refused
+    sent = run("assign", incident, team, "--override", "nearest; interpreter by phone")
+    assert "override: nearest; interpreter by phone" in sent
+
+
 @pytest.mark.parametrize("argv, fragment", [
     (["find-bed", "--lon", "nan", "--lat", "39.96", "--bed-type", "families"], "finite"),
     (["find-bed", "--lon", "-82.99", "--lat", "39.96", "--bed-type", "castle"], "bed_type"),

@@ -331,3 +331,74 @@ def test_unknown_area_lines_never_answer_and_988_leads_in_a_crisis(tmp_path) -> 
                                    crisis=True)
     assert crisis[0].phone == "988" and "laundry" not in [m.hotline_id for m in crisis]
     store.close()
+
+
+# -- live positions, nothing fits, overrides ---------------------------------------------------
+def test_report_positions_moves_the_team_and_ranking_uses_it(store, columbus_graph, settings,
+                                                              area) -> None:
+    from navigator.errors import NotFoundError, UnreachableError
+    from navigator.model import PositionPing
+
+    inc = store.incidents(statuses=["open"]).iloc[0]
+    team = store.teams(statuses=["available"]).iloc[0]["id"]
+    at = NOW + timedelta(minutes=1)
+    here = PositionPing(float(inc.geometry.x), float(inc.geometry.y), at)
+    done = sv.report_positions(store, columbus_graph, settings, team_id=team, actor="gps",
+                               pings=[PositionPing(LON, LAT, NOW), here], at=at)
+    assert done.applied and done.team.position_at == at
+    assert (done.team.lon, done.team.lat) == (here.lon, here.lat)
+    # the team now stands at the incident: ranked first, fresh at ranking time, stale later
+    fresh = sv.rank_teams(store, columbus_graph, settings, incident_id=inc["id"], actor="d1",
+                          at=at + timedelta(minutes=2), area=area, skill_policy="penalty", k=3)
+    first = fresh.options[0]
+    assert first.team_id == team and first.eta_s < 60
+    assert first.position_age_s == pytest.approx(120) and not first.position_stale
+    later = sv.rank_teams(store, columbus_graph, settings, incident_id=inc["id"], actor="d1",
+                          at=at + timedelta(minutes=settings.stale_position_min + 1), area=area,
+                          skill_policy="penalty", k=3)
+    assert later.options[0].position_stale and "stale position" in later.message
+    assert later.options[0].eta_s == pytest.approx(first.eta_s)  # still from the latest fix
+    before = store.audit_log(limit=1)[0].id
+    for bad, err in ((PositionPing(LON, LAT, at + timedelta(hours=1)), ValidationError),
+                     (PositionPing(-100.0, 30.0, at + timedelta(seconds=5)), UnreachableError),
+                     (PositionPing(LAT, LON, at + timedelta(seconds=5)), Exception)):
+        with pytest.raises(err):
+            sv.report_positions(store, columbus_graph, settings, team_id=team, actor="gps",
+                                pings=[here, bad], at=at)
+    with pytest.raises(NotFoundError):
+        sv.report_positions(store, columbus_graph, settings, team_id="no-such-team",
+                            actor="gps", pings=[here], at=at)
+    assert store.audit_log(limit=1)[0].id == before
+    assert store.team(team) == done.team
+
+
+def test_nothing_fits_ranks_nearest_with_what_they_lack(store, columbus_graph, settings,
+                                                        area) -> None:
+    from navigator.model import CrisisType, Incident
+
+    inc = Incident(id="inc-nofit", lon=LON, lat=LAT, crisis_type=CrisisType.YOUTH, priority=1,
+                   needed_skills=("telepathy",), needed_languages=("tlh",))
+    sv.add_incident(store, columbus_graph, settings, inc, actor="d1")
+    ranking = sv.rank_teams(store, columbus_graph, settings, incident_id=inc.id, at=NOW,
+                            actor="d1", area=area, k=3)
+    assert ranking.nothing_fits and len(ranking.options) == 3
+    assert "what each lacks" in ranking.message
+    etas = [o.eta_s for o in ranking.options]
+    assert etas == sorted(etas)
+    for o in ranking.options:
+        assert o.missing_skills == ("telepathy",) and o.missing_languages == ("tlh",)
+        assert not o.fits_skills and not o.fits_language and o.route is not None
+    json.dumps(ranking.to_dict(), allow_nan=False)
+    team = ranking.options[0].team_id
+    with pytest.raises(ConflictError, match=r"lacks skill telepathy, language \(tlh\)"):
+        sv.assign_team(store, columbus_graph, settings, incident_id=inc.id, team_id=team,
+                       actor="d1")
+    with pytest.raises(ConflictError, match="override reason"):
+        sv.assign_team(store, columbus_graph, settings, incident_id=inc.id, team_id=team,
+                       actor="d1", override_reason="   ")
+    assert store.incident(inc.id).status == "open"
+    a = sv.assign_team(store, columbus_graph, settings, incident_id=inc.id, team_id=team,
+                       actor="d1", override_reason="nearest team; interpreter by phone")
+    assert a.override_reason == "nearest team; interpreter by phone"
+    entry = store.audit_log(limit=1, action="assign_team")[0]
+    assert entry.inputs["override_reason"] == "nearest team; interpreter by phone"

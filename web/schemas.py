@@ -230,6 +230,46 @@ class AssignmentCreate(Body):
     allow_returning: bool = False
     #: Send this team although the incident already has one on the way.
     backup: bool = False
+    override_reason: Annotated[str | None, Field(
+        max_length=500, description="Required to send a team lacking a needed skill or "
+                                    "language (kept with the assignment, audited)")] = None
+
+
+class PositionPingIn(Body):
+    """One GPS fix: EPSG:4326 degrees and the device's time (ISO 8601 with offset)."""
+
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    at: AwareDatetime
+
+
+class PositionReport(Body):
+    """A team's position: one ping (``lon``, ``lat``, ``at``) or a batch (``pings``)."""
+
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    at: AwareDatetime | None = None
+    pings: Annotated[list[PositionPingIn] | None, Field(min_length=1, max_length=500)] = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PositionReport:
+        single = (self.lon, self.lat, self.at)
+        if self.pings is None and any(v is None for v in single):
+            msg = "give lon, lat and at (one ping) or pings (a batch)"
+            raise ValueError(msg)
+        if self.pings is not None and any(v is not None for v in single):
+            msg = "give either one ping (lon, lat, at) or pings, not both"
+            raise ValueError(msg)
+        return self
+
+    def all_pings(self) -> list[PositionPingIn]:
+        """Return the pings of either form."""
+        if self.pings is not None:
+            return list(self.pings)
+        if self.lon is None or self.lat is None or self.at is None:  # _one_form refuses it
+            msg = "give lon, lat and at (one ping) or pings (a batch)"
+            raise ValueError(msg)
+        return [PositionPingIn(lon=self.lon, lat=self.lat, at=self.at)]
 
 
 class AssignmentFinish(Body):

@@ -53,9 +53,10 @@ def run_rank_teams(args: argparse.Namespace, ctx: Context) -> int:
     print(ranking.message)
     print_table((f"{i}.", o.name, f"[{o.team_id}]", o.status, minutes_text(o.eta_s),
                  "meets target" if o.meets_target else "MISSES target",
-                 "" if o.fits_skills else "missing " + ",".join(o.missing_skills),
-                 "" if o.fits_language else "no language match",
+                 "" if o.fits_skills else "lacks " + ",".join(o.missing_skills),
+                 "" if o.fits_language else "speaks none of " + ",".join(o.missing_languages),
                  "" if o.shift_ok else "shift ends first",
+                 "STALE position" if o.position_stale else "",
                  f"leaves {o.uncovered_share:.0%} uncovered")
                 for i, o in enumerate(ranking.options, 1))
     return 0
@@ -68,9 +69,11 @@ def run_assign(args: argparse.Namespace, ctx: Context) -> int:
     a = services.assign_team(ctx.store, ctx.graph, ctx.settings, incident_id=args.incident_id,
                              team_id=args.team_id, actor=args.actor,
                              idempotency_key=args.key or str(uuid.uuid4()),
-                             allow_returning=args.allow_returning, backup=args.backup)
+                             allow_returning=args.allow_returning, backup=args.backup,
+                             override_reason=args.override)
     print(f"assignment {a.id}: team {a.team_id} -> incident {a.incident_id}, "
-          f"ETA {minutes_text(a.eta_s)}")
+          f"ETA {minutes_text(a.eta_s)}"
+          + (f" (override: {a.override_reason})" if a.override_reason else ""))
     return 0
 
 
@@ -141,6 +144,9 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--allow-returning", action="store_true", help="a returning team may go")
     p.add_argument("--backup", action="store_true",
                    help="send this team although the incident already has one on the way")
+    p.add_argument("--override", metavar="REASON",
+                   help="send a team lacking a needed skill or language, for this reason "
+                        "(kept with the assignment and audited)")
 
     p = add_command(sub, "team-status", run_team_status, "set a team's status")
     p.add_argument("team_id")

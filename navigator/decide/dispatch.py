@@ -330,6 +330,12 @@ class TeamOption:
         how much that is above today's share.
     meets_target
         Whether ``eta_s <= target_s`` (the incident's area target).
+    missing_skills, missing_languages
+        Needed skills the team lacks; the needed languages when it speaks none of them.
+    position_at, position_age_s, position_stale
+        When the position the ETA starts from was fixed, its age in seconds at ranking time
+        (None: never fixed, e.g. a position only imported), and whether it is older than
+        the stale setting.
     """
 
     team_id: str
@@ -347,6 +353,10 @@ class TeamOption:
     meets_target: bool
     target_s: float
     route: Route | None = None
+    missing_languages: tuple[str, ...] = ()
+    position_at: datetime | None = None
+    position_age_s: float | None = None
+    position_stale: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict."""
@@ -355,7 +365,11 @@ class TeamOption:
 
 @dataclass(frozen=True)
 class TeamRanking:
-    """Teams for one incident, best first, with the policy used."""
+    """Teams for one incident, best first, with the policy used.
+
+    ``nothing_fits`` is True when no team meets the policy: ``options`` then holds the
+    nearest teams anyway, each with what it lacks, and sending one needs an override.
+    """
 
     incident_id: str
     options: tuple[TeamOption, ...]
@@ -364,6 +378,7 @@ class TeamRanking:
     skill_policy: str
     prefer_coverage: bool
     message: str
+    nothing_fits: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict."""

@@ -25,6 +25,7 @@ from navigator.services.dispatcher import (
     finish_assignment,
     plan_batch,
     rank_teams,
+    report_positions,
     update_team,
 )
 from navigator.services.isochrones import reachable_areas
@@ -71,5 +72,6 @@ __all__ = [
     "recommend_new_sites",
     "release_hold",
     "report_beds",
+    "report_positions",
     "update_team",
 ]

@@ -27,20 +27,27 @@ from navigator.decide.dispatch import (
     priority_weight,
     team_order,
 )
-from navigator.errors import NoAvailableResourceError, UnreachableError
+from navigator.errors import (
+    ConflictError,
+    NoAvailableResourceError,
+    UnreachableError,
+    ValidationError,
+)
 from navigator.model import AssignmentStatus, IncidentStatus, TeamStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
 
     from navigator.config import Settings
-    from navigator.model import Assignment, Incident, Team
+    from navigator.model import Assignment, Incident, PositionPing, PositionUpdate, Team
     from navigator.roads import TravelGraph
     from navigator.services.context import AreaContext
     from navigator.store import Store
 
-__all__ = ["add_incident", "assign_team", "finish_assignment", "plan_batch", "rank_teams",
-           "update_team"]
+__all__ = ["add_incident", "assign_team", "finish_assignment", "missing_fit", "plan_batch",
+           "rank_teams", "report_positions", "update_team"]
 
 
 def _statuses(include_returning: bool) -> list[TeamStatus]:
@@ -59,6 +66,26 @@ def _team_nodes(graph: TravelGraph, settings: Settings, teams: gpd.GeoDataFrame
 
 def _speaks(languages: Any, needed: tuple[str, ...]) -> bool:
     return not needed or bool(set(needed) & set(languages or ()))
+
+
+def missing_fit(skills: Sequence[str], languages: Sequence[str], *,
+                needed_skills: Sequence[str], needed_languages: Sequence[str]
+                ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return the needed skills a team lacks and the needed languages if it speaks none.
+
+    A team fits when it has every needed skill and at least one needed language (the
+    ranking's rule); both tuples are empty then.
+    """
+    have = set(skills or ())
+    lacks_skills = tuple(s for s in needed_skills if s not in have)
+    speaks = _speaks(languages, tuple(needed_languages))
+    return lacks_skills, (() if speaks else tuple(needed_languages))
+
+
+def _position_age(position_at: Any, now: datetime) -> float | None:
+    if position_at is None or position_at != position_at:  # None or NaT
+        return None
+    return max(0.0, (now - position_at.to_pydatetime()).total_seconds())
 
 
 def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident_id: str,
@@ -98,10 +125,18 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     area
         Time zone, holidays and response targets (default ``area_context``).
 
+    Returns
+    -------
+    TeamRanking
+        When no team fits the policy, the nearest teams anyway (``nothing_fits=True``), each
+        with what it lacks; sending one then needs an override reason. Each option carries
+        the age of the position its ETA starts from, flagged when older than
+        ``settings.stale_position_min``.
+
     Raises
     ------
     NoAvailableResourceError
-        No team fits; ``alternatives`` holds the teams left out by the policy, with reasons.
+        No team can be routed to the incident at all.
     """
     from navigator.roads import route, snap, travel_times_from, travel_times_to
     from navigator.services.context import area_context, checked_moment
@@ -141,20 +176,30 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
                               coverage_loss=uncovered - baseline,
                               prefer_coverage=prefer_coverage, tolerance_s=tolerance_s)
 
+    stale_s = settings.stale_position_min * 60.0
+
     def option(i: int, with_route: bool) -> TeamOption:
         t = teams.iloc[i]
         path = None
         if with_route and nodes[i] >= 0 and np.isfinite(eta[i]):
             path = route(graph, int(nodes[i]), inc_node)
+        lacks_skills, lacks_languages = missing_fit(
+            t["skills"], t["languages"], needed_skills=inc.needed_skills,
+            needed_languages=inc.needed_languages)
+        age = _position_age(t["position_at"], now)
+        fixed = t["position_at"]
         return TeamOption(
             team_id=t["id"], name=t["name"], status=str(t["status"]), eta_s=float(eta[i]),
             score_s=float(score[i]), fits_skills=bool(fits[i]), fits_language=bool(lang[i]),
-            missing_skills=tuple(s for s in inc.needed_skills if s not in tuple(t["skills"])),
+            missing_skills=lacks_skills, missing_languages=lacks_languages,
             shift_ok=bool(shift_ok[i]), shift_end=ends[i],
             uncovered_share=float(uncovered[i]), coverage_loss=float(uncovered[i] - baseline),
-            meets_target=bool(eta[i] <= target_s), target_s=target_s, route=path)
+            meets_target=bool(eta[i] <= target_s), target_s=target_s, route=path,
+            position_at=None if age is None else fixed.to_pydatetime(),
+            position_age_s=age, position_stale=age is not None and age > stale_s)
 
     options = tuple(option(int(i), True) for i in order[:k])
+    nothing_fits = not options
     if options:
         best = options[0]
         message = (f"{len(order)} team(s) can go; best {best.name} in {best.eta_s / 60:.0f} min"
@@ -164,38 +209,66 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
         message = (f"no {'available or returning' if include_returning else 'available'} team "
                    f"fits incident {incident_id} (skills {list(inc.needed_skills)}, languages "
                    f"{list(inc.needed_languages)})")
+        # the nearest teams anyway, each with what it lacks: the dispatcher decides
+        nearest = [int(i) for i in np.argsort(eta, kind="stable") if np.isfinite(eta[i])][:k]
+        options = tuple(option(i, True) for i in nearest)
+        if options:
+            message += (f"; the nearest {len(options)} shown with what each lacks "
+                        "(sending one needs an override reason)")
+    stale = [o.name for o in options if o.position_stale]
+    if stale:
+        message += (f"; stale position (over {settings.stale_position_min:g} min old): "
+                    + ", ".join(stale))
     ranking = TeamRanking(incident_id=incident_id, options=options,
                           baseline_uncovered_share=baseline, target_s=target_s,
                           skill_policy=skill_policy, prefer_coverage=prefer_coverage,
-                          message=message)
+                          message=message, nothing_fits=nothing_fits)
     store.record("rank_teams", actor=actor, subject=incident_id,
                  inputs={"incident_id": incident_id, "at": now.isoformat(),
                          "include_returning": include_returning, "skill_policy": skill_policy,
                          "prefer_coverage": prefer_coverage, "on_scene_s": on_scene_s},
-                 result={"message": message,
+                 result={"message": message, "nothing_fits": nothing_fits,
                          "options": [{"team_id": o.team_id, "eta_s": round(o.eta_s, 1),
-                                      "shift_ok": o.shift_ok, "meets_target": o.meets_target}
+                                      "shift_ok": o.shift_ok, "meets_target": o.meets_target,
+                                      "missing_skills": list(o.missing_skills),
+                                      "missing_languages": list(o.missing_languages),
+                                      "position_stale": o.position_stale}
                                      for o in options]})
     if not options:
-        left_out = [int(i) for i in np.argsort(eta, kind="stable") if np.isfinite(eta[i])][:k]
-        raise NoAvailableResourceError(
-            message, alternatives=tuple(option(i, False) for i in left_out))
+        raise NoAvailableResourceError(message + "; no team can be routed to it")
     return ranking
 
 
 def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, incident_id: str,
                 team_id: str, actor: str, idempotency_key: str | None = None,
-                allow_returning: bool = False, backup: bool = False) -> Assignment:
+                allow_returning: bool = False, backup: bool = False,
+                override_reason: str | None = None) -> Assignment:
     """Send a team to an incident: route first, then one guarded store write.
 
     The ETA from the team's current position is stored with the assignment (None when it
     cannot be routed). A second dispatcher sending the same team gets ``ConflictError``, and
     so does sending a second team to an incident that has one, unless ``backup``.
+
+    A team lacking a needed skill, or speaking none of the needed languages, is sent only
+    with an ``override_reason`` (kept with the assignment and in the audit log); without
+    one, ``ConflictError`` names what it lacks and nothing is written.
     """
     from navigator.roads import snap, travel_times_to
 
     team = store.team(team_id)
     inc = store.incident(incident_id)
+    reason = (override_reason or "").strip()
+    lacks_skills, lacks_languages = missing_fit(
+        team.skills, team.languages, needed_skills=inc.needed_skills,
+        needed_languages=inc.needed_languages)
+    lacks = [*(f"skill {s}" for s in lacks_skills),
+             *([f"language ({' or '.join(lacks_languages)})"] if lacks_languages else [])]
+    if lacks and not reason:
+        msg = (f"team {team_id!r} lacks {', '.join(lacks)} needed by incident {incident_id!r};"
+               " send it only with an override reason")
+        raise ConflictError(msg)
+    if not lacks:
+        reason = ""
     eta: float | None = None
     try:
         nodes = snap(graph, [team.lon, inc.lon], [team.lat, inc.lat],
@@ -206,7 +279,8 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
         eta = None
     return store.assign_team(team_id, incident_id, actor=actor, eta_s=eta,
                              idempotency_key=idempotency_key,
-                             allowed_statuses=_statuses(allow_returning), backup=backup)
+                             allowed_statuses=_statuses(allow_returning), backup=backup,
+                             override_reason=reason)
 
 
 def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident: Incident, *,
@@ -228,6 +302,44 @@ def update_team(store: Store, *, team_id: str, actor: str, status: TeamStatus | 
     return store.update_team(team_id, actor=actor,
                              status=TeamStatus(status) if status is not None else None,
                              lon=lon, lat=lat)
+
+
+def report_positions(store: Store, graph: TravelGraph, settings: Settings, *, team_id: str,
+                     pings: Sequence[PositionPing], actor: str, at: datetime | None = None
+                     ) -> PositionUpdate:
+    """Record GPS pings of a team: the newest moves it, late or out-of-order ones are ignored.
+
+    Every ping is checked before anything is written: the team must exist, each time may be
+    at most ``settings.position_skew_s`` seconds ahead of ``at`` (now), and each place must
+    lie within ``settings.max_snap_m`` of the road network. One bad ping refuses the batch.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown team.
+    ValidationError
+        No pings, or a ping from the future.
+    UnreachableError
+        A ping too far from the road network (swapped lon/lat, a GPS glitch, out of area).
+    """
+    from navigator.roads import snap
+    from navigator.services.context import checked_moment
+
+    now = checked_moment(at)
+    store.team(team_id)
+    pings = tuple(pings)
+    if not pings:
+        msg = f"team {team_id!r}: no position pings"
+        raise ValidationError(msg)
+    ahead = now + timedelta(seconds=settings.position_skew_s)
+    future = [p.at.isoformat() for p in pings if p.at > ahead]
+    if future:
+        msg = (f"team {team_id!r}: ping time(s) {', '.join(future[:3])} lie in the future "
+               f"(server time {now.isoformat(timespec='seconds')}); nothing recorded")
+        raise ValidationError(msg)
+    snap(graph, [p.lon for p in pings], [p.lat for p in pings],
+         max_snap_m=settings.max_snap_m)
+    return store.report_positions(team_id, pings, actor=actor)
 
 
 def finish_assignment(store: Store, *, assignment_id: str, actor: str,

@@ -34,7 +34,7 @@ class AssignmentMethods:
     def assign_team(self, team_id: str, incident_id: str, *, actor: str,
                     eta_s: float | None = None, idempotency_key: str | None = None,
                     allowed_statuses: Sequence[TeamStatus] | None = None,
-                    backup: bool = False) -> Assignment:
+                    backup: bool = False, override_reason: str = "") -> Assignment:
         """Send a team to an incident atomically.
 
         The team must be in ``allowed_statuses`` (default: available) and have no active
@@ -54,6 +54,9 @@ class AssignmentMethods:
             Team statuses that may be dispatched.
         backup
             Send this team although the incident already has one on the way.
+        override_reason
+            Why a team lacking a needed skill or language is sent (kept and audited; at
+            most 500 characters). The service decides when one is required.
 
         Returns
         -------
@@ -73,9 +76,13 @@ class AssignmentMethods:
                                   or not math.isfinite(eta_s) or eta_s < 0):
             msg = f"eta_s must be a non-negative number of seconds, got {eta_s!r}"
             raise ValidationError(msg)
+        if not isinstance(override_reason, str) or len(override_reason.strip()) > 500:
+            msg = "override_reason must be text of at most 500 characters"
+            raise ValidationError(msg)
         try:
             assignment = self._assign(team_id, incident_id, actor=actor, eta_s=eta_s,
-                                      key=idempotency_key, allowed=allowed, backup=backup)
+                                      key=idempotency_key, allowed=allowed, backup=backup,
+                                      override_reason=override_reason.strip())
         except ConflictError:
             assignment = replay(self._transaction, "assignments", idempotency_key)
             if assignment is None:
@@ -90,7 +97,8 @@ class AssignmentMethods:
         return assignment
 
     def _assign(self, team_id: str, incident_id: str, *, actor: str, eta_s: float | None,
-                key: str | None, allowed: list[str], backup: bool) -> Assignment:
+                key: str | None, allowed: list[str], backup: bool,
+                override_reason: str = "") -> Assignment:
         now = rows.utc_now()
         with self._transaction(write=True) as tx:
             earlier = by_key(tx, "assignments", key)
@@ -131,12 +139,13 @@ class AssignmentMethods:
             row = {"id": assignment_id, "team_id": team_id, "incident_id": incident_id,
                    "status": AssignmentStatus.ACTIVE.value, "actor": actor, "created_at": now,
                    "updated_at": now, "eta_s": None if eta_s is None else float(eta_s),
-                   "idempotency_key": key}
+                   "idempotency_key": key, "override_reason": override_reason}
             tx.insert("assignments", row)
             append_audit(tx, "assign_team", actor=actor, subject=assignment_id,
                          inputs={"team_id": team_id, "incident_id": incident_id,
                                  "eta_s": eta_s, "idempotency_key": key,
-                                 "allowed_statuses": allowed},
+                                 "allowed_statuses": allowed,
+                                 "override_reason": override_reason},
                          result={"team_status": TeamStatus.EN_ROUTE,
                                  "incident_status": IncidentStatus.ASSIGNED})
             return rows.assignment_from_row(row)

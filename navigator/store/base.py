@@ -23,6 +23,8 @@ if TYPE_CHECKING:
         Hotline,
         Incident,
         IncidentStatus,
+        PositionPing,
+        PositionUpdate,
         ReportVia,
         Resource,
         ResourceKind,
@@ -46,7 +48,7 @@ RESOURCE_COLUMNS = (
 BED_COLUMNS = ("resource_id", "bed_type", "capacity", "free")
 #: Columns of :meth:`Store.teams` besides ``geometry`` (current position).
 TEAM_COLUMNS = ("id", "name", "base_id", "status", "skills", "languages", "shift_start",
-                "shift_end", "synthetic", "source", "updated_at")
+                "shift_end", "synthetic", "source", "updated_at", "position_at")
 #: Columns of :meth:`Store.incidents` besides ``geometry``.
 INCIDENT_COLUMNS = ("id", "crisis_type", "priority", "needed_skills", "needed_languages",
                     "status", "created_at", "updated_at", "notes", "synthetic")
@@ -185,6 +187,11 @@ class Store(Protocol):
         """Change a team's status and/or position (validated); return it."""
         ...
 
+    def report_positions(self, team_id: str, pings: Sequence[PositionPing], *,
+                         actor: str) -> PositionUpdate:
+        """Move a team to its newest ping unless the stored fix is as new; late pings ignored."""
+        ...
+
     def hold_bed(self, resource_id: str, bed_type: BedType, *, actor: str, ttl_s: float,
                  idempotency_key: str | None = None, client_ref: str = "",
                  now: datetime | None = None) -> Hold:
@@ -218,7 +225,7 @@ class Store(Protocol):
     def assign_team(self, team_id: str, incident_id: str, *, actor: str,
                     eta_s: float | None = None, idempotency_key: str | None = None,
                     allowed_statuses: Sequence[TeamStatus] | None = None,
-                    backup: bool = False) -> Assignment:
+                    backup: bool = False, override_reason: str = "") -> Assignment:
         """Send a team to an incident atomically.
 
         The team must be in ``allowed_statuses`` (default: available) and have no active

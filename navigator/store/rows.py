@@ -61,7 +61,7 @@ EPISODE_COLUMNS = ("id", "client_ref", "state", "actor", "created_at", "updated_
                    "resource_id", "bed_type", "transport", "eta", "arrived_at", "follow_up_due",
                    "follow_ups_done", "note")
 ASSIGNMENT_COLUMNS = ("id", "team_id", "incident_id", "status", "actor", "created_at",
-                      "updated_at", "eta_s", "idempotency_key")
+                      "updated_at", "eta_s", "idempotency_key", "override_reason")
 AUDIT_COLUMNS = ("id", "at", "actor", "action", "subject", "inputs", "result")
 
 
@@ -194,6 +194,7 @@ def team_row(t: Team, *, updated_at: datetime) -> dict[str, Any]:
         "skills": t.skills, "languages": t.languages,
         "shift_start": to_utc(t.shift_start), "shift_end": to_utc(t.shift_end),
         "synthetic": t.synthetic, "source": t.source, "updated_at": updated_at,
+        "position_at": to_utc(t.position_at),
         "lon": t.lon, "lat": t.lat, "geom": Point(t.lon, t.lat),
     }
 
@@ -236,7 +237,7 @@ def team_from_row(row: Mapping[str, Any]) -> Team:
         lat=float(row["lat"]), status=row["status"], skills=read_strs(row["skills"]),
         languages=read_strs(row["languages"]), shift_start=read_ts(row["shift_start"]),
         shift_end=read_ts(row["shift_end"]), synthetic=bool(row["synthetic"]),
-        source=row["source"],
+        source=row["source"], position_at=read_ts(row.get("position_at")),
     )
 
 
@@ -298,6 +299,7 @@ def assignment_from_row(row: Mapping[str, Any]) -> Assignment:
         created_at=read_ts(row["created_at"]),  # type: ignore[arg-type]
         updated_at=read_ts(row["updated_at"]),  # type: ignore[arg-type]
         eta_s=read_float(row["eta_s"]), idempotency_key=row["idempotency_key"],
+        override_reason=row.get("override_reason") or "",
     )
 
 
@@ -321,7 +323,7 @@ _DECODERS = {
 }
 _BOOLS = {"walk_in", "wheelchair", "pets", "confidential", "synthetic"}
 _TIMES = {"shift_start", "shift_end", "updated_at", "created_at", "expires_at", "reported_at",
-          "responded_at"}
+          "responded_at", "position_at"}
 
 
 def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

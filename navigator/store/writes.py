@@ -6,12 +6,22 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError, ValidationError
-from navigator.model import Beds, BedType, Incident, IncidentStatus, ResourceKind, Team, TeamStatus
+from navigator.model import (
+    Beds,
+    BedType,
+    Incident,
+    IncidentStatus,
+    PositionPing,
+    PositionUpdate,
+    ResourceKind,
+    Team,
+    TeamStatus,
+)
 from navigator.store import rows
 from navigator.store.tx import append_audit, enum_values
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from contextlib import AbstractContextManager
 
     from navigator.store.tx import Tx
@@ -96,14 +106,74 @@ class SimpleWrites:
             changes: dict[str, Any] = {}
             if status is not None:
                 changes["status"] = status
+            now = rows.utc_now()
             if lon is not None:
                 changes.update(lon=lon, lat=lat)
             team = dataclasses.replace(current, **changes)  # validates
-            tx.upsert("teams", rows.team_row(team, updated_at=rows.utc_now()), key=("id",))
+            if lon is not None:  # a position set by hand is a fix now (clears a stale flag)
+                team = dataclasses.replace(team, position_at=now)
+            tx.upsert("teams", rows.team_row(team, updated_at=now), key=("id",))
             append_audit(tx, "update_team", actor=actor, subject=team_id,
                          inputs=changes, result={"status": team.status,
                                                  "previous_status": current.status})
             return team
+
+    def report_positions(self, team_id: str, pings: Sequence[PositionPing], *,
+                         actor: str) -> PositionUpdate:
+        """Move a team to the newest of ``pings`` unless the stored fix is as new or newer.
+
+        Pings no newer than the stored ``position_at`` are ignored (late or out of order);
+        the check and the move are one guarded update, so of two racing batches the newer
+        fix wins whichever commits last.
+
+        Parameters
+        ----------
+        team_id
+            The team.
+        pings
+            GPS fixes (EPSG:4326, timezone-aware times), in any order; at least one.
+        actor
+            Who reports (a device or a dispatcher), for the audit log.
+
+        Returns
+        -------
+        PositionUpdate
+
+        Raises
+        ------
+        NotFoundError
+            Unknown team (nothing written).
+        ValidationError
+            No pings, or an item that is not a :class:`~navigator.model.PositionPing`.
+        """
+        pings = tuple(pings)
+        if not pings or not all(isinstance(p, PositionPing) for p in pings):
+            msg = f"team {team_id!r}: report_positions needs one or more PositionPing"
+            raise ValidationError(msg)
+        newest = max(pings, key=lambda p: p.at)
+        at = rows.to_utc(newest.at)
+        with self._transaction(write=True) as tx:
+            current = rows.team_from_row(self._one(tx, "team", team_id))
+            since = current.position_at
+            accepted = sum(1 for p in pings if since is None or p.at > since)
+            now = rows.utc_now()
+            moved = tx.fetch("UPDATE teams SET position_at = %(at)s, updated_at = %(now)s "
+                             "WHERE id = %(id)s AND (position_at IS NULL OR position_at < %(at)s)"
+                             " RETURNING id", {"id": team_id, "at": at, "now": now})
+            if moved:
+                team = dataclasses.replace(current, lon=newest.lon, lat=newest.lat,
+                                           position_at=at)
+                tx.upsert("teams", rows.team_row(team, updated_at=now), key=("id",))
+            else:
+                team = rows.team_from_row(self._one(tx, "team", team_id))
+                accepted = 0
+            append_audit(tx, "report_positions", actor=actor, subject=team_id,
+                         inputs={"pings": len(pings), "newest_at": at,
+                                 "lon": newest.lon, "lat": newest.lat},
+                         result={"applied": bool(moved), "ignored": len(pings) - accepted,
+                                 "position_at": team.position_at})
+            return PositionUpdate(team=team, applied=bool(moved), accepted=accepted,
+                                  ignored=len(pings) - accepted)
 
     def record(self, action: str, *, actor: str, subject: str = "",
                inputs: dict[str, Any] | None = None,

@@ -84,7 +84,8 @@ def test_dispatcher_page_keeps_payloads_as_text(session: Any, server: Server) ->
     teams = _rows(page, "#team-list li.team", "span")
     assert {r.id: f"{r.name} — " for r in server.store.teams().itertuples()} == teams
     texts = _assert_map_shows_text(s, server)
-    assert {f"{r.name} ({r.status})" for r in server.store.teams().itertuples()
+    # tooltip: name, status and last-seen age (these teams never sent a GPS fix)
+    assert {f"{r.name} ({r.status}, no GPS fix)" for r in server.store.teams().itertuples()
             if r.id.startswith("team-xss-")} <= set(texts["tips"])
     # typed into the form: the quote-free admin takeover and the line separators
     lon, lat = server.xss_shelter.lon, server.xss_shelter.lat
@@ -105,7 +106,9 @@ def test_dispatcher_page_keeps_payloads_as_text(session: Any, server: Server) ->
         page.evaluate("(id) => Array.from(document.querySelectorAll('#incident-list li'))"
                       ".find((li) => li.dataset.id === id).querySelector('button.rank').click()",
                       inc_id)
-        expect(page.locator("#ranked-for")).to_have_text(f"for {inc_id}")
+        inc = server.store.incident(inc_id)
+        expect(page.locator("#ranked-for")).to_have_text(
+            f"for P{inc.priority} {inc.crisis_type} {inc_id}")
         page.wait_for_selector("#team-options li.option")
         assert page.locator("#status-line.error").count() == 0
     _assert_clean(s, server)

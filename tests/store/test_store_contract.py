@@ -580,3 +580,62 @@ def test_ping_answers_quickly_and_never_raises(store_url: str) -> None:
     assert s.ping() is True
     s.close()
     assert s.ping() is False
+
+
+# -- live positions -----------------------------------------------------------------------------
+def test_report_positions_moves_to_the_newest_and_ignores_late_pings(loaded: Any) -> None:
+    from navigator.model import PositionPing
+
+    t1 = T0 + timedelta(minutes=1)
+    done = loaded.report_positions("T2", [PositionPing(-83.05, 39.97, t1),
+                                          PositionPing(-83.04, 39.96, T0)], actor="gps")
+    assert (done.applied, done.accepted, done.ignored) == (True, 2, 0)
+    assert (done.team.lon, done.team.lat, done.team.position_at) == (-83.05, 39.97, t1)
+    assert loaded.team("T2") == done.team
+    frame = loaded.teams().set_index("id")
+    assert frame.loc["T2", "geometry"] == Point(-83.05, 39.97)
+    assert frame.loc["T2", "position_at"] == t1 and frame["position_at"].dt.tz is not None
+    assert frame["position_at"].isna()["T1"]
+    # an older or repeated fix arrives late: ignored, the team stays where the newest put it
+    late = loaded.report_positions("T2", [PositionPing(-83.0, 39.9, T0),
+                                          PositionPing(-83.0, 39.9, t1)], actor="gps")
+    assert (late.applied, late.accepted, late.ignored) == (False, 0, 2)
+    assert loaded.team("T2") == done.team
+    assert loaded.audit_log(limit=1)[0].action == "report_positions"
+
+
+def test_report_positions_refuses_bad_input_and_writes_nothing(loaded: Any) -> None:
+    from navigator.model import PositionPing
+
+    before = loaded.audit_log(limit=1)[0].id
+    with pytest.raises(NotFoundError, match="nope"):
+        loaded.report_positions("nope", [PositionPing(-83.0, 39.9, T0)], actor="gps")
+    with pytest.raises(ValidationError):
+        loaded.report_positions("T2", [], actor="gps")
+    with pytest.raises(ValidationError):
+        loaded.report_positions("T2", [(-83.0, 39.9, T0)], actor="gps")
+    with pytest.raises(ValidationError, match="finite"):
+        PositionPing(float("nan"), 39.9, T0)
+    with pytest.raises(ValidationError, match="timezone"):
+        PositionPing(-83.0, 39.9, datetime(2026, 3, 1, 12))
+    assert loaded.audit_log(limit=1)[0].id == before
+    assert loaded.team("T2").position_at is None
+
+
+def test_hand_position_is_a_fix_now(loaded: Any) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    team = loaded.update_team("T2", actor="d", lon=-83.1, lat=40.1)
+    assert team.position_at is not None and team.position_at >= before
+    assert loaded.update_team("T2", actor="d", status=TeamStatus.ON_SCENE).position_at == \
+        team.position_at
+
+
+def test_override_reason_is_kept_with_the_assignment(loaded: Any) -> None:
+    a = loaded.assign_team("T2", "I1", actor="d", override_reason="  only team nearby ")
+    assert a.override_reason == "only team nearby"
+    frame = loaded.assignments(active_only=True)
+    assert frame.loc[0, "override_reason"] == "only team nearby"
+    entry = loaded.audit_log(limit=1)[0]
+    assert entry.action == "assign_team" and entry.inputs["override_reason"] == "only team nearby"
+    with pytest.raises(ValidationError, match="override_reason"):
+        loaded.assign_team("T1", "I2", actor="d", override_reason="x" * 501)

@@ -9,13 +9,14 @@ from flask import Blueprint, render_template
 
 from navigator import services
 from navigator.jsonsafe import feature_collection, json_safe
-from navigator.model import Incident, IncidentStatus, Role, TeamStatus
+from navigator.model import Incident, IncidentStatus, PositionPing, Role, TeamStatus
 from web import schemas
 from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
 from web.render import (
     FEATURE_COLLECTION,
+    area_tz,
     base_map,
     embed_map,
     legend_context,
@@ -31,7 +32,9 @@ ROLES = (Role.DISPATCHER,)
 def page() -> str:
     """Show the dispatch console (the map's live layers come from the JSON API)."""
     m = base_map(include_confidential=False)
-    return render_template("dispatch.html", map=embed_map(m),
+    settings = app_context().settings
+    return render_template("dispatch.html", map=embed_map(m), tz=area_tz(),
+                           stale_s=settings.stale_position_min * 60.0,
                            crisis_types=[c.value for c in schemas.CrisisType],
                            team_statuses=[s.value for s in TeamStatus], **legend_context())
 
@@ -103,6 +106,18 @@ def team_status(team_id: str, body: schemas.TeamStatusUpdate) -> dict[str, Any]:
                                 status=body.status)
     return record_dict(team)
 
+@endpoint(bp, "/api/teams/<team_id>/position", "POST",
+          summary="Report a team's GPS position: one ping or a batch (late pings ignored)",
+          roles=ROLES, body=schemas.PositionReport, errors=(404, 422))
+def team_position(team_id: str, body: schemas.PositionReport) -> dict[str, Any]:
+    """Move a team to its newest ping; NaN, future, off-network pings refuse the batch."""
+    ctx = app_context()
+    pings = [PositionPing(lon=p.lon, lat=p.lat, at=p.at) for p in body.all_pings()]
+    done = services.report_positions(ctx.store, ctx.graph, ctx.settings, team_id=team_id,
+                                     pings=pings, actor=actor())
+    return {"team": record_dict(done.team), "applied": done.applied,
+            "accepted": done.accepted, "ignored": done.ignored}
+
 @endpoint(bp, "/api/assignments", summary="Active assignments", roles=ROLES)
 def assignments() -> dict[str, Any]:
     """Return the active assignments."""
@@ -118,7 +133,8 @@ def assign(body: schemas.AssignmentCreate) -> dict[str, Any]:
     done = services.assign_team(ctx.store, ctx.graph, ctx.settings,
                                 incident_id=body.incident_id, team_id=body.team_id,
                                 actor=actor(), idempotency_key=body.idempotency_key,
-                                allow_returning=body.allow_returning, backup=body.backup)
+                                allow_returning=body.allow_returning, backup=body.backup,
+                                override_reason=body.override_reason)
     return record_dict(done)
 
 @endpoint(bp, "/api/assignments/<assignment_id>/finish", "POST",

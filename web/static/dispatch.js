@@ -1,21 +1,41 @@
-/* Dispatch console: incidents and teams from the JSON API as live Leaflet layers, ranking
-   with routes, one-click assignment and team status updates; refreshes every 15 s. */
+/* Dispatch console: incidents and teams from the JSON API as live Leaflet layers, the
+   incident list (priority, then oldest first, with assigned team and elapsed time), ranking
+   with routes and what each team lacks, one-click assignment (an override reason for a team
+   that lacks a needed skill or language), last-seen age of team positions; refreshes every
+   15 s. Text only: data never becomes HTML. */
 "use strict";
 (function () {
   const colours = {available: "#1b9e77", en_route: "#d95f02", on_scene: "#7570b3",
                    returning: "#e7298a", off_duty: "#999999"};
   const next = {en_route: ["on_scene", "On scene"], on_scene: ["returning", "Complete"],
                 returning: ["available", "Available"]};
+  const panel = document.getElementById("dispatch-panel");
+  const tz = panel.dataset.tz || undefined;
+  const staleS = Number(panel.dataset.staleS) || 600;
   const m = Nav.map();
   const live = L.layerGroup().addTo(m);
   const routes = L.layerGroup().addTo(m);
   let pick = null;
   let assignments = [];
+  let teamNames = {};
 
   Nav.pickOnClick("inc-lon", "inc-lat", function (ll) {
     if (pick) m.removeLayer(pick);
     pick = L.circleMarker(ll, {renderer: Nav.svg, radius: 6, color: "#000"}).addTo(m);
   });
+
+  function ageS(iso) {
+    const t = Date.parse(iso);
+    return isNaN(t) ? null : Math.max(0, (Date.now() - t) / 1000);
+  }
+
+  function ago(s) {  // "4 min", "2 h 5 min"
+    if (s === null) return "?";
+    const mins = Math.floor(s / 60);
+    if (mins < 1) return "<1 min";
+    if (mins < 60) return mins + " min";
+    return Math.floor(mins / 60) + " h " + (mins % 60) + " min";
+  }
 
   async function load() {
     const [inc, teams, asg] = await Promise.all([
@@ -23,27 +43,63 @@
       Nav.api("GET", "/api/assignments")]);
     if (!inc.ok || !teams.ok) { Nav.say(Nav.errorText(inc.ok ? teams : inc), true); return; }
     assignments = asg.ok ? asg.data.assignments : [];
+    teamNames = {};
+    for (const f of teams.data.features) teamNames[f.properties.id] = f.properties.name;
     live.clearLayers();
     drawIncidents(inc.data.features);
     drawTeams(teams.data.features);
   }
 
+  function incidentLabel(p) {
+    return "P" + p.priority + " " + p.crisis_type + " " + p.id;
+  }
+
   function drawIncidents(features) {
     const list = document.getElementById("incident-list");
     list.replaceChildren();
-    for (const f of features) {
+    const sorted = features.slice().sort((a, b) =>
+      (a.properties.priority - b.properties.priority) ||
+      (Date.parse(a.properties.created_at) - Date.parse(b.properties.created_at)));
+    for (const f of sorted) {
       const p = f.properties;
       const [lon, lat] = f.geometry.coordinates;
-      const label = p.crisis_type + " P" + p.priority + " (" + p.status + ")";
+      const sent = assignments.filter((a) => a.incident_id === p.id && a.status === "active")
+        .map((a) => teamNames[a.team_id] || a.team_id);
       Nav.tip(L.circleMarker([lat, lon], {renderer: Nav.svg, radius: 9 - p.priority,
-        color: "#b10026", fillOpacity: 0.8, className: "incident-marker"}), label)
-        .addTo(live);
-      const li = Nav.el("li", null, {"data-id": p.id, class: "incident"});
-      li.append(Nav.el("span", label + " "), Nav.el("span", p.notes || "", {class: "notes"}));
-      li.append(Nav.button("Rank teams", () => rank(p.id), {class: "rank"}));
-      li.append(Nav.button("Resolve", () => setIncident(p.id, "resolved")));
+        color: "#b10026", fillOpacity: 0.8, className: "incident-marker"}),
+        incidentLabel(p) + " (" + p.status + ")").addTo(live);
+      const li = Nav.el("li", null, {"data-id": p.id, class: "incident " + p.status});
+      const head = Nav.el("div");
+      head.append(Nav.el("span", "P" + p.priority, {class: "priority p" + p.priority}), " ",
+        Nav.el("span", p.crisis_type, {class: "type"}), " ",
+        Nav.el("span", p.id, {class: "id"}));
+      const facts = Nav.el("div");
+      facts.append(
+        Nav.el("span", Nav.localTime(p.created_at, tz), {class: "created",
+                                                        title: String(p.created_at)}),
+        " · ", Nav.el("span", p.status, {class: "status"}),
+        " · ", Nav.el("span", sent.length ? sent.join(", ") : "no team", {class: "team"}),
+        " · ", Nav.el("span", ago(ageS(p.created_at)), {class: "elapsed"}));
+      li.append(head, facts, Nav.el("div", p.notes || "", {class: "notes"}));
+      // Rank only what still needs a team: open incidents, or a backup for an assigned one
+      // (resolved and cancelled incidents are not listed by the API).
+      if (p.status === "open") {
+        li.append(Nav.button("Rank teams", () => rank(p, false), {class: "rank"}));
+      } else if (p.status === "assigned") {
+        li.append(Nav.button("Rank backup", () => rank(p, true), {class: "rank-backup"}));
+      }
+      if (p.status === "open" || p.status === "assigned") {
+        li.append(Nav.button("Resolve", () => setIncident(p.id, "resolved")));
+      }
       list.append(li);
     }
+  }
+
+  function positionText(p) {
+    if (!p.position_at) return ["no GPS fix", false];
+    const s = ageS(p.position_at);
+    const stale = s !== null && s > staleS;
+    return ["seen " + ago(s) + " ago" + (stale ? " (stale)" : ""), stale];
   }
 
   function drawTeams(features) {
@@ -52,11 +108,14 @@
     for (const f of features) {
       const p = f.properties;
       const [lon, lat] = f.geometry.coordinates;
+      const [where, stale] = positionText(p);
       Nav.tip(L.circleMarker([lat, lon], {renderer: Nav.svg, radius: 7, weight: 2,
-        color: "#222", fillColor: colours[p.status] || "#333", fillOpacity: 0.9,
-        className: "team-marker"}), p.name + " (" + p.status + ")").addTo(live);
+        color: stale ? "#b00020" : "#222", dashArray: stale ? "3" : null,
+        fillColor: colours[p.status] || "#333", fillOpacity: 0.9,
+        className: "team-marker"}), p.name + " (" + p.status + ", " + where + ")").addTo(live);
       const li = Nav.el("li", null, {"data-id": p.id, class: "team"});
-      li.append(Nav.el("span", p.name + " — "), Nav.el("span", p.status, {class: "status"}));
+      li.append(Nav.el("span", p.name + " — "), Nav.el("span", p.status, {class: "status"}),
+                " ", Nav.el("span", where, {class: "position" + (stale ? " stale" : "")}));
       const step = next[p.status];
       if (step) li.append(Nav.button(step[1], () => advance(p.id, p.status)));
       list.append(li);
@@ -84,35 +143,82 @@
     load();
   }
 
-  async function rank(incidentId) {
+  function lacksText(o) {
+    const parts = [];
+    if (o.missing_skills && o.missing_skills.length) {
+      parts.push("skill " + o.missing_skills.join(", "));
+    }
+    if (o.missing_languages && o.missing_languages.length) {
+      parts.push("language " + o.missing_languages.join(" or "));
+    }
+    return parts.length ? "lacks " + parts.join("; ") : "";
+  }
+
+  async function rank(inc, backup) {
     Nav.say("Ranking teams…");
-    const res = await Nav.api("POST", Nav.path("/api/incidents", incidentId, "rank"), {});
+    const res = await Nav.api("POST", Nav.path("/api/incidents", inc.id, "rank"), {});
     const list = document.getElementById("team-options");
+    const note = document.getElementById("ranking-note");
     list.replaceChildren();
+    note.textContent = "";
     routes.clearLayers();
-    document.getElementById("ranked-for").textContent = "for " + incidentId;
+    document.getElementById("ranked-for").textContent =
+      "for " + incidentLabel(inc) + (backup ? " (backup)" : "");
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
     Nav.say(res.data.message);
+    if (res.data.nothing_fits) {
+      note.textContent = "No team fits; the nearest are shown with what each lacks. " +
+                         "Sending one needs a reason.";
+    }
     res.data.options.forEach(function (o, i) {
       if (o.route) {
         L.geoJSON(o.route, {renderer: Nav.svg, className: "route",
           style: {color: i === 0 ? "#d95f02" : "#888", weight: i === 0 ? 6 : 3,
                   opacity: 0.85}}).addTo(routes);
       }
-      const li = Nav.el("li", null, {class: "option"});
+      const lacks = lacksText(o);
+      const li = Nav.el("li", null, {class: "option" + (lacks ? " misfit" : ""),
+                                     "data-team": o.team_id});
       li.append(Nav.el("span", o.name + " — " + Nav.minutes(o.eta_s) +
         (o.meets_target ? "" : " (misses target)") + (o.shift_ok ? "" : " (shift ends)")));
-      li.append(Nav.button("Assign", () => assign(incidentId, o.team_id), {class: "assign"}));
+      if (o.position_stale) {
+        li.append(" ", Nav.el("span", "position " + ago(o.position_age_s) + " old",
+                              {class: "position stale"}));
+      }
+      let reason = null;
+      if (lacks) {
+        li.append(" ", Nav.el("span", lacks, {class: "lacks"}));
+        reason = Nav.el("input", null, {class: "override", maxlength: "500",
+                                        placeholder: "reason to send it anyway",
+                                        "aria-label": "override reason for " + o.name});
+      }
+      li.append(Nav.button("Assign", () => assign(inc.id, o.team_id, backup, reason),
+                           {class: "assign"}));
+      if (reason) li.append(reason);
       list.append(li);
     });
   }
 
-  async function assign(incidentId, teamId) {
-    const res = await Nav.api("POST", "/api/assignments",
-      {incident_id: incidentId, team_id: teamId, idempotency_key: Nav.key()});
-    Nav.say(res.ok ? "Assigned " + teamId + " (ETA " + Nav.minutes(res.data.eta_s) + ")"
-                   : Nav.errorText(res), !res.ok);
-    document.getElementById("team-options").replaceChildren();
+  async function assign(incidentId, teamId, backup, reasonInput) {
+    const body = {incident_id: incidentId, team_id: teamId, idempotency_key: Nav.key(),
+                  backup: Boolean(backup)};
+    if (reasonInput) {
+      const why = reasonInput.value.trim();
+      if (!why) {
+        Nav.say("This team lacks what the incident needs: give a reason to send it anyway",
+                true);
+        reasonInput.focus();
+        return;
+      }
+      body.override_reason = why;
+    }
+    const res = await Nav.api("POST", "/api/assignments", body);
+    Nav.say(res.ok ? "Assigned " + (teamNames[teamId] || teamId) + " (ETA " +
+                     Nav.minutes(res.data.eta_s) + ")" : Nav.errorText(res), !res.ok);
+    if (res.ok) {
+      document.getElementById("team-options").replaceChildren();
+      document.getElementById("ranking-note").textContent = "";
+    }
     load();
   }
 
@@ -124,7 +230,7 @@
                   notes: document.getElementById("inc-notes").value};
     const res = await Nav.api("POST", "/api/incidents", body);
     Nav.say(res.ok ? "Created incident " + res.data.id : Nav.errorText(res), !res.ok);
-    if (res.ok) { await load(); rank(res.data.id); }
+    if (res.ok) { await load(); rank(res.data, false); }
   });
 
   load();

@@ -70,11 +70,20 @@ window.Nav = (function () {
       document.getElementById(latId).value = ll.lat.toFixed(6);
       if (then) then(ll);
     }
-    map().on("click", function (e) { fill(e.latlng); });
-    // A click on a marker opens its popup (and may not reach the map): fill from it too.
+    function empty() {
+      return [lonId, latId].every((id) => document.getElementById(id).value.trim() === "");
+    }
+    // A click on the map's background picks the place. A click on a marker or line (to read
+    // its popup; vector markers pass the click on to the map) fills the inputs only while
+    // both are empty: reading a popup never overwrites typed coordinates.
+    map().on("click", function (e) {
+      const t = e.originalEvent && e.originalEvent.target;
+      const onLayer = t && t.classList && t.classList.contains("leaflet-interactive");
+      if (!onLayer || empty()) fill(e.latlng);
+    });
     map().on("popupopen", function (e) {
       const src = e.popup && e.popup._source;
-      if (src && src.getLatLng) fill(src.getLatLng());
+      if (src && src.getLatLng && empty()) fill(src.getLatLng());
     });
   }
 
