@@ -308,3 +308,20 @@ def test_demo_bases_leave_gaps_a_recommendation_closes(store, columbus_graph, de
     assert not set(plan.sites["id"]) & set(DEMO_TEAM_BASES)
     stations = set(store.resources(kinds=["team_base"])["id"]) - set(DEMO_TEAM_BASES)
     assert plan.candidates >= len(stations)  # the unused stations are candidates
+
+
+def test_open_beds_coverage_counts_only_fresh_counts(columbus_graph, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from navigator.config import Settings
+    from navigator.services import planning
+
+    store = open_store(str(tmp_path / "stale.gpkg"))
+    load_demo(store, columbus_graph, seed=7, history=True)  # about a third of counts stale
+    every, _ = cs.facilities(store, columbus_graph, kind="shelters", free_beds=True)
+    fresh, notes = cs.facilities(store, columbus_graph, kind="shelters", free_beds=True,
+                                 fresh_hours=12.0)
+    assert 0 < len(fresh) < len(every)
+    assert any("confirmed them within 12 h" in n for n in notes)
+    found = planning.assess_coverage(store, columbus_graph, Settings(store_url="x.gpkg"),
+                                     actor="planner", kind="shelters", free_beds=True)
+    assert set(found.facilities["id"]) == set(fresh["id"])
+    store.close()

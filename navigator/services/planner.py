@@ -22,7 +22,7 @@ Maps and file exports of these results live in :mod:`navigator.maps.coverage`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -66,10 +66,30 @@ __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRec
 
 
 
+def _fresh_sites(store: Store, ids: Sequence[str], fresh_hours: float,
+                 at: datetime | None) -> set[str]:
+    """Return the sites whose every bed count is fresh at ``at`` (now when None)."""
+    import pandas as pd
+
+    from navigator.decide.matching import fresh_counts
+
+    now = at or datetime.now(UTC)
+    window = {str(s.resource_id): float(s.fresh_hours) * 3600.0
+              for s in store.bed_sites(ids).itertuples(index=False)
+              if s.fresh_hours is not None and np.isfinite(s.fresh_hours)}
+    counts = store.bed_counts(ids)
+    stale: set[str] = set()
+    for b in counts.itertuples(index=False):
+        age = np.nan if pd.isna(b.reported_at) else (now - b.reported_at).total_seconds()
+        if not fresh_counts([age], [window.get(str(b.resource_id), fresh_hours * 3600.0)])[0]:
+            stale.add(str(b.resource_id))
+    return set(map(str, ids)) - stale
+
+
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
                at: datetime | None = None, bed_type: str | None = None,
                free_beds: bool = False, unknown_open: bool = False,
-               include_confidential: bool = False,
+               include_confidential: bool = False, fresh_hours: float | None = None,
                max_snap_m: float = 500.0, tz: str | None = None,
                holidays: Container[date] | None = None
                ) -> tuple[gpd.GeoDataFrame, tuple[str, ...]]:
@@ -92,6 +112,10 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         Shelters only: keep those with beds of this type (capacity > 0).
     free_beds
         Shelters only: keep those with a free bed (of ``bed_type`` if given) now.
+    fresh_hours
+        With ``free_beds``: only a count staff confirmed within this many hours (or the
+        site's own window) is a free bed; a stale count is not (and the notes say how many
+        shelters that left out). None: every count, whatever its age.
     unknown_open
         Count places with unknown hours as open (team bases always are).
     include_confidential
@@ -125,6 +149,13 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
             fit &= beds["bed_type"] == bed_type
         if free_beds:
             fit &= beds["free"] > 0
+        if free_beds and fresh_hours is not None:
+            fresh = _fresh_sites(store, res["id"].tolist(), fresh_hours, at)
+            stale = set(beds.loc[fit, "resource_id"]) - fresh
+            fit &= beds["resource_id"].isin(fresh)
+            notes.append(f"free beds count only where staff confirmed them within "
+                         f"{fresh_hours:g} h (or the site's own window): {len(stale)} "
+                         "shelter(s) with older counts left out")
         res = res[res["id"].isin(set(beds.loc[fit, "resource_id"]))]
     if kind == "teams":
         res = res[res["id"].isin(_on_shift_bases(store, at))]
@@ -221,12 +252,13 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
                      free_beds: bool = False, closed: Sequence[str] = (),
                      added: gpd.GeoDataFrame | None = None,
                      direction: Literal["from", "to"] | None = None, label: str = "",
-                     cutoff_s: float | None = None) -> FacilityRun:
+                     cutoff_s: float | None = None, fresh_hours: float | None = None
+                     ) -> FacilityRun:
     """Return the coverage surface of a scenario.
 
     Parameters
     ----------
-    store, graph, kind, at, bed_type, free_beds
+    store, graph, kind, at, bed_type, free_beds, fresh_hours
         As in :func:`facilities`.
     closed
         Ids of facilities closed in this scenario.
@@ -245,6 +277,7 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
         If a closed id is unknown or no facility is left.
     """
     fac, notes = facilities(store, graph, kind=kind, at=at, bed_type=bed_type,
+                            fresh_hours=fresh_hours,
                             free_beds=free_beds)
     unknown = set(closed) - set(fac["id"])
     if unknown:

@@ -235,7 +235,8 @@ def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, act
     if gap_target_s is not None:  # the people table always has a row for the gap target
         targets_s = check_targets([*_seconds(targets_s), float(gap_target_s)]).tolist()
     run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                           free_beds=free_beds, closed=closed, added=new)
+                           free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
+                           closed=closed, added=new)
     people = _people(graph, settings, demand, population)
     report = coverage_report(graph, run, people, targets_s=targets_s,
                              hex_resolution=hex_resolution, gap_target_s=gap_target_s)
@@ -321,9 +322,11 @@ def compare_coverage(store: Store, graph: TravelGraph, settings: Settings, *, ac
     """
     new = _new_sites(added)
     base = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                            free_beds=free_beds, closed=closed, label="today")
+                            free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
+                            closed=closed, label="today")
     scenario = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                                free_beds=free_beds, closed=(*closed, *close), added=new,
+                                free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
+                                closed=(*closed, *close), added=new,
                                 label="scenario")
     people = _people(graph, settings, demand, population)
     cmp, units = compare(base, scenario, people, targets_s=targets_s)
@@ -454,14 +457,15 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
     """
     target = float(check_targets(target_s)[0])
     run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                           free_beds=free_beds, closed=closed)
+                           free_beds=free_beds, fresh_hours=settings.bed_fresh_hours, closed=closed)
     people = _people(graph, settings, demand, population)
 
     def covered(sites: gpd.GeoDataFrame) -> float:
         after = run
         if len(sites):
             after = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                                     free_beds=free_beds, closed=closed,
+                                     free_beds=free_beds,
+                                     fresh_hours=settings.bed_fresh_hours, closed=closed,
                                      added=sites[["id", "name", "geometry"]])
         return float(people_covered(graph, after, people, targets_s=[target]).people_covered[0])
 
