@@ -104,3 +104,13 @@ def test_misfit_team_needs_an_override(run) -> None:  # type: ignore[no-untyped-
 ])
 def test_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]
     assert fragment in run(*argv, code=1)
+
+
+def test_new_incident_with_an_intake_assessment(run) -> None:  # type: ignore[no-untyped-def]
+    out = run("new-incident", "--lon", "-82.99", "--lat", "39.96", "--type", "mental_health",
+              "--weapons", "--minors-present")
+    assert "triage: priority 1, send co-responder team with law enforcement" in out
+    assert "weapons reported" in out and "minors present" in out
+    data = json.loads(run("new-incident", "--lon", "-82.99", "--lat", "39.96", "--type",
+                          "welfare_check", "--json"))
+    assert data["triage"] is None and data["priority"] == 2

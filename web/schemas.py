@@ -194,8 +194,21 @@ class IncidentQuery(Body):
     status: IncidentStatus | None = None
 
 
+class IntakeAssessment(Body):
+    """The intake questions (navigator.decide.triage): each answered yes or no."""
+
+    risk_to_self: bool = False
+    plan_or_means: bool = False
+    weapons: bool = False
+    violence: bool = False
+    medical_emergency: bool = False
+    intoxicated: bool = False
+    minors_present: bool = False
+    language: Lang | None = None
+
+
 class IncidentCreate(Body):
-    """A new call for a mobile team."""
+    """A new call for a mobile team; an ``assessment`` lets the triage rules set priority."""
 
     lon: Lon
     lat: Lat
@@ -204,6 +217,7 @@ class IncidentCreate(Body):
     needed_skills: Annotated[list[Word], Field(max_length=10)] = []
     needed_languages: Annotated[list[Lang], Field(max_length=5)] = []
     notes: Annotated[str, Field(max_length=500)] = ""
+    assessment: IntakeAssessment | None = None
 
 
 class IncidentStatusUpdate(Body):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, get_args
 
 from navigator.cli.common import Context, add_command, minutes_text, print_json, print_table
 from navigator.decide.dispatch import Objective
+from navigator.decide.triage import QUESTIONS, Assessment
 from navigator.model import AssignmentStatus, CrisisType, Incident, TeamStatus
 
 if TYPE_CHECKING:
@@ -33,9 +34,21 @@ def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
                         needed_skills=tuple(args.skill or ()),
                         needed_languages=tuple(args.language or ()), created_at=now,
                         updated_at=now, notes=args.notes)
-    stored = services.add_incident(ctx.store, ctx.graph, ctx.settings, incident,
-                                   actor=args.actor)
+    answers = {q: True for q in QUESTIONS if getattr(args, q)}
+    if args.caller_language:
+        answers["language"] = args.caller_language
+    assessment = Assessment.from_dict(answers) if answers else None
+    stored, triaged = services.add_incident(ctx.store, ctx.graph, ctx.settings, incident,
+                                            actor=args.actor, assessment=assessment)
+    if args.json:
+        print_json({"id": stored.id, "priority": stored.priority,
+                    "triage": triaged.to_dict() if triaged else None})
+        return 0
     print(stored.id)
+    if triaged is not None:
+        print(f"triage: priority {triaged.priority}, send {triaged.response.label}")
+        for reason in triaged.reasons:
+            print(f"  - {reason}")
     return 0
 
 
@@ -129,6 +142,12 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--language", action="append", help="language needed (repeatable)")
     p.add_argument("--notes", default="", help="free text")
     p.add_argument("--id", help="incident id (default: generated)")
+    intake = p.add_argument_group("intake assessment (the triage rules then set the priority "
+                                  "and the needs)")
+    for q in QUESTIONS:
+        intake.add_argument("--" + q.replace("_", "-"), dest=q, action="store_true",
+                            help=f"yes: {q.replace('_', ' ')}")
+    intake.add_argument("--caller-language", help="caller's language (ISO 639 code)")
 
     p = add_command(sub, "rank-teams", run_rank_teams, "rank teams for an incident by road ETA")
     p.add_argument("incident_id")

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from navigator.config import Settings
+    from navigator.decide.triage import Assessment, Triage
     from navigator.model import Assignment, Incident, PositionPing, PositionUpdate, Team
     from navigator.roads import TravelGraph
     from navigator.services.context import AreaContext
@@ -284,16 +285,43 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
 
 
 def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident: Incident, *,
-                 actor: str) -> Incident:
+                 actor: str, assessment: Assessment | None = None
+                 ) -> tuple[Incident, Triage | None]:
     """Record a new incident once its place is known to be on the road network.
 
     A point in the ocean, outside the loaded area or with lon/lat swapped is refused with
     ``UnreachableError`` (nothing is stored), so every recorded incident can be routed to.
+    With an intake ``assessment``, the triage rules (:mod:`navigator.decide.triage`) set the
+    priority and add the skills and language the response needs; the incident's notes and
+    the audit log carry the required response and the reasons.
+
+    Returns
+    -------
+    incident, triage
+        The stored incident, and the triage result (None without an assessment).
     """
+    import dataclasses
+
+    from navigator.decide.triage import triage
     from navigator.roads import snap
 
     snap(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
-    return store.add_incident(incident, actor=actor)
+    result = None
+    if assessment is not None:
+        result = triage(assessment)
+        why = f"triage: {result.response.label} ({'; '.join(result.reasons)})"
+        incident = dataclasses.replace(
+            incident, priority=result.priority,
+            needed_skills=tuple(dict.fromkeys((*incident.needed_skills,
+                                               *result.needed_skills))),
+            needed_languages=tuple(dict.fromkeys((*incident.needed_languages,
+                                                  *result.needed_languages))),
+            notes=(f"{incident.notes}\n{why}" if incident.notes else why)[:500])
+    stored = store.add_incident(incident, actor=actor)
+    if assessment is not None and result is not None:
+        store.record("triage", actor=actor, subject=stored.id,
+                     inputs=dataclasses.asdict(assessment), result=result.to_dict())
+    return stored, result
 
 
 def update_team(store: Store, *, team_id: str, actor: str, status: TeamStatus | str | None = None,

@@ -137,3 +137,24 @@ def test_nothing_fits_ranks_nearest_and_assign_needs_a_reason(as_role: Client,
     assert entry.inputs["override_reason"] == "only team near"
     c.post(f"/api/assignments/{sent.get_json()['id']}/finish", json={"status": "cancelled"},
            headers=headers)
+
+
+def test_intake_assessment_sets_priority_needs_and_reasons(as_role: Any) -> None:
+    c, headers = as_role("dispatcher")
+    r = c.post("/api/incidents", json={
+        "lon": -82.99, "lat": 39.96, "crisis_type": "mental_health", "priority": 3,
+        "assessment": {"risk_to_self": True, "plan_or_means": True, "language": "es"}},
+        headers=headers)
+    body = r.get_json()
+    assert r.status_code == 201, body
+    assert body["priority"] == 1 and "clinician" in body["needed_skills"]
+    assert body["needed_languages"] == ["es"]
+    assert body["triage"]["response"] == "clinician_team" and body["triage"]["reasons"]
+    assert "triage: clinician team" in body["notes"]
+    plain = c.post("/api/incidents", json={"lon": -82.99, "lat": 39.96,
+                                           "crisis_type": "welfare_check"}, headers=headers)
+    assert plain.status_code == 201 and plain.get_json()["triage"] is None
+    bad = c.post("/api/incidents", json={"lon": -82.99, "lat": 39.96,
+                                         "crisis_type": "welfare_check",
+                                         "assessment": {"weapon": True}}, headers=headers)
+    assert bad.status_code == 400
