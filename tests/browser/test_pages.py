@@ -231,3 +231,21 @@ def test_a_hold_survives_a_lost_answer_and_a_reload(session: Any, server: Server
     expect(page.locator(f'#hold-list li.hold-item[data-id="{hold_id}"] .status')
            ).to_have_text("released")
     assert s.ran() is None and s.errors == []
+
+
+def test_intake_answers_set_priority_and_show_the_reasons(session: Any, server: Server,
+                                                          columbus_graph: Any) -> None:
+    s = session("dispatcher")
+    page = s.page
+    lon, lat = _quiet_road_point(server, columbus_graph)
+    page.fill("#inc-lon", f"{lon:.6f}")
+    page.fill("#inc-lat", f"{lat:.6f}")
+    page.select_option("#inc-type", "mental_health")
+    page.check("#intake input[data-question='weapons']")
+    page.fill("#inc-caller-language", "es")
+    page.click("#create-incident")
+    expect(page.locator("#status-line")).to_contain_text(
+        "priority 1, send co-responder team with law enforcement")
+    expect(page.locator("#status-line")).to_contain_text("weapons reported")
+    page.screenshot(path=str(SCREENSHOTS / "dispatch-intake.png"))
+    assert s.ran() is None and s.errors == []

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import services
+from navigator.decide.triage import QUESTIONS
 from navigator.jsonsafe import feature_collection, json_safe
 from navigator.model import Incident, IncidentStatus, PositionPing, Role, TeamStatus
 from web import schemas
@@ -36,6 +37,7 @@ def page() -> str:
     return render_template("dispatch.html", map=embed_map(m), tz=area_tz(),
                            stale_s=settings.stale_position_min * 60.0,
                            crisis_types=[c.value for c in schemas.CrisisType],
+                           intake_questions=QUESTIONS,
                            team_statuses=[s.value for s in TeamStatus], **legend_context())
 
 @endpoint(bp, "/api/incidents", summary="Incidents as GeoJSON (default: open and assigned)",

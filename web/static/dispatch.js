@@ -228,8 +228,21 @@
                   crisis_type: document.getElementById("inc-type").value,
                   priority: Number(document.getElementById("inc-priority").value),
                   notes: document.getElementById("inc-notes").value};
+    const answers = {};
+    for (const box of document.querySelectorAll("#intake input[data-question]")) {
+      if (box.checked) answers[box.dataset.question] = true;
+    }
+    const lang = document.getElementById("inc-caller-language").value.trim();
+    if (lang) answers.language = lang;
+    if (Object.keys(answers).length) body.assessment = answers;
     const res = await Nav.api("POST", "/api/incidents", body);
-    Nav.say(res.ok ? "Created incident " + res.data.id : Nav.errorText(res), !res.ok);
+    if (res.ok && res.data.triage) {
+      const t = res.data.triage;
+      Nav.say("Created incident " + res.data.id + ": priority " + t.priority + ", send " +
+              t.response_text + " (" + t.reasons.join("; ") + ")");
+    } else {
+      Nav.say(res.ok ? "Created incident " + res.data.id : Nav.errorText(res), !res.ok);
+    }
     if (res.ok) { await load(); rank(res.data, false); }
   });
 
