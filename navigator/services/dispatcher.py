@@ -158,15 +158,12 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     ends = [None if e is None or e != e else e.to_pydatetime() for e in teams["shift_end"]]
     shift_ok = np.array([e is None or (np.isfinite(t) and e >= now + timedelta(
         seconds=float(t) + on_scene_s)) for e, t in zip(ends, eta, strict=True)], dtype=bool)
-    # Coverage: travel times from every available team to every node, within the target.
-    # One serial PHAST sweep per team: a whole-graph sweep beats a search bounded by the
-    # target (which still settles most of a city), and serial kernels behave under a
-    # threaded web server where numba's parallel ones stall.
+    # Coverage: travel times from every available team to every node, within the target
+    # (the engine picks a whole-graph sweep or a bounded search by what the cutoff settles).
     avail = np.flatnonzero((teams["status"] == TeamStatus.AVAILABLE).to_numpy() & ok)
     node_target = ctx.targets.at(graph.lon, graph.lat)
     cutoff = float(node_target.max())
-    matrix = np.array([travel_times_from(graph, int(nodes[i]), cutoff_s=cutoff, method="phast")
-                       for i in avail])
+    matrix = np.array([travel_times_from(graph, int(nodes[i]), cutoff_s=cutoff) for i in avail])
     baseline, without = coverage_without(matrix.reshape(len(avail), graph.n_nodes),
                                          node_target, weight=population)
     uncovered = np.full(len(teams), baseline)
