@@ -16,12 +16,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from navigator.decide.allocation import MODELS, Model
 from navigator.decide.dispatch import Objective, SkillPolicy
+from navigator.decide.triage import QUESTIONS
 from navigator.model import (
     ASSIGNMENT_ENDINGS,
     CARE_KINDS,
@@ -194,17 +196,14 @@ class IncidentQuery(Body):
     status: IncidentStatus | None = None
 
 
-class IntakeAssessment(Body):
-    """The intake questions (navigator.decide.triage): each answered yes or no."""
-
-    risk_to_self: bool = False
-    plan_or_means: bool = False
-    weapons: bool = False
-    violence: bool = False
-    medical_emergency: bool = False
-    intoxicated: bool = False
-    minors_present: bool = False
-    language: Lang | None = None
+# The intake questions come from the triage rules' own list (navigator.decide.triage).
+if TYPE_CHECKING:
+    IntakeAssessment = Body
+else:
+    IntakeAssessment = create_model(
+        "IntakeAssessment", __base__=Body,
+        __doc__="The intake questions (navigator.decide.triage): each answered yes or no.",
+        **{q: (bool, False) for q in QUESTIONS}, language=(Lang | None, None))
 
 
 class IncidentCreate(Body):
