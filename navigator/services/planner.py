@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from collections.abc import Container, Sequence
 
     import geopandas as gpd
+    import pandas as pd
     from distributed import Client
     from shapely.geometry.base import BaseGeometry
 
@@ -66,24 +67,24 @@ __all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRec
 
 
 
-def _fresh_sites(store: Store, ids: Sequence[str], fresh_hours: float,
+def _fresh_sites(store: Store, counts: pd.DataFrame, fresh_hours: float,
                  at: datetime | None) -> set[str]:
-    """Return the sites whose every bed count is fresh at ``at`` (now when None)."""
+    """Return the sites of ``counts`` whose every bed count is fresh at ``at`` (now: None)."""
     import pandas as pd
 
     from navigator.decide.matching import fresh_counts
 
     now = at or datetime.now(UTC)
+    ids = sorted(set(counts["resource_id"].astype(str)))
     window = {str(s.resource_id): float(s.fresh_hours) * 3600.0
               for s in store.bed_sites(ids).itertuples(index=False)
               if s.fresh_hours is not None and np.isfinite(s.fresh_hours)}
-    counts = store.bed_counts(ids)
     stale: set[str] = set()
     for b in counts.itertuples(index=False):
         age = np.nan if pd.isna(b.reported_at) else (now - b.reported_at).total_seconds()
         if not fresh_counts([age], [window.get(str(b.resource_id), fresh_hours * 3600.0)])[0]:
             stale.add(str(b.resource_id))
-    return set(map(str, ids)) - stale
+    return set(ids) - stale
 
 
 def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
@@ -143,14 +144,14 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
                           include_confidential=include_confidential)
     notes: list[str] = []
     if bed_type is not None or free_beds:
-        beds = store.beds(res["id"])
+        beds = store.bed_counts(res["id"].tolist())  # live counts, with when they were confirmed
         fit = beds["capacity"] > 0
         if bed_type is not None:
             fit &= beds["bed_type"] == bed_type
         if free_beds:
             fit &= beds["free"] > 0
         if free_beds and fresh_hours is not None:
-            fresh = _fresh_sites(store, res["id"].tolist(), fresh_hours, at)
+            fresh = _fresh_sites(store, beds, fresh_hours, at)
             stale = set(beds.loc[fit, "resource_id"]) - fresh
             fit &= beds["resource_id"].isin(fresh)
             notes.append(f"free beds count only where staff confirmed them within "
