@@ -41,6 +41,8 @@ class TravelGraph:
         unpacking CH paths into road edges.
     source, source_sha256, settings_hash, crs, simplified
         Where the graph came from and how it was built.
+    closed_edges
+        Edge ids a road closure takes out of use on this derived graph (empty when built).
     """
 
     indptr: npt.NDArray[np.int64]
@@ -71,6 +73,10 @@ class TravelGraph:
     settings_hash: str = ""
     crs: str = "EPSG:4326"
     simplified: bool = True
+    #: Edge ids closed on this derived graph (:func:`navigator.roads.with_closures`); empty on
+    #: a graph as built.
+    closed_edges: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
     _memo: dict[tuple[Callable[..., Any], tuple[Hashable, ...]], Any] = field(
         default_factory=dict, repr=False, compare=False)
 
@@ -86,6 +92,11 @@ class TravelGraph:
             return self._memo[key]  # type: ignore[no-any-return]
         except KeyError:
             return self._memo.setdefault(key, build(self, *args))  # type: ignore[no-any-return]
+
+    @property
+    def closures_in_effect(self) -> bool:
+        """Whether some edges of this graph are closed (answers differ from the plain network)."""
+        return bool(self.closed_edges.shape[0])
 
     @property
     def n_nodes(self) -> int:
