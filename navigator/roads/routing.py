@@ -406,7 +406,9 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     """Return the fastest route from ``orig`` to ``dest`` with its geometry.
 
     A bidirectional contraction hierarchy query; its shortcuts are unpacked into road edges
-    and the geometry is assembled by a compiled kernel.
+    and the geometry is assembled by a compiled kernel. With road closures and no
+    re-contracted hierarchy, the CH path is kept when it avoids every closed edge, else a
+    Dijkstra search answers.
 
     Raises
     ------
@@ -418,12 +420,11 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     o = _node(tg, orig, "orig")
     d = _node(tg, dest, "dest")
     one = np.zeros(1)
-    time_s, meet, ws = _search.ch_distance(tg, np.array([o], dtype=np.int64), one,
-                                           np.array([d], dtype=np.int64), one)
-    if meet < 0 or not np.isfinite(time_s):
+    time_s, path_edges, _ = _search.shortest_path(tg, np.array([o], dtype=np.int64), one,
+                                                  np.array([d], dtype=np.int64), one)
+    if not np.isfinite(time_s):
         msg = f"node {d} cannot be reached from node {o} by road"
         raise UnreachableError(msg)
-    path_edges = _search.ch_path_edges(tg, meet, ws)
     nodes = np.concatenate([[o], tg.indices[path_edges]]).astype(np.int64)
     if len(path_edges):
         coords = _search.path_coords(tg, path_edges)
