@@ -7,8 +7,8 @@ load), :mod:`~navigator.roads.snapping`, :mod:`~navigator.roads.routing` (the qu
 nodes), :mod:`~navigator.roads.points` (the same between on-road points snapped to edges),
 :mod:`~navigator.roads.interop` (networkx/osmnx), :mod:`~navigator.roads.area` (outline and
 time zone), :mod:`~navigator.roads.closures` (road closures: a derived graph without the closed
-edges, exact for every query); compiled kernels live in the private leaves ``_kernels`` and ``_ch``, the search
-workspaces and method choice in ``_search``.
+edges, exact for every query); compiled kernels live in the private leaves ``_kernels`` and
+``_ch``, the search workspaces in ``_workspace`` and method choice in ``_search``.
 """
 
 from __future__ import annotations

@@ -19,11 +19,7 @@ from navigator.roads import _ch, _kernels
 from navigator.roads._workspace import (
     Method,
     Workspace,
-    check_hull,
     check_method,
-    cutoff_arg,
-    node_arg,
-    node_array,
     workspace,
 )
 

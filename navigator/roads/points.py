@@ -21,11 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search
-from navigator.roads._search import Direction, Method
-from navigator.roads._search import check_hull as _check_hull
-from navigator.roads._search import cutoff_arg as _cutoff
-from navigator.roads._search import node_array as _nodes
+from navigator.roads import _search, _workspace
+from navigator.roads._search import Direction
+from navigator.roads._workspace import Method
+from navigator.roads._workspace import check_hull as _check_hull
+from navigator.roads._workspace import cutoff_arg as _cutoff
+from navigator.roads._workspace import node_array as _nodes
 from navigator.roads.osm import great_circle_m
 from navigator.roads.routing import Isochrone, NearestFacility, Route, hull_polygon
 from navigator.roads.snapping import EdgeSnap, edge_vertices
@@ -251,7 +252,7 @@ def nearest_point_facility(
         msg = "facilities is empty"
         raise ValidationError(msg)
     _search.csr(tg, direction)
-    _search.check_method(method)
+    _workspace.check_method(method)
     node, sec, owner = (_leaving if direction == "from" else _arriving)(tg, facilities)
     dist, origin = _search.nearest(tg, node, sec, direction, _cutoff(cutoff_s), method)
     return NearestFacility(time_s=dist, facility=np.where(origin >= 0, owner[origin], -1))
@@ -273,7 +274,7 @@ def point_isochrone(
     """
     _check(tg, origin, "origin", one=True)
     _search.csr(tg, direction)
-    _search.check_method(method)
+    _workspace.check_method(method)
     _check_hull(hull)
     limit = _cutoff(limit_s)
     node, sec, _ = (_leaving if direction == "from" else _arriving)(tg, origin)
