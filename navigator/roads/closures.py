@@ -176,7 +176,8 @@ def recontracted(tg: TravelGraph) -> TravelGraph:
     open_ = np.isfinite(tg.travel_time)
     counts = np.bincount(tg.edge_sources()[open_], minlength=tg.n_nodes)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    ch = contraction_hierarchy(indptr, tg.indices[open_], tg.travel_time[open_])
+    ch = contraction_hierarchy(indptr, tg.indices[open_], tg.travel_time[open_],
+                               ch_pos=tg.ch_pos)
     out = dataclasses.replace(tg, **ch, _memo={})
     out.cached(_search.contracted).graph = out
     return out
