@@ -214,13 +214,17 @@ def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy
 
 
 def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32],
-                          weight: npt.NDArray[np.float64]) -> dict[str, Any]:
+                          weight: npt.NDArray[np.float64], *,
+                          ch_pos: npt.NDArray[np.int64] | None = None) -> dict[str, Any]:
     """Contract a CSR graph; return the ``ch_*``, ``up_*`` and ``dn_*`` fields of TravelGraph.
 
     Parameters
     ----------
     indptr, indices, weight
         Forward CSR with travel times, seconds.
+    ch_pos
+        Keep this node order (a built graph's ``ch_pos``) instead of choosing one: for
+        re-contracting after travel times change (road closures), several times faster.
 
     Returns
     -------
@@ -233,8 +237,12 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     dst = indices.astype(np.int64)
     capacity = 3 * len(dst) + 64
+    order = None if ch_pos is None else np.argsort(n - 1 - ch_pos).astype(np.int64)
     while True:
-        rank, a, b, w, mid = _ch.contraction_order(n, src, dst, weight, capacity)
+        if order is None:
+            rank, a, b, w, mid = _ch.contraction_order(n, src, dst, weight, capacity)
+        else:
+            rank, a, b, w, mid = _ch.contract_in_order(n, src, dst, weight, order, capacity)
         if len(rank) == n:
             break
         capacity *= 2
@@ -251,6 +259,7 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
     }
 
 
+# a graph with road closures is derived at run time, never cached: closed_edges is not stored
 _ARRAYS = [f.name for f in fields(TravelGraph) if f.name not in ("_memo", "closed_edges")
            and f.type.startswith("npt.")]
 _META = ["source", "source_sha256", "settings_hash", "crs"]
@@ -273,6 +282,9 @@ def save_graph(tg: TravelGraph, path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         The written file.
     """
+    if tg.closures_in_effect:
+        msg = "a graph with road closures is derived at run time; save the graph it came from"
+        raise ValidationError(msg)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {name: getattr(tg, name) for name in _ARRAYS}
