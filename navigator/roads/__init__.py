@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from navigator.roads.area import area_timezone, network_area, network_timezone
 from navigator.roads.build import build_graph, cache_path, load_graph, read_graph, save_graph
+from navigator.roads.closures import edges_in_area, with_closures
 from navigator.roads.graph import TravelGraph
 from navigator.roads.interop import (
     configure_osmnx_offline,
@@ -58,6 +59,7 @@ __all__ = [
     "configure_osmnx_offline",
     "edge_twins",
     "edge_vertices",
+    "edges_in_area",
     "graph_from_osmnx",
     "great_circle_m",
     "isochrone",
@@ -81,4 +83,5 @@ __all__ = [
     "travel_times_from_point",
     "travel_times_to",
     "travel_times_to_point",
+    "with_closures",
 ]
