@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from navigator.roads.build import contraction_hierarchy
 from navigator.roads.snapping import edge_vertices
 
 if TYPE_CHECKING:
@@ -44,5 +45,6 @@ def with_closures(tg: TravelGraph, closed_edges: npt.ArrayLike) -> TravelGraph:
     tt[closed] = np.inf
     rtt = tg.rtravel_time.copy()
     rtt[np.isin(tg.redge, closed)] = np.inf
+    ch = contraction_hierarchy(tg.indptr, tg.indices, tt)  # exact, if slow (stand-in)
     return dataclasses.replace(tg, closed_edges=closed, travel_time=tt, rtravel_time=rtt,
-                               _memo={})
+                               _memo={}, **ch)
