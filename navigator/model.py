@@ -837,7 +837,7 @@ class SiteBeds:
 #: Geometry types a road closure may have: an area, or road segments (a line near them).
 CLOSURE_GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "LineString", "MultiLineString")
 #: Longest closure reason, in characters.
-CLOSURE_REASON_MAX = 200
+CLOSURE_REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -850,7 +850,7 @@ class Closure:
         Shapely Polygon/MultiPolygon (every road it touches) or LineString/MultiLineString
         (the roads along it), EPSG:4326.
     reason
-        Why the roads are closed (shown on every map; 1-200 characters).
+        Why the roads are closed (shown on every map; 1-500 characters).
     starts_at, expires_at
         When it takes effect and ends (aware UTC; no expiry: until lifted).
     created_by, created_at

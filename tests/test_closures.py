@@ -114,7 +114,7 @@ def _bad_inputs(graph: TravelGraph) -> list[tuple[Any, dict[str, Any], str]]:
             {"type": "Feature", "geometry": inner, "properties": {}},
             {"type": "Feature", "geometry": sea, "properties": {}}]}, {}, "feature 2"),
         (small, {"reason": ""}, "reason is required"),
-        (inner, {"reason": "x" * 201}, "at most 200"),
+        (inner, {"reason": "x" * 501}, "at most 500"),
         (inner, {"expires_at": NOW}, "after the start"),
         (inner, {"expires_at": NOW - timedelta(hours=1)}, "after the start"),
     ]

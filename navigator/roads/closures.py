@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from navigator.roads import snapping
 from navigator.roads.build import contraction_hierarchy
 from navigator.roads.snapping import edge_vertices
 
@@ -46,5 +47,41 @@ def with_closures(tg: TravelGraph, closed_edges: npt.ArrayLike) -> TravelGraph:
     rtt = tg.rtravel_time.copy()
     rtt[np.isin(tg.redge, closed)] = np.inf
     ch = contraction_hierarchy(tg.indptr, tg.indices, tt)  # exact, if slow (stand-in)
-    return dataclasses.replace(tg, closed_edges=closed, travel_time=tt, rtravel_time=rtt,
-                               _memo={}, **ch)
+    out = dataclasses.replace(tg, closed_edges=closed, travel_time=tt, rtravel_time=rtt,
+                              _memo={}, **ch)
+    out._memo[(snapping._segment_index, ())] = _open_segments(tg, closed)
+    out._memo[(snapping._node_tree, ())] = _open_nodes(tg, tt)
+    return out
+
+
+class _NodeSubTree:
+    """KD-tree over the nodes still on an open road, answering in node ids."""
+
+    def __init__(self, tree: object, nodes: npt.NDArray[np.int64]) -> None:
+        self.tree, self.nodes = tree, nodes
+
+    def query(self, p: npt.NDArray[np.float64]) -> tuple[object, npt.NDArray[np.int64]]:
+        d, i = self.tree.query(p)  # type: ignore[attr-defined]
+        return d, self.nodes[np.asarray(i, dtype=np.int64)]
+
+
+def _open_nodes(tg: TravelGraph, tt: npt.NDArray[np.float64]) -> _NodeSubTree:
+    from scipy.spatial import cKDTree
+
+    open_edge = np.isfinite(tt)
+    tails = tg.edge_sources()
+    out_ok = np.bincount(tails[open_edge], minlength=tg.n_nodes) > 0
+    in_ok = np.bincount(tg.indices[open_edge], minlength=tg.n_nodes) > 0
+    nodes = np.flatnonzero(out_ok & in_ok).astype(np.int64)
+    xy = snapping._local_xy(tg, tg.lon[nodes], tg.lat[nodes])
+    return _NodeSubTree(cKDTree(xy), nodes)
+
+
+def _open_segments(tg: TravelGraph, closed: npt.NDArray[np.int64]) -> tuple[object, ...]:
+    """Return the base graph's segment index without the closed edges' pieces (snapping)."""
+    from scipy.spatial import cKDTree
+
+    index, a, b, seg_edge, seg_start, edge_total = tg.cached(snapping._segment_index)
+    keep = ~np.isin(seg_edge[index.owner], closed)
+    tree = snapping._PieceTree(cKDTree(index.tree.data[keep]), index.owner[keep])
+    return tree, a, b, seg_edge, seg_start, edge_total

@@ -6,7 +6,7 @@
 CREATE TABLE road_closures (
   id text PRIMARY KEY CHECK (btrim(id) <> ''),
   geom geometry(Geometry, 4326) NOT NULL,
-  reason text NOT NULL CHECK (length(btrim(reason)) BETWEEN 1 AND 200),
+  reason text NOT NULL CHECK (length(btrim(reason)) BETWEEN 1 AND 500),
   starts_at timestamptz NOT NULL,
   expires_at timestamptz,
   created_by text NOT NULL,

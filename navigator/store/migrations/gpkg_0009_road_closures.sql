@@ -6,7 +6,7 @@ CREATE TABLE road_closures (
   fid INTEGER PRIMARY KEY AUTOINCREMENT,
   geom GEOMETRY NOT NULL,
   id TEXT NOT NULL UNIQUE CHECK (length(trim(id)) > 0),
-  reason TEXT NOT NULL CHECK (length(trim(reason)) BETWEEN 1 AND 200),
+  reason TEXT NOT NULL CHECK (length(trim(reason)) BETWEEN 1 AND 500),
   starts_at DATETIME NOT NULL,
   expires_at DATETIME CHECK (expires_at IS NULL OR expires_at > starts_at),
   created_by TEXT NOT NULL,
