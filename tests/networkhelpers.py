@@ -11,7 +11,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from navigator.roads import TravelGraph, to_networkx
+from navigator.roads import EdgeSnap, TravelGraph, edge_twins, to_networkx
+from navigator.roads.points import _piece
 
 ROOT = Path(__file__).resolve().parent.parent
 OSM = ROOT / "data" / "osm"
@@ -52,3 +53,62 @@ def assert_times_equal(actual: np.ndarray, expected: np.ndarray) -> None:
     np.testing.assert_array_equal(np.isinf(actual), np.isinf(expected))
     fin = np.isfinite(expected)
     np.testing.assert_allclose(actual[fin], expected[fin], rtol=1e-9, atol=1e-9)
+
+
+def points_on(tg: TravelGraph, edges, fractions) -> EdgeSnap:  # type: ignore[no-untyped-def]
+    """Return points at length fractions of edges, placed on the edge geometry."""
+    e = np.asarray(edges, dtype=np.int64)
+    f = np.asarray(fractions, dtype=float)
+    xy = np.array([_piece(tg, int(a), b, b)[0] for a, b in zip(e, f, strict=True)])
+    lon, lat = xy[:, 0], xy[:, 1]
+    return EdgeSnap(edge=e, distance_m=np.zeros(len(e)), lon=lon, lat=lat, fraction=f)
+
+
+def _add(G: nx.DiGraph, a, b, share: float, t: float) -> None:  # type: ignore[no-untyped-def]
+    """Add ``a -> b`` taking ``share`` of an edge's time (none at all: 0 s, even on a closed
+    edge); a part of a closed edge (``inf``) is left out."""
+    w = 0.0 if share == 0 else share * t
+    if np.isfinite(w):
+        G.add_edge(a, b, travel_time=w)
+
+
+def with_points(tg: TravelGraph, D: nx.DiGraph, origins: EdgeSnap | None = None,
+                destinations: EdgeSnap | None = None) -> nx.DiGraph:
+    """Return a copy of the reference graph with origin ("o", i) / destination ("d", j) nodes."""
+    G = D.copy()
+    tw = edge_twins(tg)
+    tails = tg.edge_sources()
+    tt = tg.travel_time
+    for name, pts, leaving in (("o", origins, True), ("d", destinations, False)):
+        if pts is None:
+            continue
+        for i, (e, f) in enumerate(zip(pts.edge, pts.fraction, strict=True)):
+            u, v, p = int(tails[e]), int(tg.indices[e]), (name, i)
+            if leaving:
+                _add(G, p, v, 1 - f, tt[e])
+                if tw[e] >= 0:
+                    _add(G, p, u, f, tt[tw[e]])
+                elif f == 0:
+                    G.add_edge(p, u, travel_time=0.0)
+            else:
+                _add(G, u, p, f, tt[e])
+                if tw[e] >= 0:
+                    _add(G, v, p, 1 - f, tt[tw[e]])
+                elif f == 1:
+                    G.add_edge(v, p, travel_time=0.0)
+    if origins is not None and destinations is not None:  # along one road, no node between
+        for i, (ea, fa) in enumerate(zip(origins.edge, origins.fraction, strict=True)):
+            for j, (eb, fb) in enumerate(zip(destinations.edge, destinations.fraction,
+                                             strict=True)):
+                o, d = ("o", i), ("d", j)
+                if eb == ea and fb >= fa:
+                    _add(G, o, d, fb - fa, tt[ea])
+                elif eb == ea and tw[ea] >= 0:
+                    _add(G, o, d, fa - fb, tt[tw[ea]])
+                elif tw[ea] >= 0 and eb == tw[ea]:
+                    fb_a = 1 - fb
+                    if fb_a >= fa:
+                        _add(G, o, d, fb_a - fa, tt[ea])
+                    else:
+                        _add(G, o, d, fa - fb_a, tt[eb])
+    return G

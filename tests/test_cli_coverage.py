@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -61,6 +63,17 @@ def test_recommend_sites_beats_or_matches_greedy(run) -> None:  # type: ignore[n
     data = json.loads(run("recommend-sites", "--k", "2", "--target", "4", "--json"))
     assert data["status"] == "Optimal" and len(data["sites"]) == 2
     assert data["objective"] >= data["greedy_objective"]
+
+
+def test_json_output_is_only_json_in_a_fresh_process(store_path: str, graph_cache_dir: Path
+                                                    ) -> None:
+    """The MILP solver's once-per-process banner goes to stderr, not into ``--json`` output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "navigator.cli", "recommend-sites", "--store", store_path,
+         "--cache-dir", str(graph_cache_dir), "--k", "1", "--target", "4", "--json"],
+        capture_output=True, text=True, check=True, timeout=600)
+    assert json.loads(done.stdout)["model"] == "mclp"
+    assert "Traceback" not in done.stderr
 
 
 def test_recommend_says_when_nothing_is_needed(run) -> None:  # type: ignore[no-untyped-def]

@@ -329,11 +329,11 @@ def test_snap_to_edges_matches_brute_force(baltimore):
     lat = rng.uniform(baltimore.lat.min(), baltimore.lat.max(), 40)
     es = snap_to_edges(baltimore, lon, lat, strict=False, max_snap_m=1e9)
     verts, owner = snapping.edge_vertices(baltimore)
-    xy = snapping._local_xy(baltimore, verts[:, 0], verts[:, 1])
+    xy = snapping.local_xy(baltimore, verts[:, 0], verts[:, 1])
     splits = np.flatnonzero(np.diff(owner)) + 1
     lines = shapely.linestrings(xy, indices=owner)
     assert len(lines) == baltimore.n_edges == len(splits) + 1
-    p = shapely.points(snapping._local_xy(baltimore, lon, lat))
+    p = shapely.points(snapping.local_xy(baltimore, lon, lat))
     for i in range(len(lon)):
         d = shapely.distance(lines, p[i])
         assert es.distance_m[i] == pytest.approx(d.min(), abs=1e-6)

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import shapely
 from networkhelpers import as_array, assert_times_equal
+from networkhelpers import points_on as _points
+from networkhelpers import with_points as _with_points
 
 from navigator.errors import UnreachableError, ValidationError
 from navigator.roads import (
@@ -29,53 +31,6 @@ from navigator.roads import (
 )
 from navigator.roads.osm import great_circle_m
 from navigator.roads.points import _piece
-
-
-def _points(tg, edges, fractions):
-    """Return points at length fractions of edges, placed on the edge geometry."""
-    e = np.asarray(edges, dtype=np.int64)
-    f = np.asarray(fractions, dtype=float)
-    xy = np.array([_piece(tg, int(a), b, b)[0] for a, b in zip(e, f, strict=True)])
-    lon, lat = xy[:, 0], xy[:, 1]
-    return EdgeSnap(edge=e, distance_m=np.zeros(len(e)), lon=lon, lat=lat, fraction=f)
-
-
-def _with_points(tg, D, origins=None, destinations=None):
-    """Return a copy of the reference graph with origin ("o", i) / destination ("d", j) nodes."""
-    G = D.copy()
-    tw = edge_twins(tg)
-    tails = tg.edge_sources()
-    tt = tg.travel_time
-    for name, pts, leaving in (("o", origins, True), ("d", destinations, False)):
-        if pts is None:
-            continue
-        for i, (e, f) in enumerate(zip(pts.edge, pts.fraction, strict=True)):
-            u, v, p = int(tails[e]), int(tg.indices[e]), (name, i)
-            if leaving:
-                G.add_edge(p, v, travel_time=(1 - f) * tt[e])
-                if tw[e] >= 0:
-                    G.add_edge(p, u, travel_time=f * tt[tw[e]])
-                elif f == 0:
-                    G.add_edge(p, u, travel_time=0.0)
-            else:
-                G.add_edge(u, p, travel_time=f * tt[e])
-                if tw[e] >= 0:
-                    G.add_edge(v, p, travel_time=(1 - f) * tt[tw[e]])
-                elif f == 1:
-                    G.add_edge(v, p, travel_time=0.0)
-    if origins is not None and destinations is not None:  # along one road, no node between
-        for i, (ea, fa) in enumerate(zip(origins.edge, origins.fraction, strict=True)):
-            for j, (eb, fb) in enumerate(zip(destinations.edge, destinations.fraction,
-                                             strict=True)):
-                if eb == ea and fb >= fa:
-                    G.add_edge(("o", i), ("d", j), travel_time=(fb - fa) * tt[ea])
-                elif eb == ea and tw[ea] >= 0:
-                    G.add_edge(("o", i), ("d", j), travel_time=(fa - fb) * tt[tw[ea]])
-                elif tw[ea] >= 0 and eb == tw[ea]:
-                    fb_a = 1 - fb
-                    t = (fb_a - fa) * tt[ea] if fb_a >= fa else (fa - fb_a) * tt[eb]
-                    G.add_edge(("o", i), ("d", j), travel_time=t)
-    return G
 
 
 def _nx_times(G, src, n, reverse=False):

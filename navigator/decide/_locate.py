@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +42,36 @@ HIGHS_OPTIONS: dict[str, dict[str, bool | int | float | str]] = {
     "p_center": {},
     "p_median": {"presolve": "off"},
 }
+
+
+_BANNER_LOCK = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs(highspy: Any) -> Any:
+    """Return a ``highspy.Highs()``; its once-per-process banner goes to stderr, not stdout.
+
+    HiGHS prints the banner from C++ when the first instance is built, before any option can
+    silence it, so ``navigator ... --json`` would start with it. The first construction runs
+    with file descriptor 1 pointed at 2 (under a lock; C buffers flushed before restoring).
+    """
+    global _banner_shown
+    if _banner_shown:
+        return highspy.Highs()
+    with _BANNER_LOCK:
+        if _banner_shown:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            os.dup2(2, 1)
+            h = highspy.Highs()
+            ctypes.CDLL(None).fflush(None)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _banner_shown = True
+        return h
 
 
 @dataclass(frozen=True)
@@ -209,7 +243,7 @@ def solve_milp(n_col: int, cost: npt.NDArray[np.float64], lower: npt.NDArray[np.
                     int(highspy.HighsVarType.kContinuous))
     lp.integrality_ = [highspy.HighsVarType(int(v)) for v in kind]
     lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 1e-9)
     h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))

@@ -6,15 +6,16 @@ The public face of the road stack; callers import from here. Inside, one module 
 load), :mod:`~navigator.roads.snapping`, :mod:`~navigator.roads.routing` (the queries between
 nodes), :mod:`~navigator.roads.points` (the same between on-road points snapped to edges),
 :mod:`~navigator.roads.interop` (networkx/osmnx), :mod:`~navigator.roads.area` (outline and
-time zone); compiled kernels live in the private leaves ``_kernels`` and ``_ch``, the search
-workspaces and method choice in ``_search``.
+time zone), :mod:`~navigator.roads.closures` (road closures: a derived graph without the closed
+edges, exact for every query); compiled kernels live in the private leaves ``_kernels`` and
+``_ch``, the search workspaces in ``_workspace`` and method choice in ``_search``.
 """
 
 from __future__ import annotations
 
 from navigator.roads.area import area_timezone, network_area, network_timezone
 from navigator.roads.build import build_graph, cache_path, load_graph, read_graph, save_graph
-from navigator.roads.closures import edges_in_area, with_closures
+from navigator.roads.closures import Contract, edges_in_area, with_closures
 from navigator.roads.graph import TravelGraph
 from navigator.roads.interop import (
     configure_osmnx_offline,
@@ -47,6 +48,7 @@ from navigator.roads.snapping import EdgeSnap, Snap, edge_vertices, snap, snap_t
 
 __all__ = [
     "SPEED_FALLBACK_KPH",
+    "Contract",
     "EdgeSnap",
     "Isochrone",
     "NearestFacility",

@@ -194,7 +194,7 @@ def _count_deleted(head, nxt, ends, v, deleted, level):  # pragma: no cover
         e = nxt[e]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)  # re-contraction runs in a thread beside queries
 def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
     """Contract every node; return ``(rank, e_src, e_dst, e_w, e_mid)``: edges and shortcuts.
 

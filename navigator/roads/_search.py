@@ -1,13 +1,14 @@
-"""Search primitives shared by the node and on-road point queries: workspaces, method choice.
+"""Search primitives shared by the node and on-road point queries: kernels, method choice.
 
-Every query kernel takes its scratch arrays from a per-thread :class:`Workspace` kept in the
-graph's memo, with versioned labels, so no query allocates or resets graph-sized arrays (the
-web app answers from several threads; each gets its own workspace).
+Kernels run on the per-thread workspaces of :mod:`~navigator.roads._workspace`. On a graph
+with road closures (:func:`navigator.roads.with_closures`) the contraction hierarchy is the
+one built before the closures until a re-contracted one is swapped in (:func:`ch_graph`);
+meanwhile every query answers exactly by Dijkstra, and point-to-point paths keep the old
+hierarchy where its path avoids every closed edge.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -15,12 +16,17 @@ import numpy.typing as npt
 
 from navigator.errors import ValidationError
 from navigator.roads import _ch, _kernels
+from navigator.roads._workspace import (
+    Method,
+    Workspace,
+    check_method,
+    workspace,
+)
 
 if TYPE_CHECKING:
     from navigator.roads.graph import TravelGraph
 
 Direction = Literal["from", "to"]
-Method = Literal["auto", "phast", "dijkstra"]
 #: Up to this many targets a sweep restricted to what they need (RPHAST) beats a full sweep.
 RPHAST_MAX_TARGETS = 2000
 #: Up to this many targets, point-to-point CH queries beat any sweep.
@@ -33,103 +39,6 @@ CH_QUERY_MAX_TARGETS = 4
 DIJKSTRA_SETTLE_COST = 10.0
 
 
-class Workspace:
-    """Scratch arrays for one thread's queries on one graph (labels valid while stamped)."""
-
-    def __init__(self, tg: TravelGraph) -> None:
-        n = tg.n_nodes
-        self.dist = np.empty(n)
-        self.pred = np.empty(n, dtype=np.int64)
-        self.origin = np.empty(n, dtype=np.int64)
-        self.pos = np.empty(n, dtype=np.int64)
-        self.stamp = np.zeros(n, dtype=np.int64)
-        self.tmark = np.zeros(n, dtype=np.int64)
-        self.heap = np.empty(n, dtype=np.int64)
-        self.settled = np.empty(n, dtype=np.int64)
-        self.order = np.empty(n, dtype=np.int64)
-        self.dist2 = np.empty(n)
-        self.stamp2 = np.zeros(n, dtype=np.int64)
-        self.pred2 = np.empty(n, dtype=np.int64)
-        m = self.heap_base = max(tg.up_indices.shape[0], tg.dn_indices.shape[0]) + 64
-        self.hk = np.empty(m)
-        self.hv = np.empty(m, dtype=np.int64)
-        self.hk2 = np.empty(m)
-        self.hv2 = np.empty(m, dtype=np.int64)
-        self.stack = np.empty(4 * n + 8, dtype=np.int64)
-        self.ver = 0
-
-    def bump(self, k: int = 1) -> int:
-        """Reserve ``k`` fresh label versions; return the first."""
-        self.ver += k
-        return self.ver - k + 1
-
-    def heaps(self, extra: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """Return the lazy heap, grown when ``extra`` start entries do not fit its slack."""
-        need = self.heap_base + extra
-        if self.hk.shape[0] < need:
-            self.hk, self.hv = np.empty(need), np.empty(need, dtype=np.int64)
-        return self.hk, self.hv
-
-
-class _PerThread(threading.local):
-    """Per-thread slot for a workspace; pickles as an empty one (the graph ships to workers)."""
-
-    ws: Workspace | None = None
-
-    def __reduce__(self) -> tuple[type[_PerThread], tuple[()]]:
-        return (_PerThread, ())
-
-
-def _thread_local(tg: TravelGraph) -> _PerThread:
-    return _PerThread()
-
-
-def workspace(tg: TravelGraph) -> Workspace:
-    """Return this thread's workspace for ``tg`` (built on first use)."""
-    local = tg.cached(_thread_local)
-    ws = local.ws
-    if ws is None:
-        ws = local.ws = Workspace(tg)
-    return ws
-
-
-def node_array(tg: TravelGraph, nodes: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:
-    arr = np.atleast_1d(np.asarray(nodes))
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        msg = f"{what} must be a 1-d array of integer node indices"
-        raise ValidationError(msg)
-    arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= tg.n_nodes)
-    if bad.any():
-        msg = f"{what}: node {int(arr[bad][0])} is not in the graph (0..{tg.n_nodes - 1})"
-        raise ValidationError(msg)
-    return arr
-
-
-def node_arg(tg: TravelGraph, node: int | np.integer, what: str) -> int:
-    if isinstance(node, bool) or not isinstance(node, int | np.integer):
-        msg = f"{what} must be one integer node index, got {node!r}"
-        raise ValidationError(msg)
-    return int(node_array(tg, node, what)[0])
-
-
-def cutoff_arg(cutoff_s: float | None) -> float:
-    if cutoff_s is None:
-        return np.inf
-    c = float(cutoff_s)
-    if np.isnan(c) or c < 0:
-        msg = f"cutoff_s must be a non-negative number of seconds, got {cutoff_s!r}"
-        raise ValidationError(msg)
-    return c
-
-
-def check_hull(hull: str | None) -> None:
-    """Raise ValidationError unless ``hull`` is "concave", "convex" or None."""
-    if hull not in ("concave", "convex", None):
-        msg = f"hull must be 'concave', 'convex' or None, got {hull!r}"
-        raise ValidationError(msg)
-
-
 def csr(tg: TravelGraph, direction: Direction) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]
 ]:
@@ -139,6 +48,45 @@ def csr(tg: TravelGraph, direction: Direction) -> tuple[
         return tg.rindptr, tg.rindices, tg.rtravel_time
     msg = f"direction must be 'from' or 'to', got {direction!r}"
     raise ValidationError(msg)
+
+
+class Contracted:
+    """Slot for a contraction hierarchy built for a graph's own (closed) travel times.
+
+    Kept in the graph's memo; ``graph`` is set (by :mod:`~navigator.roads.closures`) to a
+    graph with the same nodes, edges and travel times whose CH is exact for them. Pickles as
+    an empty slot (the graph then answers by Dijkstra until re-contracted).
+    """
+
+    graph: TravelGraph | None = None
+
+    def __reduce__(self) -> tuple[type[Contracted], tuple[()]]:
+        return (Contracted, ())
+
+
+def contracted(tg: TravelGraph) -> Contracted:
+    """Return the graph's :class:`Contracted` slot (one per graph, in its memo)."""
+    return Contracted()
+
+
+def ch_graph(tg: TravelGraph) -> TravelGraph | None:
+    """Return the graph whose CH arrays are exact for ``tg``'s travel times, or None.
+
+    ``tg`` itself when it has no closures; for a graph with closures the re-contracted one
+    once ready, else None: its CH arrays are those of the graph before the closures, a lower
+    bound only (closing only raises travel times).
+    """
+    if not tg.closures_in_effect:
+        return tg
+    return tg.cached(contracted).graph
+
+
+def _exact_ch(tg: TravelGraph) -> TravelGraph:
+    h = ch_graph(tg)
+    if h is None:  # callers check first; never sweep a stale hierarchy
+        msg = "the contraction hierarchy does not hold for this graph's closures"
+        raise RuntimeError(msg)
+    return h
 
 
 def ch_sides(tg: TravelGraph, direction: Direction) -> tuple[tuple[npt.NDArray, ...],
@@ -190,6 +138,7 @@ def phast(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[np.
 
     Gives times and nearest-source indices for ``wanted`` nodes (all nodes when None).
     """
+    tg = _exact_ch(tg)
     first, second = ch_sides(tg, direction)
     hk, hv = workspace(tg).heaps(len(sources))
     dist, nearest = _ch.phast_ws(*first, *second, tg.ch_pos[sources], init, origin, hk, hv)  # type: ignore[call-arg]
@@ -200,6 +149,7 @@ def phast(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[np.
 def rphast(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[np.float64],
            direction: Direction, wanted: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Return times between node sources and ``wanted`` nodes by a restricted sweep."""
+    tg = _exact_ch(tg)
     first, second = ch_sides(tg, direction)
     ws = workspace(tg)
     hk, hv = ws.heaps(len(sources))
@@ -244,7 +194,16 @@ def many_to_many(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[
                  s_owner: npt.NDArray[np.int64], n_rows: int, t: npt.NDArray[np.int64],
                  t_init: npt.NDArray[np.float64], t_owner: npt.NDArray[np.int64], n_cols: int,
                  cutoff: float) -> npt.NDArray[np.float64]:
-    """Return the ``(n_rows, n_cols)`` matrix by CH buckets (entries may share rows/columns)."""
+    """Return the ``(n_rows, n_cols)`` matrix by CH buckets (entries may share rows/columns).
+
+    With closures and no re-contracted hierarchy yet: one bounded Dijkstra per row (or per
+    column, whichever side is smaller) instead.
+    """
+    h = ch_graph(tg)
+    if h is None:
+        return _matrix_by_dijkstra(tg, s, s_init, s_owner, n_rows, t, t_init, t_owner, n_cols,
+                                   cutoff)
+    tg = h
     ws = workspace(tg)
     hk, hv = ws.heaps(0)
     base = ws.bump(len(s) + len(t) + 1)
@@ -252,6 +211,65 @@ def many_to_many(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[
         tg.up_indptr, tg.up_indices, tg.up_weight, tg.dn_indptr, tg.dn_indices, tg.dn_weight,
         tg.ch_pos[s], s_init, s_owner, n_rows, tg.ch_pos[t], t_init, t_owner, n_cols, cutoff,
         ws.dist, ws.stamp, base, hk, hv, ws.settled)
+
+
+def _matrix_by_dijkstra(tg: TravelGraph, s: npt.NDArray[np.int64],
+                       s_init: npt.NDArray[np.float64], s_owner: npt.NDArray[np.int64],
+                       n_rows: int, t: npt.NDArray[np.int64], t_init: npt.NDArray[np.float64],
+                       t_owner: npt.NDArray[np.int64], n_cols: int, cutoff: float
+                       ) -> npt.NDArray[np.float64]:
+    if n_cols < n_rows:  # search backwards from each column, then transpose
+        return _rows_by_dijkstra(tg, t, t_init, t_owner, n_cols, s, s_init, s_owner, n_rows,
+                                 cutoff, "to").T
+    return _rows_by_dijkstra(tg, s, s_init, s_owner, n_rows, t, t_init, t_owner, n_cols,
+                             cutoff, "from")
+
+
+def _rows_by_dijkstra(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[np.float64],
+                      s_owner: npt.NDArray[np.int64], n_rows: int, t: npt.NDArray[np.int64],
+                      t_init: npt.NDArray[np.float64], t_owner: npt.NDArray[np.int64],
+                      n_cols: int, cutoff: float, direction: Direction
+                      ) -> npt.NDArray[np.float64]:
+    out = np.full((n_rows, n_cols), np.inf)
+    order = np.argsort(s_owner, kind="stable")
+    bounds = np.searchsorted(s_owner[order], np.arange(n_rows + 1))
+    for r in range(n_rows):
+        pick = order[bounds[r]:bounds[r + 1]]
+        ws, ver, _ = dijkstra(tg, s[pick], s_init[pick], direction, targets=t, cutoff=cutoff)
+        np.minimum.at(out[r], t_owner, dijkstra_at(tg, t, ws, ver) + t_init)
+    out[out > cutoff] = np.inf
+    return out
+
+
+def shortest_path(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[np.float64],
+                  t: npt.NDArray[np.int64], t_init: npt.NDArray[np.float64]
+                  ) -> tuple[float, npt.NDArray[np.int64], int]:
+    """Return ``(seconds, road edges in order, first node)`` of a fastest path s -> t.
+
+    Between weighted node sets (a source entry costs its ``s_init`` to start from, a target
+    its ``t_init`` to finish at); ``(inf, [], -1)`` when none. A bidirectional CH query; on a
+    graph with closures and a stale hierarchy, its path is kept when it avoids every closed
+    edge (closing only raises times, so it is still fastest), else a Dijkstra answers.
+    """
+    h = ch_graph(tg)
+    g = tg if h is None else h
+    time_s, meet, ws = ch_distance(g, s, s_init, t, t_init)
+    if meet < 0 or not np.isfinite(time_s):  # unreachable even before the closures
+        return np.inf, np.zeros(0, dtype=np.int64), -1
+    path = ch_path_edges(g, meet, ws)
+    if h is not None or np.isfinite(tg.travel_time[path]).all():
+        first = int(tg.cached(tails)[path[0]]) if len(path) else int(g.cached(ch_index)[2][meet])
+        return time_s, path, first
+    ws, ver, _ = dijkstra(tg, s, s_init, "from", targets=t)
+    end = dijkstra_at(tg, t, ws, ver) + t_init
+    best = int(np.argmin(end))
+    if not np.isfinite(end[best]):
+        return np.inf, np.zeros(0, dtype=np.int64), -1
+    back, x, tail = [], int(t[best]), tg.cached(tails)
+    while ws.pred[x] >= 0:
+        back.append(int(ws.pred[x]))
+        x = int(tail[ws.pred[x]])
+    return float(end[best]), np.array(back[::-1], dtype=np.int64), x
 
 
 def path_coords(tg: TravelGraph, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -296,15 +314,11 @@ def use_phast(tg: TravelGraph, method: Method, cutoff: float, *, n_sources: int 
     if method not in ("auto", "phast", "dijkstra"):
         msg = f"method must be 'auto', 'phast' or 'dijkstra', got {method!r}"
         raise ValidationError(msg)
+    if ch_graph(tg) is None:  # closures, stale hierarchy: Dijkstra is the exact one
+        return False
     if method != "auto":
         return method == "phast"
     return settled_fraction(tg, cutoff, n_sources) * DIJKSTRA_SETTLE_COST >= 1.0
-
-
-def check_method(method: Method) -> None:
-    if method not in ("auto", "phast", "dijkstra"):
-        msg = f"method must be 'auto', 'phast' or 'dijkstra', got {method!r}"
-        raise ValidationError(msg)
 
 
 def times_between(tg: TravelGraph, sources: npt.NDArray[np.int64],
@@ -321,14 +335,16 @@ def times_between(tg: TravelGraph, sources: npt.NDArray[np.int64],
     csr(tg, direction)
     if wanted is not None and wanted.size == 0:
         return np.zeros(0)
-    if (method == "auto" and wanted is not None and wanted.size <= CH_QUERY_MAX_TARGETS):
+    h = ch_graph(tg)
+    if (method == "auto" and h is not None and wanted is not None
+            and wanted.size <= CH_QUERY_MAX_TARGETS):
         out = np.empty(wanted.size)
         for i, w in enumerate(wanted):
             one = np.array([w], dtype=np.int64)
             if direction == "from":
-                out[i] = ch_distance(tg, sources, init, one, np.zeros(1))[0]
+                out[i] = ch_distance(h, sources, init, one, np.zeros(1))[0]
             else:
-                out[i] = ch_distance(tg, one, np.zeros(1), sources, init)[0]
+                out[i] = ch_distance(h, one, np.zeros(1), sources, init)[0]
         out[out > cutoff] = np.inf
         return out
     if use_phast(tg, method, cutoff, n_sources=len(sources)):

@@ -248,7 +248,8 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
     }
 
 
-_ARRAYS = [f.name for f in fields(TravelGraph) if f.name != "_memo"
+# a graph with road closures is derived at run time, never cached: closed_edges is not stored
+_ARRAYS = [f.name for f in fields(TravelGraph) if f.name not in ("_memo", "closed_edges")
            and f.type.startswith("npt.")]
 _META = ["source", "source_sha256", "settings_hash", "crs"]
 
@@ -268,6 +269,9 @@ def save_graph(tg: TravelGraph, path: str | os.PathLike[str]) -> Path:
     pathlib.Path
         The written file.
     """
+    if tg.closures_in_effect:
+        msg = "a graph with road closures is derived at run time; save the graph it came from"
+        raise ValidationError(msg)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {name: getattr(tg, name) for name in _ARRAYS}

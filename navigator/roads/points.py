@@ -21,11 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search
-from navigator.roads._search import Direction, Method
-from navigator.roads._search import check_hull as _check_hull
-from navigator.roads._search import cutoff_arg as _cutoff
-from navigator.roads._search import node_array as _nodes
+from navigator.roads import _search, _workspace
+from navigator.roads._search import Direction
+from navigator.roads._workspace import Method
+from navigator.roads._workspace import check_hull as _check_hull
+from navigator.roads._workspace import cutoff_arg as _cutoff
+from navigator.roads._workspace import node_array as _nodes
 from navigator.roads.osm import great_circle_m
 from navigator.roads.routing import Isochrone, NearestFacility, Route, hull_polygon
 from navigator.roads.snapping import EdgeSnap, edge_vertices
@@ -89,6 +90,13 @@ def _check(tg: TravelGraph, pts: EdgeSnap, what: str, *, one: bool = False) -> N
         raise ValidationError(msg)
 
 
+def _part(share: npt.ArrayLike, time_s: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Return ``share * time_s``, 0 where the share is 0 (a closed edge's ``inf`` included)."""
+    share, time_s = np.broadcast_arrays(np.asarray(share, dtype=np.float64),
+                                        np.asarray(time_s, dtype=np.float64))
+    return np.multiply(share, time_s, out=np.zeros(share.shape), where=share > 0)
+
+
 _Entries = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]
 
 
@@ -100,8 +108,8 @@ def _leaving(tg: TravelGraph, pts: EdgeSnap) -> _Entries:
     idx = np.arange(len(e))
     back = (tw >= 0) | (f == 0)  # driving back along the twin, or standing at the tail
     node = np.concatenate([tg.indices[e].astype(np.int64), tails[e][back]])
-    t_back = np.where(tw >= 0, f * tg.travel_time[np.maximum(tw, 0)], 0.0)[back]
-    sec = np.concatenate([(1 - f) * tg.travel_time[e], t_back])
+    t_back = np.where(tw >= 0, _part(f, tg.travel_time[np.maximum(tw, 0)]), 0.0)[back]
+    sec = np.concatenate([_part(1 - f, tg.travel_time[e]), t_back])
     return node, sec, np.concatenate([idx, idx[back]])
 
 
@@ -113,8 +121,8 @@ def _arriving(tg: TravelGraph, pts: EdgeSnap) -> _Entries:
     idx = np.arange(len(e))
     back = (tw >= 0) | (f == 1)  # arriving along the twin, or the point is the head
     node = np.concatenate([tails[e], tg.indices[e].astype(np.int64)[back]])
-    t_back = np.where(tw >= 0, (1 - f) * tg.travel_time[np.maximum(tw, 0)], 0.0)[back]
-    sec = np.concatenate([f * tg.travel_time[e], t_back])
+    t_back = np.where(tw >= 0, _part(1 - f, tg.travel_time[np.maximum(tw, 0)]), 0.0)[back]
+    sec = np.concatenate([_part(f, tg.travel_time[e]), t_back])
     return node, sec, np.concatenate([idx, idx[back]])
 
 
@@ -131,8 +139,8 @@ def _direct(tg: TravelGraph, a: EdgeSnap, b: EdgeSnap) -> npt.NDArray[np.float64
     behind = on_road & ~ahead & (tw[ea] >= 0)
     tt = tg.travel_time
     out = np.full(on_road.shape, np.inf)
-    fwd = (fb_on_a - fa) * tt[ea]
-    bwd = (fa - fb_on_a) * tt[np.maximum(tw[ea], 0)]
+    fwd = _part(fb_on_a - fa, tt[ea])
+    bwd = _part(fa - fb_on_a, tt[np.maximum(tw[ea], 0)])
     out[ahead] = np.broadcast_to(fwd, out.shape)[ahead]
     out[behind] = np.broadcast_to(bwd, out.shape)[behind]
     return out
@@ -244,7 +252,7 @@ def nearest_point_facility(
         msg = "facilities is empty"
         raise ValidationError(msg)
     _search.csr(tg, direction)
-    _search.check_method(method)
+    _workspace.check_method(method)
     node, sec, owner = (_leaving if direction == "from" else _arriving)(tg, facilities)
     dist, origin = _search.nearest(tg, node, sec, direction, _cutoff(cutoff_s), method)
     return NearestFacility(time_s=dist, facility=np.where(origin >= 0, owner[origin], -1))
@@ -266,7 +274,7 @@ def point_isochrone(
     """
     _check(tg, origin, "origin", one=True)
     _search.csr(tg, direction)
-    _search.check_method(method)
+    _workspace.check_method(method)
     _check_hull(hull)
     limit = _cutoff(limit_s)
     node, sec, _ = (_leaving if direction == "from" else _arriving)(tg, origin)
@@ -310,7 +318,7 @@ def route_between_points(tg: TravelGraph, origin: EdgeSnap, destination: EdgeSna
     _check(tg, destination, "destination", one=True)
     s, s_sec, _ = _leaving(tg, origin)
     t, t_sec, _ = _arriving(tg, destination)
-    time_s, meet, ws = _search.ch_distance(tg, s, s_sec, t, t_sec)
+    time_s, path, first = _search.shortest_path(tg, s, s_sec, t, t_sec)
     direct = float(_direct(tg, origin, destination)[0, 0])
     tw = edge_twins(tg)
     tails = tg.cached(_search.tails)
@@ -327,12 +335,9 @@ def route_between_points(tg: TravelGraph, origin: EdgeSnap, destination: EdgeSna
         coords = np.vstack([start, _piece(tg, e, f0, f1)[1:-1], end])
         return _route(shapely, np.zeros(0, dtype=np.int64), np.array([e], dtype=np.int64),
                       coords, direct, (f1 - f0) * float(tg.length[e]))
-    if meet < 0 or not np.isfinite(time_s):
+    if not np.isfinite(time_s):
         msg = "the destination cannot be reached from the origin by road"
         raise UnreachableError(msg)
-    path = _search.ch_path_edges(tg, meet, ws)
-    node_of_pos = tg.cached(_search.ch_index)[2]
-    first = int(tails[path[0]]) if len(path) else int(node_of_pos[meet])
     last = int(tg.indices[path[-1]]) if len(path) else first
     parts = [start]
     edges: list[npt.NDArray[np.int64]] = []

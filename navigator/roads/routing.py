@@ -30,8 +30,9 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search
-from navigator.roads._search import Direction, Method
+from navigator.roads import _search, _workspace
+from navigator.roads._search import Direction
+from navigator.roads._workspace import Method
 
 if TYPE_CHECKING:
     from shapely import LineString, Polygon
@@ -52,9 +53,9 @@ __all__ = [
 ]
 
 
-_nodes = _search.node_array
-_node = _search.node_arg
-_cutoff = _search.cutoff_arg
+_nodes = _workspace.node_array
+_node = _workspace.node_arg
+_cutoff = _workspace.cutoff_arg
 
 
 def travel_times_from(
@@ -130,7 +131,7 @@ def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: flo
          direction: Direction, method: Method) -> npt.NDArray[np.float64]:
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     cutoff = _cutoff(cutoff_s)
-    _search.check_method(method)
+    _workspace.check_method(method)
     _search.csr(tg, direction)
     wanted = None
     if others is not None:
@@ -235,7 +236,7 @@ def nearest_facility(
     if fac.size == 0:
         msg = "facility_nodes is empty"
         raise ValidationError(msg)
-    _search.check_method(method)
+    _workspace.check_method(method)
     _search.csr(tg, direction)
     dist, origin = _search.nearest(tg, fac, np.zeros(len(fac)), direction, _cutoff(cutoff_s),
                                    method)
@@ -326,7 +327,7 @@ def isochrone(
     """
     start = np.array([_node(tg, node, "node")], dtype=np.int64)
     limit = _cutoff(limit_s)
-    _search.check_method(method)
+    _workspace.check_method(method)
     _search.csr(tg, direction)
     _check_hull(hull)
     nodes, time_s = _search.reached(tg, start, np.zeros(1), limit, direction, method)
@@ -334,7 +335,7 @@ def isochrone(
     return Isochrone(nodes=nodes, time_s=time_s, polygon=polygon)
 
 
-_check_hull = _search.check_hull
+_check_hull = _workspace.check_hull
 
 
 #: Grid resolution of isochrone hulls: cells per side of the reached extent.
@@ -406,7 +407,9 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     """Return the fastest route from ``orig`` to ``dest`` with its geometry.
 
     A bidirectional contraction hierarchy query; its shortcuts are unpacked into road edges
-    and the geometry is assembled by a compiled kernel.
+    and the geometry is assembled by a compiled kernel. With road closures and no
+    re-contracted hierarchy, the CH path is kept when it avoids every closed edge, else a
+    Dijkstra search answers.
 
     Raises
     ------
@@ -418,12 +421,11 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     o = _node(tg, orig, "orig")
     d = _node(tg, dest, "dest")
     one = np.zeros(1)
-    time_s, meet, ws = _search.ch_distance(tg, np.array([o], dtype=np.int64), one,
-                                           np.array([d], dtype=np.int64), one)
-    if meet < 0 or not np.isfinite(time_s):
+    time_s, path_edges, _ = _search.shortest_path(tg, np.array([o], dtype=np.int64), one,
+                                                  np.array([d], dtype=np.int64), one)
+    if not np.isfinite(time_s):
         msg = f"node {d} cannot be reached from node {o} by road"
         raise UnreachableError(msg)
-    path_edges = _search.ch_path_edges(tg, meet, ws)
     nodes = np.concatenate([[o], tg.indices[path_edges]]).astype(np.int64)
     if len(path_edges):
         coords = _search.path_coords(tg, path_edges)

@@ -92,9 +92,9 @@ def _check_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[
     return x, y
 
 
-def _local_xy(tg: TravelGraph, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
-              ) -> npt.NDArray[np.float64]:
-    """Project to local metres: equirectangular around the graph's centre."""
+def local_xy(tg: TravelGraph, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
+             ) -> npt.NDArray[np.float64]:
+    """Return points (EPSG:4326) in the graph's local metres (equirectangular, an affine map)."""
     lon0, lat0 = tg.cached(_centre)
     k = _M_PER_DEG
     return np.column_stack([(lon - lon0) * k * np.cos(np.deg2rad(lat0)), (lat - lat0) * k])
@@ -105,10 +105,25 @@ def _centre(tg: TravelGraph) -> tuple[float, float]:
     return float(np.median(tg.lon)), float(np.median(tg.lat))
 
 
-def _node_tree(tg: TravelGraph) -> Any:
+def _open_nodes(tg: TravelGraph) -> npt.NDArray[np.int64] | None:
+    """Return the nodes touching an open edge when roads are closed (None: every node)."""
+    if not tg.closures_in_effect:
+        return None
+    ok = np.isfinite(tg.travel_time)
+    touched = np.zeros(tg.n_nodes, dtype=bool)
+    touched[tg.edge_sources()[ok]] = True
+    touched[tg.indices[ok]] = True
+    return np.flatnonzero(touched).astype(np.int64)
+
+
+def _node_tree(tg: TravelGraph) -> tuple[Any, npt.NDArray[np.int64] | None]:
     from scipy.spatial import cKDTree
 
-    return cKDTree(_local_xy(tg, tg.lon, tg.lat))
+    ids = _open_nodes(tg)
+    if ids is not None and ids.size == 0:
+        return None, ids
+    nodes = slice(None) if ids is None else ids
+    return cKDTree(local_xy(tg, tg.lon[nodes], tg.lat[nodes])), ids
 
 
 def _edge_tails(tg: TravelGraph) -> npt.NDArray[np.int64]:
@@ -165,9 +180,15 @@ def snap(
         If ``strict`` and a point is farther than ``max_snap_m`` from every node.
     """
     x, y = _check_points(lon, lat)
-    tree = tg.cached(_node_tree)
-    _, node = tree.query(_local_xy(tg, x, y))
+    tree, ids = tg.cached(_node_tree)
+    if tree is None:  # every road closed
+        _drop_far(np.zeros(len(x), dtype=np.int64), x, y, np.full(len(x), np.inf),
+                  max_snap_m=max_snap_m, strict=strict)
+        return Snap(node=np.full(len(x), -1, dtype=np.int64), distance_m=np.full(len(x), np.inf))
+    _, node = tree.query(local_xy(tg, x, y))
     node = np.asarray(node, dtype=np.int64).reshape(-1)
+    if ids is not None:
+        node = ids[node]
     dist = np.asarray(great_circle_m(y, x, tg.lat[node], tg.lon[node]), dtype=np.float64)
     _drop_far(node, x, y, dist, max_snap_m=max_snap_m, strict=strict)
     return Snap(node=node, distance_m=dist)
@@ -196,7 +217,13 @@ def snap_to_edges(
     """
     x, y = _check_points(lon, lat)
     tree, a, b, seg_edge, seg_start_m, edge_len = tg.cached(_segment_index)
-    p = _local_xy(tg, x, y)
+    if tree is None:  # every road closed
+        far = np.full(len(x), np.inf)
+        _drop_far(np.zeros(len(x), dtype=np.int64), x, y, far, max_snap_m=max_snap_m,
+                  strict=strict)
+        return EdgeSnap(edge=np.full(len(x), -1, dtype=np.int64), distance_m=far, lon=x.copy(),
+                        lat=y.copy(), fraction=np.zeros(len(x)))
+    p = local_xy(tg, x, y)
     d0, _ = tree.query(p)
     out_edge = np.full(len(x), -1, dtype=np.int64)
     out_d = np.empty(len(x))
@@ -227,7 +254,7 @@ def _segment_index(tg: TravelGraph) -> tuple[Any, ...]:
     from scipy.spatial import cKDTree
 
     verts, vert_edge = edge_vertices(tg)
-    xy = _local_xy(tg, verts[:, 0], verts[:, 1])
+    xy = local_xy(tg, verts[:, 0], verts[:, 1])
     same = vert_edge[1:] == vert_edge[:-1]  # consecutive vertices of one edge form a segment
     a, b, seg_edge = xy[:-1][same], xy[1:][same], vert_edge[:-1][same]
     seg_len = np.hypot(*(b - a).T)
@@ -235,6 +262,12 @@ def _segment_index(tg: TravelGraph) -> tuple[Any, ...]:
     edge_total = np.bincount(seg_edge, weights=seg_len, minlength=tg.n_edges)
     edge_first = np.concatenate([[0.0], cum])[np.searchsorted(seg_edge, seg_edge)]
     seg_start = np.concatenate([[0.0], cum[:-1]]) - edge_first
+    if tg.closures_in_effect:  # index open roads only: nothing snaps onto a closed edge
+        keep = np.isfinite(tg.travel_time[seg_edge])
+        a, b, seg_edge, seg_start, seg_len = (a[keep], b[keep], seg_edge[keep],
+                                              seg_start[keep], seg_len[keep])
+        if not keep.any():
+            return None, a, b, seg_edge, seg_start, edge_total
     pieces = np.maximum(1, np.ceil(seg_len / _PIECE_M)).astype(np.int64)
     owner = np.repeat(np.arange(len(a)), pieces)
     k = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
