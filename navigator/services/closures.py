@@ -220,27 +220,20 @@ def road_segment_at(graph: TravelGraph, lon: float, lat: float, *,
                     max_snap_m: float = 500.0) -> dict[str, Any]:
     """Return the road segment nearest a point as a GeoJSON Feature to close (EPSG:4326).
 
-    The line is the middle of the segment (its ends pulled back from the junctions by up to
-    10 m), so closing it closes that road in both directions and not the crossing roads.
-    ``ValidationError`` if no road lies within ``max_snap_m`` metres.
+    The segment runs between two junctions; closing its line closes that road in both
+    directions, not the crossing roads that touch its ends. ``UnreachableError`` if no road
+    lies within ``max_snap_m`` metres.
     """
-    import shapely
     from shapely.geometry import LineString, mapping
-    from shapely.ops import substring
 
     from navigator.roads import edge_vertices, snap_to_edges
 
     found = snap_to_edges(graph, [lon], [lat], max_snap_m=max_snap_m)
     edge = int(found.edge[0])
     verts, _ = edge_vertices(graph, [edge])
-    line = LineString(verts)
-    length_m = float(graph.length[edge])
-    trim = min(0.25, 10.0 / length_m) if length_m > 0 else 0.25
-    part = substring(line, trim, 1.0 - trim, normalized=True)
-    if not isinstance(part, LineString) or part.is_empty or part.length == 0:
-        part = line
-    return {"type": "Feature", "geometry": mapping(shapely.set_precision(part, 1e-7)),
-            "properties": {"edge": edge, "length_m": round(length_m, 1),
+    line = LineString([(round(float(x), 7), round(float(y), 7)) for x, y in verts])
+    return {"type": "Feature", "geometry": mapping(line),
+            "properties": {"edge": edge, "length_m": round(float(graph.length[edge]), 1),
                            "distance_m": round(float(found.distance_m[0]), 1)}}
 
 

@@ -170,6 +170,10 @@
       note.textContent = "No team fits; the nearest are shown with what each lacks. " +
                          "Sending one needs a reason.";
     }
+    if (res.data.closures_in_effect) {
+      note.textContent += (note.textContent ? " " : "") + "Road closures in effect (" +
+        res.data.closures_count + "): routes avoid the closed roads.";
+    }
     res.data.options.forEach(function (o, i) {
       if (o.route) {
         L.geoJSON(o.route, {renderer: Nav.svg, className: "route",
