@@ -84,14 +84,11 @@ def test_a_closure_written_by_one_worker_holds_in_the_other(
     assert made.status_code == 201, made.get_data(as_text=True)
     closure = made.get_json()["closures"][0]
     assert closure["closed_edges"] >= 1
-    written = time.monotonic()
-    while True:  # worker b re-reads the store within its refresh (0.5 s here; 2 s default)
-        after = _rank(cb, hb, incident)
-        if after["closures_in_effect"] or time.monotonic() - written > 5:
-            break
-        time.sleep(0.1)
+    # worker b re-reads the store once its refresh (0.5 s here; 2 s by default) has passed:
+    # the first request after that sees the closure, however long requests take
+    time.sleep(0.6)
+    after = _rank(cb, hb, incident)
     assert after["closures_in_effect"] is True and after["closures_count"] == 1
-    assert time.monotonic() - written < 5
     same = {o["team_id"]: o for o in after["options"]}.get(before["options"][0]["team_id"])
     closed = edges_in_area(columbus_graph, LineString(segment["geometry"]["coordinates"]))
     assert same is None or same["eta_s"] > before["options"][0]["eta_s"]
@@ -103,9 +100,7 @@ def test_a_closure_written_by_one_worker_holds_in_the_other(
     lifted = ca.post(f"/api/closures/{closure['id']}/lift", headers=ha)
     assert lifted.status_code == 200 and lifted.get_json()["lifted_by"] == "dispatcher"
     assert ca.post(f"/api/closures/{closure['id']}/lift", headers=ha).status_code == 409
-    deadline = time.monotonic() + 5
-    while _rank(cb, hb, incident)["closures_in_effect"] and time.monotonic() < deadline:
-        time.sleep(0.1)
+    time.sleep(0.6)
     again = _rank(cb, hb, incident)
     assert again["closures_in_effect"] is False
     assert again["options"][0]["eta_s"] == pytest.approx(before["options"][0]["eta_s"])
