@@ -124,3 +124,33 @@ def test_an_area_drawn_by_clicks_is_closed(session: Any, server: Server) -> None
     page.locator("#closure-list li.closure button.reopen").click()
     expect(page.locator("#closures-banner")).to_be_hidden()
     assert s.errors == [] and s.egress(server) == []
+
+
+def test_planner_compares_coverage_with_and_without_closures(session: Any,
+                                                            server: Server) -> None:
+    import numpy as np
+    from shapely.geometry import box
+
+    store = server.store
+    bases = store.resources(kinds=["team_base"])
+    lon, lat = float(np.median(bases.geometry.x)), float(np.median(bases.geometry.y))
+    made = store.add_closure(box(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01),
+                             reason="Flood zone", actor="browser test")
+    s = session("planner", viewport=(1280, 900))
+    page = s.page
+    page.goto(server.url + "/coverage")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#closures-banner")).to_be_visible()
+    page.check("#compare-closures")
+    with page.expect_response(lambda r: r.url.endswith("/api/coverage/compare")) as answer:
+        page.click("#run-compare")
+    found = answer.value.json()
+    assert found["closures_compared"] is True and found["closures_count"] == 1
+    expect(page.locator("#closures-lost")).to_contain_text("lose coverage")
+    # a 2 km flood zone round the middle base: some places lose coverage, and are mapped
+    assert sum(u["units"] for u in found["units_losing_coverage"]) > 0
+    assert len(found["features"]) > 0
+    page.wait_for_selector("path.delta")
+    page.screenshot(path=str(SCREENSHOTS / "closure-planner-compare.png"))
+    store.lift_closure(made.id, actor="browser test")
+    assert s.errors == [] and s.egress(server) == []
