@@ -106,8 +106,14 @@ def base_map(*, include_confidential: bool = False, resources: bool = True,
     if resources:
         maps.add_resources(m, res, beds=store.beds(res["id"]))
     if closures:
-        maps.add_closures(m, closures_geojson(list_closures(store, now=ctx.clock())))
+        add_closures_layer(m)
     return m
+
+
+def add_closures_layer(m: folium.Map) -> None:
+    """Draw the road closures in force now on ``m`` (red hatched, text-only popups)."""
+    ctx = app_context()
+    maps.add_closures(m, closures_geojson(list_closures(ctx.store, now=ctx.clock())))
 
 
 def closures_info(result: dict[str, Any], graph: TravelGraph,
