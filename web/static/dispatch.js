@@ -154,9 +154,13 @@
     return parts.length ? "lacks " + parts.join("; ") : "";
   }
 
+  let rankSeq = 0;  // only the latest ranking asked for is shown (answers may cross)
+
   async function rank(inc, backup) {
+    const seq = ++rankSeq;
     Nav.say("Ranking teams…");
     const res = await Nav.api("POST", Nav.path("/api/incidents", inc.id, "rank"), {});
+    if (seq !== rankSeq) return;
     const list = document.getElementById("team-options");
     const note = document.getElementById("ranking-note");
     list.replaceChildren();
