@@ -17,7 +17,7 @@ _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh
                      "follow_up_first_h", "follow_up_second_h", "arrival_grace_s",
                      "session_idle_min", "session_max_h", "login_window_s", "login_lock_s",
                      "login_max_lock_s", "team_busy_fraction", "stale_position_min",
-                     "position_skew_s"})
+                     "position_skew_s", "closures_refresh_s"})
 _COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
 
 
@@ -93,6 +93,10 @@ class Settings:
     position_skew_s
         Seconds a GPS ping's time may lie ahead of the server clock (device clock drift);
         a ping further in the future is refused.
+    closures_refresh_s
+        Seconds a process keeps its closed-road graph before asking the store whether a
+        road closure changed (``NAVIGATOR_CLOSURES_REFRESH_S``, default 2: a closure written
+        by one web worker holds in every worker within a few seconds).
     """
 
     store_url: str = "navigator.gpkg"
@@ -122,6 +126,7 @@ class Settings:
     holidays: str = ""
     stale_position_min: float = 10.0
     position_skew_s: float = 60.0
+    closures_refresh_s: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:

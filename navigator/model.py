@@ -832,3 +832,44 @@ class SiteBeds:
     beds: tuple[BedState, ...]
     updated_at: datetime | None = None
     updated_by: str = ""
+
+
+#: Geometry types a road closure may have: an area, or road segments (a line near them).
+CLOSURE_GEOMETRY_TYPES = ("Polygon", "MultiPolygon", "LineString", "MultiLineString")
+#: Longest closure reason, in characters.
+CLOSURE_REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class Closure:
+    """A road closure: an area or road segments out of use from ``starts_at`` until expiry.
+
+    Attributes
+    ----------
+    geometry
+        Shapely Polygon/MultiPolygon (every road it touches) or LineString/MultiLineString
+        (the roads along it), EPSG:4326.
+    reason
+        Why the roads are closed (shown on every map; 1-500 characters).
+    starts_at, expires_at
+        When it takes effect and ends (aware UTC; no expiry: until lifted).
+    created_by, created_at
+        Who closed the roads and when.
+    lifted_at, lifted_by
+        When and by whom it was lifted (reopened) early, if it was.
+    """
+
+    id: str
+    geometry: Any
+    reason: str
+    starts_at: datetime
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    lifted_at: datetime | None = None
+    lifted_by: str = ""
+
+    def active_at(self, when: datetime) -> bool:
+        """Return whether the closure is in force at ``when`` (aware)."""
+        return (self.lifted_at is None or self.lifted_at > when) and self.starts_at <= when \
+            and (self.expires_at is None or self.expires_at > when)

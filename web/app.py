@@ -22,6 +22,7 @@ from web import access
 from web.context import AppContext, install
 from web.errors import register_error_handlers
 from web.pages import BLUEPRINTS
+from web.render import closures_banner
 from web.security import csrf, env_flag, setup_headers
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
     register_error_handlers(app)
     setup_headers(app)
     access.init_app(app)
+    app.context_processor(closures_banner)
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
 

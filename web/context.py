@@ -1,4 +1,8 @@
-"""The app's shared objects, typed: settings, the road graph (one per process) and the store."""
+"""The app's shared objects, typed: settings, the road graph (one per process) and the store.
+
+Views route on :meth:`AppContext.roads` (the graph with road closures applied), never on
+``graph`` (the network as built) except to draw or to check a new closure.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,17 @@ class AppContext:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def roads(self) -> TravelGraph:
+        """Return the graph every query uses: the network with the closures in force now.
+
+        Re-read from the store at most every ``settings.closures_refresh_s`` seconds, so a
+        closure written by any worker holds here within a few seconds.
+        """
+        from navigator.services.closures import effective_graph
+
+        return effective_graph(self.store, self.graph, self.clock(),
+                               refresh_s=self.settings.closures_refresh_s)
 
     def cached(self, key: str, build: Callable[[], T]) -> T:
         """Return ``build()``, computed once per app process (e.g. the population layer)."""

@@ -15,12 +15,16 @@ from markupsafe import Markup
 
 from navigator import maps
 from navigator.demo.city import SYNTHETIC_NOTE
+from navigator.errors import NavigatorError
 from navigator.jsonsafe import json_safe
 from navigator.roads import network_timezone
+from navigator.services.closures import closure_summary, closures_geojson, list_closures
 from web.context import app_context
 
 if TYPE_CHECKING:
     import folium
+
+    from navigator.roads import TravelGraph
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)>")
 
@@ -81,8 +85,9 @@ def focus_bounds(points_lon: Any, points_lat: Any, graph: Any) -> tuple[float, .
     pad_lon, pad_lat = max((lon1 - lon0) * 0.1, 0.005), max((lat1 - lat0) * 0.1, 0.005)
     return (lon0 - pad_lon, lat0 - pad_lat, lon1 + pad_lon, lat1 + pad_lat)
 
-def base_map(*, include_confidential: bool = False, resources: bool = True) -> folium.Map:
-    """Return the city map (roads, resources) that role pages draw on.
+def base_map(*, include_confidential: bool = False, resources: bool = True,
+             closures: bool = True) -> folium.Map:
+    """Return the city map (roads, resources, road closures in force) that role pages draw on.
 
     The view opens on the resources and teams (not the whole road network); each page draws
     its own legend (templates/_legend.html), listing only what it shows.
@@ -100,7 +105,36 @@ def base_map(*, include_confidential: bool = False, resources: bool = True) -> f
     maps.add_basemap(m, "/roads.geojson")
     if resources:
         maps.add_resources(m, res, beds=store.beds(res["id"]))
+    if closures:
+        add_closures_layer(m)
     return m
+
+
+def add_closures_layer(m: folium.Map) -> None:
+    """Draw the road closures in force now on ``m`` (red hatched, text-only popups)."""
+    ctx = app_context()
+    maps.add_closures(m, closures_geojson(list_closures(ctx.store, now=ctx.clock())))
+
+
+def closures_info(result: dict[str, Any], graph: TravelGraph,
+                  points: tuple[tuple[float, float], ...] = ()) -> dict[str, Any]:
+    """Return a routing answer with what it says about road closures added.
+
+    ``closures_in_effect``, ``closures_count``, ``closed_edges`` and ``closure_notes`` (a
+    point of ``points`` inside a closed area was routed from the nearest open road).
+    """
+    return {**result, **closure_summary(graph, points=points)}
+
+
+def closures_banner() -> dict[str, Any]:
+    """Return the template context of the "Road closures in effect" banner (every page)."""
+    if not g.get("user"):
+        return {"closures_banner": {"closures_in_effect": False, "closures_count": 0}}
+    try:
+        summary = closure_summary(app_context().roads())
+    except NavigatorError:  # the store is down: the page says so elsewhere
+        summary = {"closures_in_effect": False, "closures_count": 0}
+    return {"closures_banner": summary}
 
 def legend_context() -> dict[str, Any]:
     """Return the colours and note the page legends list (resource kinds, teams, incidents)."""

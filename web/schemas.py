@@ -27,6 +27,7 @@ from navigator.decide.triage import QUESTIONS
 from navigator.model import (
     ASSIGNMENT_ENDINGS,
     CARE_KINDS,
+    CLOSURE_REASON_MAX,
     GENDERS,
     INCIDENT_STATUSES_BY_HAND,
     AssignmentStatus,
@@ -378,6 +379,8 @@ class CompareRequest(Scenario):
     add: Annotated[list[Point], Field(max_length=10)] = []
     targets_min: Annotated[list[Minutes], Field(min_length=1, max_length=3)] = [15.0, 30.0,
                                                                                  60.0]
+    #: Compare the network without road closures (baseline) against with them (scenario).
+    closures: bool = False
 
 
 class RecommendRequest(Scenario):
@@ -427,6 +430,30 @@ class UserDisabled(Body):
     """Whether an account is disabled (disabling ends all its sessions)."""
 
     disabled: bool
+
+
+class ClosureCreate(Body):
+    """Close roads: a GeoJSON Polygon/LineString (or Feature, FeatureCollection), why, until."""
+
+    geojson: Annotated[dict[str, Any], Field(
+        description="GeoJSON Geometry, Feature or FeatureCollection, EPSG:4326: a polygon "
+                    "closes every road it touches, a line the roads along it")]
+    reason: Annotated[str, Field(max_length=CLOSURE_REASON_MAX)] = ""
+    starts_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+
+
+class ClosureQuery(Body):
+    """Which closures to list."""
+
+    include_inactive: bool = False
+
+
+class SegmentQuery(Body):
+    """A point near a road: the segment a dispatcher picks to close."""
+
+    lon: Lon
+    lat: Lat
 
 
 class AuditQuery(Body):

@@ -6,6 +6,7 @@ import argparse
 import functools
 import json
 import math
+import sys
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -44,16 +45,33 @@ class Context:
         self.store = store
         self._osm_file = osm_file
         self._graph: TravelGraph | None = None
+        self._roads: TravelGraph | None = None
 
     @property
-    def graph(self) -> TravelGraph:
-        """Return the road network, built or loaded from the cache on first use."""
+    def base_graph(self) -> TravelGraph:
+        """Return the road network as built (loaded from the cache on first use)."""
         if self._graph is None:
             # services pull in the whole decision stack: only commands that route pay for it
             from navigator.services.context import load_network
 
             self._graph = load_network(self.settings, self._osm_file)
         return self._graph
+
+    @property
+    def graph(self) -> TravelGraph:
+        """Return the network every query routes on: the road closures in force applied.
+
+        Says on stderr (JSON output stays clean) when closures are in effect.
+        """
+        if self._roads is None:
+            from navigator.services.closures import closure_summary, effective_graph
+
+            self._roads = effective_graph(self.store, self.base_graph)
+            summary = closure_summary(self._roads)
+            if summary["closures_in_effect"]:
+                print(f"Road closures in effect: {summary['closures_count']} closure(s), "
+                      f"{summary['closed_edges']} road edges closed", file=sys.stderr)
+        return self._roads
 
 
 # -- settings and store --------------------------------------------------------------------

@@ -76,14 +76,54 @@ window.NavMap = (function () {
     return L.featureGroup((spec.points || []).map(marker));
   }
 
+  // One hidden SVG pattern per page: red diagonal hatching for closed areas.
+  function hatch() {
+    if (!document.getElementById("nav-hatch")) {
+      const svg = document.createElementNS(SVG, "svg");
+      for (const [k, v] of [["width", "0"], ["height", "0"], ["aria-hidden", "true"]]) {
+        svg.setAttribute(k, v);
+      }
+      svg.style.position = "absolute";
+      const pattern = document.createElementNS(SVG, "pattern");
+      for (const [k, v] of [["id", "nav-hatch"], ["width", "8"], ["height", "8"],
+                            ["patternUnits", "userSpaceOnUse"],
+                            ["patternTransform", "rotate(45)"]]) {
+        pattern.setAttribute(k, v);
+      }
+      const line = document.createElementNS(SVG, "rect");
+      for (const [k, v] of [["width", "3"], ["height", "8"], ["fill", "#d62728"]]) {
+        line.setAttribute(k, v);
+      }
+      pattern.append(line);
+      const defs = document.createElementNS(SVG, "defs");
+      defs.append(pattern);
+      svg.append(defs);
+      document.body.append(svg);
+    }
+    return "url(#nav-hatch)";
+  }
+
+  // A feature's popup: title and rows are property values, shown as text.
+  function featurePopup(spec, f) {
+    const p = f.properties || {};
+    return popup({title: p[spec.popup.title],
+                  rows: (spec.popup.rows || []).map(([label, key]) => [label, p[key] ?? ""])});
+  }
+
   function geojson(spec, data, group) {
     const base = Object.assign({}, spec.style || {});
+    if (base.hatch) base.fillColor = hatch();
+    delete base.hatch;
     const layer = L.geoJSON(data, {
       interactive: spec.interactive !== false,
       style: (f) => spec.fill_from
         ? Object.assign({}, base, {fillColor: colour(f.properties[spec.fill_from])}) : base,
-      onEachFeature: spec.tip_from ? (f, l) => l.bindTooltip(
-        () => node("span", f.properties[spec.tip_from]), {sticky: true}) : undefined,
+      onEachFeature: (f, l) => {
+        if (spec.tip_from) {
+          l.bindTooltip(() => node("span", f.properties[spec.tip_from]), {sticky: true});
+        }
+        if (spec.popup) l.bindPopup(() => featurePopup(spec, f), {maxWidth: 320});
+      },
     });
     layer.addTo(group);
     if (spec.back && group._map) group.bringToBack();  // fetched after the group was drawn
@@ -151,5 +191,5 @@ window.NavMap = (function () {
     return layer;
   }
 
-  return {draw: draw, colour: colour};
+  return {draw: draw, colour: colour, popup: popup, hatch: hatch};
 })();

@@ -289,6 +289,23 @@ class CoverageChange:
         delta = np.nan_to_num(self.units["delta_s"].to_numpy(dtype=float), nan=0.0)
         return self.units[np.abs(delta) > min_change_s]
 
+    def units_losing(self) -> list[dict[str, float]]:
+        """Return per target the units (and their people) within it before, beyond it after.
+
+        With road closures as the scenario: the places that lose coverage, counted.
+        """
+        nodes = np.asarray(self.demand.nodes.node, dtype=np.int64)
+        people = np.asarray(self.demand.people, dtype=np.float64)
+        ok = nodes >= 0
+        ta = np.where(ok, self.base.surface.time_s[np.maximum(nodes, 0)], np.inf)
+        tb = np.where(ok, self.scenario.surface.time_s[np.maximum(nodes, 0)], np.inf)
+        out = []
+        for t in self.comparison.coverage_a.targets_s if self.comparison.coverage_a else ():
+            lost = (ta <= t) & ~(tb <= t)
+            out.append({"target_min": float(t) / 60.0, "units": int(lost.sum()),
+                        "people": float(people[lost].sum())})
+        return out
+
     def rows(self) -> list[dict[str, float]]:
         """Return per target: minutes, people covered before and after, gained and lost."""
         c = self.comparison
@@ -312,19 +329,22 @@ def compare_coverage(store: Store, graph: TravelGraph, settings: Settings, *, ac
                      free_beds: bool = False, closed: Sequence[str] = (),
                      close: Sequence[str] = (), added: Sequence[tuple[float, float]] = (),
                      targets_s: Sequence[float] = DEFAULT_TARGETS_S,
-                     demand: Demand | None = None, population: PopulationLayer | None = None
-                     ) -> CoverageChange:
+                     demand: Demand | None = None, population: PopulationLayer | None = None,
+                     scenario_graph: TravelGraph | None = None) -> CoverageChange:
     """Return the coverage of a scenario against its baseline, per target and per unit.
 
     The baseline is ``kind`` at ``at`` with ``closed`` facilities closed; the scenario also
-    closes ``close`` and adds sites at ``added`` ``(lon, lat)`` points (EPSG:4326). Other
-    parameters and errors as in :func:`assess_coverage`.
+    closes ``close`` and adds sites at ``added`` ``(lon, lat)`` points (EPSG:4326), and routes
+    on ``scenario_graph`` (default ``graph``; the network with road closures applied compares
+    coverage with closures against without). Other parameters and errors as in
+    :func:`assess_coverage`.
     """
     new = _new_sites(added)
     base = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
                             free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
                             closed=closed, label="today")
-    scenario = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
+    roads = graph if scenario_graph is None else scenario_graph
+    scenario = facility_surface(store, roads, kind=kind, at=at, bed_type=bed_type,
                                 free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
                                 closed=(*closed, *close), added=new,
                                 label="scenario")
@@ -334,6 +354,7 @@ def compare_coverage(store: Store, graph: TravelGraph, settings: Settings, *, ac
     store.record("coverage_compare", actor=actor,
                  inputs={**_scenario(kind, at, bed_type, free_beds, closed),
                          "close": [str(c) for c in close], "added": [list(p) for p in added],
+                         "closed_edges": int(roads.closed_edges.shape[0]),
                          "targets_s": _seconds(targets_s),
                          "population": people.population.source},
                  result={"targets": result.rows()})

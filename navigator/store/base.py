@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         AuditEntry,
         BedType,
         Bundle,
+        Closure,
         Episode,
         EpisodeState,
         Hold,
@@ -429,4 +430,34 @@ class Store(Protocol):
 
     def prune_login_throttle(self, *, now: datetime) -> int:
         """Delete counter rows whose memory expired; return how many."""
+        ...
+
+    # -- road closures (navigator.store.closures) --------------------------------------------
+    def add_closure(self, geometry: Any, *, reason: str, actor: str,
+                    starts_at: datetime | None = None, expires_at: datetime | None = None,
+                    now: datetime | None = None,
+                    details: dict[str, Any] | None = None) -> Closure:
+        """Store a road closure (Polygon/MultiPolygon or LineString/MultiLineString, EPSG:4326).
+
+        ``starts_at`` defaults to now; ``ValidationError`` (nothing written) for an invalid or
+        out-of-range geometry, a missing or too long reason, an expiry not after the start.
+        Audited as ``close_road`` (``details`` go to the audit entry).
+        """
+        ...
+
+    def closure(self, closure_id: str) -> Closure:
+        """Return one road closure; ``NotFoundError`` if unknown."""
+        ...
+
+    def closures(self, *, active_at: datetime | None = None) -> list[Closure]:
+        """Return the closures in force at ``active_at`` (all when None), oldest first."""
+        ...
+
+    def lift_closure(self, closure_id: str, *, actor: str,
+                     now: datetime | None = None) -> Closure:
+        """Reopen a closure's roads (audited ``reopen_road``); ``ConflictError`` if lifted."""
+        ...
+
+    def closures_version(self) -> str:
+        """Return a short text that changes whenever a closure is added or lifted (cheap)."""
         ...

@@ -27,6 +27,7 @@ from navigator.store._records import (
     same_request,
 )
 from navigator.store.assignments import AssignmentMethods
+from navigator.store.closures import ClosureMethods
 from navigator.store.episodes import EpisodeMethods
 from navigator.store.registry import RegistryMethods
 from navigator.store.sqlstore import SQLStore
@@ -51,7 +52,8 @@ def _when(now: datetime | None) -> datetime:
     return rows.to_ms(now)
 
 
-class GuardedStore(RegistryMethods, EpisodeMethods, AssignmentMethods, SQLStore):
+class GuardedStore(RegistryMethods, EpisodeMethods, AssignmentMethods, ClosureMethods,
+                   SQLStore):
     """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------

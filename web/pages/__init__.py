@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from web.pages import admin, auth, caseworker, dispatcher, planner, referrals, shared, shelter
+from web.pages import (
+    admin,
+    auth,
+    caseworker,
+    closures,
+    dispatcher,
+    planner,
+    referrals,
+    shared,
+    shelter,
+)
 
 #: Every blueprint the app registers, in order.
 BLUEPRINTS = (shared.bp, auth.bp, admin.bp, dispatcher.bp, caseworker.bp, planner.bp,
-              shelter.bp, referrals.bp)
+              shelter.bp, referrals.bp, closures.bp)
 
 __all__ = ["BLUEPRINTS"]

@@ -14,6 +14,7 @@ from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
 from web.render import (
+    add_closures_layer,
     embed_map,
 )
 
@@ -28,6 +29,7 @@ def page() -> str:
     m = maps.overview_map(ctx.store, ctx.graph, asset_url="/static/vendor",
                              roads_url="/roads.geojson", include_confidential=True,
                              settings=ctx.settings)
+    add_closures_layer(m)
     return render_template("admin.html", map=embed_map(m), counts=ctx.store.counts(),
                            users=ctx.store.users(), audit=ctx.store.audit_log(limit=30))
 

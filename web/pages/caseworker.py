@@ -15,6 +15,7 @@ from web.openapi import endpoint
 from web.render import (
     area_tz,
     base_map,
+    closures_info,
     embed_map,
     legend_context,
     local_hhmm,
@@ -66,12 +67,13 @@ def page() -> str:
 def beds(body: schemas.BedSearch) -> dict[str, Any]:
     """Return the nearest fitting open shelters (404 with alternatives when none)."""
     ctx = app_context()
-    result = services.find_beds(ctx.store, ctx.graph, ctx.settings, lon=body.lon,
+    graph = ctx.roads()
+    result = services.find_beds(ctx.store, graph, ctx.settings, lon=body.lon,
                                 lat=body.lat, needs=_needs(body), k=body.k, actor=actor(),
                                 can_see_confidential=can_see_confidential(),
                                 max_time_s=body.max_time_min * 60.0,
                                 fresh_only=body.fresh_only)
-    return search_result(result)
+    return closures_info(search_result(result), graph, ((body.lon, body.lat),))
 
 @endpoint(bp, "/api/services/search", "POST",
           summary="Open clinics, hospitals or crisis units nearest by road", roles=ROLES,
@@ -80,11 +82,12 @@ def care(body: schemas.ServiceSearch) -> dict[str, Any]:
     """Return the nearest fitting open care sites."""
     ctx = app_context()
     needs = {**_needs(body), **({"kinds": tuple(body.kinds)} if body.kinds else {})}
-    result = services.find_services(ctx.store, ctx.graph, ctx.settings, lon=body.lon,
+    graph = ctx.roads()
+    result = services.find_services(ctx.store, graph, ctx.settings, lon=body.lon,
                                     lat=body.lat, needs=needs, k=body.k, actor=actor(),
                                     can_see_confidential=can_see_confidential(),
                                     max_time_s=body.max_time_min * 60.0)
-    return search_result(result)
+    return closures_info(search_result(result), graph, ((body.lon, body.lat),))
 
 @endpoint(bp, "/api/holds", "POST", summary="Hold one bed (idempotency key per attempt)",
           roles=ROLES, body=schemas.HoldCreate, status=201, errors=(404, 409))

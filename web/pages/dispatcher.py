@@ -19,6 +19,7 @@ from web.render import (
     FEATURE_COLLECTION,
     area_tz,
     base_map,
+    closures_info,
     embed_map,
     legend_context,
     record_dict,
@@ -32,7 +33,7 @@ ROLES = (Role.DISPATCHER,)
 @require(*ROLES)
 def page() -> str:
     """Show the dispatch console (the map's live layers come from the JSON API)."""
-    m = base_map(include_confidential=False)
+    m = base_map(include_confidential=False, closures=False)  # dispatch.js draws them live
     settings = app_context().settings
     return render_template("dispatch.html", map=embed_map(m), tz=area_tz(),
                            stale_s=settings.stale_position_min * 60.0,
@@ -67,9 +68,11 @@ def create_incident(body: schemas.IncidentCreate) -> dict[str, Any]:
                         needed_languages=tuple(body.needed_languages), notes=body.notes)
     assessment = (Assessment.from_dict(body.assessment.model_dump(exclude_none=True))
                   if body.assessment is not None else None)
-    stored, triaged = services.add_incident(ctx.store, ctx.graph, ctx.settings, incident,
+    graph = ctx.roads()
+    stored, triaged = services.add_incident(ctx.store, graph, ctx.settings, incident,
                                             actor=actor(), assessment=assessment)
-    return {**record_dict(stored), "triage": triaged.to_dict() if triaged else None}
+    return closures_info({**record_dict(stored), "triage": triaged.to_dict() if triaged else None},
+                         graph, ((body.lon, body.lat),))
 
 @endpoint(bp, "/api/incidents/<incident_id>", summary="One incident", roles=ROLES)
 def incident(incident_id: str) -> dict[str, Any]:
@@ -91,12 +94,13 @@ def incident_status(incident_id: str, body: schemas.IncidentStatusUpdate) -> dic
 def rank(incident_id: str, body: schemas.RankRequest) -> dict[str, Any]:
     """Return the best teams for an incident, each with its route (GeoJSON Feature)."""
     ctx = app_context()
-    ranking = services.rank_teams(ctx.store, ctx.graph, ctx.settings,
+    graph = ctx.roads()
+    ranking = services.rank_teams(ctx.store, graph, ctx.settings,
                                   incident_id=incident_id, actor=actor(),
                                   include_returning=body.include_returning,
                                   prefer_coverage=body.prefer_coverage,
                                   skill_policy=body.skill_policy, k=body.k)
-    return ranking.to_dict()
+    return closures_info(ranking.to_dict(), graph)
 
 @endpoint(bp, "/api/teams", summary="Teams at their current positions as GeoJSON",
           roles=(*ROLES, "planner"), response=FEATURE_COLLECTION)
@@ -120,7 +124,7 @@ def team_position(team_id: str, body: schemas.PositionReport) -> dict[str, Any]:
     """Move a team to its newest ping; NaN, future, off-network pings refuse the batch."""
     ctx = app_context()
     pings = [PositionPing(lon=p.lon, lat=p.lat, at=p.at) for p in body.all_pings()]
-    done = services.report_positions(ctx.store, ctx.graph, ctx.settings, team_id=team_id,
+    done = services.report_positions(ctx.store, ctx.roads(), ctx.settings, team_id=team_id,
                                      pings=pings, actor=actor())
     return {"team": record_dict(done.team), "applied": done.applied,
             "accepted": done.accepted, "ignored": done.ignored}
@@ -137,7 +141,7 @@ def assignments() -> dict[str, Any]:
 def assign(body: schemas.AssignmentCreate) -> dict[str, Any]:
     """Assign a team (one guarded write; a repeated idempotency key returns the first)."""
     ctx = app_context()
-    done = services.assign_team(ctx.store, ctx.graph, ctx.settings,
+    done = services.assign_team(ctx.store, ctx.roads(), ctx.settings,
                                 incident_id=body.incident_id, team_id=body.team_id,
                                 actor=actor(), idempotency_key=body.idempotency_key,
                                 allow_returning=body.allow_returning, backup=body.backup,
@@ -158,9 +162,10 @@ def finish(assignment_id: str, body: schemas.AssignmentFinish) -> dict[str, Any]
 def plan(body: schemas.PlanRequest) -> dict[str, Any]:
     """Return optimal and greedy pairings (nothing is written)."""
     ctx = app_context()
-    result = services.plan_batch(ctx.store, ctx.graph, ctx.settings, actor=actor(),
+    graph = ctx.roads()
+    result = services.plan_batch(ctx.store, graph, ctx.settings, actor=actor(),
                                  objective=body.objective,
                                  include_returning=body.include_returning,
                                  skill_policy=body.skill_policy,
                                  incident_ids=body.incident_ids)
-    return result.to_dict()
+    return closures_info(result.to_dict(), graph)

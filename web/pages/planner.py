@@ -20,7 +20,7 @@ from web import schemas
 from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
-from web.render import FEATURE_COLLECTION, base_map, embed_map
+from web.render import FEATURE_COLLECTION, base_map, closures_info, embed_map
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -110,7 +110,8 @@ def page() -> str:
 def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
     """Return hexes by minimum travel time, population figures and ranked gaps."""
     ctx = app_context()
-    found = planning.assess_coverage(ctx.store, ctx.graph, ctx.settings, **_scenario(body),
+    graph = ctx.roads()
+    found = planning.assess_coverage(ctx.store, graph, ctx.settings, **_scenario(body),
                                      targets_s=_targets_s(body), hex_resolution=body.resolution,
                                      gap_target_s=body.target_min * 60.0)
     cov, d = found.report.coverage, found.demand
@@ -121,10 +122,11 @@ def coverage(body: schemas.CoverageRequest) -> dict[str, Any]:
         "clipped_units": d.population.clipped_units,
         "clipped_people": d.population.clipped_people, "clip_note": _clip_note(d),
     }
-    return {**feature_collection(found.gap_hexes().drop(columns=["h3"], errors="ignore")),
-            "summary": found.summary(), "population": population,
-            "gaps": _polygons(found.report.gaps.head(body.max_gaps), bbox=True),
-            "facilities": _points(found.facilities)}
+    return closures_info({
+        **feature_collection(found.gap_hexes().drop(columns=["h3"], errors="ignore")),
+        "summary": found.summary(), "population": population,
+        "gaps": _polygons(found.report.gaps.head(body.max_gaps), bbox=True),
+        "facilities": _points(found.facilities)}, graph)
 
 
 #: Layers each export format holds (a GeoJSON or CSV file holds one).
@@ -143,7 +145,7 @@ def coverage_export(body: schemas.CoverageExportRequest) -> Response:
     from pathlib import Path
 
     ctx = app_context()
-    found = planning.assess_coverage(ctx.store, ctx.graph, ctx.settings, **_scenario(body),
+    found = planning.assess_coverage(ctx.store, ctx.roads(), ctx.settings, **_scenario(body),
                                      targets_s=_targets_s(body), hex_resolution=body.resolution,
                                      gap_target_s=body.target_min * 60.0)
     layers = found.layers()
@@ -164,17 +166,20 @@ def coverage_export(body: schemas.CoverageExportRequest) -> Response:
 def compare(body: schemas.CompareRequest) -> dict[str, Any]:
     """Return people gained and lost per target and the units whose time changed (b - a)."""
     ctx = app_context()
-    change = planning.compare_coverage(ctx.store, ctx.graph, ctx.settings, **_scenario(body),
-                                       close=tuple(body.close),
+    roads = ctx.roads()
+    change = planning.compare_coverage(ctx.store, ctx.graph if body.closures else roads,
+                                       ctx.settings, **_scenario(body), close=tuple(body.close),
                                        added=[(p.lon, p.lat) for p in body.add],
-                                       targets_s=_targets_s(body))
+                                       targets_s=_targets_s(body), scenario_graph=roads)
     moved = change.changed_units()
-    return {**_polygons(moved[["unit_id", "population", "delta_s", "geometry"]]),
-            "targets": change.rows(), "closed": list(body.close),
-            "added": _points(change.added),
-            "facilities_before": len(change.base.facilities),
-            "facilities_after": len(change.scenario.facilities),
-            "notes": [*change.scenario.notes, _clip_note(change.demand)]}
+    return closures_info({
+        **_polygons(moved[["unit_id", "population", "delta_s", "geometry"]]),
+        "targets": change.rows(), "closed": list(body.close), "added": _points(change.added),
+        "facilities_before": len(change.base.facilities),
+        "facilities_after": len(change.scenario.facilities),
+        "closures_compared": body.closures,
+        "units_losing_coverage": change.units_losing(),
+        "notes": [*change.scenario.notes, _clip_note(change.demand)]}, roads)
 
 
 @endpoint(bp, "/api/coverage/recommend", "POST",
@@ -184,13 +189,15 @@ def compare(body: schemas.CompareRequest) -> dict[str, Any]:
 def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
     """Return the chosen sites, people covered within the target before/after, and greedy's."""
     ctx = app_context()
+    graph = ctx.roads()
     plan = planning.recommend_new_sites(
-        ctx.store, ctx.graph, ctx.settings, **_scenario(body), candidate_kinds=body.candidates,
+        ctx.store, graph, ctx.settings, **_scenario(body), candidate_kinds=body.candidates,
         k=body.k, target_s=body.target_min * 60.0, model=body.model,
         time_limit_s=SOLVE_LIMIT_S, solve_when_covered=True)
     summary = plan.summary()
-    return {**summary, "notes": [*summary["notes"], _clip_note(demand())],
-            "sites": _points(plan.sites), "greedy_sites": _points(plan.greedy_sites)}
+    return closures_info({**summary, "notes": [*summary["notes"], _clip_note(demand())],
+                          "sites": _points(plan.sites),
+                          "greedy_sites": _points(plan.greedy_sites)}, graph)
 
 
 @endpoint(bp, "/api/isochrone", "POST",
@@ -199,6 +206,8 @@ def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
 def isochrone(body: schemas.IsochroneRequest) -> dict[str, Any]:
     """Return one polygon per time limit (largest first), EPSG:4326."""
     ctx = app_context()
-    return reachable_areas(ctx.store, ctx.graph, ctx.settings, actor=actor(),
-                           limits_s=[m * 60.0 for m in body.minutes], lon=body.lon,
-                           lat=body.lat, direction=body.direction).to_geojson()
+    graph = ctx.roads()
+    found = reachable_areas(ctx.store, graph, ctx.settings, actor=actor(),
+                            limits_s=[m * 60.0 for m in body.minutes], lon=body.lon,
+                            lat=body.lat, direction=body.direction)
+    return closures_info(found.to_geojson(), graph, ((body.lon, body.lat),))

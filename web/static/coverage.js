@@ -234,6 +234,7 @@
     body.close = close ? [close] : [];
     body.add = [];
     if ($("add-base").checked) body.add.push({lon: Nav.num("add-lon"), lat: Nav.num("add-lat")});
+    body.closures = $("compare-closures").checked;
     Nav.say("Comparing…");
     const res = await Nav.api("POST", "/api/coverage/compare", body);
     deltaLayer.clearLayers();
@@ -260,6 +261,11 @@
       "≤ " + t.target_min + " min", people(t.covered_before), people(t.covered_after),
       people(t.newly_covered), people(t.newly_uncovered)]));
     notes(d.notes);
+    $("closures-lost").textContent = d.closures_compared
+      ? "With the road closures in force (" + d.closures_count + "): " +
+        d.units_losing_coverage.map((u) => u.units + " places (" + people(u.people) +
+          " people) lose coverage within " + u.target_min + " min").join("; ")
+      : "";
     Nav.say(d.features.length + " block groups change travel time");
   });
 

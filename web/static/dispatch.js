@@ -154,9 +154,13 @@
     return parts.length ? "lacks " + parts.join("; ") : "";
   }
 
+  let rankSeq = 0;  // only the latest ranking asked for is shown (answers may cross)
+
   async function rank(inc, backup) {
+    const seq = ++rankSeq;
     Nav.say("Ranking teams…");
     const res = await Nav.api("POST", Nav.path("/api/incidents", inc.id, "rank"), {});
+    if (seq !== rankSeq) return;
     const list = document.getElementById("team-options");
     const note = document.getElementById("ranking-note");
     list.replaceChildren();
@@ -169,6 +173,10 @@
     if (res.data.nothing_fits) {
       note.textContent = "No team fits; the nearest are shown with what each lacks. " +
                          "Sending one needs a reason.";
+    }
+    if (res.data.closures_in_effect) {
+      note.textContent += (note.textContent ? " " : "") + "Road closures in effect (" +
+        res.data.closures_count + "): routes avoid the closed roads.";
     }
     res.data.options.forEach(function (o, i) {
       if (o.route) {
