@@ -30,6 +30,7 @@ from navigator.store.assignments import AssignmentMethods
 from navigator.store.episodes import EpisodeMethods
 from navigator.store.registry import RegistryMethods
 from navigator.store.sqlstore import SQLStore
+from navigator.store.surge import SurgeMethods
 from navigator.store.tx import append_audit, enum_values
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ def _when(now: datetime | None) -> datetime:
     return rows.to_ms(now)
 
 
-class GuardedStore(RegistryMethods, EpisodeMethods, AssignmentMethods, SQLStore):
+class GuardedStore(RegistryMethods, SurgeMethods, EpisodeMethods, AssignmentMethods,
+                   SQLStore):
     """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------
