@@ -99,7 +99,7 @@ def base_map(*, include_confidential: bool = False, resources: bool = True) -> f
                      tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     maps.add_basemap(m, "/roads.geojson")
     if resources:
-        maps.add_resources(m, res, beds=store.beds(res["id"]))
+        maps.add_resources(m, res, beds=store.beds(res["id"]), surge=store.surge_sites())
     return m
 
 def legend_context() -> dict[str, Any]:
