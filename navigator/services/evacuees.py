@@ -104,7 +104,7 @@ def parse_zone(zone: Mapping[str, Any] | str) -> BaseGeometry:
         raise ValidationError(msg)
     try:
         geom = shape(zone)
-    except (ValueError, TypeError, AttributeError, IndexError,
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError,
             shapely.errors.GEOSException) as e:
         msg = f"zone: malformed {zone.get('type')} coordinates ({e})"
         raise ValidationError(msg) from e
@@ -117,7 +117,7 @@ def parse_zone(zone: Mapping[str, Any] | str) -> BaseGeometry:
         msg = "zone: coordinates must be longitude/latitude degrees (EPSG:4326)"
         raise ValidationError(msg)
     if not geom.is_valid:
-        msg = f"zone: invalid polygon ({shapely.validation.explain_validity(geom)})"
+        msg = f"zone: invalid polygon ({shapely.is_valid_reason(geom)})"
         raise ValidationError(msg)
     if geom.area == 0:
         msg = "zone: the polygon has no area"
