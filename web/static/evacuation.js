@@ -73,7 +73,7 @@
   function show(d) {
     resultLayer.clearLayers();
     const s = d.summary;
-    const methods = Object.keys(d.shelters);
+    const methods = ["optimal", "greedy"].filter((k) => k in d.shelters);  // keys come sorted
     const sum = $("evac-summary").querySelector("tbody");
     sum.replaceChildren();
     for (const k of methods) {
