@@ -19,9 +19,11 @@ The optimal method first places as many people as possible, then minimises the t
 travel time in person-seconds: each unplaced person costs ``M`` seconds, more than any
 placement's whole travel time (``M = max_t * (people + 1) + 1``). Without households this is a
 transportation LP whose vertices are integral (the constraint matrix is totally unimodular and
-supplies and capacities are whole numbers); HiGHS' simplex returns a vertex, which is checked
-to be integral and otherwise re-solved as a MILP. With households it is a MILP (one binary per
-household and shelter).
+supplies and capacities are whole numbers); HiGHS' dual simplex returns a vertex, checked to be
+integral. With households (one 0/1 variable per household and shelter) the LP relaxation is
+solved first; at a vertex at most one household per binding shelter is fractional, and only
+those are re-solved exactly as a MILP on the capacity left. ``proven_optimal`` says whether the
+result reaches the relaxation's bound (otherwise it is within the few repaired households).
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ METHODS: tuple[Method, ...] = ("optimal", "greedy")
 #: reachable by road, or the reachable ones are full.
 REASONS = ("no shelter offers the need", "unreachable by road", "shelters full")
 _INTEGRAL_TOL = 1e-6
+#: Households are solved as one exact MILP up to this many household-shelter pairs per need;
+#: beyond it, by the LP relaxation with the fractional households repaired exactly (see above).
+EXACT_MILP_ARCS = 3000
 
 
 @dataclass(frozen=True, eq=False)
@@ -273,43 +278,94 @@ def _greedy(people: npt.NDArray[np.int64], t: npt.NDArray[np.float64],
 def _optimal(people: npt.NDArray[np.int64], t: npt.NDArray[np.float64],
              cap: npt.NDArray[np.int64], whole: npt.NDArray[np.bool_], time_limit_s: float
              ) -> tuple[npt.NDArray[np.int64], bool]:
-    """Solve one need's transportation problem on HiGHS; return the flow and proven flag."""
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+    """Solve one need's transportation problem on HiGHS; return the flow and proven flag.
 
+    The LP relaxation is solved by dual simplex (a vertex). Groups whose values are all whole
+    keep them; the few that are fractional (households split by the relaxation: at most one
+    per binding shelter at a vertex) are re-solved exactly as a MILP on the capacity left.
+    The result is proven optimal when it costs no more than the relaxation's bound.
+    """
     g, s = t.shape
     gi, sj = np.nonzero(np.isfinite(t))
     if gi.size == 0:
         return np.zeros((g, s), dtype=np.int64), True
-    arc_t = t[gi, sj]
-    max_t = float(arc_t.max())
-    big = max_t * (float(people.sum()) + 1.0) + 1.0
-    # a household's variables count households (size times below); a group's count people
+    big = float(t[gi, sj].max()) * (float(people.sum()) + 1.0) + 1.0
+    a = gi.size
+    if whole.any() and a <= EXACT_MILP_ARCS:
+        y, _, ok = _solve(people, t, cap, whole, gi, sj, big, integral=True,
+                          time_limit_s=time_limit_s)
+        return _flow(_people_on_arcs(y[:a], people, whole, gi), gi, sj, g, s), ok
+    x, bound, _ = _solve(people, t, cap, whole, gi, sj, big, integral=False,
+                      time_limit_s=time_limit_s)
+    frac = np.abs(x - np.round(x)) > _INTEGRAL_TOL
+    if not frac.any():
+        return _flow(_people_on_arcs(x[:a], people, whole, gi), gi, sj, g, s), True
+    bad = np.zeros(g, dtype=bool)
+    bad[gi[frac[:a]]] = True
+    bad[np.flatnonzero(frac[a:])] = True
+    keep = np.where(bad[gi], 0, np.round(x[:a])).astype(np.int64)
+    fixed = _flow(_people_on_arcs(keep, people, whole, gi), gi, sj, g, s)
+    left = cap - fixed.sum(axis=0)
+    rows = np.flatnonzero(bad)
+    sub_t = t[rows]
+    si, ss = np.nonzero(np.isfinite(sub_t))
+    y, _, _ = _solve(people[rows], sub_t, left, whole[rows], si, ss, big, integral=True,
+                  time_limit_s=time_limit_s)
+    fixed[rows] = _flow(_people_on_arcs(np.round(y[:si.size]).astype(np.int64), people[rows],
+                                        whole[rows], si), si, ss, rows.size, s)
+    cost = _cost(fixed, t, people, big)
+    if cost > bound * (1 + 1e-9) + 1e-6:
+        # the repair could not reach the bound: never return worse than the greedy baseline
+        base = _greedy(people, t, cap, whole)
+        if _cost(base, t, people, big) < cost:
+            return base, False
+        return fixed, False
+    return fixed, True
+
+
+def _cost(flow: npt.NDArray[np.int64], t: npt.NDArray[np.float64],
+          people: npt.NDArray[np.int64], big: float) -> float:
+    used = flow > 0
+    return float((flow[used] * t[used]).sum()) + big * float(people.sum() - flow.sum())
+
+
+def _people_on_arcs(x: npt.NDArray[np.int64] | npt.NDArray[np.float64],
+                    people: npt.NDArray[np.int64], whole: npt.NDArray[np.bool_],
+                    gi: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return people per arc: a household's variable counts households (0 or 1)."""
+    x = np.round(np.asarray(x)).astype(np.int64)
+    return np.where(whole[gi], x * people[gi], x)
+
+
+def _solve(people: npt.NDArray[np.int64], t: npt.NDArray[np.float64],
+           cap: npt.NDArray[np.int64], whole: npt.NDArray[np.bool_],
+           gi: npt.NDArray[np.int64], sj: npt.NDArray[np.int64], big: float, *,
+           integral: bool, time_limit_s: float) -> tuple[npt.NDArray[np.float64], float, bool]:
+    """Solve min time + big * unplaced over arcs ``(gi, sj)``: values, objective, optimal."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+    g, s = t.shape
+    a = gi.size
     size = np.where(whole, people, 1).astype(np.float64)
     amount = np.where(whole, 1, people).astype(np.float64)
-    a = arc_t.size
-    cost = np.concatenate([arc_t * size[gi], big * size])
-    rows = np.concatenate([gi, np.arange(g)])
-    supply = sparse.csr_array((np.ones(a + g), (rows, np.arange(a + g))), shape=(g, a + g))
+    cost = np.concatenate([t[gi, sj] * size[gi], big * size])
+    supply = sparse.csr_array((np.ones(a + g), (np.concatenate([gi, np.arange(g)]),
+                                                np.arange(a + g))), shape=(g, a + g))
     room = sparse.csr_array((size[gi], (sj, np.arange(a))), shape=(s, a + g))
     upper = np.concatenate([amount[gi], amount])
-    if not whole.any():
+    if not integral:
         res = linprog(cost, A_ub=room, b_ub=cap.astype(np.float64), A_eq=supply, b_eq=amount,
                       bounds=np.column_stack([np.zeros(a + g), upper]), method="highs-ds")
-        if res.status == 0:
-            x = np.asarray(res.x)
-            if np.abs(x - np.round(x)).max() <= _INTEGRAL_TOL:
-                return _flow(np.round(x[:a]).astype(np.int64), gi, sj, g, s), True
-    res = milp(cost, integrality=np.ones(a + g),
-               bounds=Bounds(np.zeros(a + g), upper),
-               constraints=[LinearConstraint(supply, amount, amount),
-                            LinearConstraint(room, -np.inf, cap.astype(np.float64))],
-               options={"time_limit": time_limit_s})
-    if res.x is None:  # pragma: no cover - a feasible start (everyone unplaced) always exists
+    else:
+        res = milp(cost, integrality=np.ones(a + g), bounds=Bounds(np.zeros(a + g), upper),
+                   constraints=[LinearConstraint(supply, amount, amount),
+                                LinearConstraint(room, -np.inf, cap.astype(np.float64))],
+                   options={"time_limit": time_limit_s})
+    if res.x is None:  # pragma: no cover - everyone unplaced is always feasible
         msg = f"the placement solver found no solution ({res.message})"
         raise ValidationError(msg)
-    x = np.round(np.asarray(res.x[:a])).astype(np.int64) * size[gi].astype(np.int64)
-    return _flow(x, gi, sj, g, s), bool(res.status == 0)
+    return np.asarray(res.x, dtype=np.float64), float(res.fun), int(res.status) == 0
 
 
 def _flow(x: npt.NDArray[np.int64], gi: npt.NDArray[np.int64], sj: npt.NDArray[np.int64],
