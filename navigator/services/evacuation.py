@@ -275,10 +275,11 @@ def plan_evacuation(store: Store, graph: TravelGraph, settings: Settings, *, act
     need_index = {n: i for i, n in enumerate(NEEDS)}
     cap = (shelters[[f"free_{n}" for n in NEEDS]].to_numpy(dtype=np.int64) if len(shelters)
            else np.zeros((0, len(NEEDS)), dtype=np.int64))
-    placements: dict[str, Placement] = {m: place_evacuees(NEEDS, groups["need"].map(need_index).to_numpy(),
-                                    groups["people"].to_numpy(), travel, cap,
-                                    whole=groups["whole"].to_numpy(dtype=bool), method=m)
-                  for m in methods}
+    need = groups["need"].map(need_index).to_numpy()
+    placements: dict[str, Placement] = {
+        m: place_evacuees(NEEDS, need, groups["people"].to_numpy(), travel, cap,
+                          whole=groups["whole"].to_numpy(dtype=bool), method=m)
+        for m in methods}
     plan = EvacuationPlan(source="zone" if zone is not None else "households", groups=groups,
                           shelters=shelters, placements=placements, notes=tuple(notes),
                           route_s=route_s)
