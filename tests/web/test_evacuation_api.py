@@ -138,3 +138,11 @@ def test_admin_activates_and_deactivates_a_surge_shelter(app: Flask, admin: Sess
     assert [s["active"] for s in listed] == [True, False, False, False]
     admin_page = admin[0].get("/admin").get_data(as_text=True)
     assert 'data-action="activate"' in admin_page and "surge.js" in admin_page
+
+
+def test_resources_api_marks_surge_shelters(planner: Session) -> None:
+    c, _ = planner
+    fc = c.get("/api/resources?kind=evacuation_shelter").get_json()
+    surge = {f["id"]: f["properties"]["surge"] for f in fc["features"]}
+    assert surge["demo-surge-1"]["active"] is True and surge["demo-surge-1"]["opens_at"]
+    assert surge["demo-surge-4"] == {"active": False, "opens_at": None}
