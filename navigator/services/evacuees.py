@@ -183,6 +183,15 @@ def zone_groups(demand: Demand, zone: BaseGeometry, *,
 
 
 def read_households(text: str) -> gpd.GeoDataFrame:
+    """Return the households of a CSV (see :func:`_read_households`), CSV errors named."""
+    try:
+        return _read_households(text)
+    except csv.Error as e:
+        msg = f"households: not a readable CSV ({e})"
+        raise ValidationError(msg) from e
+
+
+def _read_households(text: str) -> gpd.GeoDataFrame:
     """Return the households of a CSV (``lon``, ``lat``, ``size``, ``need``; ``id`` optional).
 
     Raises
