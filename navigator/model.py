@@ -31,6 +31,9 @@ class ResourceKind(StrEnum):
     #: A directory service that fits none of the kinds above (e.g. a food bank or a youth
     #: programme from an HSDS export whose taxonomy names no Navigator kind).
     OTHER = "other"
+    #: A surge (emergency / evacuation) shelter: opened by an admin during a disaster and
+    #: shown on the maps only while active (see :class:`SurgeSite`); beds by need.
+    EVACUATION_SHELTER = "evacuation_shelter"
 
 
 class BedType(StrEnum):
@@ -41,6 +44,15 @@ class BedType(StrEnum):
     FAMILIES = "families"
     YOUTH = "youth"
     DV = "dv"
+    #: Surge shelters count spaces by need (FEMA / Red Cross mass-care practice; see
+    #: :data:`SURGE_NEEDS`): general population, functional and access needs support (FNSS),
+    #: medical (a medical shelter, staffed for people who need nursing care) and pets (a
+    #: person's place in the co-located pet-friendly area with one crate for the household's
+    #: pets; service animals are not pets and go with their handler into any space).
+    GENERAL = "general"
+    FNSS = "fnss"
+    MEDICAL = "medical"
+    PETS = "pets"
 
 
 class TeamStatus(StrEnum):
@@ -147,6 +159,13 @@ class FacilityKind(StrEnum):
     ALL = "all"
 
 
+#: Kinds of resource that have beds (a registry entry staff report counts for).
+BED_KINDS = (ResourceKind.SHELTER, ResourceKind.EVACUATION_SHELTER)
+
+#: The need categories evacuees are placed by, one bed type each: a person of one need takes
+#: only a space of that need (an FNSS space has the support, a pet space the crate).
+SURGE_NEEDS = (BedType.GENERAL, BedType.FNSS, BedType.MEDICAL, BedType.PETS)
+
 #: Kinds of care site a service search covers when the client names none.
 CARE_KINDS = (ResourceKind.CLINIC, ResourceKind.HOSPITAL, ResourceKind.CRISIS_UNIT)
 
@@ -158,7 +177,7 @@ FACILITY_KINDS: Mapping[str, tuple[tuple[ResourceKind, ...], Literal["from", "to
     FacilityKind.SHELTERS: ((ResourceKind.SHELTER,), "to"),
     FacilityKind.CLINICS: (CARE_KINDS, "to"),
     FacilityKind.ALL: ((ResourceKind.TEAM_BASE, ResourceKind.SHELTER, *CARE_KINDS,
-                        ResourceKind.OTHER), "to"),
+                        ResourceKind.OTHER, ResourceKind.EVACUATION_SHELTER), "to"),
 }
 
 #: Named groups of candidate sites for new-site recommendations -> resource kinds (public
@@ -398,7 +417,7 @@ class Resource:
                 msg = f"{label}: beds lists bed_type {b.bed_type!r} twice"
                 raise ValidationError(msg)
             seen.add(b.bed_type)
-        if beds and self.kind is not ResourceKind.SHELTER:
+        if beds and self.kind not in BED_KINDS:
             msg = f"{label}: only shelters have beds (kind is {self.kind})"
             raise ValidationError(msg)
         object.__setattr__(self, "beds", beds)
@@ -873,3 +892,29 @@ class Closure:
         """Return whether the closure is in force at ``when`` (aware)."""
         return (self.lifted_at is None or self.lifted_at > when) and self.starts_at <= when \
             and (self.expires_at is None or self.expires_at > when)
+
+
+@dataclass(frozen=True)
+class SurgeSite:
+    """A surge shelter's activation: whether it is open for evacuees now, and since when.
+
+    Attributes
+    ----------
+    resource_id
+        The ``evacuation_shelter`` resource.
+    active
+        True while the shelter is activated (shown on every map, offered to evacuees).
+    opens_at
+        When it opens (or opened) for evacuees; None while inactive.
+    note
+        Why it was activated or deactivated (e.g. the incident name).
+    updated_at, updated_by
+        Last change and who made it.
+    """
+
+    resource_id: str
+    active: bool
+    opens_at: datetime | None
+    note: str
+    updated_at: datetime | None
+    updated_by: str

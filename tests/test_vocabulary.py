@@ -15,6 +15,7 @@ import pytest
 from navigator.cli.main import build_parser
 from navigator.decide.allocation import Model
 from navigator.decide.dispatch import Objective, SkillPolicy
+from navigator.decide.evacuation import METHODS as PLACEMENT_METHODS
 from navigator.exchange.formats import EXPORT_FORMATS, IMPORT_FORMATS
 from navigator.model import (
     CANDIDATE_GROUPS,
@@ -135,6 +136,20 @@ def test_store_roles_equal_the_model() -> None:
     assert list(ROLES) == values(Role)
 
 
+def test_surge_needs_are_bed_types_and_surge_shelters_have_beds() -> None:
+    from navigator.model import BED_KINDS, SURGE_NEEDS
+    from navigator.services.evacuees import DEFAULT_SHARES
+
+    assert set(SURGE_NEEDS) <= set(BedType)
+    assert list(DEFAULT_SHARES) == values_of(SURGE_NEEDS)
+    assert ResourceKind.EVACUATION_SHELTER in BED_KINDS
+
+
+def values_of(members: tuple[Enum, ...]) -> list[str]:
+    """Return the values of some enum members, in order."""
+    return [m.value for m in members]
+
+
 def test_facility_kinds_cover_the_model() -> None:
     assert list(FACILITY_KINDS) == values(FacilityKind)
     assert set(FACILITY_KINDS[FacilityKind.ALL][0]) == set(ResourceKind)
@@ -165,6 +180,7 @@ def _option(command: str, dest: str) -> argparse.Action:
     ("batch", "objective", list(get_args(Objective))),
     ("import", "format", ["auto", *IMPORT_FORMATS]),
     ("export", "format", ["auto", *EXPORT_FORMATS]),
+    ("place-evacuees", "method", [*PLACEMENT_METHODS, "both"]),
 ])
 def test_cli_choices_equal_the_model(command: str, dest: str, expected: list[str]) -> None:
     assert list(_option(command, dest).choices or ()) == expected
@@ -210,6 +226,7 @@ def literal_values(annotation: Any) -> list[str]:
     ("Scenario", "kind", values(FacilityKind)),
     ("RecommendRequest", "candidates", values(ResourceKind)),
     ("UserCreate", "role", values(Role)),
+    ("EvacuationRequest", "method", [*PLACEMENT_METHODS, "both"]),
 ])
 def test_web_literals_equal_the_model(model: str, field: str, expected: list[str]) -> None:
     schemas = pytest.importorskip("web.schemas")

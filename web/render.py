@@ -104,7 +104,7 @@ def base_map(*, include_confidential: bool = False, resources: bool = True,
                      tile_url=settings.tile_url, tile_attribution=settings.tile_attribution)
     maps.add_basemap(m, "/roads.geojson")
     if resources:
-        maps.add_resources(m, res, beds=store.beds(res["id"]))
+        maps.add_resources(m, res, beds=store.beds(res["id"]), surge=store.surge_sites())
     if closures:
         add_closures_layer(m)
     return m

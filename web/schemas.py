@@ -23,6 +23,7 @@ from pydantic import (
 
 from navigator.decide.allocation import MODELS, Model
 from navigator.decide.dispatch import Objective, SkillPolicy
+from navigator.decide.evacuation import METHODS as PLACEMENT_METHODS
 from navigator.decide.triage import QUESTIONS
 from navigator.model import (
     ASSIGNMENT_ENDINGS,
@@ -30,6 +31,7 @@ from navigator.model import (
     CLOSURE_REASON_MAX,
     GENDERS,
     INCIDENT_STATUSES_BY_HAND,
+    SURGE_NEEDS,
     AssignmentStatus,
     BedType,
     Channel,
@@ -470,3 +472,46 @@ class ErrorBody(BaseModel):
     message: str
     details: list[dict[str, object]] = []
     request_id: str | None = Field(None, description="Quote it when reporting a problem")
+
+
+# -- disasters: surge shelters and evacuee placement ----------------------------------------
+if TYPE_CHECKING:
+    SurgeNeed = BedType
+    PlacementMethod = str
+else:
+    SurgeNeed = one_of(n.value for n in SURGE_NEEDS)
+    PlacementMethod = one_of((*PLACEMENT_METHODS, "both"))
+
+
+class SurgeActivation(Body):
+    """Activate a surge shelter: when it opens (default now) and why."""
+
+    opens_at: Annotated[AwareDatetime | None, Field(
+        description="When it opens for evacuees (ISO 8601 with offset); null: now")] = None
+    note: Annotated[str, Field(max_length=500, description="Why, e.g. the incident")] = ""
+
+
+class SurgeDeactivation(Body):
+    """Deactivate a surge shelter, and why."""
+
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class EvacuationRequest(Body):
+    """An evacuation zone (GeoJSON polygon) or a households CSV, and the methods to run."""
+
+    zone: Annotated[dict[str, Any] | None, Field(
+        description="GeoJSON Polygon / MultiPolygon (or a Feature / FeatureCollection of "
+                    "one), EPSG:4326")] = None
+    households_csv: Annotated[str | None, Field(
+        max_length=2_000_000, description="CSV text: lon, lat, size, need (id optional)")] = None
+    method: PlacementMethod = "both"
+    shares: Annotated[dict[SurgeNeed, Annotated[float, Field(ge=0, le=1)]] | None, Field(
+        description="Share of a zone's people per need (adds up to 1)")] = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EvacuationRequest:
+        if (self.zone is None) == (self.households_csv is None):
+            msg = "give zone or households_csv, not both or neither"
+            raise ValueError(msg)
+        return self

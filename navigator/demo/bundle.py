@@ -17,6 +17,7 @@ from navigator.demo.operations import (
     demo_incidents,
     demo_teams,
 )
+from navigator.demo.surge import demo_surge_shelters
 from navigator.errors import ValidationError
 from navigator.exchange.area import COLUMBUS_CORE_BBOX, checked_area
 from navigator.exchange.osm_pois import deduplicated_resources, distance_m, osm_resources
@@ -263,6 +264,7 @@ def demo_bundle(*, seed: int = DEMO_SEED, now: datetime | None = None,
         resources.append(r)
     resources.extend(_crisis_units(tuple(resources), seed))
     resources.append(_dv_shelter(tuple(resources), area, rng, seed))
+    resources.extend(demo_surge_shelters(area, seed=seed))
     hotlines = demo_hotlines(data_dir / "population" / "franklin_bg2010_population.gpkg",
                              seed=seed)
     teams = demo_teams(resources, area, rng, now=now, seed=seed, base_ids=team_bases)
@@ -277,6 +279,8 @@ def demo_bundle(*, seed: int = DEMO_SEED, now: datetime | None = None,
              f"{len(resources) - synthetic} resources entirely real, {synthetic} with "
              "synthetic values (flagged, source names the fields); hotlines other than 988, "
              "teams and incidents are synthetic",
+             "demo surge shelters: 4 synthetic evacuation shelters, one active "
+             "(navigator activate-shelter opens the others)",
              f"demo teams: {len(teams)} based at {len(based)} of {len(stations)} stations "
              f"({', '.join(based)}); the other stations are candidate sites for new bases")
     return Bundle(resources=tuple(resources), hotlines=hotlines, teams=teams,

@@ -129,6 +129,11 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
         bundle = demo_bundle(seed=seed, now=now, area=network_area(graph))
     counts = store.load(bundle, actor=actor, replace=True)
     notes = bundle.notes
+    if region != Region.IMPERIAL:
+        from navigator.demo.surge import ACTIVE_SURGE_SHELTER
+
+        store.set_surge_active(ACTIVE_SURGE_SHELTER, True, actor=actor,
+                               note="synthetic demo activation")
     if history:
         from navigator.demo.registry import demo_shelter_site, seed_history
 

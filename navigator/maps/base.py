@@ -24,11 +24,13 @@ import folium
 import numpy as np
 
 from navigator.maps.layers import SCRIPT_NAME, DataLayer, add_layer, script_path
+from navigator.model import ResourceKind
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from navigator.model import SurgeSite
     from navigator.roads import TravelGraph
 
 OSM_ATTRIBUTION = "Roads © OpenStreetMap contributors (ODbL)"
@@ -37,7 +39,8 @@ OSM_ATTRIBUTION = "Roads © OpenStreetMap contributors (ODbL)"
 TEAM_COLOURS = {"available": "#1b9e77", "en_route": "#d95f02", "on_scene": "#7570b3",
                 "returning": "#e7298a", "off_duty": "#999999"}
 KIND_COLOURS = {"shelter": "#1f78b4", "clinic": "#33a02c", "hospital": "#e31a1c",
-                "crisis_unit": "#ff7f00", "team_base": "#6a3d9a"}
+                "crisis_unit": "#ff7f00", "team_base": "#6a3d9a",
+                "evacuation_shelter": "#d95f02"}
 INCIDENT_COLOUR = "#b10026"
 
 
@@ -219,13 +222,31 @@ def _point(lon: float, lat: float, *, colour: str, size: int, shape: str, tip: s
             "note": "Includes synthetic (generated) demo values." if synthetic else ""}
 
 
+_SIZES = {"team_base": 4, "evacuation_shelter": 10}
+
+
+def _surge_text(site: SurgeSite | None) -> str:
+    if site is None or not site.active:
+        return ""
+    opens = site.opens_at.strftime("%Y-%m-%d %H:%M UTC") if site.opens_at else ""
+    return f"active, open since {opens}" + (f" ({site.note})" if site.note else "")
+
+
 def add_resources(m: folium.Map, resources: gpd.GeoDataFrame, *,
-                  beds: pd.DataFrame | None = None, name: str = "Resources") -> DataLayer:
+                  beds: pd.DataFrame | None = None, name: str = "Resources",
+                  surge: Mapping[str, SurgeSite] | None = None) -> DataLayer:
     """Add resources as circle markers coloured by kind, with popups and name tooltips.
 
     Confidential rows are drawn only if the caller passed them in: filter them out before
-    calling this for roles without access. Text reaches the page as JSON data only.
+    calling this for roles without access. Surge (evacuation) shelters are drawn only while
+    ``surge`` says they are active (none without it), larger, with the time they opened.
+    Text reaches the page as JSON data only.
     """
+    surge = surge or {}
+    shown = [r.kind != ResourceKind.EVACUATION_SHELTER.value
+             or (str(r.id) in surge and surge[str(r.id)].active)
+             for r in resources.itertuples()]
+    resources = resources[shown]
     free_by_id: dict[str, str] = {}
     if beds is not None and len(beds):
         for rid, rows in beds.groupby("resource_id"):
@@ -233,9 +254,10 @@ def add_resources(m: folium.Map, resources: gpd.GeoDataFrame, *,
                 f"{r.bed_type}: {r.free}/{r.capacity} free" for r in rows.itertuples())
     points = [_point(
         row.geometry.x, row.geometry.y, colour=KIND_COLOURS.get(row.kind, "#333333"),
-        size=6 if row.kind != "team_base" else 4, shape="circle", tip=_text(row.name),
+        size=_SIZES.get(row.kind, 6), shape="circle", tip=_text(row.name),
         title=_text(row.name), synthetic=bool(row.synthetic),
-        rows=[("Kind", row.kind), ("Address", row.address), ("Phone", row.phone),
+        rows=[("Kind", row.kind), ("Surge shelter", _surge_text(surge.get(str(row.id)))),
+              ("Address", row.address), ("Phone", row.phone),
               ("Hours", row.opening_hours), ("Beds", free_by_id.get(str(row.id), "")),
               ("Services", row.services), ("Languages", row.languages),
               ("Source", row.source)]) for row in resources.itertuples()]

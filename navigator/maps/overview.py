@@ -55,7 +55,7 @@ def overview_map(store: Store, graph: TravelGraph, *, asset_url: str | None = No
                      tile_attribution=settings.tile_attribution if settings else None)
     add_basemap(m, roads_url or roads_geojson(graph))
     resources = store.resources(include_confidential=include_confidential)
-    add_resources(m, resources, beds=store.beds(resources["id"]))
+    add_resources(m, resources, beds=store.beds(resources["id"]), surge=store.surge_sites())
     add_teams(m, store.teams())
     add_incidents(m, store.incidents(statuses=[IncidentStatus.OPEN,
                                                     IncidentStatus.ASSIGNED]))

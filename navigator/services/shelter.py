@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from navigator.errors import ForbiddenError, NotFoundError, ValidationError
-from navigator.model import BedCount, HoldResponse, ReportVia, ResourceKind
+from navigator.model import BED_KINDS, BedCount, HoldResponse, ReportVia
 from navigator.services.referrals import follow_hold
 from navigator.store.registry import SiteReport
 
@@ -172,7 +172,7 @@ def my_sites(store: Store, *, actor: str) -> list[SiteBeds]:
     """Return the registry entries of the actor's sites (every shelter for an admin)."""
     sites = staff_sites(store, actor)
     if sites is None:
-        shelters = store.resources(kinds=[ResourceKind.SHELTER])
+        shelters = store.resources(kinds=list(BED_KINDS))
         sites = tuple(shelters["id"])
     return [store.site_beds(rid) for rid in sites]
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Resource,
         ResourceKind,
         SiteBeds,
+        SurgeSite,
         Team,
         TeamStatus,
     )
@@ -287,6 +288,15 @@ class Store(Protocol):
 
     def bed_sites(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Return site status rows (``navigator.store.rows.SITE_COLUMNS``) that exist."""
+        ...
+
+    def set_surge_active(self, resource_id: str, active: bool, *, actor: str,
+                         opens_at: datetime | None = None, note: str = "") -> SurgeSite:
+        """Activate or deactivate a surge (evacuation) shelter; audited."""
+        ...
+
+    def surge_sites(self, resource_ids: Iterable[str] | None = None) -> dict[str, SurgeSite]:
+        """Return each surge shelter's activation by resource id (inactive if never set)."""
         ...
 
     def set_user_sites(self, username: str, resource_ids: Sequence[str], *,

@@ -31,6 +31,7 @@ from navigator.store.closures import ClosureMethods
 from navigator.store.episodes import EpisodeMethods
 from navigator.store.registry import RegistryMethods
 from navigator.store.sqlstore import SQLStore
+from navigator.store.surge import SurgeMethods
 from navigator.store.tx import append_audit, enum_values
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ def _when(now: datetime | None) -> datetime:
     return rows.to_ms(now)
 
 
-class GuardedStore(RegistryMethods, EpisodeMethods, AssignmentMethods, ClosureMethods,
+class GuardedStore(RegistryMethods, SurgeMethods, EpisodeMethods, AssignmentMethods,
+                   ClosureMethods,
                    SQLStore):
     """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 

@@ -26,13 +26,13 @@ import pandas as pd
 
 from navigator.errors import ConflictError, ValidationError
 from navigator.model import (
+    BED_KINDS,
     BedCount,
     BedState,
     BedType,
     Hold,
     HoldResponse,
     ReportVia,
-    ResourceKind,
     SiteBeds,
     SiteStatus,
 )
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 CLOCK_SKEW = timedelta(minutes=2)
 #: Longest site note.
 MAX_NOTE = 500
+_BED_KINDS = frozenset(k.value for k in BED_KINDS)
 _REGISTRY_SELECT = ", ".join(rows.REGISTRY_COLUMNS)
 _SITE_SELECT = ", ".join(rows.SITE_COLUMNS)
 
@@ -195,7 +196,7 @@ class RegistryMethods:
         rid = report.resource_id
         resource = fetch_one(tx, "SELECT id, kind, name, phone FROM resources WHERE id = %(id)s",
                              {"id": rid}, f"resource {rid!r}")
-        if resource["kind"] != ResourceKind.SHELTER.value:
+        if resource["kind"] not in _BED_KINDS:
             msg = f"{lead}resource {rid!r} is a {resource['kind']}, not a shelter: it has no beds"
             raise ValidationError(msg)
         current = {r["bed_type"]: r for r in tx.fetch(
@@ -323,7 +324,7 @@ class RegistryMethods:
                       {"u": username}, f"user {username!r}")
             for rid in wanted:
                 kind = tx.fetch("SELECT kind FROM resources WHERE id = %(id)s", {"id": rid})
-                if not kind or kind[0]["kind"] != ResourceKind.SHELTER.value:
+                if not kind or kind[0]["kind"] not in _BED_KINDS:
                     msg = f"user {username!r}: site {rid!r} is not a shelter in the store"
                     raise ValidationError(msg)
             tx.fetch("DELETE FROM user_sites WHERE username = %(u)s", {"u": username})

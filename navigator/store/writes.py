@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError, ValidationError
 from navigator.model import (
+    BED_KINDS,
     Beds,
     BedType,
     Incident,
     IncidentStatus,
     PositionPing,
     PositionUpdate,
-    ResourceKind,
     Team,
     TeamStatus,
 )
@@ -72,7 +72,7 @@ class SimpleWrites:
         bed_value = BedType(bed_type).value
         with self._transaction(write=True) as tx:
             resource = self._one(tx, "resource", resource_id)
-            if resource["kind"] != ResourceKind.SHELTER.value:
+            if resource["kind"] not in {k.value for k in BED_KINDS}:
                 msg = f"{label}: only shelters have beds (kind is {resource['kind']})"
                 raise ValidationError(msg)
             position = tx.fetch("SELECT COALESCE(MAX(position) + 1, 0) AS p FROM beds "

@@ -8,6 +8,7 @@ from web.pages import (
     caseworker,
     closures,
     dispatcher,
+    evacuation,
     planner,
     referrals,
     shared,
@@ -16,6 +17,6 @@ from web.pages import (
 
 #: Every blueprint the app registers, in order.
 BLUEPRINTS = (shared.bp, auth.bp, admin.bp, dispatcher.bp, caseworker.bp, planner.bp,
-              shelter.bp, referrals.bp, closures.bp)
+              evacuation.bp, shelter.bp, referrals.bp, closures.bp)
 
 __all__ = ["BLUEPRINTS"]

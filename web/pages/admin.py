@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from navigator import maps
 from navigator.jsonsafe import json_safe
 from navigator.services import accounts, logins
+from navigator.services.surge import surge_shelters
 from web import schemas
 from web.access import actor, require
 from web.context import app_context
@@ -31,7 +32,8 @@ def page() -> str:
                              settings=ctx.settings)
     add_closures_layer(m)
     return render_template("admin.html", map=embed_map(m), counts=ctx.store.counts(),
-                           users=ctx.store.users(), audit=ctx.store.audit_log(limit=30))
+                           users=ctx.store.users(), audit=ctx.store.audit_log(limit=30),
+                           surge=surge_shelters(ctx.store).to_dict(orient="records"))
 
 
 @endpoint(bp, "/api/users", summary="Accounts (admin)", roles=())

@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify
 from flask_wtf.csrf import generate_csrf
 
 from navigator import maps, services
-from navigator.jsonsafe import feature_collection
+from navigator.jsonsafe import feature_collection, json_safe
 from web import schemas
 from web.access import ANY_ROLE, actor, can_see_confidential, require
 from web.context import app_context
@@ -73,9 +73,14 @@ def resources(query: schemas.ResourceQuery) -> dict[str, Any]:
     for b in beds.itertuples(index=False):
         by_id.setdefault(b.resource_id, {})[str(b.bed_type)] = {"free": int(b.free),
                                                                 "capacity": int(b.capacity)}
+    surge = store.surge_sites()
     fc = feature_collection(gdf)
     for f in fc["features"]:
         f["properties"]["beds"] = by_id.get(f["id"], {})
+        if f["id"] in surge:  # surge shelters say whether they are active (maps hide others)
+            site = surge[f["id"]]
+            f["properties"]["surge"] = {"active": site.active, "opens_at": json_safe(
+                site.opens_at)}
     return fc
 
 @endpoint(bp, "/api/hotlines", summary="Hotlines serving a place now (988 always last)",
