@@ -13,7 +13,14 @@ workspaces and method choice in ``_search``.
 from __future__ import annotations
 
 from navigator.roads.area import area_timezone, network_area, network_timezone
-from navigator.roads.build import build_graph, cache_path, load_graph, read_graph, save_graph
+from navigator.roads.build import (
+    build_graph,
+    cache_path,
+    file_sha256,
+    load_graph,
+    read_graph,
+    save_graph,
+)
 from navigator.roads.graph import TravelGraph
 from navigator.roads.interop import (
     configure_osmnx_offline,
@@ -58,6 +65,7 @@ __all__ = [
     "configure_osmnx_offline",
     "edge_twins",
     "edge_vertices",
+    "file_sha256",
     "graph_from_osmnx",
     "great_circle_m",
     "isochrone",

@@ -30,6 +30,7 @@ from navigator.model import (
 )
 from navigator.store import rows
 from navigator.store.audit import AuditMethods
+from navigator.store.region import RegionMethods
 from navigator.store.base import (
     BED_COLUMNS,
     HOTLINE_COLUMNS,
@@ -61,7 +62,7 @@ _SELECTS = {"resource": ("resources", _RESOURCE_SELECT),
             "assignment": ("assignments", _ASSIGNMENT_SELECT)}
 
 
-class SQLStore(SimpleWrites, AuditMethods, abc.ABC):
+class SQLStore(SimpleWrites, AuditMethods, RegionMethods, abc.ABC):
     """Reads, bulk load, simple writes and audit checks of the store contract, for any Tx."""
 
     url: str
