@@ -68,7 +68,7 @@ def register(sub: Subcommands) -> None:
     p = actions.add_parser("init", help="build a region's store from OSM, population and "
                                         "resource files",
                            description=(cmd_region_init.__doc__ or "").strip())
-    p.set_defaults(func=cmd_region_init)
+    p.set_defaults(func=cmd_region_init, command="region init")
     p.add_argument("--osm", required=True, type=Path, metavar="FILE",
                    help="OSM extract (.osm, .osm.bz2, .osm.pbf) of the region")
     p.add_argument("--population", required=True, type=Path, metavar="FILE",

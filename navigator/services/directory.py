@@ -11,8 +11,8 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from navigator.exchange.geocode import Geocoder
-    from navigator.model import Bundle
     from navigator.exchange.report import ImportReport
+    from navigator.model import Bundle
     from navigator.store import Store
 
 

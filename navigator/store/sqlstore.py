@@ -30,7 +30,6 @@ from navigator.model import (
 )
 from navigator.store import rows
 from navigator.store.audit import AuditMethods
-from navigator.store.region import RegionMethods
 from navigator.store.base import (
     BED_COLUMNS,
     HOTLINE_COLUMNS,
@@ -38,6 +37,7 @@ from navigator.store.base import (
     RESOURCE_COLUMNS,
     TEAM_COLUMNS,
 )
+from navigator.store.region import RegionMethods
 from navigator.store.tx import Tx, append_audit, enum_values, fetch_one, in_clause
 from navigator.store.writes import SimpleWrites
 
