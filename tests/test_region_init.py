@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from clihelpers import cli_runner
+from postgis_db import throwaway_database
 
 from navigator.cli import main
 from navigator.config import Settings
 from navigator.services.accounts import create_user
 from navigator.store import open_store
+
+BACKENDS = ["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPERIAL_OSM = ROOT / "data" / "osm" / "imperial_county_drive.osm.bz2"
@@ -64,7 +67,7 @@ def test_init_prints_what_went_in_and_records_the_region(
     out = capsys.readouterr().out
     assert "Region Imperial County, CA: store" in out and "created" in out
     assert "31 population points, 179,957 people" in out
-    assert "America/Los_Angeles, holidays US-CA" in out
+    assert "America/Los_Angeles (from the network's centre, offline), holidays US-CA" in out
     assert "clinic: 1 imported, 1 skipped" in out  # the far clinic lies outside the roads
     assert "outside the road network's area (e.g. far1)" in out
     assert "stored: 2 resources" in out
@@ -245,3 +248,35 @@ def test_demo_refuses_a_region_store(region_store: Path, graph_cache_dir: Path,
                  "--no-serve", "--replace"])
     assert code == 1
     assert "set up for the region 'Imperial County, CA'" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def postgis_database(test_database_url: str | None) -> Iterator[str]:
+    """Create a throwaway PostGIS database for this module; drop it at the end."""
+    with throwaway_database(test_database_url) as url:
+        yield url
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_both_backends_take_a_region_and_refuse_a_failed_replace(
+        backend: str, store_url: str, region_dir: Path, graph_cache_dir: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    resources = str(region_dir / "resources.csv")
+    assert main(_init(store_url, graph_cache_dir, "--resources", resources)) == 0
+    capsys.readouterr()
+    run = cli_runner(store_url, graph_cache_dir, capsys)
+    assert "El Centro test shelter" in run("find-bed", "--lon", "-115.55", "--lat", "32.80",
+                                           "--bed-type", "single_women")
+    store = open_store(store_url)
+    try:
+        before = store.counts()
+        bad = region_dir / f"bad-{backend}.csv"
+        bad.write_text(HEADER + "\nx1,shelter,,-115.55,32.79" + ",," * 7 + "\n",
+                       encoding="utf-8")
+        assert main(_init(store_url, graph_cache_dir, "--replace", "--name", "Other",
+                          "--resources", str(bad))) == 1
+        assert store.counts() == before
+        region = store.region()
+        assert region is not None and region.name == "Imperial County, CA"
+    finally:
+        store.close()

@@ -47,7 +47,8 @@ def cmd_region_init(args: argparse.Namespace) -> int:
         f"{d.population_file} (column {d.population_column}); left out: "
         f"{setup.clipped_units:,} units, {setup.clipped_people:,.0f} people outside the "
         "road network's area")
-    say(f"  clock      {d.timezone}, holidays {d.holidays}")
+    say(f"  clock      {d.timezone} (from the network's centre, offline), holidays "
+        f"{d.holidays}")
     for note in setup.notes:
         say(f"  - {note}")
     if setup.report is not None:

@@ -195,9 +195,8 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
         timezone=zone, holidays=calendar, rural=points,
         population_snap_m=POINT_SNAP_M if points else POLYGON_SNAP_M,
         unit_name="population points" if points else "population areas")
-    notes = [f"time zone from the network's median node (offline); holidays {calendar}"
-             + ("" if holidays or "-" in calendar else
-                " (national only: pass --holidays COUNTRY-SUBDIVISION for regional ones)")]
+    notes = [] if holidays else [f"holidays {calendar}: national only (pass --holidays "
+                                 "COUNTRY-SUBDIVISION for regional ones)"]
     if points:
         notes.append(f"population given as points: clipped to the road network's outline, "
                      f"units farther than {POINT_SNAP_M:.0f} m from a road count as uncovered")
