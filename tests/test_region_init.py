@@ -280,3 +280,19 @@ def test_both_backends_take_a_region_and_refuse_a_failed_replace(
         assert region is not None and region.name == "Imperial County, CA"
     finally:
         store.close()
+
+
+def test_a_shapefile_is_checked_by_all_its_parts(region_dir: Path, graph_cache_dir: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import geopandas as gpd
+
+    folder = region_dir / "shapefile"
+    folder.mkdir()
+    tracts = gpd.read_file(IMPERIAL_TRACTS).to_crs(32611)  # UTM 11N metres: reprojected back
+    tracts.to_file(folder / "tracts.shp")
+    path = folder / "store.gpkg"
+    assert main(_init(path, graph_cache_dir, population=folder / "tracts.shp")) == 0
+    assert "179,957 people" in capsys.readouterr().out
+    tracts.assign(pop2017=tracts["pop2017"] * 2).to_file(folder / "tracts.shp")
+    err = cli_runner(str(path), graph_cache_dir, capsys)("coverage", code=1)
+    assert "tracts.shp changed since navigator region init" in err

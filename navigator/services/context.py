@@ -64,6 +64,24 @@ def settings_for_store(settings: Settings, store: Store, *, shipped: str | None 
     return dataclasses.replace(settings, store_region=definition)
 
 
+#: Files a shapefile's layer is made of besides the ``.shp`` (the people are in the ``.dbf``).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def layer_sha256(path: Path) -> str:
+    """Return the SHA-256 of a data file; of every part of it for a shapefile (``.shp``)."""
+    if path.suffix.lower() != ".shp":
+        return file_sha256(path)
+    import hashlib
+
+    parts = sorted(p for p in path.parent.glob(path.stem + ".*")
+                   if p.suffix.lower() in _SHAPEFILE_PARTS)
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(f"{part.suffix.lower()}:{file_sha256(part)}\n".encode())
+    return digest.hexdigest()
+
+
 def check_region_files(definition: RegionDefinition) -> None:
     """Refuse a recorded region whose OSM or population file vanished or changed.
 
@@ -80,7 +98,7 @@ def check_region_files(definition: RegionDefinition) -> None:
             msg = (f"{where}: its {label} {path} is gone; put it back, or set the region up "
                    "again with navigator region init --replace")
             raise ValidationError(msg)
-        now = file_sha256(Path(path))
+        now = layer_sha256(Path(path))
         if now != sha:
             msg = (f"{where}: its {label} {path} changed since navigator region init "
                    f"(SHA-256 {sha[:12]}… then, {now[:12]}… now); restore it, or set the "

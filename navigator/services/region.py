@@ -24,7 +24,7 @@ from navigator.config import RegionDefinition
 from navigator.errors import ConflictError, NavigatorError, ValidationError
 from navigator.model import Bundle
 from navigator.roads import file_sha256, load_graph, network_area, network_timezone
-from navigator.services.context import holiday_calendar
+from navigator.services.context import holiday_calendar, layer_sha256
 
 if TYPE_CHECKING:
     from navigator.config import Settings
@@ -190,7 +190,7 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
         read_bundle_report(res_path, fmt=resources_format, skip_unlocated=skip_unlocated)
     definition = RegionDefinition(
         name=name, osm_file=str(osm), osm_sha256=file_sha256(osm),
-        population_file=str(pop_path), population_sha256=file_sha256(pop_path),
+        population_file=str(pop_path), population_sha256=layer_sha256(pop_path),
         population_column=population_column, population_layer=population_layer or "",
         timezone=zone, holidays=calendar, rural=points,
         population_snap_m=POINT_SNAP_M if points else POLYGON_SNAP_M,
