@@ -19,6 +19,68 @@ _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh
                      "login_max_lock_s", "team_busy_fraction", "stale_position_min",
                      "position_skew_s", "closures_refresh_s"})
 _COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
+#: Settings no environment variable sets (the store records them).
+_NOT_FROM_ENV = frozenset({"store_region"})
+_SHA256 = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class RegionDefinition:
+    """The region a store was set up for by ``navigator region init``, recorded in the store.
+
+    Attributes
+    ----------
+    name
+        Name users see (``"Imperial County, CA"``).
+    osm_file, osm_sha256
+        Absolute path of the OSM extract and the SHA-256 of its bytes at init time.
+    population_file, population_sha256, population_column, population_layer
+        The population layer (polygons or points), its people column and layer ('' = first).
+    timezone
+        IANA time zone (from the network's centre, offline).
+    holidays
+        Public-holiday calendar (``COUNTRY[-SUBDIVISION]`` of the ``holidays`` package).
+    rural
+        Population given as points: clipped to the network's outline (convex hull) and
+        snapped up to ``population_snap_m`` metres, as for Imperial's tract points.
+    population_snap_m
+        Units farther than this (metres) from a road count as uncovered.
+    unit_name
+        What the population units are called (plural), e.g. ``"census tracts"``.
+    """
+
+    name: str
+    osm_file: str
+    osm_sha256: str
+    population_file: str
+    population_sha256: str
+    population_column: str
+    timezone: str
+    holidays: str
+    population_layer: str = ""
+    rural: bool = False
+    population_snap_m: float = 1000.0
+    unit_name: str = "population units"
+
+    def __post_init__(self) -> None:
+        for name in ("name", "osm_file", "population_file", "population_column", "timezone",
+                     "holidays", "unit_name"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip() or len(value) > 1000:
+                msg = f"region {name} must be a non-empty text of at most 1000 characters"
+                raise ValidationError(msg)
+        if len(self.name) > 200 or any(ord(c) < 32 for c in self.name):
+            msg = "region name must be at most 200 printable characters"
+            raise ValidationError(msg)
+        for name in ("osm_sha256", "population_sha256"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) != 64 or not set(value) <= _SHA256:
+                msg = f"region {name} must be 64 lower-case hex digits, got {value!r}"
+                raise ValidationError(msg)
+        if not isinstance(self.population_layer, str) or len(self.population_layer) > 200:
+            msg = "region population_layer must be a text of at most 200 characters"
+            raise ValidationError(msg)
+        check_positive("population_snap_m", self.population_snap_m)
 
 
 def _default_cache_dir() -> Path:
@@ -97,6 +159,10 @@ class Settings:
         Seconds a process keeps its closed-road graph before asking the store whether a
         road closure changed (``NAVIGATOR_CLOSURES_REFRESH_S``, default 2: a closure written
         by one web worker holds in every worker within a few seconds).
+    store_region
+        The region recorded in the store (``navigator region init``); when set it wins over
+        ``region`` for roads, population, time zone and holidays. Never read from the
+        environment: :func:`navigator.services.context.settings_for_store` sets it.
     """
 
     store_url: str = "navigator.gpkg"
@@ -127,6 +193,7 @@ class Settings:
     stale_position_min: float = 10.0
     position_skew_s: float = 60.0
     closures_refresh_s: float = 2.0
+    store_region: RegionDefinition | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:
@@ -154,6 +221,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: obj
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     for f in fields(Settings):
+        if f.name in _NOT_FROM_ENV:
+            continue
         raw = env.get(f"NAVIGATOR_{f.name.upper()}")
         if raw is None or raw == "":
             continue

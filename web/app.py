@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from navigator.config import Settings, settings_from_env
 from navigator.maps import offline_assets
-from navigator.services.context import holiday_calendar, load_network
+from navigator.services.context import holiday_calendar, load_network, settings_for_store
 from navigator.store import open_store
 from web import access
 from web.context import AppContext, install
@@ -57,13 +57,17 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
     graph
         Road network, loaded once per process (default: built or loaded from the cache).
     store
-        Open store (default: ``open_store(settings.store_url)``).
+        Open store (default: ``open_store(settings.store_url)``); a region recorded in it
+        (``navigator region init``) is the app's region.
     test_config
         Flask config overrides (tests; ``SESSION_COOKIE_SECURE`` for a local http demo).
     clock
         Returns the time now (aware UTC): session timeouts and login locks (tests).
     """
     settings = settings or settings_from_env()
+    store = store if store is not None else open_store(settings.store_url)
+    # A region recorded in the store (navigator region init) gives roads, people, calendar.
+    settings = settings_for_store(settings, store)
     holiday_calendar(settings)  # an unknown NAVIGATOR_HOLIDAYS stops the start, not a request
     app = Flask(__name__)
     app.config.update(
@@ -83,7 +87,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
     install(app, AppContext(
         settings=settings,
         graph=graph if graph is not None else load_network(settings),
-        store=store if store is not None else open_store(settings.store_url),
+        store=store,
         clock=clock or _utc_now))
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]

@@ -187,6 +187,14 @@ class HotlineQuery(Body):
     crisis: bool = Field(False, description="A person in crisis: the 988 Lifeline first")
 
 
+class GeocodeQuery(Body):
+    """An address typed in an address box (house number and street)."""
+
+    q: Annotated[str, Field(min_length=1, max_length=200,
+                            description="House number and street, e.g. 77 S High St")]
+    limit: Annotated[int, Field(ge=1, le=10)] = 5
+
+
 class ResourceQuery(Body):
     """Optional filter by resource kind."""
 

@@ -15,6 +15,7 @@ from navigator.cli.common import (
     print_json,
     say,
     settings_from_args,
+    store_settings,
 )
 from navigator.exchange.formats import EXPORT_FORMATS, IMPORT_FORMATS
 from navigator.model import Role
@@ -82,6 +83,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         bar.update()
         bar.set_postfix_str("store")
         store = open_store(settings)
+        recorded = store.region()
+        if recorded is not None:
+            store.close()
+            msg = (f"the store {settings.store_url} was set up for the region "
+                   f"{recorded.name!r} by navigator region init: load the demo into "
+                   "another store (--store)")
+            raise CliError(msg)
         bar.update()
         bar.set_postfix_str("demo data")
         try:
@@ -134,6 +142,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from navigator.services.context import load_network
 
     settings = settings_from_args(args)
+    store = open_store(settings)
+    try:
+        settings = store_settings(settings, store, args)
+    finally:
+        store.close()
+    if settings.store_region is not None:
+        say(f"Region {settings.store_region.name} (recorded in the store)")
     graph = load_network(settings, Path(args.osm_file) if args.osm_file else None)
     return _serve(settings, graph, host=args.host, port=args.port, demo=False)
 

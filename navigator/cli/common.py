@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CliError", "Context", "Runner", "Subcommands", "add_command", "add_store_option",
            "minutes_text", "open_store", "parse_at", "print_json", "print_table",
-           "run_in_context", "say", "settings_from_args"]
+           "run_in_context", "say", "settings_from_args", "store_settings"]
 
 Runner = Callable[[argparse.Namespace, "Context"], int]
 
@@ -82,6 +82,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
                              region=getattr(args, "region", None))
 
 
+def store_settings(settings: Settings, store: Store, args: argparse.Namespace) -> Settings:
+    """Return ``settings`` with the store's recorded region (``--region`` then refused)."""
+    from navigator.services.context import settings_for_store
+
+    return settings_for_store(settings, store, shipped=getattr(args, "region", None))
+
+
 def open_store(settings: Settings) -> Store:
     """Return the store of ``settings.store_url``, open (close it when done)."""
     from navigator.store import open_store as open_url  # psycopg and pyogrio only when used
@@ -93,7 +100,8 @@ def run_in_context(args: argparse.Namespace, *, run: Runner) -> int:
     """Run a store command with its :class:`Context`; the store is closed afterwards.
 
     A decision needs data: a GeoPackage path that does not exist is refused (rather than
-    created empty, which would answer "no open bed" from nothing).
+    created empty, which would answer "no open bed" from nothing). A region recorded in the
+    store (``navigator region init``) gives the roads, population and calendar.
     """
     settings = settings_from_args(args)
     url = settings.store_url
@@ -103,6 +111,7 @@ def run_in_context(args: argparse.Namespace, *, run: Runner) -> int:
         raise CliError(msg)
     store = open_store(settings)
     try:
+        settings = store_settings(settings, store, args)
         return int(run(args, Context(settings, store, args.osm_file)))
     finally:
         store.close()
@@ -131,7 +140,8 @@ def add_region_option(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--region", choices=[r.value for r in Region], default=None,
                    help="shipped region: columbus (default, or $NAVIGATOR_REGION) or imperial "
-                        "(Imperial County, CA, US side)")
+                        "(Imperial County, CA, US side); a store set up with navigator "
+                        "region init uses its own region")
 
 
 def add_command(sub: Subcommands, name: str, run: Runner, help_: str

@@ -8,14 +8,24 @@ import sys
 from typing import TYPE_CHECKING
 
 from navigator import __version__
-from navigator.cli import admin, caseworker, closures, dispatcher, planner, shelter, surge, users
+from navigator.cli import (
+    admin,
+    caseworker,
+    closures,
+    dispatcher,
+    planner,
+    region,
+    shelter,
+    surge,
+    users,
+)
 from navigator.errors import NavigatorError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 #: One module per role; each adds its commands with ``register(subcommands)``.
-ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, shelter, surge, users)
+ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, region, shelter, surge, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

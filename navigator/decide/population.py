@@ -122,12 +122,12 @@ def _from_frame(gdf: gpd.GeoDataFrame, *, source: str, column: str, id_column: s
         msg = (f"population layer {source} has no CRS: set one (e.g. EPSG:4326 for lon/lat) "
                "before loading it")
         raise ValidationError(msg)
+    if len(gdf) == 0:
+        msg = f"population layer {source} is empty"
+        raise ValidationError(msg)
     if column not in gdf.columns:
         msg = (f"population layer {source} has no column {column!r}; columns are "
                f"{[c for c in gdf.columns if c != 'geometry']}")
-        raise ValidationError(msg)
-    if len(gdf) == 0:
-        msg = f"population layer {source} is empty"
         raise ValidationError(msg)
     kinds = set(gdf.geom_type.dropna().unique())
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from navigator.config import Settings
+from navigator.config import RegionDefinition, Settings
 from navigator.errors import ValidationError
 from navigator.model import Region
 
@@ -44,16 +44,38 @@ class City:
     unit_name: str = "block groups"
     #: Public-holiday calendar (``holidays`` package country and subdivision).
     holidays: str = "US-OH"
+    #: Layer of ``population_file`` (None: its first layer).
+    population_layer: str | None = None
+
+
+#: ``City.region`` of a region recorded in the store (``navigator region init``).
+STORE_REGION = "store"
+
+
+def recorded_city(definition: RegionDefinition) -> City:
+    """Return the city of a region recorded in the store by ``navigator region init``."""
+    return City(name=definition.name, osm_file=Path(definition.osm_file),
+                population_file=Path(definition.population_file),
+                timezone=definition.timezone, region=STORE_REGION,
+                population_column=definition.population_column, rural=definition.rural,
+                population_snap_m=definition.population_snap_m,
+                unit_name=definition.unit_name, holidays=definition.holidays,
+                population_layer=definition.population_layer or None)
 
 
 def demo_city(settings: Settings, region: str | None = None) -> City:
-    """Return a shipped region's city (default ``settings.region``: Columbus, OH).
+    """Return the region's city: the store's (``settings.store_region``) or a shipped one.
+
+    With ``region`` None, a region recorded in the store wins; otherwise the shipped
+    ``region`` (default ``settings.region``: Columbus, OH).
 
     Raises
     ------
     ValidationError
         If the region is not a :class:`~navigator.model.Region`.
     """
+    if region is None and settings.store_region is not None:
+        return recorded_city(settings.store_region)
     name = region or settings.region
     if name not in set(Region):
         msg = f"region must be one of {', '.join(Region)}, got {name!r}"

@@ -14,7 +14,14 @@ edges, exact for every query); compiled kernels live in the private leaves ``_ke
 from __future__ import annotations
 
 from navigator.roads.area import area_timezone, network_area, network_timezone
-from navigator.roads.build import build_graph, cache_path, load_graph, read_graph, save_graph
+from navigator.roads.build import (
+    build_graph,
+    cache_path,
+    file_sha256,
+    load_graph,
+    read_graph,
+    save_graph,
+)
 from navigator.roads.closures import Contract, edges_in_area, with_closures
 from navigator.roads.graph import TravelGraph
 from navigator.roads.interop import (
@@ -62,6 +69,7 @@ __all__ = [
     "edge_twins",
     "edge_vertices",
     "edges_in_area",
+    "file_sha256",
     "graph_from_osmnx",
     "great_circle_m",
     "isochrone",

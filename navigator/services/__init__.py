@@ -3,7 +3,8 @@
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
 :mod:`~navigator.services.planning` on the building blocks of :mod:`~navigator.services.planner`),
 :mod:`~navigator.services.isochrones`, :mod:`~navigator.services.shelter` (bed reports), referral
-episodes (:mod:`~navigator.services.referrals`), accounts, and the shared
+episodes (:mod:`~navigator.services.referrals`), places by address
+(:mod:`~navigator.services.places`), accounts, and the shared
 :mod:`~navigator.services.context`. Views, CLI commands and notebooks call one of these
 functions and render what it returns.
 """
@@ -29,6 +30,7 @@ from navigator.services.dispatcher import (
     update_team,
 )
 from navigator.services.isochrones import reachable_areas
+from navigator.services.places import find_places
 from navigator.services.planning import (
     assess_coverage,
     compare_coverage,
@@ -55,6 +57,7 @@ __all__ = [
     "compare_coverage",
     "confirm_hold",
     "find_beds",
+    "find_places",
     "find_services",
     "finish_assignment",
     "hold_bed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -11,17 +12,98 @@ from typing import TYPE_CHECKING, Any
 from navigator.decide.results import ResponseTargets
 from navigator.demo.city import demo_city
 from navigator.errors import ValidationError
-from navigator.roads import load_graph, network_timezone
+from navigator.roads import file_sha256, load_graph, network_timezone
 
 if TYPE_CHECKING:
-    from navigator.config import Settings
+    from navigator.config import RegionDefinition, Settings
     from navigator.roads import TravelGraph
+    from navigator.store import Store
 
 
 def load_network(settings: Settings, osm_file: Path | None = None) -> TravelGraph:
-    """Build the drive network of ``osm_file`` (default: the demo city's) or load its cache."""
+    """Build the drive network of ``osm_file`` (default: the region's) or load its cache.
+
+    The region is the store's (``settings.store_region``) when one is recorded, else the
+    shipped ``settings.region``.
+    """
     path = osm_file or demo_city(settings).osm_file
     return load_graph(path, cache_dir=settings.cache_dir)
+
+
+def settings_for_store(settings: Settings, store: Store, *, shipped: str | None = None
+                       ) -> Settings:
+    """Return ``settings`` with the region recorded in ``store`` (unchanged when none is).
+
+    The region's OSM and population files must still hold the bytes they held at
+    ``navigator region init`` (SHA-256), so that every answer comes from the data the
+    region was set up with.
+
+    Parameters
+    ----------
+    settings, store
+        Settings of the command or app, and its open store.
+    shipped
+        A shipped region asked for explicitly (``--region``): refused when the store
+        records a region of its own.
+
+    Raises
+    ------
+    ValidationError
+        If the store records a region and ``shipped`` is given, or a region file vanished
+        or changed; the message names the region used.
+    """
+    definition = store.region()
+    if definition is None:
+        return settings
+    if shipped:
+        msg = (f"the store was set up for the region {definition.name!r} (navigator region "
+               f"init); --region {shipped} names a shipped region: leave --region out, or use "
+               "another store")
+        raise ValidationError(msg)
+    check_region_files(definition)
+    return dataclasses.replace(settings, store_region=definition)
+
+
+#: Files a shapefile's layer is made of besides the ``.shp`` (the people are in the ``.dbf``).
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def layer_sha256(path: Path) -> str:
+    """Return the SHA-256 of a data file; of every part of it for a shapefile (``.shp``)."""
+    if path.suffix.lower() != ".shp":
+        return file_sha256(path)
+    import hashlib
+
+    parts = sorted(p for p in path.parent.glob(path.stem + ".*")
+                   if p.suffix.lower() in _SHAPEFILE_PARTS)
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(f"{part.suffix.lower()}:{file_sha256(part)}\n".encode())
+    return digest.hexdigest()
+
+
+def check_region_files(definition: RegionDefinition) -> None:
+    """Refuse a recorded region whose OSM or population file vanished or changed.
+
+    Raises
+    ------
+    ValidationError
+        Naming the region, the file and what happened to it.
+    """
+    for label, path, sha in (("OSM file", definition.osm_file, definition.osm_sha256),
+                             ("population file", definition.population_file,
+                              definition.population_sha256)):
+        where = f"region {definition.name!r} (recorded in the store)"
+        if not Path(path).is_file():
+            msg = (f"{where}: its {label} {path} is gone; put it back, or set the region up "
+                   "again with navigator region init --replace")
+            raise ValidationError(msg)
+        now = layer_sha256(Path(path))
+        if now != sha:
+            msg = (f"{where}: its {label} {path} changed since navigator region init "
+                   f"(SHA-256 {sha[:12]}… then, {now[:12]}… now); restore it, or set the "
+                   "region up again with navigator region init --replace")
+            raise ValidationError(msg)
 
 
 @dataclass(frozen=True)
@@ -45,7 +127,8 @@ def area_context(graph: TravelGraph, settings: Settings, *, calendar: str | None
         ``response_target_s`` is the default target.
     calendar
         Holiday calendar, ``COUNTRY[-SUBDIVISION]`` of the ``holidays`` package (default:
-        ``settings.holidays``, else the region's: Ohio for Columbus, California for Imperial).
+        ``settings.holidays``, else the region's: the store's recorded calendar, or Ohio for
+        Columbus, California for Imperial).
     zones
         ``(name, polygon EPSG:4326, target seconds)`` with their own response targets.
     """

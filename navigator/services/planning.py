@@ -82,7 +82,8 @@ def load_demand(graph: TravelGraph, settings: Settings,
     city = demo_city(settings)
     area = network_area(graph).convex_hull if city.rural else None
     return demand_units(graph, city.population_file,
-                        layer=None if population is None else population.layer,
+                        layer=city.population_layer if population is None or
+                        population.layer is None else population.layer,
                         column=city.population_column, area=area,
                         max_snap_m=city.population_snap_m)
 

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from navigator.config import RegionDefinition
     from navigator.model import (
         Assignment,
         AssignmentStatus,
@@ -94,6 +95,15 @@ class Store(Protocol):
 
     def counts(self) -> dict[str, int]:
         """Return the number of rows per table (resources, beds, hotlines, teams, ...)."""
+        ...
+
+    # -- region ------------------------------------------------------------------------------
+    def region(self) -> RegionDefinition | None:
+        """Return the region recorded by ``navigator region init`` (None when none is)."""
+        ...
+
+    def set_region(self, definition: RegionDefinition, *, actor: str) -> None:
+        """Record (or replace) the store's region, with an audit entry."""
         ...
 
     # -- bulk load ---------------------------------------------------------------------------

@@ -83,6 +83,15 @@ def resources(query: schemas.ResourceQuery) -> dict[str, Any]:
                 site.opens_at)}
     return fc
 
+@endpoint(bp, "/api/geocode", summary="Candidate points for a street address (offline)",
+          roles=ANY_ROLE, query=schemas.GeocodeQuery)
+def geocode(query: schemas.GeocodeQuery) -> dict[str, Any]:
+    """Return candidate points for an address in the region's OSM extract, best first."""
+    found = services.find_places(app_context().settings, query.q, limit=query.limit)
+    return {"candidates": [{"lon": m.lon, "lat": m.lat, "score": m.score,
+                            "matched": m.matched, "method": m.method} for m in found]}
+
+
 @endpoint(bp, "/api/hotlines", summary="Hotlines serving a place now (988 always last)",
           roles=("caseworker", "dispatcher"), query=schemas.HotlineQuery)
 def hotlines(query: schemas.HotlineQuery) -> dict[str, Any]:
