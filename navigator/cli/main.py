@@ -8,14 +8,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from navigator import __version__
-from navigator.cli import admin, caseworker, dispatcher, planner, shelter, users
+from navigator.cli import admin, caseworker, dispatcher, planner, shelter, simulate, users
 from navigator.errors import NavigatorError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 #: One module per role; each adds its commands with ``register(subcommands)``.
-ROLE_COMMANDS = (admin, caseworker, dispatcher, planner, shelter, users)
+ROLE_COMMANDS = (admin, caseworker, dispatcher, planner, simulate, shelter, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

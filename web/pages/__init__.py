@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from web.pages import admin, auth, caseworker, dispatcher, planner, referrals, shared, shelter
+from web.pages import (
+    admin,
+    auth,
+    caseworker,
+    dispatcher,
+    planner,
+    referrals,
+    shared,
+    shelter,
+    simulation,
+)
 
 #: Every blueprint the app registers, in order.
 BLUEPRINTS = (shared.bp, auth.bp, admin.bp, dispatcher.bp, caseworker.bp, planner.bp,
-              shelter.bp, referrals.bp)
+              simulation.bp, shelter.bp, referrals.bp)
 
 __all__ = ["BLUEPRINTS"]
