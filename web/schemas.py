@@ -419,8 +419,8 @@ class SimulateRequest(Body):
 
     @model_validator(mode="after")
     def _bounded(self) -> SimulateRequest:
-        if self.incidents_csv is None and self.days * self.calls_per_day > 20_000:
-            msg = "days x calls_per_day must stay within 20000 calls on the web (use the CLI)"
+        if self.incidents_csv is None and self.days * self.calls_per_day > 5_000:
+            msg = "days x calls_per_day must stay within 5000 calls on the web (use the CLI)"
             raise ValueError(msg)
         return self
 

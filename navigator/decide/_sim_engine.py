@@ -105,7 +105,8 @@ class _Run:
     def enqueue(self, j: int, t: float) -> None:
         self.waited[j] = True
         self.queued[j] = True
-        heapq.heappush(self.queue, (int(self.inp.call_priority[j]), float(self.inp.call_time_s[j]), j))
+        entry = (int(self.inp.call_priority[j]), float(self.inp.call_time_s[j]), j)
+        heapq.heappush(self.queue, entry)
         self._queue_len(t, +1)
 
     def waiting(self) -> list[tuple[int, float, int]]:
@@ -126,6 +127,16 @@ class _Run:
         T = self.inp.T
         f = self.progress()[teams][:, None]
         a, b = T[np.ix_(self.frm[teams], places)], T[np.ix_(self.to[teams], places)]
+        with np.errstate(invalid="ignore"):
+            mid = (1.0 - f) * a + f * b
+        out: npt.NDArray[np.float64] = np.where(f >= 1.0, b, np.where(f <= 0.0, a, mid))
+        return out
+
+    def eta_to(self, place: int, teams: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Return the ETAs, seconds, of ``teams`` to one place (as :meth:`eta`, one column)."""
+        T = self.inp.T
+        f = self.progress()[teams]
+        a, b = T[self.frm[teams], place], T[self.to[teams], place]
         with np.errstate(invalid="ignore"):
             mid = (1.0 - f) * a + f * b
         out: npt.NDArray[np.float64] = np.where(f >= 1.0, b, np.where(f <= 0.0, a, mid))
@@ -155,7 +166,7 @@ class _Run:
     def serve_queue(self, i: int, t: float) -> None:
         """Send a freed team to the most urgent, oldest waiting call it can reach."""
         for _, _, j in self.waiting():
-            e = float(self.eta(self.inp.call_place[[j]], np.array([i]))[0, 0])
+            e = float(self.eta_to(int(self.inp.call_place[j]), np.array([i]))[0])
             if np.isfinite(e):
                 self.dispatch(i, j, e, t)
                 return
@@ -164,10 +175,11 @@ class _Run:
         """Send a team to a new call by the policy; return False to queue it."""
         free = self.free()
         if free.size:
-            e = self.eta(self.inp.call_place[[j]], free)[:, 0]
+            e = self.eta_to(int(self.inp.call_place[j]), free)
             if np.isfinite(e).any():
                 pick = int(np.argmin(e))
-                if self.policy == "coverage" and np.isfinite(e).sum() > 1:
+                # only teams within the slack of the nearest can change the choice
+                if self.policy == "coverage" and np.sum(e <= e[pick] + self.slack_s) > 1:
                     pick = self._coverage_pick(free, e)
                 self.dispatch(int(free[pick]), j, float(e[pick]), t)
                 return True
@@ -191,7 +203,7 @@ class _Run:
         en_route = en_route[p[self.call[en_route]] > p[j]]
         if not en_route.size:
             return False
-        e = self.eta(self.inp.call_place[[j]], en_route)[:, 0]
+        e = self.eta_to(int(self.inp.call_place[j]), en_route)
         if not np.isfinite(e).any():
             return False
         k = int(np.argmin(e))
@@ -203,9 +215,17 @@ class _Run:
         return True
 
     def batch(self, t: float) -> None:
-        waiting = [j for _, _, j in self.waiting()]
+        if not self.q_len:
+            return
         free = self.free()
-        if not waiting or not free.size:
+        if not free.size:
+            return
+        waiting = [j for _, _, j in self.waiting()]
+        if len(waiting) == 1:  # the optimal plan for one call: its nearest free team
+            e1 = self.eta_to(int(self.inp.call_place[waiting[0]]), free)
+            if np.isfinite(e1).any():
+                k = int(np.argmin(e1))
+                self.dispatch(int(free[k]), waiting[0], float(e1[k]), t)
             return
         calls = np.array(waiting, dtype=np.int64)
         e = self.eta(self.inp.call_place[calls], free)

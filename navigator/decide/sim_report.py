@@ -148,10 +148,12 @@ def policy_report(out: EngineOutput, *, policy: str, label: str,
                                                       target_s[priority == p],
                                                       wait[priority == p])}
                         for p in np.unique(priority))
-    labels, inverse = np.unique(areas, return_inverse=True) if areas.size else ([], [])
-    by_area = tuple({"area": str(a), **_group(response[inverse == k], target_s[inverse == k],
-                                              wait[inverse == k])}
-                    for k, a in enumerate(labels))
+    by_area: tuple[dict[str, Any], ...] = ()
+    if areas.size:
+        labels, inverse = np.unique(areas, return_inverse=True)
+        by_area = tuple({"area": str(a), **_group(response[inverse == k],
+                                                  target_s[inverse == k], wait[inverse == k])}
+                        for k, a in enumerate(labels))
     busy_h = _per_hour(out.busy, start_tod_s, horizon_s)
     duty_h = _per_hour(out.duty, start_tod_s, horizon_s)
     by_hour = tuple(float(b / d) if d > 0 else None for b, d in zip(busy_h, duty_h, strict=True))

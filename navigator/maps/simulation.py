@@ -39,9 +39,11 @@ def change_colour(change_s: float | None) -> str:
 
 
 def area_cells(run: SimulationRun) -> gpd.GeoDataFrame:
-    """Return one grid cell per area with calls: ``area``, ``calls`` and per policy
-    ``{policy}_p50_s``, ``{policy}_p90_s``, ``{policy}_unserved``, ``{policy}_p90_change_s``
-    (change from the first policy; None where either has no served call). EPSG:4326.
+    """Return one grid cell (EPSG:4326 box) per area with calls.
+
+    Columns: ``area``, ``calls`` and per policy ``{policy}_p50_s``, ``{policy}_p90_s``,
+    ``{policy}_unserved``, ``{policy}_p90_change_s`` (change from the first policy; None
+    where either has no served call).
     """
     import geopandas as gpd
     from shapely.geometry import box

@@ -57,7 +57,7 @@ CSV = "time,lon,lat,priority,type,on_scene_min\n"
     ({"policies": ["fastest"]}, "policies"),
     ({"policies": []}, "policies"),
     ({"days": 0}, "days"),
-    ({"days": 90, "calls_per_day": 500}, "20000 calls"),
+    ({"days": 90, "calls_per_day": 500}, "5000 calls"),
     ({"teams": 13}, "teams must be 1 to 12"),
     ({"shifts": [{"name": "day", "start_h": 7, "end_h": 19, "teams": 4}]},
      "19:00-24:00 with no team on duty"),

@@ -18,8 +18,8 @@ from navigator.model import DispatchPolicy, Role
 from navigator.services import planning
 from navigator.services.simulation import simulate_policies
 from web import schemas
-from web.context import app_context
 from web.access import actor, require
+from web.context import app_context
 from web.openapi import endpoint
 from web.render import base_map, embed_map
 
