@@ -25,6 +25,7 @@ from navigator.model import (
     BedType,
     Channel,
     CrisisType,
+    DispatchPolicy,
     FacilityKind,
     HoldStatus,
     IncidentStatus,
@@ -165,6 +166,8 @@ def _option(command: str, dest: str) -> argparse.Action:
     ("batch", "objective", list(get_args(Objective))),
     ("import", "format", ["auto", *IMPORT_FORMATS]),
     ("export", "format", ["auto", *EXPORT_FORMATS]),
+    ("simulate", "policies", values(DispatchPolicy)),
+    ("simulate-sweep", "policies", values(DispatchPolicy)),
 ])
 def test_cli_choices_equal_the_model(command: str, dest: str, expected: list[str]) -> None:
     assert list(_option(command, dest).choices or ()) == expected
@@ -210,6 +213,7 @@ def literal_values(annotation: Any) -> list[str]:
     ("Scenario", "kind", values(FacilityKind)),
     ("RecommendRequest", "candidates", values(ResourceKind)),
     ("UserCreate", "role", values(Role)),
+    ("SimulateRequest", "policies", values(DispatchPolicy)),
 ])
 def test_web_literals_equal_the_model(model: str, field: str, expected: list[str]) -> None:
     schemas = pytest.importorskip("web.schemas")
