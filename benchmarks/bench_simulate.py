@@ -213,8 +213,9 @@ def main() -> int:
           f"{col['networkx']['max_relative_error']:.1e})")
     for p in POLICIES:
         r = col["results"][p]
-        print(f"  {p:<9} {col['policy_median_s'][p]:6.2f} s ({col['policy_ratio_to_closest'][p]:.1f}x "
-              f"closest)  p50 {r['p50_s'] / 60:5.1f} min  p90 {r['p90_s'] / 60:5.1f} min  "
+        ratio = col["policy_ratio_to_closest"][p]
+        print(f"  {p:<9} {col['policy_median_s'][p]:6.2f} s ({ratio:.1f}x closest)  "
+              f"p50 {r['p50_s'] / 60:5.1f} min  p90 {r['p90_s'] / 60:5.1f} min  "
               f"within 15 min {r['share_within_target']:.1%}")
     if args.scale:
         out["columbus_100k"] = big = bench_100k(run)
