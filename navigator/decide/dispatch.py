@@ -150,7 +150,7 @@ def coverage_without(time_s: npt.ArrayLike, target_s: npt.ArrayLike, *,
     beyond_first = w * (first > target)
     change = np.bincount(best_team, weights=w * (second > target) - beyond_first,
                          minlength=n_teams)
-    without: npt.NDArray[np.float64] = (float(beyond_first.sum()) + change) / total
+    without = np.asarray((float(beyond_first.sum()) + change) / total, dtype=np.float64)
     return baseline, without
 
 
