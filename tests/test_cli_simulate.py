@@ -135,3 +135,16 @@ def test_sweep_cli(run) -> None:  # type: ignore[no-untyped-def]
     rows = list(csv.DictReader(io.StringIO(run(
         "simulate-sweep", "--days", "2", "--teams", "3,6", "--policies", "closest", "--csv"))))
     assert [r["label"] for r in rows] == ["closest, 3 teams", "closest, 6 teams"]
+
+
+def test_rows_leave_the_reports_intact(store_path: str, columbus_graph) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(store_path)
+    try:
+        run = simulate_policies(store, columbus_graph, Settings(), actor="t", days=1,
+                                policies=["closest"])
+    finally:
+        store.close()
+    first, again = run.rows(), run.rows()
+    assert first == again and first[0]["priority"] == "all"
+    assert all("priority" in b for b in run.reports[0].by_priority)
+    assert sum(r["calls"] for r in first[1:]) == first[0]["calls"]

@@ -94,7 +94,7 @@ class SimulationRun:
         out = []
         for r in self.reports:
             for row in (dict(r.overall, priority="all"), *r.by_priority):
-                out.append(json_safe({"policy": r.policy, "priority": row.pop("priority"), **row,
+                out.append(json_safe({"policy": r.policy, "priority": row["priority"], **row,
                                       "utilisation": r.utilisation,
                                       "calls_waited": r.calls_waited,
                                       "max_queue": r.max_queue,
