@@ -149,6 +149,22 @@ class Region(StrEnum):
     IMPERIAL = "imperial"
 
 
+class DispatchPolicy(StrEnum):
+    """How the dispatch-policy simulator sends teams (``navigator simulate --policies``).
+
+    ``closest``: the nearest free team; ``coverage``: among free teams within a slack of the
+    nearest, the one whose departure leaves the fewest people beyond the target; ``preempt``:
+    as closest, and with no team free an urgent call diverts a team on its way to a less
+    urgent one; ``batch``: waiting calls are assigned together every few minutes
+    (priority first, then the least weighted total ETA).
+    """
+
+    CLOSEST = "closest"
+    COVERAGE = "coverage"
+    PREEMPT = "preempt"
+    BATCH = "batch"
+
+
 class FacilityKind(StrEnum):
     """Which facilities a coverage surface is measured from (see :data:`FACILITY_KINDS`)."""
 

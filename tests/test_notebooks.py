@@ -55,5 +55,18 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
         assert "leaflet" in html.lower() and "Infinity" not in html  # the folium map
 
 
+    if path.name == "simulate_policies.ipynb":
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+        for policy in ("closest", "coverage", "preempt", "batch"):
+            assert f"{policy} " in text
+        assert "within 15 min" in text and "within 60 min" in text  # both regions
+        data = [o.get("data", {}) for o in outputs]
+        assert any("image/png" in d for d in data)  # the CDF and utilisation plots
+        html = "\n".join(d.get("text/html", "") for d in data)
+        assert "leaflet" in html.lower() and "Infinity" not in html  # the difference map
+
+
 def test_notebooks_found():
     assert any(p.name == "coverage_study.ipynb" for p in NOTEBOOKS)
+    assert any(p.name == "simulate_policies.ipynb" for p in NOTEBOOKS)

@@ -26,6 +26,7 @@ from navigator.model import (
     BedType,
     Channel,
     CrisisType,
+    DispatchPolicy,
     FacilityKind,
     HoldStatus,
     IncidentStatus,
@@ -181,6 +182,8 @@ def _option(command: str, dest: str) -> argparse.Action:
     ("import", "format", ["auto", *IMPORT_FORMATS]),
     ("export", "format", ["auto", *EXPORT_FORMATS]),
     ("place-evacuees", "method", [*PLACEMENT_METHODS, "both"]),
+    ("simulate", "policies", values(DispatchPolicy)),
+    ("simulate-sweep", "policies", values(DispatchPolicy)),
 ])
 def test_cli_choices_equal_the_model(command: str, dest: str, expected: list[str]) -> None:
     assert list(_option(command, dest).choices or ()) == expected
@@ -227,6 +230,7 @@ def literal_values(annotation: Any) -> list[str]:
     ("RecommendRequest", "candidates", values(ResourceKind)),
     ("UserCreate", "role", values(Role)),
     ("EvacuationRequest", "method", [*PLACEMENT_METHODS, "both"]),
+    ("SimulateRequest", "policies", values(DispatchPolicy)),
 ])
 def test_web_literals_equal_the_model(model: str, field: str, expected: list[str]) -> None:
     schemas = pytest.importorskip("web.schemas")

@@ -36,6 +36,7 @@ from navigator.model import (
     BedType,
     Channel,
     CrisisType,
+    DispatchPolicy,
     EpisodeState,
     FacilityKind,
     IncidentStatus,
@@ -401,6 +402,40 @@ class RecommendRequest(Scenario):
     model: SitingModel = "mclp"
     candidates: Annotated[list[ResourceKind], Field(min_length=1, max_length=len(ResourceKind))
                           ] = [ResourceKind.CLINIC, ResourceKind.HOSPITAL]
+
+
+class ShiftRow(Body):
+    """One shift of the simulator's table: local hours and teams on duty."""
+
+    name: Word = "shift"
+    start_h: Annotated[float, Field(ge=0, le=24, description="Start, hour of the day")]
+    end_h: Annotated[float, Field(ge=0, le=24, description="End (before start: overnight)")]
+    teams: Annotated[int, Field(ge=1, le=500)]
+
+
+class SimulateRequest(Body):
+    """Dispatch policies compared on a synthetic call stream or a CSV of past calls."""
+
+    policies: Annotated[list[DispatchPolicy], Field(min_length=1, max_length=len(DispatchPolicy))
+                        ] = list(DispatchPolicy)
+    days: Annotated[float, Field(gt=0, le=90, description="Days of synthetic calls")] = 30.0
+    calls_per_day: Annotated[float, Field(gt=0, le=500)] = 50.0
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 7
+    teams: Annotated[int | None, Field(ge=1, le=500, description="First N of the teams")] = None
+    shifts: Annotated[list[ShiftRow] | None, Field(min_length=1, max_length=12)] = None
+    target_min: Annotated[float, Field(gt=0, le=1440, description="Response target")] = 30.0
+    slack_min: Annotated[float, Field(ge=0, le=60)] = 3.0
+    batch_every_min: Annotated[float, Field(ge=0.5, le=60)] = 5.0
+    incidents_csv: Annotated[str | None, Field(
+        max_length=900_000, description="CSV of past calls (time, lon, lat, priority, type, "
+                                         "on_scene_min) instead of synthetic calls")] = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SimulateRequest:
+        if self.incidents_csv is None and self.days * self.calls_per_day > 5_000:
+            msg = "days x calls_per_day must stay within 5000 calls on the web (use the CLI)"
+            raise ValueError(msg)
+        return self
 
 
 class UserCreate(Body):

@@ -16,6 +16,7 @@ from navigator.cli import (
     planner,
     region,
     shelter,
+    simulate,
     surge,
     users,
 )
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 #: One module per role; each adds its commands with ``register(subcommands)``.
-ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, region, shelter, surge, users)
+ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, simulate, region, shelter, surge,
+                 users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -146,10 +146,11 @@ def coverage_without(time_s: npt.ArrayLike, target_s: npt.ArrayLike, *,
     first, second = part[0], part[1]
     best_team = np.argmin(t, axis=0)
     baseline = float(w[first > target].sum()) / total
-    without = np.empty(n_teams)
-    for i in range(n_teams):
-        left = np.where(best_team == i, second, first)
-        without[i] = float(w[left > target].sum()) / total
+    # Team i's departure changes only the places it is nearest to: first -> second there.
+    beyond_first = w * (first > target)
+    change = np.bincount(best_team, weights=w * (second > target) - beyond_first,
+                         minlength=n_teams)
+    without = np.asarray((float(beyond_first.sum()) + change) / total, dtype=np.float64)
     return baseline, without
 
 

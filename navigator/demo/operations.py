@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
-# Crisis type -> (priority, needed skills) for demo incidents.
-_INCIDENT_NEEDS: dict[CrisisType, tuple[int, tuple[str, ...]]] = {
+#: Crisis type -> (priority, needed skills) of demo incidents (and simulated calls).
+INCIDENT_NEEDS: dict[CrisisType, tuple[int, tuple[str, ...]]] = {
     CrisisType.SUICIDE_RISK: (1, ("clinician",)),
     CrisisType.MENTAL_HEALTH: (2, ("clinician",)),
     CrisisType.SUBSTANCE_USE: (2, ("substance_use",)),
@@ -234,7 +234,7 @@ def incidents_at_places(places: Sequence[tuple[float, float, float]], region: Ba
         msg = "the area holds no populated place to put demo incidents in"
         raise ValidationError(msg)
     total = sum(p for _, _, p in places)
-    types = list(_INCIDENT_NEEDS)
+    types = list(INCIDENT_NEEDS)
     incidents = []
     for i in range(n):
         target, acc = rng.random() * total, 0.0
@@ -246,7 +246,7 @@ def incidents_at_places(places: Sequence[tuple[float, float, float]], region: Ba
                 break
         lon, lat = _point_in(region, rng, lon, lat, 0.0015)
         crisis = types[i % len(types)] if i < len(types) else _pick(rng, types)
-        priority, skills = _INCIDENT_NEEDS[crisis]
+        priority, skills = INCIDENT_NEEDS[crisis]
         language = _pick(rng, ((), (), (), ("es",), ("so",), ("ne",)))
         created = now - _minutes(rng, 2, 45)
         incidents.append(Incident(

@@ -13,10 +13,11 @@ from web.pages import (
     referrals,
     shared,
     shelter,
+    simulation,
 )
 
 #: Every blueprint the app registers, in order.
 BLUEPRINTS = (shared.bp, auth.bp, admin.bp, dispatcher.bp, caseworker.bp, planner.bp,
-              evacuation.bp, shelter.bp, referrals.bp, closures.bp)
+              evacuation.bp, simulation.bp, shelter.bp, referrals.bp, closures.bp)
 
 __all__ = ["BLUEPRINTS"]
