@@ -7,7 +7,7 @@ and renders: :func:`navigator.services.evacuation.plan_evacuation` for placement
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, render_template
 
@@ -20,7 +20,10 @@ from web import schemas
 from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
-from web.render import base_map, embed_map
+
+if TYPE_CHECKING:
+    from navigator.roads import TravelGraph
+from web.render import base_map, closures_info, embed_map
 
 bp = Blueprint("evacuation", __name__)
 ROLES = (Role.PLANNER,)
@@ -28,15 +31,18 @@ ROLES = (Role.PLANNER,)
 MAX_ROWS = 2000
 
 
-def _plan(body: schemas.EvacuationRequest) -> EvacuationPlan:
+def _plan(body: schemas.EvacuationRequest) -> tuple[EvacuationPlan, TravelGraph]:
+    """Return the placement, routed on the network with the road closures in force."""
     ctx = app_context()
+    roads = ctx.roads()
     methods = ("optimal", "greedy") if body.method == "both" else (body.method,)
     demand = None
     if body.zone is not None:
         demand = ctx.cached("demand", lambda: load_demand(ctx.graph, ctx.settings))
-    return plan_evacuation(ctx.store, ctx.graph, ctx.settings, actor=actor(), zone=body.zone,
+    plan = plan_evacuation(ctx.store, roads, ctx.settings, actor=actor(), zone=body.zone,
                            households=body.households_csv, demand=demand,
                            shares=body.shares, methods=methods)  # type: ignore[arg-type]
+    return plan, roads
 
 
 @bp.get("/planner/evacuation")
@@ -53,12 +59,13 @@ def page() -> str:
           roles=ROLES, body=schemas.EvacuationRequest, errors=(422,))
 def evacuation(body: schemas.EvacuationRequest) -> dict[str, Any]:
     """Return the figures per method, shelter loads and assignment rows."""
-    plan = _plan(body)
+    plan, roads = _plan(body)
     methods = list(plan.placements)
     rows = plan.assignments(methods[0])
-    return {"summary": plan.summary(),
-            "shelters": {m: plan.shelter_loads(m) for m in methods},
-            "assignments": json_safe(rows[:MAX_ROWS]), "assignments_total": len(rows)}
+    return closures_info({"summary": plan.summary(),
+                          "shelters": {m: plan.shelter_loads(m) for m in methods},
+                          "assignments": json_safe(rows[:MAX_ROWS]),
+                          "assignments_total": len(rows)}, roads)
 
 
 @endpoint(bp, "/api/planner/evacuation/export", "POST",
@@ -66,7 +73,7 @@ def evacuation(body: schemas.EvacuationRequest) -> dict[str, Any]:
           roles=ROLES, body=schemas.EvacuationRequest, errors=(422,), files=("text/csv",))
 def evacuation_export(body: schemas.EvacuationRequest) -> Response:
     """Return the assignments as a CSV attachment (formula-like cells neutralised)."""
-    return Response(_plan(body).to_csv(), mimetype="text/csv",
+    return Response(_plan(body)[0].to_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="evacuation.csv"'})
 
 

@@ -21,7 +21,7 @@ from web import schemas
 from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
-from web.render import base_map, embed_map
+from web.render import base_map, closures_info, embed_map
 
 bp = Blueprint("simulation", __name__)
 ROLES = (Role.PLANNER,)
@@ -46,8 +46,9 @@ def simulate(body: schemas.SimulateRequest) -> dict[str, Any]:
     demand = ctx.cached("demand", lambda: planning.load_demand(ctx.graph, ctx.settings))
     shifts = None if body.shifts is None else shifts_from_rows(
         [(s.name, s.start_h, s.end_h, s.teams) for s in body.shifts])
+    roads = ctx.roads()
     run = simulate_policies(
-        ctx.store, ctx.graph, ctx.settings, actor=actor(), policies=list(body.policies),
+        ctx.store, roads, ctx.settings, actor=actor(), policies=list(body.policies),
         days=body.days, calls_per_day=body.calls_per_day, seed=body.seed,
         incidents="upload.csv" if body.incidents_csv is not None else None,
         incidents_text=body.incidents_csv, teams=body.teams, shifts=shifts,
@@ -56,4 +57,5 @@ def simulate(body: schemas.SimulateRequest) -> dict[str, Any]:
     summary = run.summary()
     for p in summary["policies"]:
         p.pop("by_area")  # the cells carry them
-    return {**summary, "areas": feature_collection(area_cells(run), id_column=None)}
+    return closures_info({**summary, "areas": feature_collection(area_cells(run), id_column=None)},
+                         roads)
