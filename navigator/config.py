@@ -82,6 +82,10 @@ class Settings:
     region
         The shipped region whose roads and population the app uses when given no other
         (:class:`navigator.model.Region`: ``columbus``, the default, or ``imperial``).
+    holidays
+        Public-holiday calendar for opening hours (``NAVIGATOR_HOLIDAYS``): ``COUNTRY`` or
+        ``COUNTRY-SUBDIVISION`` as the ``holidays`` package names them (``US-CA``, ``PT``);
+        empty (the default) takes the region's (Columbus ``US-OH``, Imperial ``US-CA``).
     stale_position_min
         Minutes after which a team's last position fix is stale
         (``NAVIGATOR_STALE_POSITION_MIN``): ranking still routes from it but labels it, and
@@ -115,6 +119,7 @@ class Settings:
     login_max_lock_s: float = 3600.0
     team_busy_fraction: float = 0.3
     region: str = "columbus"
+    holidays: str = ""
     stale_position_min: float = 10.0
     position_skew_s: float = 60.0
 

@@ -98,3 +98,18 @@ def test_rural_gaps_and_a_recommendation_that_closes_some(
                                         candidate_kinds=["team_base"], time_limit_s=30)
     assert plan.people_covered_after > plan.people_covered_before
     assert not set(plan.sites["id"]) & set(IMPERIAL_TEAM_BASES)
+
+
+def test_cli_names_tracts_and_unreachable_gaps(store: Store, settings: Settings,
+                                               graph_cache_dir: Path,
+                                               capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from navigator.cli import main
+
+    monkeypatch.setenv("NAVIGATOR_REGION", "imperial")
+    assert main(["coverage", "--store", store.url, "--cache-dir", str(graph_cache_dir),
+                 "--targets", "15,30,60", "--top", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "census tract" in out and "block group" not in out
+    assert "1 census tracts" not in out
+    assert "up to unreachable" not in out

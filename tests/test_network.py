@@ -261,6 +261,30 @@ def test_cache_is_reused_and_invalidated(tmp_path, monkeypatch):
     assert len(builds) == 3
 
 
+def test_cache_keeps_the_time_zone_so_loading_needs_no_lookup(tmp_path, monkeypatch):
+    from navigator.roads import area, network_timezone
+
+    osm = tmp_path / "wo.osm.bz2"
+    shutil.copy(WEST_OAKLAND_DRIVE, osm)
+    cache = tmp_path / "cache"
+    assert load_graph(osm, cache_dir=cache).timezone == "America/Los_Angeles"
+    target = network.cache_path(osm, cache)
+    with np.load(target) as z:  # a cache from before the zone was kept: no such entry
+        old = {k: z[k] for k in z.files if k != "timezone"}
+    np.savez(target, **old)
+    assert read_graph(target).timezone == ""
+    assert load_graph(osm, cache_dir=cache).timezone == "America/Los_Angeles"  # upgraded
+    assert read_graph(target).timezone == "America/Los_Angeles"
+
+    def no_lookup(lon: float, lat: float) -> str:
+        raise AssertionError("time zone looked up again")
+
+    monkeypatch.setattr(area, "area_timezone", no_lookup)
+    monkeypatch.setattr(network, "area_timezone", no_lookup)
+    again = load_graph(osm, cache_dir=cache)
+    assert network_timezone(again) == "America/Los_Angeles"
+
+
 def test_load_graph_missing_file(tmp_path):
     with pytest.raises(NetworkBuildError, match="not found"):
         load_graph(tmp_path / "nope.osm.pbf", cache_dir=tmp_path)

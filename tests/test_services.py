@@ -402,3 +402,19 @@ def test_nothing_fits_ranks_nearest_with_what_they_lack(store, columbus_graph, s
     assert a.override_reason == "nearest team; interpreter by phone"
     entry = store.audit_log(limit=1, action="assign_team")[0]
     assert entry.inputs["override_reason"] == "nearest team; interpreter by phone"
+
+
+def test_holiday_calendar_follows_the_region_and_the_setting() -> None:
+    from datetime import date
+
+    from navigator.config import settings_from_env
+    from navigator.services.context import holiday_calendar
+
+    chavez = date(2027, 3, 31)  # a California state holiday, not an Ohio one
+    assert chavez in holiday_calendar(settings_from_env({}, region="imperial"))
+    assert chavez not in holiday_calendar(settings_from_env({}))
+    assert chavez in holiday_calendar(settings_from_env({"NAVIGATOR_HOLIDAYS": "us-ca"}))
+    assert date(2027, 6, 10) in holiday_calendar(settings_from_env({"NAVIGATOR_HOLIDAYS": "PT"}))
+    for bad in ("XX", "US-ZZ"):
+        with pytest.raises(ValidationError, match="holidays"):
+            holiday_calendar(settings_from_env({"NAVIGATOR_HOLIDAYS": bad}))

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from navigator.config import Settings, settings_from_env
 from navigator.maps import offline_assets
-from navigator.services.context import load_network
+from navigator.services.context import holiday_calendar, load_network
 from navigator.store import open_store
 from web import access
 from web.context import AppContext, install
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         Returns the time now (aware UTC): session timeouts and login locks (tests).
     """
     settings = settings or settings_from_env()
+    holiday_calendar(settings)  # an unknown NAVIGATOR_HOLIDAYS stops the start, not a request
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),

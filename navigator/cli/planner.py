@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from navigator.cli.common import Context, add_command, minutes_text, parse_at, print_json
 from navigator.decide.allocation import Model
+from navigator.demo.city import demo_city
 from navigator.errors import ValidationError
 from navigator.model import CANDIDATE_GROUPS, BedType, FacilityKind
 
@@ -76,6 +77,14 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records"))
 
 
+def _unit_names(args: argparse.Namespace, ctx: Context) -> tuple[str, str]:
+    """Return (plural, singular) of the population units: the region's, or "units"."""
+    if args.population:
+        return "units", "unit"
+    plural = demo_city(ctx.settings).unit_name
+    return plural, plural.removesuffix("s")
+
+
 def run_coverage(args: argparse.Namespace, ctx: Context) -> int:
     """Report road travel time from the nearest facility and the people beyond each target."""
     from navigator.maps.coverage import coverage_map, export_layers
@@ -104,11 +113,13 @@ def run_coverage(args: argparse.Namespace, ctx: Context) -> int:
     _print_coverage(report.coverage)
     print(f"Largest gaps beyond {found.gap_target_s / 60:.0f} min:"
           + ("" if len(report.gaps) else " none"))
+    units = _unit_names(args, ctx)
     for row in report.gaps.head(args.top).itertuples():
         centre = row.geometry.representative_point()
-        print(f"  {row.rank:>3}. {row.people_uncovered:>9,.0f} people in {row.n_areas} block "
-              f"groups around {centre.y:.4f}, {centre.x:.4f} (up to "
-              f"{minutes_text(row.max_time_s, digits=0)})")
+        worst = (f"up to {minutes_text(row.max_time_s, digits=1)}"
+                 if math.isfinite(row.max_time_s) else "some not reachable by road")
+        print(f"  {row.rank:>3}. {row.people_uncovered:>9,.0f} people in {row.n_areas} "
+              f"{units[row.n_areas == 1]} around {centre.y:.4f}, {centre.x:.4f} ({worst})")
     for note in report.notes:
         print(f"  - {note}")
     for label, path in (("layers", args.output), ("map", args.map)):
@@ -188,10 +199,12 @@ def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
     p.add_argument("--at", help="moment (ISO 8601 with offset): who is open and on shift")
     if targets:
         p.add_argument("--targets", default="15,30,60", help="target minutes, comma separated")
-    p.add_argument("--population", help="population layer (default: the shipped Franklin "
-                                        "County block groups)")
+    p.add_argument("--population", help="population layer (default: the region's shipped "
+                                        "census units: Columbus block groups, Imperial "
+                                        "tracts)")
     p.add_argument("--population-layer", help="layer of a multi-layer file")
-    p.add_argument("--population-column", default="pop2010", help="people column")
+    p.add_argument("--population-column", default="pop2010",
+                   help="people column of --population (default: pop2010)")
 
 
 def register(sub: Subcommands) -> None:

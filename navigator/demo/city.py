@@ -42,6 +42,8 @@ class City:
     rural: bool = False
     population_snap_m: float = 1000.0
     unit_name: str = "block groups"
+    #: Public-holiday calendar (``holidays`` package country and subdivision).
+    holidays: str = "US-OH"
 
 
 def demo_city(settings: Settings, region: str | None = None) -> City:
@@ -63,7 +65,7 @@ def demo_city(settings: Settings, region: str | None = None) -> City:
                     population_file=data / "population" / "imperial_tracts2017_population.gpkg",
                     timezone="America/Los_Angeles", region=Region.IMPERIAL.value,
                     population_column="pop2017", rural=True, population_snap_m=5000.0,
-                    unit_name="census tracts")
+                    unit_name="census tracts", holidays="US-CA")
     return City(name="Columbus, OH", osm_file=data / "osm" / "columbus.osm.pbf",
                 population_file=data / "population" / "franklin_bg2010_population.gpkg",
                 timezone="America/New_York")

@@ -46,8 +46,12 @@ def _median_timezone(graph: TravelGraph) -> str:
 
 
 def network_timezone(graph: TravelGraph) -> str:
-    """Return the IANA time zone at a road network's median node (offline; kept per graph)."""
-    return graph.cached(_median_timezone)
+    """Return the IANA time zone at a road network's median node (offline; kept per graph).
+
+    A graph loaded from its cache carries it (found once when built); otherwise it is looked
+    up and kept in the graph's memo.
+    """
+    return graph.timezone or graph.cached(_median_timezone)
 
 
 @lru_cache(maxsize=64)

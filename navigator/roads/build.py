@@ -8,6 +8,8 @@ intersections, dead ends and one-way changes.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -23,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import NetworkBuildError, ValidationError
+from navigator.roads.area import area_timezone
 from navigator.roads.graph import TravelGraph
 from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circle_m, read_drive_ways
 
@@ -260,6 +263,8 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
 _ARRAYS = [f.name for f in fields(TravelGraph) if f.name not in ("_memo", "closed_edges")
            and f.type.startswith("npt.")]
 _META = ["source", "source_sha256", "settings_hash", "crs"]
+#: Written by every save; a cache from before they existed reads them as "".
+_OPTIONAL_META = ["timezone"]
 
 
 def save_graph(tg: TravelGraph, path: str | os.PathLike[str]) -> Path:
@@ -283,7 +288,7 @@ def save_graph(tg: TravelGraph, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {name: getattr(tg, name) for name in _ARRAYS}
-    arrays.update({name: np.array(getattr(tg, name)) for name in _META})
+    arrays.update({name: np.array(getattr(tg, name)) for name in _META + _OPTIONAL_META})
     arrays["simplified"] = np.array(tg.simplified)
     arrays["format"] = np.array(CACHE_FORMAT)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -312,11 +317,25 @@ def read_graph(path: str | os.PathLike[str]) -> TravelGraph:
                 raise NetworkBuildError(msg)
             kw: dict[str, Any] = {name: z[name] for name in _ARRAYS}
             kw.update({name: str(z[name]) for name in _META})
+            kw.update({name: str(z[name]) for name in _OPTIONAL_META if name in z.files})
             kw["simplified"] = bool(z["simplified"])
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError) as e:
         msg = f"cannot read graph cache {path}: {e}"
         raise NetworkBuildError(msg) from e
     return TravelGraph(**kw)
+
+
+def _with_timezone(tg: TravelGraph) -> TravelGraph:
+    """Return ``tg`` with its time zone recorded, so loading its cache needs no lookup.
+
+    The offline lookup (timezonefinder) costs ~1.7 s of import and compilation per process:
+    most of a CLI command's time. A network at sea keeps "" (and fails where a zone is needed).
+    """
+    try:
+        zone = area_timezone(float(np.median(tg.lon)), float(np.median(tg.lat)))
+    except ValidationError:
+        return tg
+    return dataclasses.replace(tg, timezone=zone, _memo={})
 
 
 def cache_path(osm_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
@@ -371,9 +390,14 @@ def load_graph(
             log.warning("rebuilding unreadable graph cache: %s", e)
         else:
             if tg.settings_hash == settings_hash and tg.source_sha256 == file_sha256(path):
+                if tg.timezone:
+                    return tg
+                tg = _with_timezone(tg)  # a cache from before the time zone was kept
+                with contextlib.suppress(OSError):
+                    save_graph(tg, target)
                 return tg
             log.info("graph cache %s is stale; rebuilding", target)
-    tg = build_graph(path, speeds=speeds, simplify=simplify)
+    tg = _with_timezone(build_graph(path, speeds=speeds, simplify=simplify))
     try:
         save_graph(tg, target)
     except OSError as e:  # a read-only cache folder must not stop routing

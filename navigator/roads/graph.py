@@ -73,6 +73,9 @@ class TravelGraph:
     settings_hash: str = ""
     crs: str = "EPSG:4326"
     simplified: bool = True
+    #: IANA time zone at the median node, found when the graph was built and kept in its
+    #: cache ("" when unknown: :func:`navigator.roads.network_timezone` looks it up).
+    timezone: str = ""
     #: Edge ids closed on this derived graph (:func:`navigator.roads.with_closures`); empty on
     #: a graph as built.
     closed_edges: npt.NDArray[np.int64] = field(

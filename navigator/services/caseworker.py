@@ -40,7 +40,12 @@ from navigator.model import (
     check_lonlat,
     hotline_area_known,
 )
-from navigator.services.context import AreaContext, area_context, checked_moment
+from navigator.services.context import (
+    AreaContext,
+    area_context,
+    checked_moment,
+    holiday_calendar,
+)
 
 if TYPE_CHECKING:
     from navigator.config import Settings
@@ -345,7 +350,6 @@ def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
     fails a filter or the store holds no 988 line); for a person in crisis (``crisis``) it
     comes first.
     """
-    import holidays
     import shapely
 
     from navigator.roads import area_timezone
@@ -353,7 +357,7 @@ def hotlines_for(store: Store, settings: Settings, *, lon: float, lat: float,
     check_lonlat("place", lon, lat)
     when = checked_moment(at)
     tz = area.timezone if area else area_timezone(lon, lat)
-    calendar = area.holidays if area else holidays.country_holidays("US")
+    calendar = area.holidays if area else holiday_calendar(settings)
     ch = Channel(channel) if channel else None
     lines = store.hotlines().reset_index(drop=True)
     national = (lines.geometry.isna() & lines["source"].map(hotline_area_known)).to_numpy(

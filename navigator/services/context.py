@@ -33,8 +33,7 @@ class AreaContext:
     targets: ResponseTargets
 
 
-def area_context(graph: TravelGraph, settings: Settings, *, country: str = "US",
-                 subdiv: str | None = "OH",
+def area_context(graph: TravelGraph, settings: Settings, *, calendar: str | None = None,
                  zones: tuple[tuple[str, Any, float], ...] = ()) -> AreaContext:
     """Return the area's time zone (from the network's centre), holidays and targets.
 
@@ -44,17 +43,40 @@ def area_context(graph: TravelGraph, settings: Settings, *, country: str = "US",
         Road network; its median node gives the time zone (offline, timezonefinder).
     settings
         ``response_target_s`` is the default target.
-    country, subdiv
-        Holiday calendar of the ``holidays`` package (default: US, Ohio: the demo city).
+    calendar
+        Holiday calendar, ``COUNTRY[-SUBDIVISION]`` of the ``holidays`` package (default:
+        ``settings.holidays``, else the region's: Ohio for Columbus, California for Imperial).
     zones
         ``(name, polygon EPSG:4326, target seconds)`` with their own response targets.
     """
+    return AreaContext(timezone=network_timezone(graph),
+                       holidays=holiday_calendar(settings, calendar),
+                       targets=ResponseTargets(settings.response_target_s, zones))
+
+
+def holiday_calendar(settings: Settings, code: str | None = None) -> Container[date]:
+    """Return the public holidays for ``PH`` opening-hours rules.
+
+    ``code`` is ``COUNTRY`` or ``COUNTRY-SUBDIVISION`` as the ``holidays`` package names them
+    (default ``settings.holidays``, else the region's: ``US-OH`` Columbus, ``US-CA`` Imperial).
+
+    Raises
+    ------
+    ValidationError
+        If the package knows no such calendar.
+    """
     import holidays
 
-    tz = network_timezone(graph)
-    calendar = holidays.country_holidays(country, subdiv=subdiv)
-    return AreaContext(timezone=tz, holidays=calendar,
-                       targets=ResponseTargets(settings.response_target_s, zones))
+    code = code or settings.holidays or demo_city(settings).holidays
+    country, _, subdiv = code.partition("-")
+    try:
+        days: Container[date] = holidays.country_holidays(country.upper(),
+                                                          subdiv=subdiv.upper() or None)
+    except NotImplementedError as e:
+        msg = (f"holidays={code!r}: not a calendar the holidays package knows (use COUNTRY "
+               "or COUNTRY-SUBDIVISION, e.g. US-CA)")
+        raise ValidationError(msg) from e
+    return days
 
 
 def checked_moment(at: datetime | None) -> datetime:

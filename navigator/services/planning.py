@@ -7,7 +7,7 @@ frozen result that the CLI and the web page render.
 
 The people are the demand units of a population layer: pass ``demand`` (loaded once with
 :func:`load_demand`, as the web app does per process) or ``population`` (a layer to load
-now); with neither, the demo city's shipped block groups are loaded.
+now); with neither, the region's shipped census units are loaded.
 """
 
 from __future__ import annotations
