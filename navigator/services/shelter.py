@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 
 from navigator.errors import ForbiddenError, NotFoundError, ValidationError
 from navigator.model import BedCount, HoldResponse, ReportVia, ResourceKind
-from navigator.services.referrals import follow_hold
+from navigator.services.referrals import ReferralHold, episodes_by_hold, follow_hold
 from navigator.store.registry import SiteReport
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from navigator.model import Hold, SiteBeds
     from navigator.store import Store
 
-__all__ = ["CENSUS_COLUMNS", "answer_hold", "import_census", "list_holds", "my_sites",
-           "report_beds", "staff_sites"]
+__all__ = ["CENSUS_COLUMNS", "answer_hold", "holds_with_episodes", "import_census",
+           "list_holds", "my_sites", "report_beds", "staff_sites"]
 
 #: Columns of a census CSV (``out_of_service``, ``status``, ``note``, ``reported_at`` optional).
 CENSUS_COLUMNS = ("resource_id", "bed_type", "capacity", "occupied", "out_of_service",
@@ -204,6 +204,14 @@ def list_holds(store: Store, *, actor: str, scope: HoldScope = "mine",
     return store.holds(resource_ids=sites, active_only=active_only)
 
 
+def holds_with_episodes(store: Store, *, actor: str,
+                        scope: HoldScope = "mine") -> list[ReferralHold]:
+    """Return :func:`list_holds` by ``scope``, each hold with its open referral episode."""
+    found = list_holds(store, actor=actor, scope=scope)
+    linked = episodes_by_hold(store, found)
+    return [ReferralHold(h, linked.get(h.id)) for h in found]
+
+
 def _role(store: Store, actor: str) -> str:
     try:
         return store.user(actor).role
@@ -216,8 +224,8 @@ def answer_hold(store: Store, *, hold_id: str, accept: bool, actor: str,
                 now: datetime | None = None) -> Hold:
     """Accept or decline an incoming hold for one of the actor's sites.
 
-    A decline gives the bed back at once. An episode linked to the hold moves to
-    ``accepted`` / ``declined`` in its own audited step.
+    A decline gives the bed back at once. The episode linked to the hold moves to
+    ``accepted`` / ``declined`` in the same call (its own audited step, same actor and time).
 
     Raises
     ------
