@@ -29,7 +29,7 @@ def page() -> str:
                              roads_url="/roads.geojson", include_confidential=True,
                              settings=ctx.settings)
     return render_template("admin.html", map=embed_map(m), counts=ctx.store.counts(),
-                           users=ctx.store.users(), audit=ctx.store.audit_log(limit=30))
+                           users=ctx.store.users(), audit=ctx.store.audit_log(limit=50))
 
 
 @endpoint(bp, "/api/users", summary="Accounts (admin)", roles=())

@@ -94,7 +94,7 @@
               Nav.el("span", " · " + e.state.replace("_", " "), {class: "state"}));
     if (e.resource_id) {
       li.append(Nav.el("div", (e.site_name || e.resource_id) + " · " + (e.bed_type || ""),
-                       {class: "small site"}));
+                       {class: "small where"}));
     }
     if (e.transport) li.append(Nav.el("div", "transport: " + e.transport, {class: "small"}));
     if (e.follow_ups_done) li.append(Nav.el("div", "follow-ups done: " + e.follow_ups_done, {class: "small"}));
@@ -110,8 +110,7 @@
     for (const e of res.data.episodes) list.append(card(e));
     const focus = location.hash && document.getElementById(location.hash.slice(1));
     if (focus) focus.classList.add("focus");
-    if (!keepMessage) Nav.say("Updated " + new Date().toLocaleTimeString("en-GB",
-      {hour: "2-digit", minute: "2-digit"}));
+    if (!keepMessage) Nav.say("Updated " + at(new Date().toISOString()) + " (" + tz + ")");
     list.setAttribute("data-loaded", String(Date.now()));
   }
 
