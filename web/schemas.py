@@ -164,6 +164,13 @@ class HoldQuery(Body):
     scope: Literal["mine", "site", "all"] = "mine"
 
 
+class SiteFreshness(Body):
+    """A shelter's own freshness window; null goes back to the setting's."""
+
+    fresh_hours: Annotated[float, Field(gt=0, le=24 * 366,
+                                        description="Hours a count stays fresh")] | None
+
+
 class EpisodeCreate(Body):
     """A new referral episode: the caseworker's case reference, never a name."""
 

@@ -49,6 +49,7 @@ from navigator.services.shelter import (
     list_holds,
     my_sites,
     report_beds,
+    set_site_freshness,
 )
 
 __all__ = [
@@ -83,5 +84,6 @@ __all__ = [
     "release_hold",
     "report_beds",
     "report_positions",
+    "set_site_freshness",
     "update_team",
 ]

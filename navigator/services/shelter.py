@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from navigator.config import check_positive
 from navigator.errors import ForbiddenError, NotFoundError, ValidationError
 from navigator.model import BedCount, HoldResponse, ReportVia, ResourceKind
 from navigator.services.referrals import ReferralHold, episodes_by_hold, follow_hold
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from navigator.store import Store
 
 __all__ = ["CENSUS_COLUMNS", "answer_hold", "holds_with_episodes", "import_census",
-           "list_holds", "my_sites", "report_beds", "staff_sites"]
+           "list_holds", "my_sites", "report_beds", "set_site_freshness", "staff_sites"]
 
 #: Columns of a census CSV (``out_of_service``, ``status``, ``note``, ``reported_at`` optional).
 CENSUS_COLUMNS = ("resource_id", "bed_type", "capacity", "occupied", "out_of_service",
@@ -166,6 +167,35 @@ def import_census(store: Store, settings: Settings, *, text: str, actor: str) ->
         msg = "census: the file has a header but no rows"
         raise ValidationError(msg)
     return store.report_census(reports, actor=actor, via=ReportVia.CENSUS)
+
+
+def set_site_freshness(store: Store, *, resource_id: str, hours: float | None,
+                       actor: str) -> SiteBeds:
+    """Give a shelter its own freshness window, in hours (None: ``bed_fresh_hours`` again).
+
+    A site that counts once a week may need a longer window than the setting's; the window
+    decides whether its count is offered as free. Admins only (staff could otherwise keep an
+    old count "fresh").
+
+    Raises
+    ------
+    ForbiddenError
+        ``actor`` is not an admin account.
+    ValidationError
+        ``hours`` is zero, negative or not finite; nothing written.
+    NotFoundError
+        Unknown shelter.
+    """
+    if _role(store, actor) != "admin":
+        msg = f"{actor!r} may not set a site's freshness window (admins only)"
+        raise ForbiddenError(msg)
+    window = None if hours is None else check_positive("fresh_hours", hours)
+    site = store.resource(resource_id)
+    if site.kind != ResourceKind.SHELTER:
+        msg = f"resource {resource_id!r} is a {site.kind}, not a shelter: it has no bed counts"
+        raise ValidationError(msg)
+    store.set_fresh_hours(resource_id, window, actor=actor)
+    return store.site_beds(resource_id)
 
 
 def my_sites(store: Store, *, actor: str) -> list[SiteBeds]:

@@ -175,3 +175,23 @@ def test_board_moves_409_when_moved_first_and_403_for_staff(app: Flask, as_role:
                                               "no_show")
     with app.app_context():
         assert app_context().store.hold(hold["id"]).status == "confirmed"
+
+
+def test_a_sites_freshness_window_is_admins_and_positive(app: Flask, as_role: Client) -> None:
+    mine, _, _ = _site(app)
+    admin, ah = as_role("admin")
+    staff, sh = as_role("shelter")
+    url = f"/api/resources/{mine}/freshness"
+    for bad in (0, -1, "soon"):
+        r = admin.put(url, json={"fresh_hours": bad}, headers=ah)
+        assert r.status_code == 400 and "fresh_hours" in r.get_data(as_text=True)
+    assert staff.put(url, json={"fresh_hours": 48}, headers=sh).status_code == 403
+    r = admin.put(url, json={"fresh_hours": 48}, headers=ah)
+    assert r.status_code == 200 and r.get_json()["fresh_hours"] == 48
+    mine_view = next(s for s in staff.get("/api/shelter/sites").get_json()["sites"]
+                     if s["resource_id"] == mine)
+    assert mine_view["fresh_hours"] == 48
+    r = admin.put(url, json={"fresh_hours": None}, headers=ah)
+    assert r.status_code == 200 and r.get_json()["fresh_hours"] == 12
+    assert admin.put("/api/resources/nope/freshness", json={"fresh_hours": 5},
+                     headers=ah).status_code == 404
