@@ -113,3 +113,21 @@ def test_a_sites_freshness_window_is_positive_and_set_by_admins(  # type: ignore
     monkeypatch.setenv("NAVIGATOR_BED_FRESH_HOURS", "0")
     assert "NAVIGATOR_BED_FRESH_HOURS must be a positive" in run(
         "find-bed", *PLACE, "--bed-type", "single_men", code=1)
+
+
+def test_hold_with_a_case_reference_opens_its_episode_once(run, store_path: str) -> None:  # type: ignore[no-untyped-def]
+    site, _ = _staff_site(store_path)
+    argv = ("hold", site, "single_men", "--client-ref", "CASE-CLI-1", "--key", "cli-key-0001",
+            "--actor", "caseworker")
+    out = run(*argv)
+    episode = out.split("episode ")[1].split(":")[0]
+    assert "case CASE-CLI-1 is on hold" in out
+    assert json.loads(run(*argv, "--json"))["episode_id"] == episode  # a retry: the same
+    store = open_store(store_path)
+    try:
+        found = [e for e in store.episodes() if e.client_ref == "CASE-CLI-1"]
+        assert [(e.id, e.state) for e in found] == [(episode, "hold")]
+    finally:
+        store.close()
+    assert "is hold" in run("hold", site, "single_men", "--episode", episode, "--actor",
+                            "caseworker", code=1)

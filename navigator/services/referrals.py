@@ -112,6 +112,7 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
     if len(ref) > 64:
         msg = f"client_ref must be at most 64 characters, got {len(ref)}"
         raise ValidationError(msg)
+    asked = episode_id
     if episode_id is not None:
         episode = store.episode(episode_id)
         _check_can_hold(store, episode, idempotency_key)
@@ -131,6 +132,10 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
         with suppress(ConflictError):
             store.release_hold(hold.id, actor=actor, now=now)
         raise
+    if asked is not None and linked.id != asked:  # a key reused for another case
+        msg = (f"hold {hold.id!r} (idempotency key {idempotency_key!r}) already belongs to "
+               f"episode {linked.id!r}")
+        raise ConflictError(msg)
     return ReferralHold(hold, linked)
 
 

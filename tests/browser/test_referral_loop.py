@@ -194,6 +194,11 @@ def test_board_shows_every_red_timer(browser: Any, loop_server: Server) -> None:
                     eta=now - timedelta(hours=1), actor="caseworker")
     calm = sv.hold_for_client(store, settings, resource_id=site, bed_type=MEN,
                               actor="caseworker", client_ref="CASE-3003").episode
+    came = sv.hold_for_client(store, settings, resource_id=site, bed_type=MEN,
+                              actor="caseworker", client_ref="CASE-3004").episode
+    sv.answer_hold(store, hold_id=came.hold_id, accept=True, actor="shelter")
+    sv.move_episode(store, settings, episode_id=came.id, state="arrived", actor="caseworker",
+                    now=now - timedelta(hours=2))  # the first follow-up was due an hour ago
     cw = Session(browser, loop_server, "caseworker")
     try:
         page = cw.page
@@ -202,7 +207,9 @@ def test_board_shows_every_red_timer(browser: Any, loop_server: Server) -> None:
             "hold expiring")
         expect(_card(page, late.id).locator(".timer.arrival_overdue.red")).to_contain_text(
             "arrival overdue")
-        for episode in (expiring, late):
+        expect(_card(page, came.id).locator(".timer.follow_up_due.red")).to_contain_text(
+            "follow-up due")
+        for episode in (expiring, late, came):
             expect(_card(page, episode.id)).to_have_class(re.compile(r"\bred\b"))
         calm_card = _card(page, calm.id)
         expect(calm_card.locator(".timer.hold_expiring")).to_contain_text("hold until ")
