@@ -24,7 +24,7 @@ NOW = datetime(2026, 3, 4, 14, 0, tzinfo=NY)
 #: Downtown Columbus, EPSG:4326.
 CLIENT = (-82.99, 39.96)
 
-__all__ = ["area", "demo", "postgis_database", "settings", "store"]
+__all__ = ["area", "demo", "postgis_database", "settings", "staff", "store"]
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,21 @@ def store(store_url: str, demo: Bundle) -> Iterator[Any]:
     s.load(demo, actor="loader")
     yield s
     s.close()
+
+
+@pytest.fixture
+def staff(store: Any) -> tuple[str, str]:
+    """Return (shelter id, other shelter id); ``staff1`` reports for the first only.
+
+    Also makes the caseworker ``cw1`` and the admin ``boss``.
+    """
+    from navigator.services.accounts import create_user
+
+    beds = store.beds()
+    shelters = sorted(beds[(beds["bed_type"] == "single_men") & (beds["free"] > 1)]
+                      ["resource_id"])
+    create_user(store, "staff1", "shelter", "staff1-password", actor="test")
+    create_user(store, "cw1", "caseworker", "cw1-password-x", actor="test")
+    create_user(store, "boss", "admin", "boss-password", actor="test")
+    store.set_user_sites("staff1", [shelters[0]], actor="test")
+    return shelters[0], shelters[1]

@@ -12,23 +12,9 @@ from servicehelpers import CLIENT
 from navigator import services as sv
 from navigator.errors import ConflictError, ForbiddenError, ValidationError
 from navigator.model import BedCount
-from navigator.services.accounts import create_user
 
 LON, LAT = CLIENT
 MEN = {"bed_type": "single_men"}
-
-
-@pytest.fixture
-def staff(store: Any) -> tuple[str, str]:
-    """Return (shelter id, other shelter id); ``staff1`` reports for the first only."""
-    beds = store.beds()
-    shelters = sorted(beds[(beds["bed_type"] == "single_men") & (beds["free"] > 1)]
-                      ["resource_id"])
-    create_user(store, "staff1", "shelter", "staff1-password", actor="test")
-    create_user(store, "cw1", "caseworker", "cw1-password-x", actor="test")
-    create_user(store, "boss", "admin", "boss-password", actor="test")
-    store.set_user_sites("staff1", [shelters[0]], actor="test")
-    return shelters[0], shelters[1]
 
 
 def _counts(store: Any, rid: str, **over: int) -> dict[str, BedCount]:

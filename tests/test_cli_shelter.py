@@ -94,3 +94,40 @@ def test_audit_verify_names_the_first_broken_entry(store_path: str,
     assert main(["audit", "verify", "--store", store_path]) == 1
     out = capsys.readouterr()
     assert f"BROKEN at entry {row[0]}" in out.out + out.err and "Traceback" not in out.err
+
+
+def test_a_sites_freshness_window_is_positive_and_set_by_admins(  # type: ignore[no-untyped-def]
+        run, store_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = json.loads(run("find-bed", *PLACE, "--bed-type", "single_men", "--json"))["stale"]
+    site = stale[0]["resource_id"]  # last confirmed days ago
+    for bad in ("0", "-3", "inf"):
+        assert "fresh_hours must be a positive finite number" in run(
+            "site-freshness", site, "--hours", bad, "--actor", "admin", code=1)
+    assert "admins only" in run("site-freshness", site, "--hours", "200", "--actor",
+                                "shelter", code=1)
+    assert "--hours H" in run("site-freshness", site, "--actor", "admin", code=1)
+    assert "fresh for 200 h" in run("site-freshness", site, "--hours", "200", "--actor", "admin")
+    again = json.loads(run("find-bed", *PLACE, "--bed-type", "single_men", "--json", "--k", "10"))
+    assert site not in {m["resource_id"] for m in again["stale"]}
+    assert "the setting's" in run("site-freshness", site, "--default", "--actor", "admin")
+    monkeypatch.setenv("NAVIGATOR_BED_FRESH_HOURS", "0")
+    assert "NAVIGATOR_BED_FRESH_HOURS must be a positive" in run(
+        "find-bed", *PLACE, "--bed-type", "single_men", code=1)
+
+
+def test_hold_with_a_case_reference_opens_its_episode_once(run, store_path: str) -> None:  # type: ignore[no-untyped-def]
+    site, _ = _staff_site(store_path)
+    argv = ("hold", site, "single_men", "--client-ref", "CASE-CLI-1", "--key", "cli-key-0001",
+            "--actor", "caseworker")
+    out = run(*argv)
+    episode = out.split("episode ")[1].split(":")[0]
+    assert "case CASE-CLI-1 is on hold" in out
+    assert json.loads(run(*argv, "--json"))["episode_id"] == episode  # a retry: the same
+    store = open_store(store_path)
+    try:
+        found = [e for e in store.episodes() if e.client_ref == "CASE-CLI-1"]
+        assert [(e.id, e.state) for e in found] == [(episode, "hold")]
+    finally:
+        store.close()
+    assert "is hold" in run("hold", site, "single_men", "--episode", episode, "--actor",
+                            "caseworker", code=1)

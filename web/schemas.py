@@ -124,13 +124,21 @@ class ServiceSearch(Needs):
     max_time_min: Annotated[float, Field(gt=0, le=240)] = 30.0
 
 
+#: A caseworker's case reference: letters, digits and a few separators (no name needed).
+CLIENT_REF = r"^[A-Za-z0-9_.:#/ -]*$"
+
+
 class HoldCreate(Body):
-    """Hold one bed of a type at a shelter."""
+    """Hold one bed of a type at a shelter; a case reference or episode opens or links one."""
 
     resource_id: Id
     bed_type: BedType
     idempotency_key: Key | None = None
-    client_ref: Annotated[str, Field(max_length=64)] = ""
+    client_ref: Annotated[str, Field(max_length=64, pattern=CLIENT_REF,
+                                     description="Case reference (no name): opens the "
+                                                 "client's referral episode")] = ""
+    episode_id: Annotated[Id | None, Field(description="An episode in search to link "
+                                                       "instead")] = None
 
 
 Count = Annotated[int, Field(ge=0, le=100_000)]
@@ -160,11 +168,17 @@ class HoldQuery(Body):
     scope: Literal["mine", "site", "all"] = "mine"
 
 
+class SiteFreshness(Body):
+    """A shelter's own freshness window; null goes back to the setting's."""
+
+    fresh_hours: Annotated[float, Field(gt=0, le=24 * 366,
+                                        description="Hours a count stays fresh")] | None
+
+
 class EpisodeCreate(Body):
     """A new referral episode: the caseworker's case reference, never a name."""
 
-    client_ref: Annotated[str, Field(min_length=1, max_length=64,
-                                     pattern=r"^[A-Za-z0-9_.:#/ -]+$")]
+    client_ref: Annotated[str, Field(min_length=1, max_length=64, pattern=CLIENT_REF)]
     note: Annotated[str, Field(max_length=500)] = ""
 
 

@@ -117,14 +117,26 @@ def _print_hold(hold: Hold, args: argparse.Namespace) -> int:
 
 
 def run_hold(args: argparse.Namespace, ctx: Context) -> int:
-    """Hold one free bed (retry with the same --key takes no second bed)."""
+    """Hold one free bed (retry with the same --key takes no second bed).
+
+    With ``--client-ref`` (or ``--episode``) the hold opens or links the client's referral
+    episode, as the bed finder's does.
+    """
     from navigator import services
 
-    hold = services.hold_bed(ctx.store, ctx.settings, resource_id=args.resource_id,
-                             bed_type=args.bed_type, actor=args.actor,
-                             idempotency_key=args.key or str(uuid.uuid4()),
-                             client_ref=args.client_ref)
-    return _print_hold(hold, args)
+    held = services.hold_for_client(ctx.store, ctx.settings, resource_id=args.resource_id,
+                                    bed_type=args.bed_type, actor=args.actor,
+                                    idempotency_key=args.key or str(uuid.uuid4()),
+                                    client_ref=args.client_ref, episode_id=args.episode)
+    episode = held.episode.id if held.episode else None
+    if args.json:
+        print_json({**{k: getattr(held.hold, k) for k in held.hold.__dataclass_fields__},
+                    "episode_id": episode})
+        return 0
+    _print_hold(held.hold, args)
+    if episode:
+        print(f"episode {episode}: case {held.hold.client_ref} is on hold (see /board)")
+    return 0
 
 
 def run_confirm_hold(args: argparse.Namespace, ctx: Context) -> int:
@@ -194,7 +206,9 @@ def register(sub: Subcommands) -> None:
     p.add_argument("resource_id")
     p.add_argument("bed_type", help=_one_of(BedType))
     p.add_argument("--key", help="idempotency key (a retry with the same key is harmless)")
-    p.add_argument("--client-ref", default="", help="caseworker's reference for the client")
+    p.add_argument("--client-ref", default="",
+                   help="case reference (no names): opens the client's referral episode")
+    p.add_argument("--episode", help="link this referral episode (in search) instead")
     for name, run, help_ in (("confirm-hold", run_confirm_hold, "the client arrived"),
                              ("release-hold", run_release_hold, "give a held bed back")):
         add_command(sub, name, run, help_).add_argument("hold_id")

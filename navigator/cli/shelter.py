@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from navigator.cli.common import Subcommands
     from navigator.model import SiteBeds
 
-__all__ = ["register", "run_census", "run_report_beds"]
+__all__ = ["register", "run_census", "run_freshness", "run_report_beds"]
 
 _BEDS = re.compile(r"^(?P<type>[a-z_]+)=(?P<capacity>\d+)/(?P<occupied>\d+)(?:/(?P<out>\d+))?$")
 
@@ -88,6 +88,23 @@ def run_census(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def run_freshness(args: argparse.Namespace, ctx: Context) -> int:
+    """Give a site its own freshness window (``--hours``) or the setting's (``--default``)."""
+    from navigator import services
+
+    if (args.hours is None) == (not args.default):
+        msg = "give --hours H (a positive number) or --default"
+        raise CliError(msg)
+    site = services.set_site_freshness(ctx.store, resource_id=args.site, hours=args.hours,
+                                       actor=args.actor)
+    if args.json:
+        print_json(json_safe(site))
+    else:
+        window = f"{site.fresh_hours:g} h" if site.fresh_hours else "the setting's"
+        print(f"{site.name} ({site.resource_id}): counts stay fresh for {window}")
+    return 0
+
+
 def register(sub: Subcommands) -> None:
     """Add the shelter-staff commands to the ``navigator`` parser's subcommands ``sub``."""
     p = add_command(sub, "report-beds", run_report_beds, "report a shelter's beds and status")
@@ -101,3 +118,9 @@ def register(sub: Subcommands) -> None:
     p = add_command(sub, "census", run_census, "apply a nightly bed census CSV, all or nothing")
     p.add_argument("file", help="CSV: resource_id, bed_type, capacity, occupied, "
                                 "out_of_service, reported_at")
+
+    p = add_command(sub, "site-freshness", run_freshness,
+                    "give a shelter its own freshness window (admins)")
+    p.add_argument("site", help="the shelter's resource id")
+    p.add_argument("--hours", type=float, help="hours a count stays fresh (> 0)")
+    p.add_argument("--default", action="store_true", help="use NAVIGATOR_BED_FRESH_HOURS again")

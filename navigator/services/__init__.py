@@ -37,17 +37,26 @@ from navigator.services.planning import (
     load_demand,
     recommend_new_sites,
 )
-from navigator.services.referrals import board, move_episode, open_episode
+from navigator.services.referrals import (
+    ReferralHold,
+    board,
+    hold_for_client,
+    move_episode,
+    open_episode,
+)
 from navigator.services.shelter import (
     answer_hold,
+    holds_with_episodes,
     import_census,
     list_holds,
     my_sites,
     report_beds,
+    set_site_freshness,
 )
 
 __all__ = [
     "AreaContext",
+    "ReferralHold",
     "add_incident",
     "answer_hold",
     "area_context",
@@ -61,6 +70,8 @@ __all__ = [
     "find_services",
     "finish_assignment",
     "hold_bed",
+    "hold_for_client",
+    "holds_with_episodes",
     "hotlines_for",
     "import_census",
     "list_holds",
@@ -76,5 +87,6 @@ __all__ = [
     "release_hold",
     "report_beds",
     "report_positions",
+    "set_site_freshness",
     "update_team",
 ]

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
+from navigator.config import check_positive
 from navigator.errors import ForbiddenError, NotFoundError, ValidationError
 from navigator.model import BED_KINDS, BedCount, HoldResponse, ReportVia
-from navigator.services.referrals import follow_hold
+from navigator.services.referrals import ReferralHold, episodes_by_hold, follow_hold
 from navigator.store.registry import SiteReport
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from navigator.model import Hold, SiteBeds
     from navigator.store import Store
 
-__all__ = ["CENSUS_COLUMNS", "answer_hold", "import_census", "list_holds", "my_sites",
-           "report_beds", "staff_sites"]
+__all__ = ["CENSUS_COLUMNS", "answer_hold", "holds_with_episodes", "import_census",
+           "list_holds", "my_sites", "report_beds", "set_site_freshness", "staff_sites"]
 
 #: Columns of a census CSV (``out_of_service``, ``status``, ``note``, ``reported_at`` optional).
 CENSUS_COLUMNS = ("resource_id", "bed_type", "capacity", "occupied", "out_of_service",
@@ -168,6 +169,35 @@ def import_census(store: Store, settings: Settings, *, text: str, actor: str) ->
     return store.report_census(reports, actor=actor, via=ReportVia.CENSUS)
 
 
+def set_site_freshness(store: Store, *, resource_id: str, hours: float | None,
+                       actor: str) -> SiteBeds:
+    """Give a shelter its own freshness window, in hours (None: ``bed_fresh_hours`` again).
+
+    A site that counts once a week may need a longer window than the setting's; the window
+    decides whether its count is offered as free. Admins only (staff could otherwise keep an
+    old count "fresh").
+
+    Raises
+    ------
+    ForbiddenError
+        ``actor`` is not an admin account.
+    ValidationError
+        ``hours`` is zero, negative or not finite; nothing written.
+    NotFoundError
+        Unknown shelter.
+    """
+    if _role(store, actor) != "admin":
+        msg = f"{actor!r} may not set a site's freshness window (admins only)"
+        raise ForbiddenError(msg)
+    window = None if hours is None else check_positive("fresh_hours", hours)
+    site = store.resource(resource_id)
+    if site.kind not in BED_KINDS:
+        msg = f"resource {resource_id!r} is a {site.kind}, not a shelter: it has no bed counts"
+        raise ValidationError(msg)
+    store.set_fresh_hours(resource_id, window, actor=actor)
+    return store.site_beds(resource_id)
+
+
 def my_sites(store: Store, *, actor: str) -> list[SiteBeds]:
     """Return the registry entries of the actor's sites (every shelter for an admin)."""
     sites = staff_sites(store, actor)
@@ -204,6 +234,14 @@ def list_holds(store: Store, *, actor: str, scope: HoldScope = "mine",
     return store.holds(resource_ids=sites, active_only=active_only)
 
 
+def holds_with_episodes(store: Store, *, actor: str,
+                        scope: HoldScope = "mine") -> list[ReferralHold]:
+    """Return :func:`list_holds` by ``scope``, each hold with its open referral episode."""
+    found = list_holds(store, actor=actor, scope=scope)
+    linked = episodes_by_hold(store, found)
+    return [ReferralHold(h, linked.get(h.id)) for h in found]
+
+
 def _role(store: Store, actor: str) -> str:
     try:
         return store.user(actor).role
@@ -216,8 +254,8 @@ def answer_hold(store: Store, *, hold_id: str, accept: bool, actor: str,
                 now: datetime | None = None) -> Hold:
     """Accept or decline an incoming hold for one of the actor's sites.
 
-    A decline gives the bed back at once. An episode linked to the hold moves to
-    ``accepted`` / ``declined`` in its own audited step.
+    A decline gives the bed back at once. The episode linked to the hold moves to
+    ``accepted`` / ``declined`` in the same call (its own audited step, same actor and time).
 
     Raises
     ------

@@ -349,6 +349,12 @@ class Store(Protocol):
         """Move an episode if the state machine allows it (``ConflictError`` naming the state)."""
         ...
 
+    def link_hold_episode(self, hold_id: str, *, actor: str, client_ref: str | None = None,
+                          episode_id: str | None = None,
+                          now: datetime | None = None) -> Episode:
+        """Return a hold's episode, linking ``episode_id`` or a new one once per hold."""
+        ...
+
     # -- accounts (navigator.store.users) ----------------------------------------------------
     def add_user(self, username: str, role: str, password_hash: str, *, actor: str) -> User:
         """Add a web-app account (argon2 hash only); ``ConflictError`` if the name exists."""

@@ -65,6 +65,7 @@ def test_caseworker_holds_a_bed_and_names_stay_text(session: Any, server: Server
     page.fill("#bed-lon", f"{shelter.lon + 0.001:.6f}")
     page.fill("#bed-lat", f"{shelter.lat:.6f}")
     page.select_option("#bed-type", "single_men")
+    page.fill("#bed-client-ref", "case-16")
     page.click("#find-beds")
     item = page.locator(f'#bed-results li.result[data-id="{shelter.id}"]')
     item.wait_for()
@@ -178,6 +179,7 @@ def test_no_bed_shows_alternatives_in_words_and_hold_in_local_time(
     # a match, a hold: the expiry reads as a local clock time
     page.fill("#bed-service", "")
     page.select_option("#bed-type", "single_men")
+    page.fill("#bed-client-ref", "case-17")
     page.click("#find-beds")
     item = page.locator(f'#bed-results li.result[data-id="{shelter.id}"]')
     item.wait_for()
@@ -222,6 +224,8 @@ def test_a_hold_survives_a_lost_answer_and_a_reload(session: Any, server: Server
     page.unroute("**/api/holds")
     assert len(keys) == 2 and keys[0] == keys[1]  # the retry asked for the same hold
     assert int(item.locator(".free").text_content() or "0") == before - 1  # one bed, not two
+    # ... and one referral episode: the retry found the one the first request opened.
+    assert [e.client_ref for e in server.store.episodes()].count("case-4711") == 1
     hold_id = held.get_attribute("data-id")
     page.reload()
     page.wait_for_selector(f'#hold-list li.hold-item[data-id="{hold_id}"]')

@@ -123,6 +123,7 @@ def test_caseworker_results_holds_and_hotlines_keep_payloads_as_text(
     page.fill("#bed-lon", f"{target.lon:.6f}")
     page.fill("#bed-lat", f"{target.lat:.6f}")
     page.select_option("#bed-type", "single_men")
+    page.fill("#bed-client-ref", "CASE-X1")
     page.click("#find-beds")
     item = page.locator("#bed-results li.result").first
     item.wait_for()
@@ -137,7 +138,8 @@ def test_caseworker_results_holds_and_hotlines_keep_payloads_as_text(
     item.locator("button.hold").click()
     hold = page.locator("#hold-list li.hold-item").first
     hold.wait_for()
-    assert hold.locator("span").first.text_content() == f"{shown[0][1]} (single_men): "
+    assert hold.locator("span").first.text_content() == \
+        f"{shown[0][1]} (single_men) for CASE-X1: "
     page.wait_for_selector("#hotline-list li")
     lines = page.locator("#hotline-list li").all_text_contents()
     assert any(line.startswith(f"{PAYLOADS['script_close']}: {PAYLOADS['img_onerror']}")

@@ -256,3 +256,21 @@ def test_holds_racing_reports_never_go_negative_nor_lose_a_report(race_store: An
         counts["occupied"], counts["out_of_service"], last.actor)
     assert len(race_store.audit_log(limit=200, action="hold_bed")) == outcomes["hold"]
     assert race_store.verify_audit().ok
+
+
+def test_parallel_links_of_one_hold_make_one_episode(race_store: Any) -> None:
+    """Ten requests for one hold (a retried hold from the bed finder) released together."""
+    hold = race_store.hold_bed("s1", BedType.FAMILIES, actor="cw", ttl_s=600,
+                               client_ref="CASE-R")
+    barrier = threading.Barrier(10)
+
+    def link(_i: int) -> str:
+        barrier.wait()
+        return str(race_store.link_hold_episode(hold.id, actor="cw", client_ref="CASE-R").id)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        ids = set(pool.map(link, range(10)))
+    assert len(ids) == 1
+    assert [e.id for e in race_store.episodes()] == list(ids)
+    assert len(race_store.audit_log(limit=100, action="add_episode")) == 1
+    assert race_store.verify_audit().ok

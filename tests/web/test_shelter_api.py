@@ -100,15 +100,18 @@ def test_holds_listed_accepted_once_and_episode_board(app: Flask, as_role: Clien
     if free_type is None:
         pytest.skip("the demo shelter has no free bed")
     ep = cw.post("/api/episodes", json={"client_ref": "CASE-42"}, headers=ch).get_json()
-    hold = cw.post("/api/holds", json={"resource_id": mine, "bed_type": free_type,
-                                       "client_ref": "CASE-42"}, headers=ch).get_json()
-    mine_holds = cw.get("/api/holds").get_json()["holds"]
-    assert hold["id"] in [x["id"] for x in mine_holds]
-    assert cw.get("/api/holds?scope=all").status_code == 403
     r = cw.post(f"/api/episodes/{ep['id']}/move", json={"state": "arrived"}, headers=ch)
     assert r.status_code == 409 and "is search" in r.get_json()["message"]
-    assert cw.post(f"/api/episodes/{ep['id']}/move",
-                   json={"state": "hold", "hold_id": hold["id"]}, headers=ch).status_code == 200
+    # The hold for the same case reference links the caseworker's searching episode.
+    hold = cw.post("/api/holds", json={"resource_id": mine, "bed_type": free_type,
+                                       "client_ref": "CASE-42"}, headers=ch).get_json()
+    assert (hold["episode_id"], hold["episode_state"]) == (ep["id"], "hold")
+    mine_holds = cw.get("/api/holds").get_json()["holds"]
+    assert [x["episode_id"] for x in mine_holds if x["id"] == hold["id"]] == [ep["id"]]
+    assert cw.get("/api/holds?scope=all").status_code == 403
+    r = cw.post(f"/api/episodes/{ep['id']}/move", json={"state": "hold", "hold_id": hold["id"]},
+                headers=ch)
+    assert r.status_code == 409 and "is hold" in r.get_json()["message"]
     incoming = staff.get("/api/holds?scope=site").get_json()["holds"]
     assert hold["id"] in [x["id"] for x in incoming]
     assert cw.post(f"/api/holds/{hold['id']}/accept", headers=ch).status_code == 403
@@ -129,3 +132,66 @@ def test_search_results_carry_freshness(as_role: Client) -> None:
     p = data["features"][0]["properties"]
     assert p["fresh"] is True and p["reported_at"] and p["reported_by"]
     assert "stale" in data
+
+
+def test_board_moves_409_when_moved_first_and_403_for_staff(app: Flask, as_role: Client) -> None:
+    mine, _, site = _site(app)
+    cw, ch = as_role("caseworker")
+    staff, sh = as_role("shelter")
+    free_type = next((x.bed_type.value for x in site.beds if x.free > 0), None)
+    if free_type is None:
+        pytest.skip("the demo shelter has no free bed")
+    for bad in ("<img src=x onerror=alert(1)>", "x" * 65):
+        r = cw.post("/api/holds", json={"resource_id": mine, "bed_type": free_type,
+                                        "client_ref": bad}, headers=ch)
+        assert r.status_code == 400 and "client_ref" in r.get_data(as_text=True)
+    r = cw.post("/api/holds", json={"resource_id": mine, "bed_type": free_type,
+                                    "episode_id": "no-such-episode"}, headers=ch)
+    assert r.status_code == 404
+    hold = cw.post("/api/holds", json={"resource_id": mine, "bed_type": free_type,
+                                       "client_ref": "CASE-77"}, headers=ch).get_json()
+    ep = hold["episode_id"]
+    entry = next(e for e in cw.get("/api/board").get_json()["episodes"] if e["id"] == ep)
+    assert (entry["moves"], entry["answer_hold"]) == (["closed"], None)
+    staff_entry = next(e for e in staff.get("/api/board").get_json()["episodes"]
+                       if e["id"] == ep)
+    assert (staff_entry["moves"], staff_entry["answer_hold"]) == ([], hold["id"])
+    r = cw.post(f"/api/episodes/{ep}/move", json={"state": "accepted"}, headers=ch)
+    assert r.status_code == 409 and f"/api/holds/{hold['id']}/accept" in r.get_json()["message"]
+    assert staff.post(f"/api/holds/{hold['id']}/accept", headers=sh).status_code == 200
+    move = f"/api/episodes/{ep}/move"
+    r = staff.post(move, json={"state": "transport", "transport": "team"}, headers=sh)
+    assert r.status_code == 403
+    r = cw.post(move, json={"state": "transport", "transport": "rocket"}, headers=ch)
+    assert r.status_code == 400 and "transport" in r.get_data(as_text=True)
+    r = cw.post(move, json={"state": "transport", "transport": "team",
+                            "eta": "2030-01-01T10:00:00+00:00"}, headers=ch)
+    assert r.status_code == 200 and r.get_json()["transport"] == "team"
+    assert staff.post(move, json={"state": "arrived"}, headers=sh).status_code == 200
+    # The caseworker's page still offered "no-show": someone moved it first.
+    r = cw.post(move, json={"state": "no_show"}, headers=ch)
+    assert r.status_code == 409
+    assert r.get_json()["message"].startswith(f"episode '{ep}' is arrived; it cannot move to "
+                                              "no_show")
+    with app.app_context():
+        assert app_context().store.hold(hold["id"]).status == "confirmed"
+
+
+def test_a_sites_freshness_window_is_admins_and_positive(app: Flask, as_role: Client) -> None:
+    mine, _, _ = _site(app)
+    admin, ah = as_role("admin")
+    staff, sh = as_role("shelter")
+    url = f"/api/resources/{mine}/freshness"
+    for bad in (0, -1, "soon"):
+        r = admin.put(url, json={"fresh_hours": bad}, headers=ah)
+        assert r.status_code == 400 and "fresh_hours" in r.get_data(as_text=True)
+    assert staff.put(url, json={"fresh_hours": 48}, headers=sh).status_code == 403
+    r = admin.put(url, json={"fresh_hours": 48}, headers=ah)
+    assert r.status_code == 200 and r.get_json()["fresh_hours"] == 48
+    mine_view = next(s for s in staff.get("/api/shelter/sites").get_json()["sites"]
+                     if s["resource_id"] == mine)
+    assert mine_view["fresh_hours"] == 48
+    r = admin.put(url, json={"fresh_hours": None}, headers=ah)
+    assert r.status_code == 200 and r.get_json()["fresh_hours"] == 12
+    assert admin.put("/api/resources/nope/freshness", json={"fresh_hours": 5},
+                     headers=ah).status_code == 404

@@ -32,7 +32,7 @@ def page() -> str:
                              settings=ctx.settings)
     add_closures_layer(m)
     return render_template("admin.html", map=embed_map(m), counts=ctx.store.counts(),
-                           users=ctx.store.users(), audit=ctx.store.audit_log(limit=30),
+                           users=ctx.store.users(), audit=ctx.store.audit_log(limit=50),
                            surge=surge_shelters(ctx.store).to_dict(orient="records"))
 
 

@@ -89,15 +89,17 @@ def care(body: schemas.ServiceSearch) -> dict[str, Any]:
                                     max_time_s=body.max_time_min * 60.0)
     return closures_info(search_result(result), graph, ((body.lon, body.lat),))
 
-@endpoint(bp, "/api/holds", "POST", summary="Hold one bed (idempotency key per attempt)",
+@endpoint(bp, "/api/holds", "POST",
+          summary="Hold one bed (idempotency key per attempt); opens the client's episode",
           roles=ROLES, body=schemas.HoldCreate, status=201, errors=(404, 409))
 def hold(body: schemas.HoldCreate) -> dict[str, Any]:
-    """Hold a bed; a repeated idempotency key returns the first hold."""
+    """Hold a bed; a repeated idempotency key returns the first hold (and its episode)."""
     ctx = app_context()
-    h = services.hold_bed(ctx.store, ctx.settings, resource_id=body.resource_id,
-                          bed_type=body.bed_type, actor=actor(),
-                          idempotency_key=body.idempotency_key, client_ref=body.client_ref)
-    return _hold_view(record_dict(h))
+    held = services.hold_for_client(ctx.store, ctx.settings, resource_id=body.resource_id,
+                                    bed_type=body.bed_type, actor=actor(),
+                                    idempotency_key=body.idempotency_key,
+                                    client_ref=body.client_ref, episode_id=body.episode_id)
+    return _referral_view(held)
 
 @endpoint(bp, "/api/holds/<hold_id>/confirm", "POST", summary="Confirm a held bed",
           roles=ROLES, errors=(409,))
@@ -117,8 +119,15 @@ def release(hold_id: str) -> dict[str, Any]:
           roles=("caseworker", "shelter"), query=schemas.HoldQuery)
 def holds(query: schemas.HoldQuery) -> dict[str, Any]:
     """List active holds with id, client reference and expiry, so a page can show them again."""
-    found = services.list_holds(app_context().store, actor=actor(), scope=query.scope)
-    return {"holds": [_hold_view(record_dict(h)) for h in found], "scope": query.scope}
+    found = services.holds_with_episodes(app_context().store, actor=actor(), scope=query.scope)
+    return {"holds": [_referral_view(h) for h in found], "scope": query.scope}
+
+def _referral_view(held: services.ReferralHold) -> dict[str, Any]:
+    """Return a hold as JSON with its episode's id and state (None: no episode)."""
+    view = _hold_view(record_dict(held.hold))
+    view["episode_id"] = held.episode.id if held.episode else None
+    view["episode_state"] = held.episode.state.value if held.episode else None
+    return view
 
 def _hold_view(hold: dict[str, Any]) -> dict[str, Any]:
     """Add the expiry in the area's local time to a hold.

@@ -7,11 +7,12 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from navigator import services
+from navigator.model import Transport
 from web import schemas
 from web.access import actor, require
 from web.context import app_context
 from web.openapi import endpoint
-from web.render import record_dict
+from web.render import area_tz, record_dict
 
 bp = Blueprint("referrals", __name__)
 ROLES = ("caseworker", "shelter")
@@ -20,8 +21,9 @@ ROLES = ("caseworker", "shelter")
 @bp.get("/board")
 @require(*ROLES)
 def page() -> str:
-    """Show the board of open referral episodes."""
-    return render_template("board.html")
+    """Show the board of open referral episodes, with a button for each allowed move."""
+    return render_template("board.html", transports=[t.value for t in Transport],
+                           timezone=area_tz())
 
 
 @endpoint(bp, "/api/episodes", "POST", summary="Open a referral episode (case reference only)",

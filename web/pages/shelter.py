@@ -76,6 +76,15 @@ def report(resource_id: str, body: schemas.BedReport) -> dict[str, Any]:
     return site_view(site)
 
 
+@endpoint(bp, "/api/resources/<resource_id>/freshness", "PUT",
+          summary="Give a shelter its own freshness window (admins)", roles=(),
+          body=schemas.SiteFreshness, errors=(404,))
+def freshness(resource_id: str, body: schemas.SiteFreshness) -> dict[str, Any]:
+    """Set (or, with null, clear) a site's freshness window in hours."""
+    return site_view(services.set_site_freshness(app_context().store, resource_id=resource_id,
+                                                 hours=body.fresh_hours, actor=actor()))
+
+
 @endpoint(bp, "/api/beds/census", "POST",
           summary="Upload the nightly census CSV (all rows or none)", roles=ROLES,
           errors=(404, 409))

@@ -2,12 +2,25 @@
    release a bed and list the hotlines for the spot. A hold keeps its idempotency key until
    the server gives a definite answer, so a retry after a lost answer or a 5xx never takes a
    second bed. Active holds are listed again after a reload (GET /api/holds). Counts nobody
-   confirmed within the freshness window are never shown as free beds. */
+   confirmed within the freshness window are never shown as free beds. A hold needs the
+   client's case reference (no names) and opens or links the client's referral episode,
+   linked from the hold to the board. */
 "use strict";
 (function () {
   const m = Nav.map();
   const layer = L.layerGroup().addTo(m);
   let pick = null;
+  const refBox = document.getElementById("bed-client-ref");
+
+  // Opened from the board (?episode=...&ref=...): the next hold is for that episode.
+  const query = new URLSearchParams(location.search);
+  let episodeId = query.get("episode");
+  if (episodeId) {
+    refBox.value = query.get("ref") || "";
+    refBox.readOnly = true;
+    document.getElementById("bed-episode").textContent =
+      "Looking for a bed for case " + refBox.value + " (from the board)";
+  }
 
   Nav.pickOnClick("bed-lon", "bed-lat", function (ll) {
     if (pick) m.removeLayer(pick);
@@ -129,11 +142,19 @@
     catch (e) { return {ok: false, status: 0, data: {message: "no answer from the server"}}; }
   }
 
+  // Every hold is for a case: it opens (or links) the client's episode on the board.
   async function hold(p, li) {
+    const ref = refBox.value.trim();
+    if (!ref) {
+      Nav.say("Enter the client's case reference (no names) before holding a bed", true);
+      refBox.focus();
+      return;
+    }
     const slot = p.resource_id + "|" + p.bed_type;
     const key = pending[slot] || (pending[slot] = Nav.key());
     const body = {resource_id: p.resource_id, bed_type: p.bed_type, idempotency_key: key,
-                  client_ref: document.getElementById("bed-client-ref").value.trim()};
+                  client_ref: ref};
+    if (episodeId) body.episode_id = episodeId;
     let res = await post("/api/holds", body);
     for (let i = 1; i < 3 && !definite(res); i++) {  // lost answer or 5xx: the same hold again
       await new Promise((done) => setTimeout(done, 700 * i));
@@ -148,7 +169,13 @@
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
     li.querySelector(".free").textContent = res.data.free_beds;
     const item = holdItem(res.data, p.name, li);
-    Nav.say("Held a bed at " + p.name + " until " + item.dataset.until);
+    if (episodeId) {  // that episode is on hold now; a next hold opens its own
+      episodeId = null;
+      refBox.readOnly = false;
+      history.replaceState(null, "", location.pathname);
+    }
+    Nav.say("Held a bed at " + p.name + " until " + item.dataset.until +
+            (res.data.episode_id ? "; referral on the board" : ""));
   }
 
   function holdItem(h, name, li) {
@@ -159,6 +186,11 @@
                 Nav.el("span", h.status, {class: "status"}),
                 Nav.el("span", " until " + until, {class: "until"}),
                 Nav.el("span", "", {class: "left small", "data-expires": h.expires_at}));
+    if (h.episode_id) {
+      item.append(" ", Nav.el("a", "episode on the board",
+                              {href: "/board#episode-" + encodeURIComponent(h.episode_id),
+                               class: "episode-link", "data-episode": h.episode_id}));
+    }
     item.append(Nav.button("Confirm", () => finish(h.id, "confirm", item, li)),
                 Nav.button("Release", () => finish(h.id, "release", item, li)));
     document.getElementById("hold-list").append(item);

@@ -86,6 +86,10 @@
       li.append(Nav.el("div", h.bed_type + " · case " + (h.client_ref || "—") + " · by " + h.actor),
                 Nav.el("div", "held until " + (h.expires_local || h.expires_at) +
                               (h.response ? " · " + h.response : ""), {class: "small status"}));
+      if (h.episode_id) {
+        li.append(Nav.el("a", "referral on the board", {class: "episode-link small",
+          href: "/board#episode-" + encodeURIComponent(h.episode_id)}));
+      }
       if (!h.response) {
         li.append(Nav.button("Accept", () => answer(h.id, "accept"), {class: "accept"}),
                   Nav.button("Decline", () => answer(h.id, "decline"), {class: "decline"}));
