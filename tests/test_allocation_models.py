@@ -86,6 +86,48 @@ def test_pmedian_real_sized_instance_is_proven_optimal():
     assert a.objective_name == "people-weighted seconds" and a.model == "p_median"
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_pmedian_probing_path_equals_dense_model(seed):
+    # clustered demand: the Lagrangian bound stops short, so probing (and maybe the MILP) runs
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 10_000, (6, 2))
+    pts_d = centres[rng.integers(0, 6, 200)] + rng.normal(0, 900, (200, 2))
+    pts_s = rng.uniform(0, 10_000, (60, 2))
+    c = np.round(np.linalg.norm(pts_s[:, None] - pts_d[None], axis=2) / 12.0)
+    w = rng.integers(20, 2000, 200).astype(float)
+    for p in (4, 7):
+        a = p_median(c, w, p=p)
+        assert a.optimal and a.mip_gap <= 1e-6
+        assert a.objective == pytest.approx(dense_pmedian(c, w, p), rel=1e-9)
+
+
+def test_probing_never_fixes_away_a_better_solution():
+    from navigator.decide._lagrange import lagrangian, probe_fix
+
+    fixed_any = False
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        pts_s, pts_d = rng.uniform(0, 1, (12, 2)), rng.uniform(0, 1, (40, 2))
+        c = np.linalg.norm(pts_s[:, None] - pts_d[None], axis=2) * 3600
+        w = rng.integers(1, 100, 40).astype(float)
+        wd = w[None, :] * c
+        p = 3
+        values = {combo: float(wd[list(combo)].min(axis=0).sum())
+                  for combo in itertools.combinations(range(12), p)}
+        lag = lagrangian(wd, np.zeros(0, np.int64), p, np.arange(p))
+        # a deliberately poor incumbent: probing must keep every solution better than it
+        ranked = sorted(values, key=values.__getitem__)
+        poor = ranked[len(ranked) // 20]
+        incumbent = np.isin(np.arange(12), poor)
+        is_open, free = probe_fix(wd, np.zeros(12, bool), incumbent, lag.lam, p, values[poor])
+        fixed_any |= bool((~free).any())
+        for combo, v in values.items():
+            if v < values[poor] * (1 - 1e-9):
+                opened = np.isin(np.arange(12), combo)
+                assert (opened[is_open]).all() and not (opened & ~is_open & ~free).any()
+    assert fixed_any
+
+
 def test_time_limit_is_never_labelled_optimal_nor_worse_than_greedy():
     rng = np.random.default_rng(5)
     pts_s, pts_d = rng.uniform(0, 1, (120, 2)), rng.uniform(0, 1, (400, 2))
