@@ -86,16 +86,15 @@ def test_pmedian_real_sized_instance_is_proven_optimal():
     assert a.objective_name == "people-weighted seconds" and a.model == "p_median"
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", [0, 1, 2, 4])
 def test_pmedian_probing_path_equals_dense_model(seed):
-    # clustered demand: the Lagrangian bound stops short, so probing (and maybe the MILP) runs
+    # Manhattan seconds with ties: the Lagrangian bound stops short of the optimum on these
+    # (seeds 1, 2, 4 at p = 9: probing proves it; seed 0 at p = 5: probing, then the MILP)
     rng = np.random.default_rng(seed)
-    centres = rng.uniform(0, 10_000, (6, 2))
-    pts_d = centres[rng.integers(0, 6, 200)] + rng.normal(0, 900, (200, 2))
-    pts_s = rng.uniform(0, 10_000, (60, 2))
-    c = np.round(np.linalg.norm(pts_s[:, None] - pts_d[None], axis=2) / 12.0)
+    pts_d, pts_s = rng.uniform(0, 10_000, (200, 2)), rng.uniform(0, 10_000, (80, 2))
+    c = np.round(np.abs(pts_s[:, None] - pts_d[None]).sum(axis=2) / 12.0)
     w = rng.integers(20, 2000, 200).astype(float)
-    for p in (4, 7):
+    for p in (5, 9):
         a = p_median(c, w, p=p)
         assert a.optimal and a.mip_gap <= 1e-6
         assert a.objective == pytest.approx(dense_pmedian(c, w, p), rel=1e-9)
