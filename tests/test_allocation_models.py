@@ -188,6 +188,48 @@ def test_mexclp_and_backup_match_brute_force(shape, k, q, with_forced):
     assert b.objective == pytest.approx(max(brute(c, k, forced, twice)))
 
 
+@settings(max_examples=30, deadline=None)
+@given(instances, st.integers(1, 3), st.sampled_from([0.0, 0.3, 0.6]),
+       st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.9]), min_size=2, max_size=2))
+def test_mexclp_per_base_busy_matches_brute_force(shape, k, q, q_forced):
+    n_s, n_d, seed = shape
+    rng = np.random.default_rng(seed)
+    c = rng.integers(1, 60, (n_s, n_d)).astype(float)
+    w = rng.integers(0, 9, n_d).astype(float)
+    w[0], c[0, 0] = 1.0, 5.0
+    forced = [2, 0]  # unsorted on purpose: forced_busy follows this order
+    k = min(k, n_s - 2)
+    site_q = np.full(n_s, q)
+    site_q[forced] = q_forced
+
+    def value(r):
+        within = c[r] <= 20
+        return float((w * (1 - np.where(within, site_q[r][:, None], 1.0).prod(axis=0))).sum())
+
+    a = expected_coverage(c, w, k=k, target_s=20, busy=q, forced=forced, forced_busy=q_forced)
+    assert a.objective == pytest.approx(max(brute(c, k, forced, value)), abs=1e-9)
+    assert a.optimal and a.objective >= a.greedy_objective - 1e-9
+
+
+def test_per_base_busy_changes_the_choice():
+    # units 0 and 1 (100 people each): unit 0 near existing base 0, unit 1 near base 1. With
+    # base 0 busy 90 % of the time and base 1 never, the one new base goes next to unit 0.
+    c = np.array([[1, INF], [INF, 1], [1, INF], [INF, 1]], dtype=float)
+    w = np.array([100.0, 100.0])
+    a = expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1],
+                          forced_busy=[0.9, 0.0])
+    assert a.sites.tolist() == [2]
+    assert a.objective == pytest.approx(100 * (1 - 0.9 * 0.3) + 100)
+    b = expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1],
+                          forced_busy=[0.0, 0.9])
+    assert b.sites.tolist() == [3]
+    with pytest.raises(ValidationError, match=r"site row 1\) must be in \[0, 1\)"):
+        expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1],
+                          forced_busy=[0.2, 1.0])
+    with pytest.raises(ValidationError, match="one fraction per forced base"):
+        expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1], forced_busy=[0.2])
+
+
 def test_busy_aware_choice_differs_from_mclp():
     # unit 0 (100 people) is reachable from sites 0 and 1; units 1, 2 (60 each) from site 2
     # only. MCLP with k=2 takes {0 or 1, 2}: 220 covered. With bases busy 60 % of the time,
