@@ -87,11 +87,11 @@ def _swaps(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64],
         improved = False
         for pos in range(cur.size):
             d1[:], d2[:], arg1[:] = np.inf, np.inf, -1
-            for j in np.flatnonzero(is_open):
+            for r in np.flatnonzero(is_open):
                 for i in range(n_u):
-                    v = wd[j, i]
+                    v = wd[r, i]
                     if v < d1[i]:
-                        d2[i], d1[i], arg1[i] = d1[i], v, j
+                        d2[i], d1[i], arg1[i] = d1[i], v, r
                     elif v < d2[i]:
                         d2[i] = v
             base = 0.0

@@ -536,7 +536,6 @@ def _base_busy(existing: gpd.GeoDataFrame | None, base_busy: Mapping[str, float]
 def surface_nodes(graph: TravelGraph, run: FacilityRun) -> gpd.GeoDataFrame:
     """Return every node with ``time_s`` and its nearest ``facility_id`` (EPSG:4326 points)."""
     import geopandas as gpd
-    import numpy.typing as npt
 
     s = run.surface
     ids = np.asarray(s.facility_ids, dtype=object)
