@@ -112,12 +112,12 @@ def bench_pmedian(inst: dict, ps: list[int], spopt_ps: set[int], repeat: int,
         for p in ps:
             med, times, a = median_run(lambda c=c, w=w, p=p: p_median(c, w, p=p), repeat)
             r = {"instance": name, "p": p, "median_s": med, "all_s": times, **row(a),
-                 "target_s": 2.0 if p <= 10 else 10.0}
+                 "target_s": 2.0 if p <= 10 else 10.0, "loadavg_1min": os.getloadavg()[0]}
             r["met"] = med <= r["target_s"] and a.optimal
             line = (f"[p-median] {name} p={p:2d}: {med:6.2f} s (median of {repeat}; "
                     f"{'optimal' if a.optimal else a.status}, gap vs greedy "
                     f"{100 * a.gap:.2f} %) target {r['target_s']:.0f} s "
-                    f"{'met' if r['met'] else 'MISSED'}")
+                    f"{'met' if r['met'] else 'MISSED'}, load {r['loadavg_1min']:.1f}")
             if p in spopt_ps:
                 s = spopt_pmedian(c, w, p, limit_s)
                 r["spopt"] = s
@@ -141,7 +141,8 @@ def bench_models(inst: dict, k: int, target_s: float, busy: float, repeat: int) 
     out: dict[str, Any] = {}
     for name, fn in runs.items():
         med, times, a = median_run(fn, repeat)
-        out[name] = {"median_s": med, "all_s": times, **row(a)}
+        out[name] = {"median_s": med, "all_s": times, **row(a),
+                     "loadavg_1min": os.getloadavg()[0]}
         print(f"[{name}] k={k} target {target_s:.0f} s: {med:.2f} s, {a.objective_name} "
               f"{a.objective:,.1f} ({'optimal' if a.optimal else a.status}), greedy "
               f"{a.greedy_objective:,.1f} (gap {100 * a.gap:.2f} %)", flush=True)
