@@ -270,8 +270,8 @@ def _probe_bound(wd_sorted: npt.NDArray[np.float64], order: npt.NDArray[np.int64
 
 def probe_fix(wd: npt.NDArray[np.float64], fixed_open: npt.NDArray[np.bool_],
               incumbent: npt.NDArray[np.bool_], lam: npt.NDArray[np.float64], budget: int,
-              upper: float, *, max_iter: int = 300, rounds: int = 6, tol: float = 1e-9
-              ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+              upper: float, *, max_iter: int = 300, rounds: int = 6, tol: float = 1e-9,
+              seconds: float = np.inf) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Fix sites by Lagrangian probing; return the open and still-free site masks.
 
     ``wd`` is people-weighted seconds, ``(sites, units)``, ``inf`` for pairs no improving
@@ -280,8 +280,10 @@ def probe_fix(wd: npt.NDArray[np.float64], fixed_open: npt.NDArray[np.bool_],
     incumbent leaves it closed, closed if it opens it) and the multipliers re-optimised
     from ``lam``: when the bound then reaches ``upper`` (within ``tol``), no solution better
     than the incumbent makes that choice, so the site is fixed as the incumbent has it.
-    Rounds repeat while something was fixed (each fixing tightens the next probes).
+    Rounds repeat while something was fixed (each fixing tightens the next probes), for at
+    most ``seconds`` (what is still free then is left to the caller's exact solve).
     """
+    deadline = time.perf_counter() + seconds
     order = np.argsort(wd.T, axis=1, kind="stable").astype(np.int64)
     wd_sorted = np.take_along_axis(wd.T, order, axis=1)
     width = max(int(np.isfinite(wd_sorted).sum(axis=1).max()), 1)
@@ -293,6 +295,8 @@ def probe_fix(wd: npt.NDArray[np.float64], fixed_open: npt.NDArray[np.bool_],
     for _ in range(rounds):
         changed = False
         for j in np.flatnonzero(free):
+            if time.perf_counter() > deadline:
+                return is_open, free
             trial_free = free.copy()
             trial_free[j] = False
             trial_open = is_open.copy()

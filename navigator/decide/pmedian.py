@@ -184,7 +184,9 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
         # costing more lifts the Lagrangian bound past the incumbent
         limit = (lag.lam + (lag.upper - lag.lower) * (1 + 1e-9)) / wd
         near = np.where(cd <= limit[None, :], cd, np.inf)
-        opened, rest, budget = _probe(near, wd, opened, rest, budget, lag)
+        # probing gets at most half the time left; the MILP closes whatever it leaves
+        opened, rest, budget = _probe(near, wd, opened, rest, budget, lag,
+                                      (time_limit_s - (time.perf_counter() - t0)) / 2)
         if budget == 0 or rest.size <= budget:  # the fixings leave one solution (or none)
             sites = np.r_[opened, rest if budget else rest[:0]].astype(np.int64)
             value = _median_value(cd, wd, sites) if sites.size == p + f.size else np.inf
@@ -210,13 +212,14 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
 
 def _probe(near: npt.NDArray[np.float64], wd: npt.NDArray[np.float64],
            opened: npt.NDArray[np.int64], rest: npt.NDArray[np.int64], budget: int,
-           lag: Bound) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+           lag: Bound, seconds: float
+           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
     """Return the open rows, the free rows and the budget left after Lagrangian probing."""
     rows = np.r_[opened, rest].astype(np.int64)
     first = np.zeros(rows.size, bool)
     first[:opened.size] = True
     is_open, free = probe_fix(wd[None, :] * near[rows], first, np.isin(rows, lag.sites),
-                              lag.lam, budget, lag.upper)
+                              lag.lam, budget, lag.upper, seconds=seconds)
     return rows[is_open], rows[free], budget - int(is_open.sum()) + opened.size
 
 
