@@ -3,7 +3,10 @@
 p-median, in three steps, each proven: (1) Beasley's Lagrangian relaxation of the assignment
 constraints (:mod:`navigator.decide._lagrange`) gives a lower bound within ~0.1 % and, with
 swap moves, the incumbent; (2) reduced-cost tests fix sites open or closed and cap each unit's
-time in any *better* solution (``lam[i] + upper - lower``); (3) what is left is solved in
+time in any *better* solution (``lam[i] + upper - lower``), then Lagrangian probing tries
+each site left the other way from the incumbent with re-optimised multipliers and fixes it
+when the bound reaches the incumbent (often every site: then nothing is left to solve);
+(3) what is left is solved in
 Elloumi's radius formulation (2010, after Cornuejols, Nemhauser and Wolsey 1980): per unit,
 its distinct times to the remaining sites, sorted, are levels, and ``z[i, k] = 1`` says "no
 open site within level k", charged the step to the next level. No assignment variable exists.
