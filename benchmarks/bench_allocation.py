@@ -49,12 +49,18 @@ def instances(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {"real_500x472": (c, demand.people), "synthetic_500x887": (c887, w887)}
 
 
+CPU_S: list[float] = []  # CPU seconds (this process, all threads) of the last median_run
+
+
 def median_run(fn: Any, repeat: int) -> tuple[float, list[float], Any]:
+    """Return the median wall seconds, every run's, and the last result (CPU in CPU_S)."""
     times, out = [], None
+    CPU_S.clear()
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t0)
+        CPU_S.append(time.process_time() - c0)
     return statistics.median(times), times, out
 
 
@@ -112,12 +118,14 @@ def bench_pmedian(inst: dict, ps: list[int], spopt_ps: set[int], repeat: int,
         for p in ps:
             med, times, a = median_run(lambda c=c, w=w, p=p: p_median(c, w, p=p), repeat)
             r = {"instance": name, "p": p, "median_s": med, "all_s": times, **row(a),
-                 "target_s": 2.0 if p <= 10 else 10.0}
+                 "target_s": 2.0 if p <= 10 else 10.0, "loadavg_1min": os.getloadavg()[0],
+                 "median_cpu_s": statistics.median(CPU_S)}
             r["met"] = med <= r["target_s"] and a.optimal
             line = (f"[p-median] {name} p={p:2d}: {med:6.2f} s (median of {repeat}; "
                     f"{'optimal' if a.optimal else a.status}, gap vs greedy "
                     f"{100 * a.gap:.2f} %) target {r['target_s']:.0f} s "
-                    f"{'met' if r['met'] else 'MISSED'}")
+                    f"{'met' if r['met'] else 'MISSED'}; CPU {r['median_cpu_s']:.2f} s, load "
+                    f"{r['loadavg_1min']:.1f}")
             if p in spopt_ps:
                 s = spopt_pmedian(c, w, p, limit_s)
                 r["spopt"] = s
@@ -141,8 +149,11 @@ def bench_models(inst: dict, k: int, target_s: float, busy: float, repeat: int) 
     out: dict[str, Any] = {}
     for name, fn in runs.items():
         med, times, a = median_run(fn, repeat)
-        out[name] = {"median_s": med, "all_s": times, **row(a)}
-        print(f"[{name}] k={k} target {target_s:.0f} s: {med:.2f} s, {a.objective_name} "
+        out[name] = {"median_s": med, "all_s": times, **row(a),
+                     "loadavg_1min": os.getloadavg()[0], "median_cpu_s": statistics.median(CPU_S)}
+        print(f"[{name}] k={k} target {target_s:.0f} s: {med:.2f} s (CPU "
+              f"{out[name]['median_cpu_s']:.2f} s, load {out[name]['loadavg_1min']:.1f}), "
+              f"{a.objective_name} "
               f"{a.objective:,.1f} ({'optimal' if a.optimal else a.status}), greedy "
               f"{a.greedy_objective:,.1f} (gap {100 * a.gap:.2f} %)", flush=True)
     mclp = set(out["mclp"]["sites"])

@@ -86,6 +86,47 @@ def test_pmedian_real_sized_instance_is_proven_optimal():
     assert a.objective_name == "people-weighted seconds" and a.model == "p_median"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 4])
+def test_pmedian_probing_path_equals_dense_model(seed):
+    # Manhattan seconds with ties: the Lagrangian bound stops short of the optimum on these
+    # (seeds 1, 2, 4 at p = 9: probing proves it; seed 0 at p = 5: probing, then the MILP)
+    rng = np.random.default_rng(seed)
+    pts_d, pts_s = rng.uniform(0, 10_000, (200, 2)), rng.uniform(0, 10_000, (80, 2))
+    c = np.round(np.abs(pts_s[:, None] - pts_d[None]).sum(axis=2) / 12.0)
+    w = rng.integers(20, 2000, 200).astype(float)
+    for p in (5, 9):
+        a = p_median(c, w, p=p)
+        assert a.optimal and a.mip_gap <= 1e-6
+        assert a.objective == pytest.approx(dense_pmedian(c, w, p), rel=1e-9)
+
+
+def test_probing_never_fixes_away_a_better_solution():
+    from navigator.decide._lagrange import lagrangian, probe_fix
+
+    fixed_any = False
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        pts_s, pts_d = rng.uniform(0, 1, (12, 2)), rng.uniform(0, 1, (40, 2))
+        c = np.linalg.norm(pts_s[:, None] - pts_d[None], axis=2) * 3600
+        w = rng.integers(1, 100, 40).astype(float)
+        wd = w[None, :] * c
+        p = 3
+        values = {combo: float(wd[list(combo)].min(axis=0).sum())
+                  for combo in itertools.combinations(range(12), p)}
+        lag = lagrangian(wd, np.zeros(0, np.int64), p, np.arange(p))
+        # a deliberately poor incumbent: probing must keep every solution better than it
+        ranked = sorted(values, key=values.__getitem__)
+        poor = ranked[len(ranked) // 20]
+        incumbent = np.isin(np.arange(12), poor)
+        is_open, free = probe_fix(wd, np.zeros(12, bool), incumbent, lag.lam, p, values[poor])
+        fixed_any |= bool((~free).any())
+        for combo, v in values.items():
+            if v < values[poor] * (1 - 1e-9):
+                opened = np.isin(np.arange(12), combo)
+                assert (opened[is_open]).all() and not (opened & ~is_open & ~free).any()
+    assert fixed_any
+
+
 def test_time_limit_is_never_labelled_optimal_nor_worse_than_greedy():
     rng = np.random.default_rng(5)
     pts_s, pts_d = rng.uniform(0, 1, (120, 2)), rng.uniform(0, 1, (400, 2))
@@ -145,6 +186,48 @@ def test_mexclp_and_backup_match_brute_force(shape, k, q, with_forced):
         return float(w[n >= 2].sum() + 0.25 * w[n >= 1].sum())
 
     assert b.objective == pytest.approx(max(brute(c, k, forced, twice)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances, st.integers(1, 3), st.sampled_from([0.0, 0.3, 0.6]),
+       st.lists(st.sampled_from([0.0, 0.2, 0.5, 0.9]), min_size=2, max_size=2))
+def test_mexclp_per_base_busy_matches_brute_force(shape, k, q, q_forced):
+    n_s, n_d, seed = shape
+    rng = np.random.default_rng(seed)
+    c = rng.integers(1, 60, (n_s, n_d)).astype(float)
+    w = rng.integers(0, 9, n_d).astype(float)
+    w[0], c[0, 0] = 1.0, 5.0
+    forced = [2, 0]  # unsorted on purpose: forced_busy follows this order
+    k = min(k, n_s - 2)
+    site_q = np.full(n_s, q)
+    site_q[forced] = q_forced
+
+    def value(r):
+        within = c[r] <= 20
+        return float((w * (1 - np.where(within, site_q[r][:, None], 1.0).prod(axis=0))).sum())
+
+    a = expected_coverage(c, w, k=k, target_s=20, busy=q, forced=forced, forced_busy=q_forced)
+    assert a.objective == pytest.approx(max(brute(c, k, forced, value)), abs=1e-9)
+    assert a.optimal and a.objective >= a.greedy_objective - 1e-9
+
+
+def test_per_base_busy_changes_the_choice():
+    # units 0 and 1 (100 people each): unit 0 near existing base 0, unit 1 near base 1. With
+    # base 0 busy 90 % of the time and base 1 never, the one new base goes next to unit 0.
+    c = np.array([[1, INF], [INF, 1], [1, INF], [INF, 1]], dtype=float)
+    w = np.array([100.0, 100.0])
+    a = expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1],
+                          forced_busy=[0.9, 0.0])
+    assert a.sites.tolist() == [2]
+    assert a.objective == pytest.approx(100 * (1 - 0.9 * 0.3) + 100)
+    b = expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1],
+                          forced_busy=[0.0, 0.9])
+    assert b.sites.tolist() == [3]
+    with pytest.raises(ValidationError, match=r"site row 1\) must be in \[0, 1\)"):
+        expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1],
+                          forced_busy=[0.2, 1.0])
+    with pytest.raises(ValidationError, match="one fraction per forced base"):
+        expected_coverage(c, w, k=1, target_s=5, busy=0.3, forced=[0, 1], forced_busy=[0.2])
 
 
 def test_busy_aware_choice_differs_from_mclp():

@@ -65,6 +65,20 @@ def test_recommend_sites_beats_or_matches_greedy(run) -> None:  # type: ignore[n
     assert data["objective"] >= data["greedy_objective"]
 
 
+def test_recommend_mexclp_with_a_busy_fraction_per_base(run, store_path: str) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(store_path)
+    bases = sorted(set(store.teams()["base_id"]))
+    store.close()
+    busy = f"{bases[0]}=0.05,{bases[1]}=0.6"
+    data = json.loads(run("recommend-sites", "--model", "mexclp", "--k", "2", "--target", "4",
+                          "--busy", busy, "--json"))
+    assert data["status"] == "Optimal" and data["model"] == "mexclp"
+    assert any("2 base(s) with their own busy fraction" in n for n in data["notes"])
+    assert f"'{bases[1]}' must be in [0, 1)" in run(
+        "recommend-sites", "--model", "mexclp", "--target", "4", "--busy", f"{bases[1]}=1",
+        code=1)
+
+
 def test_json_output_is_only_json_in_a_fresh_process(store_path: str, graph_cache_dir: Path
                                                     ) -> None:
     """The MILP solver's once-per-process banner goes to stderr, not into ``--json`` output."""
@@ -95,6 +109,9 @@ def test_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore
 @pytest.mark.parametrize("argv, fragment", [
     (["recommend-sites", "--k", "0"], "--k"),
     (["recommend-sites", "--target", "0"], "--target"),
+    (["recommend-sites", "--model", "mexclp", "--busy", "station"], "BASE=FRACTION"),
+    (["recommend-sites", "--model", "mexclp", "--target", "4", "--busy", "nowhere=0.3"],
+     "'nowhere': no such base"),
     (["coverage", "--output", "/nonexistent/dir/x.gpkg"], "folder does not exist"),
 ])
 def test_more_bad_input(run, argv: list[str], fragment: str) -> None:  # type: ignore[no-untyped-def]

@@ -66,7 +66,13 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
         html = "\n".join(d.get("text/html", "") for d in data)
         assert "leaflet" in html.lower() and "Infinity" not in html  # the difference map
 
+    if path.name == "busy_aware_siting.ipynb":
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+        assert "the busy-aware choice differs from MCLP" in text and "Optimal" in text
+        assert any("image/png" in o.get("data", {}) for o in outputs)  # the plot
+
 
 def test_notebooks_found():
-    assert any(p.name == "coverage_study.ipynb" for p in NOTEBOOKS)
-    assert any(p.name == "simulate_policies.ipynb" for p in NOTEBOOKS)
+    assert {p.name for p in NOTEBOOKS} >= {"coverage_study.ipynb", "simulate_policies.ipynb",
+                                           "busy_aware_siting.ipynb"}

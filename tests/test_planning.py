@@ -146,6 +146,33 @@ def test_recommend_new_sites_beats_greedy_and_is_audited(
     assert entry.result["people_covered_after"] == pytest.approx(plan.people_covered_after)
 
 
+def test_recommend_mexclp_takes_a_busy_fraction_per_base(
+        store: Store, columbus_graph: TravelGraph, settings: Settings,
+        demand: blocks.Demand) -> None:
+    def plan(busy):  # type: ignore[no-untyped-def]
+        return planning.recommend_new_sites(store, columbus_graph, settings, actor="ana",
+                                            k=2, target_s=240, model="mexclp", busy=busy,
+                                            time_limit_s=30, solve_when_covered=True,
+                                            demand=demand)
+
+    plain = plan(None)
+    bases = list(plain.existing["id"])
+    assert plain.allocation is not None and plain.allocation.optimal
+    # a base never busy serves better than one busy settings.team_busy_fraction of the time
+    idle = plan({bases[0]: 0.0})
+    assert idle.allocation is not None and idle.allocation.optimal
+    assert idle.allocation.objective > plain.allocation.objective
+    name = str(plain.existing["name"].iloc[0])
+    by_name = plan({name: 0.0}) if (plain.existing["name"] == name).sum() == 1 else idle
+    assert by_name.allocation is not None
+    assert by_name.allocation.objective == pytest.approx(idle.allocation.objective)
+    assert _last(store, "coverage_recommend").inputs["busy"] in ({bases[0]: 0.0}, {name: 0.0})
+    with pytest.raises(ValidationError, match=f"base '{bases[1]}' must be in \\[0, 1\\)"):
+        plan({bases[1]: 1.0})
+    with pytest.raises(ValidationError, match="'no-such-base': no such base"):
+        plan({"no-such-base": 0.2})
+
+
 def test_recommend_new_sites_when_everyone_is_covered(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
         demand: blocks.Demand) -> None:

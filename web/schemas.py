@@ -416,6 +416,10 @@ class RecommendRequest(Scenario):
     model: SitingModel = "mclp"
     candidates: Annotated[list[ResourceKind], Field(min_length=1, max_length=len(ResourceKind))
                           ] = [ResourceKind.CLINIC, ResourceKind.HOSPITAL]
+    busy: Annotated[dict[Annotated[str, Field(min_length=1, max_length=128)],
+                         Annotated[float, Field(ge=0.0, lt=1.0)]],
+                    Field(max_length=50, description="mexclp: busy fraction per existing base "
+                                                     "(id or name), each in [0, 1)")] = {}
 
 
 class ShiftRow(Body):

@@ -166,7 +166,8 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     plan = planning.recommend_new_sites(
         ctx.store, ctx.graph, ctx.settings, actor=args.actor, kind=args.kind,
         at=parse_at(args.at), candidate_kinds=CANDIDATE_GROUPS[args.candidates], k=args.k,
-        target_s=args.target * 60, model=args.model, population=_population(args))
+        target_s=args.target * 60, model=args.model, busy=_busy(args.busy),
+        population=_population(args))
     rec = plan.recommendation
     if rec is None:
         print(f"Everyone in the network area ({plan.total_people:,.0f} people) is already "
@@ -191,6 +192,24 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     for note in rec.notes:
         print(f"  - {note}")
     return 0
+
+
+def _busy(values: Sequence[str] | None) -> dict[str, float] | None:
+    """Return ``--busy BASE=FRACTION,...`` (repeatable) as a mapping; the service checks it."""
+    if not values:
+        return None
+    out: dict[str, float] = {}
+    for item in (part for value in values for part in value.split(",") if part.strip()):
+        base, eq, fraction = item.rpartition("=")
+        try:
+            q = float(fraction)
+        except ValueError:
+            q = None
+        if not eq or not base.strip() or q is None:
+            msg = f"--busy {item.strip()!r}: expected BASE=FRACTION, e.g. --busy station-3=0.4"
+            raise ValidationError(msg)
+        out[base.strip()] = q
+    return out
 
 
 def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
@@ -238,3 +257,7 @@ def register(sub: Subcommands) -> None:
                    help="mclp maximal covering (default), lscp fewest sites, p_median least total "
                         "time, p_center least worst time, mexclp expected coverage with busy "
                         "teams (NAVIGATOR_TEAM_BUSY_FRACTION), backup covered twice")
+    p.add_argument("--busy", action="append", metavar="BASE=FRACTION,...",
+                   help="mexclp: an existing base's busy fraction in [0, 1), by id or name "
+                        "(comma separated, repeatable); others take "
+                        "NAVIGATOR_TEAM_BUSY_FRACTION")

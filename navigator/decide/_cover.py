@@ -107,7 +107,9 @@ def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.f
     si, ui = si[free_pair], ui[free_pair]
     ycol = n_s + np.arange(n_y)
     # rows: sum_l y_il - sum_{free j covers i} x_j <= 0 ; y_il - y_i,l-1 <= 0 ; budget
-    increasing = bool((np.diff(coefs, axis=1) > 0).any())
+    # only levels a solution can still fill matter (forced sites fill the first n_f)
+    rising = np.diff(coefs, axis=1) > 0
+    increasing = bool((rising & (np.arange(rising.shape[1])[None, :] >= n_f[:, None])).any())
     chain = np.flatnonzero(np.arange(n_y) - first[unit] > 0) if increasing else \
         np.zeros(0, dtype=np.int64)
     n_cov = live.size

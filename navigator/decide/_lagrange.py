@@ -72,40 +72,70 @@ class Bound:
     seconds: float
 
 
-def swap_improve(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64],
-                 sites: npt.NDArray[np.int64], *, passes: int = 10) -> npt.NDArray[np.int64]:
-    """Return ``sites`` improved by single swaps (best replacement per open site, in turn)."""
-    n_s = wd.shape[0]
-    cur = [int(s) for s in sites]
+@nb.njit(cache=True)
+def _swaps(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64],
+           sites: npt.NDArray[np.int64], passes: int) -> npt.NDArray[np.int64]:
+    n_s, n_u = wd.shape
+    cur = sites.copy()
+    is_open = np.zeros(n_s, np.bool_)
+    is_open[forced] = True
+    is_open[cur] = True
+    d1, d2 = np.empty(n_u), np.empty(n_u)
+    arg1 = np.empty(n_u, np.int64)
+    without = np.empty(n_u)
     for _ in range(passes):
         improved = False
-        for pos in range(len(cur)):
-            rows = np.r_[forced, np.asarray(cur, dtype=np.int64)].astype(np.int64)
-            sub = wd[rows]
-            srt = np.sort(sub, axis=0)
-            d1 = srt[0]
-            d2 = srt[1] if rows.size > 1 else np.full(wd.shape[1], np.inf)
-            base = float(d1.sum())
-            without = np.where(sub[forced.size + pos] <= d1, d2, d1)
-            with np.errstate(invalid="ignore"):
-                value = np.minimum(without[None, :], wd).sum(axis=1)
-            value[rows] = np.inf
-            j = int(np.argmin(value))
-            if value[j] < base * (1 - 1e-12) and j < n_s:
-                cur[pos] = j
+        for pos in range(cur.size):
+            d1[:], d2[:], arg1[:] = np.inf, np.inf, -1
+            for r in np.flatnonzero(is_open):
+                for i in range(n_u):
+                    v = wd[r, i]
+                    if v < d1[i]:
+                        d2[i], d1[i], arg1[i] = d1[i], v, r
+                    elif v < d2[i]:
+                        d2[i] = v
+            base = 0.0
+            for i in range(n_u):
+                base += d1[i]
+                without[i] = d2[i] if arg1[i] == cur[pos] else d1[i]
+            best_v, best_j = base * (1 - 1e-12), -1
+            for j in range(n_s):
+                if is_open[j]:
+                    continue
+                v = 0.0
+                for i in range(n_u):  # partial sums only grow: stop once past the best
+                    v += min(without[i], wd[j, i])
+                    if v >= best_v:
+                        break
+                if v < best_v:
+                    best_v, best_j = v, j
+            if best_j >= 0:
+                is_open[cur[pos]] = False
+                is_open[best_j] = True
+                cur[pos] = best_j
                 improved = True
         if not improved:
             break
-    return np.sort(np.asarray(cur, dtype=np.int64))
+    return np.sort(cur)
+
+
+def swap_improve(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64],
+                 sites: npt.NDArray[np.int64], *, passes: int = 10) -> npt.NDArray[np.int64]:
+    """Return ``sites`` improved by single swaps (best replacement per open site, in turn)."""
+    return _swaps(np.ascontiguousarray(wd, dtype=np.float64), forced.astype(np.int64),
+                  np.asarray(sites, dtype=np.int64), passes)
 
 
 def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: int,
                start: npt.NDArray[np.int64], *, max_iter: int = 3000,
-               stop_gap: float = 1e-5, tol: float = 1e-9) -> Bound:
+               stop_gap: float = 1e-5, tol: float = 1e-9, min_step: float = 1e-3,
+               stall_limit: int = 30) -> Bound:
     """Run the subgradient method from ``start`` (free sites) and fix what the bound proves.
 
     ``wd`` is people-weighted seconds, ``(sites, units)``. The iterations stop at a relative
-    gap of ``stop_gap`` (the MILP on what is left closes the rest faster). A site is fixed
+    gap of ``stop_gap`` or once the step (halved after ``stall_limit`` iterations without a
+    better bound) falls below ``min_step``: :func:`probe_fix` and the MILP on what is left
+    close the rest faster than more iterations would. A site is fixed
     closed (open) when opening (closing) it lifts the bound to within ``tol`` of the best
     solution, so every solution better than the returned ``upper`` keeps those fixings.
     """
@@ -127,6 +157,7 @@ def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: in
     rows0 = np.r_[forced, best_sites].astype(np.int64)
     lam = np.where(np.isfinite(wd[rows0].min(axis=0)), wd[rows0].min(axis=0), 0.0)
     lb, best_lam, step, stall, it = -np.inf, lam.copy(), 2.0, 0, 0
+    swapped = best_sites
     for it in range(1, max_iter + 1):
         rho = _rho(wd_sorted, order, lam, n_s)
         pick = free_idx[np.argpartition(rho[free_idx], p - 1)[:p]] if p else free_idx[:0]
@@ -135,17 +166,19 @@ def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: in
             lb, best_lam, stall = bound, lam.copy(), 0
         else:
             stall += 1
-            if stall >= 60:
+            if stall >= stall_limit:
                 step, stall = step / 2, 0
         v = value(np.r_[forced, pick].astype(np.int64))
         if v < ub:
             ub, best_sites = v, np.sort(pick)
-        if it % 100 == 0:  # the relaxation's choice is often a swap or two from a better one
+        if it % 100 == 0 and not np.array_equal(np.sort(pick), swapped):
+            # the relaxation's choice is often a swap or two from a better one
+            swapped = np.sort(pick)
             better = swap_improve(wd, forced, pick)
             v = value(np.r_[forced, better].astype(np.int64))
             if v < ub:
                 ub, best_sites = v, better
-        if ub - lb <= stop_gap * ub or step < 1e-5:
+        if ub - lb <= stop_gap * ub or step < min_step:
             break
         is_open = np.zeros(n_s, bool)
         is_open[forced] = True
@@ -171,3 +204,110 @@ def lagrangian(wd: npt.NDArray[np.float64], forced: npt.NDArray[np.int64], p: in
     fix_open = inside[lb - rho[inside] + rho_next >= cut]
     return Bound(lb, best_sites, ub, np.sort(fix_open).astype(np.int64),
                  np.sort(fix_closed).astype(np.int64), best_lam, it, time.perf_counter() - t0)
+
+
+@nb.njit(cache=True)
+def _probe_bound(wd_sorted: npt.NDArray[np.float64], order: npt.NDArray[np.int64],
+                 lam0: npt.NDArray[np.float64], fixed_open: npt.NDArray[np.bool_],
+                 free: npt.NDArray[np.bool_], k: int, target: float, max_iter: int) -> float:
+    """Return the best Lagrangian bound with ``fixed_open`` open and k more of ``free``.
+
+    Subgradient from ``lam0`` with Polyak steps toward ``target``; stops once the bound
+    reaches ``target`` (then no solution with these fixings beats it). ``inf`` when the
+    fixings leave fewer than k free sites (no solution).
+    """
+    free_idx = np.flatnonzero(free)
+    if k < 0 or k > free_idx.size:
+        return np.inf
+    n_u, n_t = wd_sorted.shape
+    n_s = fixed_open.size
+    lam = lam0.copy()
+    best, step, stall = -np.inf, 2.0, 0
+    rho = np.zeros(n_s)
+    is_open = np.zeros(n_s, np.bool_)
+    g = np.zeros(n_u)
+    for _ in range(max_iter):
+        rho[:] = 0.0
+        for i in range(n_u):
+            for t in range(n_t):
+                v = wd_sorted[i, t] - lam[i]
+                if v >= 0.0:
+                    break
+                rho[order[i, t]] += v
+        bound = lam.sum()
+        is_open[:] = fixed_open
+        for j in range(n_s):
+            if fixed_open[j]:
+                bound += rho[j]
+        if k > 0:
+            for j in free_idx[np.argsort(rho[free_idx])[:k]]:
+                bound += rho[j]
+                is_open[j] = True
+        if bound > best + 1e-12 * abs(target):
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                step, stall = step / 2, 0
+        if best >= target or step < 1e-4:
+            break
+        norm = 0.0
+        for i in range(n_u):
+            gi = 1.0
+            for t in range(n_t):
+                if wd_sorted[i, t] - lam[i] >= 0.0:
+                    break
+                if is_open[order[i, t]]:
+                    gi -= 1.0
+            g[i] = gi
+            norm += gi * gi
+        if norm == 0.0:
+            break
+        for i in range(n_u):
+            lam[i] = max(lam[i] + step * (target - bound) / norm * g[i], 0.0)
+    return best
+
+
+def probe_fix(wd: npt.NDArray[np.float64], fixed_open: npt.NDArray[np.bool_],
+              incumbent: npt.NDArray[np.bool_], lam: npt.NDArray[np.float64], budget: int,
+              upper: float, *, max_iter: int = 300, rounds: int = 6, tol: float = 1e-9,
+              seconds: float = np.inf) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Fix sites by Lagrangian probing; return the open and still-free site masks.
+
+    ``wd`` is people-weighted seconds, ``(sites, units)``, ``inf`` for pairs no improving
+    solution uses; ``fixed_open`` sites are open and ``budget`` more are to be chosen from
+    the rest. Each free site is tried the other way from the incumbent (opened if the
+    incumbent leaves it closed, closed if it opens it) and the multipliers re-optimised
+    from ``lam``: when the bound then reaches ``upper`` (within ``tol``), no solution better
+    than the incumbent makes that choice, so the site is fixed as the incumbent has it.
+    Rounds repeat while something was fixed (each fixing tightens the next probes), for at
+    most ``seconds`` (what is still free then is left to the caller's exact solve).
+    """
+    deadline = time.perf_counter() + seconds
+    order = np.argsort(wd.T, axis=1, kind="stable").astype(np.int64)
+    wd_sorted = np.take_along_axis(wd.T, order, axis=1)
+    width = max(int(np.isfinite(wd_sorted).sum(axis=1).max()), 1)
+    wd_sorted, order = wd_sorted[:, :width].copy(), order[:, :width].copy()
+    is_open = fixed_open.copy()
+    free = ~fixed_open
+    left = budget
+    cut = upper - tol * abs(upper)
+    for _ in range(rounds):
+        changed = False
+        for j in np.flatnonzero(free):
+            if time.perf_counter() > deadline:
+                return is_open, free
+            trial_free = free.copy()
+            trial_free[j] = False
+            trial_open = is_open.copy()
+            trial_open[j] = not incumbent[j]
+            k = left - (0 if incumbent[j] else 1)
+            if _probe_bound(wd_sorted, order, lam, trial_open, trial_free, k, cut,
+                            max_iter) >= cut:
+                free[j] = False
+                is_open[j] = bool(incumbent[j])
+                left -= int(incumbent[j])
+                changed = True
+        if not changed or not free.any():
+            break
+    return is_open, free

@@ -43,7 +43,8 @@ def _busy(busy: float | npt.ArrayLike, n_demand: int) -> npt.NDArray[np.float64]
 
 def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, k: int,
                       target_s: float, busy: float | npt.ArrayLike,
-                      forced: npt.ArrayLike = (), time_limit_s: float = 60.0) -> Allocation:
+                      forced: npt.ArrayLike = (), forced_busy: npt.ArrayLike | None = None,
+                      time_limit_s: float = 60.0) -> Allocation:
     """Choose k new bases maximising the expected people covered within ``target_s`` (MEXCLP).
 
     Parameters
@@ -62,24 +63,67 @@ def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None
         the bases serving that area, e.g. from the simulator).
     forced
         Row indices of bases open regardless (existing bases).
+    forced_busy
+        Busy fraction of each forced base, in the order of ``forced`` (e.g. measured per
+        base, or a base's teams combined); default ``busy``. New bases keep ``busy``.
     time_limit_s
         HiGHS time limit, seconds.
 
     Returns
     -------
     Allocation
-        ``objective``: expected people covered, ``sum people * (1 - q**n)``.
+        ``objective``: expected people covered, ``sum people * (1 - prod q_j)`` over the open
+        bases ``j`` within the target (``1 - q**n`` with one fraction).
+
+    Notes
+    -----
+    Still exact and linear with per-base fractions for the forced bases: they are open in
+    every solution, so a unit within reach of forced bases busy ``Q = prod q_j`` and of ``n``
+    new ones is covered with probability ``1 - Q q**n``, a per-unit level coefficient.
     """
     c, w, f = check_inputs(cost_s, people, forced)
     target = check_target(target_s)
     k = check_budget(k, c.shape[0] - f.size, "k")
     q = _busy(busy, c.shape[1])
     check_people(w, "mexclp")
-    check_reachable(c <= target, w, target, "mexclp")
+    cover = c <= target
+    check_reachable(cover, w, target, "mexclp")
+    q_forced = _forced_busy(forced, forced_busy, f)
+    # forced bases' chance all are busy, per unit; their levels carry 1 - Q in the first
+    n_f = cover[f].sum(axis=0)
+    all_busy = np.where(cover[f], q_forced[:, None], 1.0).prod(axis=0) if q_forced is not None \
+        else q ** n_f
     levels = max(1, min(k + f.size, c.shape[0]))
-    coef = (1.0 - q)[:, None] * q[:, None] ** np.arange(levels)[None, :]
+    extra = np.arange(levels)[None, :] - n_f[:, None]  # new bases before this level
+    coef = np.where(extra >= 0, all_busy[:, None] * (1.0 - q)[:, None]
+                    * q[:, None] ** np.maximum(extra, 0), 0.0)
+    coef[:, 0] = np.where(n_f > 0, 1.0 - all_busy, coef[:, 0])
     return level_coverage("mexclp", c, w, f, k=k, target=target, coef=coef,
                           time_limit_s=time_limit_s)
+
+
+def _forced_busy(forced: npt.ArrayLike, forced_busy: npt.ArrayLike | None,
+                 f: npt.NDArray[np.int64]) -> npt.NDArray[np.float64] | None:
+    """Return the busy fraction per sorted forced row, checked (None: not given)."""
+    if forced_busy is None:
+        return None
+    rows = np.asarray(forced, dtype=np.int64).reshape(-1)
+    fb = np.asarray(forced_busy, dtype=np.float64).reshape(-1)
+    if fb.shape != rows.shape:
+        msg = f"forced_busy needs one fraction per forced base ({rows.size}), got {fb.size}"
+        raise ValidationError(msg)
+    out = np.full(f.size, np.nan)
+    for row, value in zip(rows.tolist(), fb.tolist(), strict=True):
+        if not (np.isfinite(value) and 0.0 <= value < 1.0):
+            msg = (f"busy fraction of forced base (site row {row}) must be in [0, 1), got "
+                   f"{value!r}")
+            raise ValidationError(msg)
+        at = int(np.searchsorted(f, row))
+        if np.isfinite(out[at]) and out[at] != value:
+            msg = f"forced base (site row {row}) has two busy fractions: {out[at]} and {value}"
+            raise ValidationError(msg)
+        out[at] = value
+    return out
 
 
 def backup_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, k: int,

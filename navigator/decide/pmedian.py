@@ -3,7 +3,10 @@
 p-median, in three steps, each proven: (1) Beasley's Lagrangian relaxation of the assignment
 constraints (:mod:`navigator.decide._lagrange`) gives a lower bound within ~0.1 % and, with
 swap moves, the incumbent; (2) reduced-cost tests fix sites open or closed and cap each unit's
-time in any *better* solution (``lam[i] + upper - lower``); (3) what is left is solved in
+time in any *better* solution (``lam[i] + upper - lower``), then Lagrangian probing tries
+each site left the other way from the incumbent with re-optimised multipliers and fixes it
+when the bound reaches the incumbent (often every site: then nothing is left to solve);
+(3) what is left is solved in
 Elloumi's radius formulation (2010, after Cornuejols, Nemhauser and Wolsey 1980): per unit,
 its distinct times to the remaining sites, sorted, are levels, and ``z[i, k] = 1`` says "no
 open site within level k", charged the step to the next level. No assignment variable exists.
@@ -20,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.decide._cover import min_sites
-from navigator.decide._lagrange import lagrangian
+from navigator.decide._lagrange import Bound, lagrangian, probe_fix
 from navigator.decide._locate import (
     Allocation,
     check_budget,
@@ -183,20 +186,44 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
         # an improving solution never pays unit i more than lam[i] + (upper - lower): a pair
         # costing more lifts the Lagrangian bound past the incumbent
         limit = (lag.lam + (lag.upper - lag.lower) * (1 + 1e-9)) / wd
-        sol = _radius_milp(np.where(cd <= limit[None, :], cd, np.inf), wd, opened, rest,
-                           budget, best_sites, time_limit_s - (time.perf_counter() - t0))
-        seconds, status = sol.seconds, sol.status
-        value = _median_value(cd, wd, sol.sites)
-        if value < best_value:
-            best_sites, best_value = np.setdiff1d(sol.sites, f), value
-        # better solutions keep the fixings, so the reduced model's bound holds for them
-        bound = max(bound, min(best_value, sol.bound))
+        near = np.where(cd <= limit[None, :], cd, np.inf)
+        # probing gets at most half the time left; the MILP closes whatever it leaves
+        opened, rest, budget = _probe(near, wd, opened, rest, budget, lag,
+                                      (time_limit_s - (time.perf_counter() - t0)) / 2)
+        if budget == 0 or rest.size <= budget:  # the fixings leave one solution (or none)
+            sites = np.r_[opened, rest if budget else rest[:0]].astype(np.int64)
+            value = _median_value(cd, wd, sites) if sites.size == p + f.size else np.inf
+            if value < best_value:
+                best_sites, best_value = np.setdiff1d(sites, f), value
+            bound = best_value
+        else:
+            sol = _radius_milp(near, wd, opened, rest, budget, best_sites,
+                               time_limit_s - (time.perf_counter() - t0))
+            seconds, status = sol.seconds, sol.status
+            value = _median_value(cd, wd, sol.sites)
+            if value < best_value:
+                best_sites, best_value = np.setdiff1d(sol.sites, f), value
+            # better solutions keep the fixings, so the reduced model's bound holds for them
+            bound = max(bound, min(best_value, sol.bound))
     else:
         bound = best_value
     return finish("p_median", sites=best_sites, value=best_value, greedy=greedy,
                   greedy_value=g_value, forced=f, bound=bound, status=status,
                   seconds=seconds + lag.seconds, assigned_of=assigned,
                   uncoverable=uncoverable, iterations=lag.iterations)
+
+
+def _probe(near: npt.NDArray[np.float64], wd: npt.NDArray[np.float64],
+           opened: npt.NDArray[np.int64], rest: npt.NDArray[np.int64], budget: int,
+           lag: Bound, seconds: float
+           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Return the open rows, the free rows and the budget left after Lagrangian probing."""
+    rows = np.r_[opened, rest].astype(np.int64)
+    first = np.zeros(rows.size, bool)
+    first[:opened.size] = True
+    is_open, free = probe_fix(wd[None, :] * near[rows], first, np.isin(rows, lag.sites),
+                              lag.lam, budget, lag.upper, seconds=seconds)
+    return rows[is_open], rows[free], budget - int(is_open.sum()) + opened.size
 
 
 @dataclass(frozen=True)

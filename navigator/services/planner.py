@@ -47,9 +47,10 @@ from navigator.model import FACILITY_KINDS, FacilityKind, ResourceKind
 from navigator.roads import network_timezone
 
 if TYPE_CHECKING:
-    from collections.abc import Container, Sequence
+    from collections.abc import Container, Mapping, Sequence
 
     import geopandas as gpd
+    import numpy.typing as npt
     import pandas as pd
     from distributed import Client
     from shapely.geometry.base import BaseGeometry
@@ -424,6 +425,7 @@ class SiteRecommendation:
 
 def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataFrame, *,
                     k: int, target_s: float, model: Model = "mclp", busy: float = 0.3,
+                    base_busy: Mapping[str, float] | None = None,
                     existing: gpd.GeoDataFrame | None = None,
                     direction: Literal["from", "to"] = "from", max_snap_m: float = 500.0,
                     cutoff_s: float | None = None, time_limit_s: float = 60.0
@@ -435,8 +437,9 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     beyond ``cutoff_s`` (default twice the target). ``time_limit_s`` bounds the solver, seconds
     (the best solution found by then is returned; ``allocation.status`` says whether optimal).
     ``model`` is one of :data:`navigator.decide.allocation.MODELS`; ``mexclp`` counts each base
-    as busy a ``busy`` fraction of the time (Daskin's expected coverage), ``backup`` maximises
-    the people covered twice, ``p_center`` minimises the worst time.
+    as busy a ``busy`` fraction of the time (Daskin's expected coverage), or an existing base
+    named (by id or name) in ``base_busy`` its own fraction; ``backup`` maximises the people
+    covered twice, ``p_center`` minimises the worst time.
     """
     import pandas as pd
 
@@ -470,6 +473,12 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
                     cutoff_s=cutoff)
     forced = np.flatnonzero(rows >= n_new)
     w = demand.people
+    per_base = None
+    if base_busy:  # checked whatever the model, so a typo never passes silently
+        per_base = _base_busy(existing, base_busy, busy)[rows[forced] - n_new]
+        notes.append(f"{len(base_busy)} base(s) with their own busy fraction, the others and "
+                     f"new bases {busy:g}" if model == "mexclp" else
+                     f"busy fractions weigh only mexclp's expected coverage, not {model}")
     if model == "mclp":
         a = max_coverage(c, w, k=k, target_s=target, forced=forced, time_limit_s=time_limit_s)
     elif model == "lscp":
@@ -481,7 +490,7 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
         a = p_center(c, w, p=k, forced=forced, time_limit_s=time_limit_s)
     elif model == "mexclp":
         a = expected_coverage(c, w, k=k, target_s=target, busy=busy, forced=forced,
-                              time_limit_s=time_limit_s)
+                              forced_busy=per_base, time_limit_s=time_limit_s)
     elif model == "backup":
         a = backup_coverage(c, w, k=k, target_s=target, forced=forced,
                             time_limit_s=time_limit_s)
@@ -495,6 +504,33 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     return SiteRecommendation(a, cand.iloc[rows[a.sites]].reset_index(drop=True),
                               cand.iloc[rows[a.greedy_sites]].reset_index(drop=True),
                               tuple(notes))
+
+
+def _base_busy(existing: gpd.GeoDataFrame | None, base_busy: Mapping[str, float],
+               default: float) -> npt.NDArray[np.float64]:
+    """Return a busy fraction per existing facility row from fractions keyed by id or name."""
+    ids = [] if existing is None else [str(v) for v in existing["id"]]
+    names = [] if existing is None else [str(v) for v in existing["name"]]
+    out = np.full(len(ids), float(default))
+    for key, value in base_busy.items():
+        at = [i for i, v in enumerate(ids) if v == key] or \
+            [i for i, v in enumerate(names) if v == key]
+        if not at:
+            known = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+            msg = (f"busy fraction for {key!r}: no such base among the {len(ids)} in service"
+                   f"{' (' + known + ')' if ids else ''}")
+            raise ValidationError(msg)
+        if len(at) > 1:
+            msg = f"busy fraction for {key!r}: {len(at)} bases have that name; use the id"
+            raise ValidationError(msg)
+        q = float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+            else float("nan")
+        if not (np.isfinite(q) and 0.0 <= q < 1.0):
+            msg = (f"busy fraction for base {key!r} must be in [0, 1) (the share of time its "
+                   f"team is out on a call), got {value!r}")
+            raise ValidationError(msg)
+        out[at[0]] = q
+    return out
 
 
 def surface_nodes(graph: TravelGraph, run: FacilityRun) -> gpd.GeoDataFrame:

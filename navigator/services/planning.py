@@ -38,7 +38,7 @@ from navigator.services.planner import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import geopandas as gpd
 
@@ -449,6 +449,7 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
                         candidate_kinds: Sequence[ResourceKind | str] = CANDIDATE_GROUPS[
                             "public"], k: int = 3, target_s: float = 900.0,
                         model: Model = "mclp", time_limit_s: float = 60.0,
+                        busy: Mapping[str, float] | None = None,
                         solve_when_covered: bool = False, demand: Demand | None = None,
                         population: PopulationLayer | None = None) -> NewSitePlan:
     """Return ``k`` new sites among public facilities that cover the most people in time.
@@ -466,6 +467,9 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
         or ``"p_median"`` (least people-seconds).
     time_limit_s
         Solver time limit, seconds (the best solution by then; ``status`` says if optimal).
+    busy
+        ``mexclp``: busy fraction per existing base, keyed by its id or name, each in
+        [0, 1); other bases and new ones take ``settings.team_busy_fraction``.
     solve_when_covered
         Solve even when everyone is already within the target (any ``k`` sites then cover
         as many people); by default ``mclp`` and ``lscp`` then recommend nothing.
@@ -504,7 +508,8 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
         cand = candidate_sites(store, kinds=candidate_kinds, exclude=set(run.facilities["id"]))
         n_candidates = len(cand)
         rec = recommend_sites(graph, people, cand, k=k, target_s=target, model=model,
-                              busy=settings.team_busy_fraction, existing=run.facilities,
+                              busy=settings.team_busy_fraction, base_busy=busy,
+                              existing=run.facilities,
                               direction=FACILITY_KINDS[kind][1], time_limit_s=time_limit_s)
         notes.extend(rec.notes)
         after, greedy = covered(rec.sites), covered(rec.greedy_sites)
@@ -515,6 +520,7 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
                  inputs={**_scenario(kind, at, bed_type, free_beds, closed),
                          "candidate_kinds": [str(c) for c in candidate_kinds], "k": k,
                          "target_s": target, "model": model, "time_limit_s": time_limit_s,
+                         "busy": dict(busy or {}),
                          "population": people.population.source},
                  result={key: v for key, v in summary.items() if key != "notes"}
                  | {"sites": [str(i) for i in plan.sites["id"]]})

@@ -172,6 +172,8 @@ def test_invalid_bodies_are_400_json(planner: Any, path: str, raw: str) -> None:
     ("/api/coverage/recommend", {"k": 11}), ("/api/coverage/recommend", {"k": 0}),
     ("/api/coverage/recommend", {"candidates": []}),
     ("/api/coverage/recommend", {"candidates": ["dv_site"]}),
+    ("/api/coverage/recommend", {"model": "mexclp", "busy": {"station": 1.0}}),
+    ("/api/coverage/recommend", {"model": "mexclp", "busy": {"station": -0.1}}),
     ("/api/coverage/compare", {"add": [{"lon": 200, "lat": 40}]}),
     ("/api/coverage/compare", {"close": ["no-such-site"]}),
     ("/api/coverage/compare", {"close": [f"x{i}" for i in range(11)]}),
@@ -195,6 +197,20 @@ def test_stations_hosting_no_team_are_candidate_bases(planner: Any) -> None:
     ids = {f["id"] for f in body["sites"]["features"]}
     assert len(ids) == 2 and all(f["properties"]["kind"] == "team_base"
                                  for f in body["sites"]["features"])
+
+
+def test_recommend_mexclp_takes_busy_fractions_per_base(planner: Any) -> None:
+    c, headers = planner
+    ask = {"kind": "team_bases", "k": 1, "target_min": 5, "model": "mexclp",
+           "candidates": ["team_base"]}
+    plain = _post(planner, "/api/coverage/recommend", ask)
+    base = _post(planner, "/api/coverage", {"kind": "team_bases"})["facilities"]["features"][0]
+    idle = _post(planner, "/api/coverage/recommend", {**ask, "busy": {base["id"]: 0.0}})
+    assert idle["status"] == "Optimal" and idle["objective"] > plain["objective"]
+    r = c.post("/api/coverage/recommend", json={**ask, "busy": {"<img src=x>": 0.2}},
+               headers=headers)
+    assert r.status_code in (400, 422) and r.is_json
+    assert "no such base" in r.get_json()["message"]
 
 
 def test_a_new_base_off_the_network_is_422(planner: Any) -> None:

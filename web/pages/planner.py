@@ -192,7 +192,7 @@ def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
     graph = ctx.roads()
     plan = planning.recommend_new_sites(
         ctx.store, graph, ctx.settings, **_scenario(body), candidate_kinds=body.candidates,
-        k=body.k, target_s=body.target_min * 60.0, model=body.model,
+        k=body.k, target_s=body.target_min * 60.0, model=body.model, busy=body.busy,
         time_limit_s=SOLVE_LIMIT_S, solve_when_covered=True)
     summary = plan.summary()
     return closures_info({**summary, "notes": [*summary["notes"], _clip_note(demand())],
