@@ -17,8 +17,10 @@ _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh
                      "follow_up_first_h", "follow_up_second_h", "arrival_grace_s",
                      "session_idle_min", "session_max_h", "login_window_s", "login_lock_s",
                      "login_max_lock_s", "team_busy_fraction", "stale_position_min",
-                     "position_skew_s"})
-_COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
+                     "position_skew_s", "checkin_interval_min", "events_stream_s",
+                     "events_poll_s"})
+_COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures",
+                     "events_max_streams"})
 
 
 def _default_cache_dir() -> Path:
@@ -89,6 +91,21 @@ class Settings:
     position_skew_s
         Seconds a GPS ping's time may lie ahead of the server clock (device clock drift);
         a ping further in the future is refused.
+    checkin_interval_min
+        Minutes a team on scene may go without a safety check-in
+        (``NAVIGATOR_CHECKIN_INTERVAL_MIN``, default 20); then every dispatcher's console
+        shows an alert until the team checks in or a dispatcher acknowledges it.
+    events_stream_s
+        Seconds one live-console event stream (``/api/dispatch/events``) stays open before the
+        browser reconnects (bounded so a stream never holds a server thread for long).
+    events_poll_s
+        Seconds between a stream's reads of the store's change counter (the latency of the
+        live console across worker processes).
+    events_max_streams
+        Live streams one process serves at once (``NAVIGATOR_EVENTS_MAX_STREAMS``, default
+        2). Each holds a server thread: keep it below gunicorn's ``--threads`` (4 in the
+        production advice) so API calls always find a thread; a console refused a stream
+        (503) polls instead.
     """
 
     store_url: str = "navigator.gpkg"
@@ -117,6 +134,10 @@ class Settings:
     region: str = "columbus"
     stale_position_min: float = 10.0
     position_skew_s: float = 60.0
+    checkin_interval_min: float = 20.0
+    events_stream_s: float = 30.0
+    events_poll_s: float = 0.25
+    events_max_streams: int = 2
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:

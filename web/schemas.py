@@ -297,6 +297,18 @@ class TeamStatusUpdate(Body):
     status: TeamStatus
 
 
+class CheckIn(Body):
+    """A team's safety check-in (or a dispatcher's acknowledgement of its overdue alert)."""
+
+    note: str = Field("", max_length=500)
+
+
+class EventsQuery(Body):
+    """The change version a console last saw (browsers send ``Last-Event-ID`` instead)."""
+
+    since: str | None = Field(None, max_length=18, pattern=r"^[0-9]+$")
+
+
 class PlanRequest(Body):
     """Pair open incidents with teams (nothing is written)."""
 

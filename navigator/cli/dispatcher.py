@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
     from navigator.cli.common import Subcommands
 
-__all__ = ["register", "run_assign", "run_batch", "run_finish", "run_new_incident",
-           "run_rank_teams", "run_team_status"]
+__all__ = ["register", "run_assign", "run_batch", "run_check_in", "run_checkins", "run_finish",
+           "run_new_incident", "run_rank_teams", "run_team_status"]
 
 
 def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
@@ -111,6 +111,35 @@ def run_finish(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def run_check_in(args: argparse.Namespace, ctx: Context) -> int:
+    """Record a team's safety check-in (or --acknowledge its overdue alert)."""
+    from navigator import services
+
+    c = services.check_in(ctx.store, ctx.settings, team_id=args.team_id, actor=args.actor,
+                          note=args.note, acknowledge=args.acknowledge)
+    print(f"team {c.team_id} {'alert acknowledged' if args.acknowledge else 'checked in'}; "
+          f"next check-in due {c.due_at.isoformat(timespec='seconds')}")
+    return 0
+
+
+def run_checkins(args: argparse.Namespace, ctx: Context) -> int:
+    """List the teams on scene and their safety check-ins; overdue ones first."""
+    from navigator import services
+
+    checks = services.safety_board(ctx.store, ctx.settings)
+    if args.json:
+        print_json({"interval_min": ctx.settings.checkin_interval_min,
+                    "checks": [c.to_dict() for c in checks]})
+        return 0
+    if not checks:
+        print("no team on scene")
+    print_table((c.team_id, c.name, "OVERDUE " + minutes_text(c.overdue_s) if c.overdue
+                 else "ok", "due " + c.due_at.isoformat(timespec="seconds"),
+                 f"acknowledged by {c.acknowledged_by}" if c.acknowledged_by else "")
+                for c in checks)
+    return 0
+
+
 def run_batch(args: argparse.Namespace, ctx: Context) -> int:
     """Pair all open incidents with teams: optimal and greedy plans side by side."""
     from navigator import services
@@ -174,6 +203,16 @@ def register(sub: Subcommands) -> None:
     p = add_command(sub, "finish", run_finish, "complete or cancel an assignment")
     p.add_argument("assignment_id")
     p.add_argument("--cancel", action="store_true", help="cancel instead of completing")
+
+    p = add_command(sub, "check-in", run_check_in,
+                    "record an on-scene team's safety check-in (or acknowledge its alert)")
+    p.add_argument("team_id")
+    p.add_argument("--note", default="", help="what the team said (at most 500 characters)")
+    p.add_argument("--acknowledge", action="store_true",
+                   help="a dispatcher acknowledges the overdue alert (one more interval)")
+
+    add_command(sub, "checkins", run_checkins,
+                "teams on scene and their safety check-ins, overdue first")
 
     p = add_command(sub, "batch", run_batch, "optimal vs greedy assignment of all open incidents")
     p.add_argument("--objective", choices=get_args(Objective), default="total",

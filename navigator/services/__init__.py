@@ -2,7 +2,8 @@
 
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
 :mod:`~navigator.services.planning` on the building blocks of :mod:`~navigator.services.planner`),
-:mod:`~navigator.services.isochrones`, :mod:`~navigator.services.shelter` (bed reports), referral
+:mod:`~navigator.services.isochrones`, the live console
+(:mod:`~navigator.services.console`), :mod:`~navigator.services.shelter` (bed reports), referral
 episodes (:mod:`~navigator.services.referrals`), accounts, and the shared
 :mod:`~navigator.services.context`. Views, CLI commands and notebooks call one of these
 functions and render what it returns.
@@ -17,6 +18,13 @@ from navigator.services.caseworker import (
     hold_bed,
     hotlines_for,
     release_hold,
+)
+from navigator.services.console import (
+    check_in,
+    console_events,
+    incident_board,
+    safety_board,
+    street_geocoder,
 )
 from navigator.services.context import AreaContext, area_context, load_network
 from navigator.services.dispatcher import (
@@ -52,14 +60,17 @@ __all__ = [
     "assess_coverage",
     "assign_team",
     "board",
+    "check_in",
     "compare_coverage",
     "confirm_hold",
+    "console_events",
     "find_beds",
     "find_services",
     "finish_assignment",
     "hold_bed",
     "hotlines_for",
     "import_census",
+    "incident_board",
     "list_holds",
     "load_demand",
     "load_network",
@@ -73,5 +84,7 @@ __all__ = [
     "release_hold",
     "report_beds",
     "report_positions",
+    "safety_board",
+    "street_geocoder",
     "update_team",
 ]

@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 #: Tables ``load(replace=True)`` empties, children first (the audit log is never emptied).
-DATA_TABLES = ("assignments", "episodes", "holds", "bed_sites", "beds", "teams", "incidents",
-               "hotlines", "resources")
+DATA_TABLES = ("assignments", "episodes", "holds", "bed_sites", "beds", "team_checkins",
+               "teams", "incidents", "hotlines", "resources")
 #: Tables :meth:`Store.counts` reports.
 COUNTED_TABLES = ("resources", "beds", "hotlines", "teams", "incidents", "holds",
                   "assignments", "episodes", "audit")
