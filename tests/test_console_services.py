@@ -167,6 +167,9 @@ def test_an_on_scene_team_must_check_in_and_an_overdue_alert_can_be_acknowledged
 def test_incident_board_gives_the_nearest_street_address(store, columbus_graph,
                                                          settings) -> None:
     geocoder = sv.street_geocoder(settings)
+    assert geocoder is not None
+    missing = dataclasses.replace(settings, data_dir=settings.data_dir / "nowhere")
+    assert sv.street_geocoder(missing) is None
     i = int(np.argmin(np.hypot(geocoder.addr_lon - CLIENT[0], geocoder.addr_lat - CLIENT[1])))
     at = (float(geocoder.addr_lon[i]), float(geocoder.addr_lat[i]))
     sv.add_incident(store, columbus_graph, settings, _incident("inc-addr", *at), actor="d")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from navigator.decide.safety import checkin_due
-from navigator.errors import StoreError
+from navigator.errors import StoreError, ValidationError
 from navigator.model import IncidentStatus
 
 if TYPE_CHECKING:
@@ -190,12 +190,20 @@ def check_in(store: Store, settings: Settings, *, team_id: str, actor: str, note
     return next(c for c in safety_board(store, settings) if c.team_id == team_id)
 
 
-def street_geocoder(settings: Settings) -> Geocoder:
-    """Return the offline geocoder of the region's OSM extract (cached in ``cache_dir``)."""
+def street_geocoder(settings: Settings) -> Geocoder | None:
+    """Return the offline geocoder of the region's OSM extract (cached in ``cache_dir``).
+
+    None when the extract is missing or unreadable: incidents are then listed without a
+    street address rather than not at all.
+    """
     from navigator.demo.city import demo_city
     from navigator.exchange.geocode import Geocoder
 
-    return Geocoder.from_osm(demo_city(settings).osm_file, cache_dir=settings.cache_dir)
+    path = demo_city(settings).osm_file
+    try:
+        return Geocoder.from_osm(path, cache_dir=settings.cache_dir)
+    except (OSError, ValidationError):
+        return None
 
 
 def incident_board(store: Store, *, geocoder: Geocoder | None,

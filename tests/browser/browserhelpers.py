@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from xss_payloads import FLAG, XSS
+from xss_payloads import FLAG, XSS, plant
 
 from navigator.services.accounts import DEMO_USERS
 
@@ -17,7 +20,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PASSWORDS = {u: p for u, p, _ in DEMO_USERS}
 __all__ = ["ARGS", "CHROMIUM", "FLAG", "PASSWORDS", "SCREENSHOTS", "XSS", "Server", "Session",
-           "map_texts"]
+           "map_texts", "running_server"]
 
 
 @dataclasses.dataclass
@@ -28,6 +31,47 @@ class Server:
     store: Any
     xss_shelter: Any
     planted: list[str] = dataclasses.field(default_factory=list)
+
+
+@contextmanager
+def running_server(graph: Any, folder: Path, **settings: Any) -> Iterator[Server]:
+    """Serve the demo (with the XSS corpus planted) from ``folder/demo.gpkg`` on 127.0.0.1.
+
+    ``settings`` override :class:`~navigator.config.Settings` fields.
+    """
+    from werkzeug.serving import make_server
+
+    from navigator.config import Settings
+    from navigator.demo.bundle import demo_bundle
+    from navigator.model import BedType, ResourceKind
+    from navigator.roads import network_area
+    from navigator.services.accounts import ensure_demo_users
+    from navigator.store import open_store
+    from web import create_app
+
+    path = folder / "demo.gpkg"
+    store = open_store(str(path))
+    bundle = demo_bundle(seed=7, area=network_area(graph))
+    shelter = next(r for r in bundle.resources if r.kind == ResourceKind.SHELTER
+                   and not r.confidential and r.opening_hours == "24/7"
+                   and any(b.bed_type == BedType.SINGLE_MEN and b.free > 1 for b in r.beds))
+    renamed = dataclasses.replace(shelter, name=XSS)
+    bundle = dataclasses.replace(bundle, resources=tuple(
+        renamed if r.id == shelter.id else r for r in bundle.resources))
+    store.load(bundle, actor="browser test", replace=True)
+    planted = plant(store, graph, path.parent / "imports", near=(shelter.lon, shelter.lat))
+    ensure_demo_users(store)
+    app = create_app(Settings(store_url=str(path), **settings), graph=graph, store=store,
+                     test_config={"SESSION_COOKIE_SECURE": False})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{srv.server_port}", store, renamed, planted)
+    finally:
+        srv.shutdown()
+        thread.join(timeout=10)
+        store.close()
 
 
 class Session:

@@ -6,53 +6,18 @@ every importer, so every browser test runs against it.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browserhelpers import ARGS, CHROMIUM, SCREENSHOTS, XSS, Server, Session
-from xss_payloads import plant
+from browserhelpers import ARGS, CHROMIUM, SCREENSHOTS, Server, Session, running_server
 
 
 @pytest.fixture(scope="module")
 def server(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    from werkzeug.serving import make_server
-
-    from navigator.config import Settings
-    from navigator.demo.bundle import demo_bundle
-    from navigator.model import BedType, ResourceKind
-    from navigator.roads import network_area
-    from navigator.services.accounts import ensure_demo_users
-    from navigator.store import open_store
-    from web import create_app
-
-    path = tmp_path_factory.mktemp("browser") / "demo.gpkg"
-    store = open_store(str(path))
-    bundle = demo_bundle(seed=7, area=network_area(columbus_graph))
-    shelter = next(r for r in bundle.resources if r.kind == ResourceKind.SHELTER
-                   and not r.confidential and r.opening_hours == "24/7"
-                   and any(b.bed_type == BedType.SINGLE_MEN and b.free > 1 for b in r.beds))
-    renamed = dataclasses.replace(shelter, name=XSS)
-    bundle = dataclasses.replace(bundle, resources=tuple(
-        renamed if r.id == shelter.id else r for r in bundle.resources))
-    store.load(bundle, actor="browser test", replace=True)
-    planted = plant(store, columbus_graph, path.parent / "imports",
-                    near=(shelter.lon, shelter.lat))
-    ensure_demo_users(store)
-    app = create_app(Settings(store_url=str(path)), graph=columbus_graph, store=store,
-                     test_config={"SESSION_COOKIE_SECURE": False})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Server(f"http://127.0.0.1:{srv.server_port}", store, renamed, planted)
-    finally:
-        srv.shutdown()
-        thread.join(timeout=10)
-        store.close()
+    with running_server(columbus_graph, tmp_path_factory.mktemp("browser")) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, render_template, request
 
@@ -25,8 +25,30 @@ from web.render import (
 )
 from web.streams import event_stream, last_event_id
 
+if TYPE_CHECKING:
+    from flask.blueprints import BlueprintSetupState
+
+    from navigator.exchange.geocode import Geocoder
+    from web.context import AppContext
+
 bp = Blueprint("dispatcher", __name__)
 ROLES = (Role.DISPATCHER,)
+
+
+def _geocoder(ctx: AppContext) -> Geocoder | None:
+    """Return the process's street geocoder (built on first use, about a second)."""
+    return ctx.cached("geocoder", lambda: (services.street_geocoder(ctx.settings),))[0]
+
+
+@bp.record_once
+def _warm(state: BlueprintSetupState) -> None:
+    """Build the geocoder as the worker starts, not on a dispatcher's first list.
+
+    In the app factory, before any request (and before gunicorn's ``--preload`` forks), so
+    no request waits for it and no lock is held across a fork. Tests build it on first use.
+    """
+    if not state.app.testing:
+        _geocoder(state.app.extensions["navigator"])
 
 
 @bp.get("/dispatch")
@@ -49,8 +71,7 @@ def incidents(query: schemas.IncidentQuery) -> dict[str, Any]:
     ctx = app_context()
     statuses = [query.status] if query.status else [IncidentStatus.OPEN,
                                                     IncidentStatus.ASSIGNED]
-    geocoder = ctx.cached("geocoder", lambda: services.street_geocoder(ctx.settings))
-    return feature_collection(services.incident_board(ctx.store, geocoder=geocoder,
+    return feature_collection(services.incident_board(ctx.store, geocoder=_geocoder(ctx),
                                                       statuses=statuses))
 
 @endpoint(bp, "/api/dispatch/events", summary="Live console: server-sent change events",
