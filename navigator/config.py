@@ -58,7 +58,8 @@ class Settings:
         Seconds past a referral's ETA before its arrival counts as overdue.
     session_idle_min
         Minutes without a request after which a login session ends (the dispatcher console
-        polls every 15 s, so an open console stays logged in; a closed laptop does not).
+        reconnects its live stream every ``events_stream_s``, so an open console stays logged
+        in; a closed laptop does not).
     session_max_h
         Hours after login at which a session ends however active it is (one shift).
     admin_2fa
