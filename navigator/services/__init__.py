@@ -19,6 +19,7 @@ from navigator.services.caseworker import (
     hotlines_for,
     release_hold,
 )
+from navigator.services.compliance import compliance_report, parse_targets
 from navigator.services.console import (
     check_in,
     console_events,
@@ -62,6 +63,7 @@ __all__ = [
     "board",
     "check_in",
     "compare_coverage",
+    "compliance_report",
     "confirm_hold",
     "console_events",
     "find_beds",
@@ -77,6 +79,7 @@ __all__ = [
     "move_episode",
     "my_sites",
     "open_episode",
+    "parse_targets",
     "plan_batch",
     "rank_teams",
     "reachable_areas",

@@ -18,7 +18,7 @@ from navigator.model import TeamStatus
 if TYPE_CHECKING:
     from navigator.store import Store
 
-__all__ = ["ComplianceReport", "compliance_report"]
+__all__ = ["ComplianceReport", "compliance_report", "parse_targets"]
 
 #: Audit entries read per action (a week of a busy county's dispatches fits easily).
 _AUDIT_LIMIT = 100_000
@@ -53,6 +53,32 @@ class ComplianceReport:
                         "" if r.within_target is None else f"{100 * r.within_target:.1f}",
                         self.start.isoformat(), self.end.isoformat()])
         return out.getvalue()
+
+
+def parse_targets(text: str | None) -> dict[int, float]:
+    """Return ``"1=15,2=30"`` as ``{1: 15.0, 2: 30.0}`` (minutes per priority).
+
+    Raises
+    ------
+    ValidationError
+        Not ``priority=minutes`` pairs, a priority outside 1-4, or a non-positive target.
+    """
+    out: dict[int, float] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        level, _, value = part.partition("=")
+        try:
+            key, minutes = int(level), float(value)
+        except ValueError as e:
+            msg = f"targets: {part.strip()!r} is not priority=minutes (e.g. 1=15)"
+            raise ValidationError(msg) from e
+        if key not in DEFAULT_TARGETS_MIN or not (minutes > 0 and math.isfinite(minutes)):
+            msg = (f"targets: {part.strip()!r}: the priority must be 1-4 and the target a "
+                   "positive number of minutes")
+            raise ValidationError(msg)
+        out[key] = minutes
+    return out
 
 
 def compliance_report(store: Store, *, start: datetime, end: datetime,

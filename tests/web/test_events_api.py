@@ -221,3 +221,35 @@ def test_events_and_check_ins_need_a_dispatcher_and_refuse_bad_input(workers) ->
                headers=headers)
     assert r.status_code == 200 and r.get_json()["acknowledged_by"] == "dispatcher"
     assert store.audit_log(limit=1)[0].action == "acknowledge_checkin"
+
+
+def test_compliance_report_as_json_and_csv(workers) -> None:
+    app = workers[0]
+    c = app.test_client()
+    headers = {"X-CSRFToken": login(c, "dispatcher")}
+    store = app.extensions["navigator"].store
+    team = store.teams(statuses=[TeamStatus.AVAILABLE]).iloc[0]
+    incident = _incident(c, headers, (float(team.geometry.x), float(team.geometry.y)))
+    assert c.post("/api/assignments", json={"incident_id": incident, "team_id": team["id"]},
+                  headers=headers).status_code == 201
+    assert c.post(f"/api/teams/{team['id']}/status", json={"status": "on_scene"},
+                  headers=headers).status_code == 200
+    data = c.get("/api/dispatch/compliance").get_json()
+    (p2,) = [r for r in data["rows"] if r["priority"] == 2]
+    assert (p2["dispatched"], p2["arrived"], p2["within_target"]) == (1, 1, 1.0)
+    assert p2["target_s"] == 1800 and data["measure"] == "dispatch to on scene"
+    r = c.get("/api/dispatch/compliance?format=csv&targets=2=0.0001")
+    assert r.mimetype == "text/csv"
+    lines = r.get_data(as_text=True).splitlines()
+    assert lines[0].split(",")[:3] == ["priority", "dispatched", "arrived"]
+    assert lines[2].startswith("2,1,1,") and lines[2].split(",")[6] == "0.0"
+    for bad in ("targets=2=-1", "targets=7=10", "targets=x", "format=xml",
+                "start=2026-01-01T00:00:00", "start=2030-01-01T00:00:00Z"):
+        r = c.get("/api/dispatch/compliance?" + bad)
+        assert r.status_code == 400, (bad, r.get_json())
+    planner = app.test_client()
+    login(planner, "planner")
+    assert planner.get("/api/dispatch/compliance").status_code == 200
+    caseworker = app.test_client()
+    login(caseworker, "caseworker")
+    assert caseworker.get("/api/dispatch/compliance").status_code == 403
