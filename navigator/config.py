@@ -17,8 +17,10 @@ _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh
                      "follow_up_first_h", "follow_up_second_h", "arrival_grace_s",
                      "session_idle_min", "session_max_h", "login_window_s", "login_lock_s",
                      "login_max_lock_s", "team_busy_fraction", "stale_position_min",
-                     "position_skew_s", "closures_refresh_s"})
-_COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures"})
+                     "position_skew_s", "closures_refresh_s", "checkin_interval_min",
+                     "events_stream_s", "events_poll_s"})
+_COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures",
+                     "events_max_streams"})
 #: Settings no environment variable sets (the store records them).
 _NOT_FROM_ENV = frozenset({"store_region"})
 _SHA256 = frozenset("0123456789abcdef")
@@ -118,7 +120,8 @@ class Settings:
         Seconds past a referral's ETA before its arrival counts as overdue.
     session_idle_min
         Minutes without a request after which a login session ends (the dispatcher console
-        polls every 15 s, so an open console stays logged in; a closed laptop does not).
+        reconnects its live stream every ``events_stream_s``, so an open console stays logged
+        in; a closed laptop does not).
     session_max_h
         Hours after login at which a session ends however active it is (one shift).
     admin_2fa
@@ -163,6 +166,21 @@ class Settings:
         The region recorded in the store (``navigator region init``); when set it wins over
         ``region`` for roads, population, time zone and holidays. Never read from the
         environment: :func:`navigator.services.context.settings_for_store` sets it.
+    checkin_interval_min
+        Minutes a team on scene may go without a safety check-in
+        (``NAVIGATOR_CHECKIN_INTERVAL_MIN``, default 20); then every dispatcher's console
+        shows an alert until the team checks in or a dispatcher acknowledges it.
+    events_stream_s
+        Seconds one live-console event stream (``/api/dispatch/events``) stays open before the
+        browser reconnects (bounded so a stream never holds a server thread for long).
+    events_poll_s
+        Seconds between a stream's reads of the store's change counter (the latency of the
+        live console across worker processes).
+    events_max_streams
+        Live streams one process serves at once (``NAVIGATOR_EVENTS_MAX_STREAMS``, default
+        2). Each holds a server thread: keep it below gunicorn's ``--threads`` (4 in the
+        production advice) so API calls always find a thread; a console refused a stream
+        (503) polls instead.
     """
 
     store_url: str = "navigator.gpkg"
@@ -194,6 +212,10 @@ class Settings:
     position_skew_s: float = 60.0
     closures_refresh_s: float = 2.0
     store_region: RegionDefinition | None = None
+    checkin_interval_min: float = 20.0
+    events_stream_s: float = 30.0
+    events_poll_s: float = 0.25
+    events_max_streams: int = 2
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:

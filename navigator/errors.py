@@ -53,3 +53,11 @@ class TooManyAttemptsError(AccessDeniedError):
     def __init__(self, msg: str, *, retry_after_s: float) -> None:
         super().__init__(msg)
         self.retry_after_s = retry_after_s
+
+
+class BusyError(NavigatorError):
+    """The server is at its limit for this kind of request (live streams); retry later."""
+
+    def __init__(self, msg: str, *, retry_after_s: float) -> None:
+        super().__init__(msg)
+        self.retry_after_s = retry_after_s

@@ -35,6 +35,7 @@ STATUS = {
     errors.NoAvailableResourceError: 404,
     errors.UnreachableError: 422,
     errors.StoreError: 503,
+    errors.BusyError: 503,
 }
 #: What a client is told when the store fails (the detail goes to the log).
 STORE_DOWN = "the data store is not answering; nothing was changed by this request unless " \
@@ -93,7 +94,7 @@ def register_error_handlers(app: Flask) -> None:
         else:
             body = _body(type(e).__name__, str(e), getattr(e, "details", []))
             response = _json_error(body, e)
-        if isinstance(e, errors.TooManyAttemptsError):
+        if isinstance(e, errors.TooManyAttemptsError | errors.BusyError):
             response.headers["Retry-After"] = str(int(e.retry_after_s))
         return response, status
 

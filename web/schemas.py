@@ -323,6 +323,28 @@ class TeamStatusUpdate(Body):
     status: TeamStatus
 
 
+class CheckIn(Body):
+    """A team's safety check-in (or a dispatcher's acknowledgement of its overdue alert)."""
+
+    note: str = Field("", max_length=500)
+
+
+class EventsQuery(Body):
+    """The change version a console last saw (browsers send ``Last-Event-ID`` instead)."""
+
+    since: str | None = Field(None, max_length=18, pattern=r"^[0-9]+$")
+
+
+class ComplianceQuery(Body):
+    """The period (default: the last 12 hours), targets per priority, and the format."""
+
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    targets: str | None = Field(None, max_length=80, description="minutes per priority, "
+                                "e.g. 1=15,2=30 (defaults 1=20,2=30,3=60,4=120)")
+    format: Literal["json", "csv"] = "json"
+
+
 class PlanRequest(Body):
     """Pair open incidents with teams (nothing is written)."""
 

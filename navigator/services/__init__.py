@@ -2,7 +2,8 @@
 
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
 :mod:`~navigator.services.planning` on the building blocks of :mod:`~navigator.services.planner`),
-:mod:`~navigator.services.isochrones`, :mod:`~navigator.services.shelter` (bed reports), referral
+:mod:`~navigator.services.isochrones`, the live console
+(:mod:`~navigator.services.console`), :mod:`~navigator.services.shelter` (bed reports), referral
 episodes (:mod:`~navigator.services.referrals`), places by address
 (:mod:`~navigator.services.places`), accounts, and the shared
 :mod:`~navigator.services.context`. Views, CLI commands and notebooks call one of these
@@ -18,6 +19,14 @@ from navigator.services.caseworker import (
     hold_bed,
     hotlines_for,
     release_hold,
+)
+from navigator.services.compliance import compliance_report, parse_targets
+from navigator.services.console import (
+    check_in,
+    console_events,
+    incident_board,
+    safety_board,
+    street_geocoder,
 )
 from navigator.services.context import AreaContext, area_context, load_network
 from navigator.services.dispatcher import (
@@ -63,8 +72,11 @@ __all__ = [
     "assess_coverage",
     "assign_team",
     "board",
+    "check_in",
     "compare_coverage",
+    "compliance_report",
     "confirm_hold",
+    "console_events",
     "find_beds",
     "find_places",
     "find_services",
@@ -74,12 +86,14 @@ __all__ = [
     "holds_with_episodes",
     "hotlines_for",
     "import_census",
+    "incident_board",
     "list_holds",
     "load_demand",
     "load_network",
     "move_episode",
     "my_sites",
     "open_episode",
+    "parse_targets",
     "plan_batch",
     "rank_teams",
     "reachable_areas",
@@ -87,6 +101,8 @@ __all__ = [
     "release_hold",
     "report_beds",
     "report_positions",
+    "safety_board",
     "set_site_freshness",
+    "street_geocoder",
     "update_team",
 ]

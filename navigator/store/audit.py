@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from navigator.store import rows
+from navigator.store.changes import bump_changes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -140,6 +141,7 @@ def flush_audit(tx: Tx) -> None:
     if not tx.audit_rows:
         return
     tx.lock_audit()
+    bump_changes(tx, {entry["action"] for entry in tx.audit_rows})
     head = tx.fetch("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
     prev = (head[0]["hash"] if head else None) or GENESIS
     for entry in tx.audit_rows:

@@ -265,6 +265,27 @@ class Store(Protocol):
         """Append a decision (no data change) to the audit log."""
         ...
 
+    # -- the live console: change counters and check-ins (navigator.store.changes) -------------
+    def change_version(self, topic: str = "dispatch") -> int:
+        """Return ``topic``'s change counter: it grows with every committed write of the topic.
+
+        One indexed row, cheap to poll from any process (``dispatch``: incidents, teams,
+        positions, assignments, check-ins). ``ValidationError`` for an unknown topic.
+        """
+        ...
+
+    def team_checkins(self) -> pd.DataFrame:
+        """Return every team on scene with its check-in times (``CHECKIN_COLUMNS``)."""
+        ...
+
+    def check_in(self, team_id: str, *, actor: str, note: str = "",
+                 acknowledge: bool = False) -> None:
+        """Record a team's safety check-in, or a dispatcher's acknowledgement of its alert.
+
+        ``ConflictError`` (nothing written) unless the team is on scene.
+        """
+        ...
+
     # -- the live bed registry (navigator.store.registry) ---------------------------------------
     def report_beds(self, report: SiteReport, *, actor: str,
                     via: ReportVia | str = ...) -> SiteBeds:

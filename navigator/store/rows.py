@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 #: Tables ``load(replace=True)`` empties, children first (the audit log is never emptied).
 DATA_TABLES = ("road_closures", "assignments", "episodes", "holds", "surge_sites", "bed_sites",
-               "beds", "teams", "incidents", "hotlines", "resources")
+               "beds", "team_checkins", "teams", "incidents", "hotlines", "resources")
 #: Tables :meth:`Store.counts` reports.
 COUNTED_TABLES = ("resources", "beds", "hotlines", "teams", "incidents", "holds",
                   "assignments", "episodes", "audit")

@@ -37,6 +37,7 @@ from navigator.store.base import (
     RESOURCE_COLUMNS,
     TEAM_COLUMNS,
 )
+from navigator.store.changes import ChangeMethods
 from navigator.store.region import RegionMethods
 from navigator.store.tx import Tx, append_audit, enum_values, fetch_one, in_clause
 from navigator.store.writes import SimpleWrites
@@ -62,7 +63,7 @@ _SELECTS = {"resource": ("resources", _RESOURCE_SELECT),
             "assignment": ("assignments", _ASSIGNMENT_SELECT)}
 
 
-class SQLStore(SimpleWrites, AuditMethods, RegionMethods, abc.ABC):
+class SQLStore(SimpleWrites, AuditMethods, RegionMethods, ChangeMethods, abc.ABC):
     """Reads, bulk load, simple writes and audit checks of the store contract, for any Tx."""
 
     url: str

@@ -18,6 +18,7 @@ from navigator.model import (
     TeamStatus,
 )
 from navigator.store import rows
+from navigator.store.changes import went_on_scene
 from navigator.store.tx import append_audit, enum_values
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class SimpleWrites:
             if lon is not None:  # a position set by hand is a fix now (clears a stale flag)
                 team = dataclasses.replace(team, position_at=now)
             tx.upsert("teams", rows.team_row(team, updated_at=now), key=("id",))
+            went_on_scene(tx, team_id, previous=current.status, status=team.status)
             append_audit(tx, "update_team", actor=actor, subject=team_id,
                          inputs=changes, result={"status": team.status,
                                                  "previous_status": current.status})

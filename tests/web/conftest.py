@@ -22,7 +22,9 @@ def app(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fl
     store = open_store(str(path))
     load_demo(store, columbus_graph, seed=7)
     ensure_demo_users(store)
-    app = create_app(Settings(store_url=str(path)), graph=columbus_graph, store=store,
+    # event streams end after half a second here (the API fuzzer calls them too)
+    app = create_app(Settings(store_url=str(path), events_stream_s=0.5), graph=columbus_graph,
+                     store=store,
                      test_config={"TESTING": True, "SESSION_COOKIE_SECURE": False})
     yield app
     store.close()

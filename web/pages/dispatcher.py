@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template, request
 
 from navigator import services
 from navigator.decide.triage import QUESTIONS
@@ -24,9 +25,32 @@ from web.render import (
     legend_context,
     record_dict,
 )
+from web.streams import event_stream, last_event_id
+
+if TYPE_CHECKING:
+    from flask.blueprints import BlueprintSetupState
+
+    from navigator.exchange.geocode import Geocoder
+    from web.context import AppContext
 
 bp = Blueprint("dispatcher", __name__)
 ROLES = (Role.DISPATCHER,)
+
+
+def _geocoder(ctx: AppContext) -> Geocoder | None:
+    """Return the process's street geocoder (built on first use, about a second)."""
+    return ctx.cached("geocoder", lambda: (services.street_geocoder(ctx.settings),))[0]
+
+
+@bp.record_once
+def _warm(state: BlueprintSetupState) -> None:
+    """Build the geocoder as the worker starts, not on a dispatcher's first list.
+
+    In the app factory, before any request (and before gunicorn's ``--preload`` forks), so
+    no request waits for it and no lock is held across a fork. Tests build it on first use.
+    """
+    if not state.app.testing:
+        _geocoder(state.app.extensions["navigator"])
 
 
 @bp.get("/dispatch")
@@ -37,6 +61,7 @@ def page() -> str:
     settings = app_context().settings
     return render_template("dispatch.html", map=embed_map(m), tz=area_tz(),
                            stale_s=settings.stale_position_min * 60.0,
+                           checkin_min=settings.checkin_interval_min,
                            crisis_types=[c.value for c in schemas.CrisisType],
                            intake_questions=QUESTIONS,
                            team_statuses=[s.value for s in TeamStatus], **legend_context())
@@ -44,10 +69,66 @@ def page() -> str:
 @endpoint(bp, "/api/incidents", summary="Incidents as GeoJSON (default: open and assigned)",
           roles=ROLES, query=schemas.IncidentQuery, response=FEATURE_COLLECTION)
 def incidents(query: schemas.IncidentQuery) -> dict[str, Any]:
-    """Return incidents of a status (default open and assigned)."""
+    """Return incidents of a status (default open and assigned) with their street address."""
+    ctx = app_context()
     statuses = [query.status] if query.status else [IncidentStatus.OPEN,
                                                     IncidentStatus.ASSIGNED]
-    return feature_collection(app_context().store.incidents(statuses=statuses))
+    return feature_collection(services.incident_board(ctx.store, geocoder=_geocoder(ctx),
+                                                      statuses=statuses))
+
+@endpoint(bp, "/api/dispatch/events", summary="Live console: server-sent change events",
+          roles=ROLES, query=schemas.EventsQuery, files=("text/event-stream",), errors=(503,))
+def events(query: schemas.EventsQuery) -> Response:
+    """Stream ``change`` events (the store's change version) for a bounded time.
+
+    The browser reconnects with ``Last-Event-ID`` and misses nothing; 503 when this process
+    serves its maximum of streams (the console polls then).
+    """
+    ctx = app_context()
+    since = last_event_id(request.headers.get("Last-Event-ID"), query.since)
+    return event_stream(services.console_events(ctx.store, ctx.settings, since=since))
+
+@endpoint(bp, "/api/dispatch/checkins", summary="Teams on scene and their safety check-ins",
+          roles=ROLES)
+def checkins() -> dict[str, Any]:
+    """Return every team on scene with when its check-in is due; overdue ones first."""
+    ctx = app_context()
+    checks = services.safety_board(ctx.store, ctx.settings)
+    return {"interval_min": ctx.settings.checkin_interval_min,
+            "overdue": sum(c.overdue for c in checks),
+            "checks": [c.to_dict() for c in checks]}
+
+@endpoint(bp, "/api/dispatch/compliance",
+          summary="Response-time compliance per priority over a period (JSON or CSV)",
+          roles=(*ROLES, "planner"), query=schemas.ComplianceQuery,
+          files=("application/json", "text/csv"))
+def compliance(query: schemas.ComplianceQuery) -> dict[str, Any] | Response:
+    """Return p50 / p90 dispatch-to-on-scene time and the share within target per priority."""
+    end = query.end or datetime.now(UTC)
+    report = services.compliance_report(
+        app_context().store, start=query.start or end - timedelta(hours=12), end=end,
+        targets_min=services.parse_targets(query.targets))
+    if query.format == "csv":
+        return Response(report.to_csv(), mimetype="text/csv", headers={
+            "Content-Disposition": "attachment; filename=compliance.csv"})
+    return report.to_dict()
+
+@endpoint(bp, "/api/teams/<team_id>/check-in", "POST", summary="A team's safety check-in",
+          roles=ROLES, body=schemas.CheckIn, errors=(404, 409))
+def check_in(team_id: str, body: schemas.CheckIn) -> dict[str, Any]:
+    """Restart an on-scene team's check-in clock (409 unless the team is on scene)."""
+    ctx = app_context()
+    return services.check_in(ctx.store, ctx.settings, team_id=team_id, actor=actor(),
+                             note=body.note).to_dict()
+
+@endpoint(bp, "/api/teams/<team_id>/check-in/acknowledge", "POST",
+          summary="Acknowledge a team's overdue check-in alert (audited)", roles=ROLES,
+          body=schemas.CheckIn, errors=(404, 409))
+def acknowledge(team_id: str, body: schemas.CheckIn) -> dict[str, Any]:
+    """Silence an overdue alert for one more interval; the team still has to check in."""
+    ctx = app_context()
+    return services.check_in(ctx.store, ctx.settings, team_id=team_id, actor=actor(),
+                             note=body.note, acknowledge=True).to_dict()
 
 @endpoint(bp, "/api/incidents", "POST", summary="Create an incident", roles=ROLES,
           body=schemas.IncidentCreate, status=201, errors=(409, 422))

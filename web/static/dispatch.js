@@ -1,8 +1,10 @@
 /* Dispatch console: incidents and teams from the JSON API as live Leaflet layers, the
    incident list (priority, then oldest first, with assigned team and elapsed time), ranking
    with routes and what each team lacks, one-click assignment (an override reason for a team
-   that lacks a needed skill or language), last-seen age of team positions; refreshes every
-   15 s. Text only: data never becomes HTML. */
+   that lacks a needed skill or language), last-seen age of team positions, safety check-in
+   alerts (red, on top). Live: a server-sent event stream says when anything changed in any
+   server process and the console reloads; if the stream is refused or drops, it polls every
+   5 s and tries the stream again. Text only: data never becomes HTML. */
 "use strict";
 (function () {
   const colours = {available: "#1b9e77", en_route: "#d95f02", on_scene: "#7570b3",
@@ -18,6 +20,11 @@
   let pick = null;
   let assignments = [];
   let teamNames = {};
+  let checks = {};
+  let version = null;
+  let loading = null;
+  let again = false;
+  let dueTimer = null;
 
   Nav.pickOnClick("inc-lon", "inc-lat", function (ll) {
     if (pick) m.removeLayer(pick);
@@ -37,17 +44,59 @@
     return Math.floor(mins / 60) + " h " + (mins % 60) + " min";
   }
 
-  async function load() {
-    const [inc, teams, asg] = await Promise.all([
+  function load() {  // one load at a time; changes during a load ask for one more
+    if (loading) { again = true; return loading; }
+    loading = fetchAll().finally(function () {
+      loading = null;
+      if (again) { again = false; load(); }
+    });
+    return loading;
+  }
+
+  async function fetchAll() {
+    const [inc, teams, asg, chk] = await Promise.all([
       Nav.api("GET", "/api/incidents"), Nav.api("GET", "/api/teams"),
-      Nav.api("GET", "/api/assignments")]);
+      Nav.api("GET", "/api/assignments"), Nav.api("GET", "/api/dispatch/checkins")]);
     if (!inc.ok || !teams.ok) { Nav.say(Nav.errorText(inc.ok ? teams : inc), true); return; }
     assignments = asg.ok ? asg.data.assignments : [];
     teamNames = {};
     for (const f of teams.data.features) teamNames[f.properties.id] = f.properties.name;
+    checks = {};
+    if (chk.ok) for (const c of chk.data.checks) checks[c.team_id] = c;
     live.clearLayers();
+    drawAlerts(chk.ok ? chk.data.checks : []);
     drawIncidents(inc.data.features);
     drawTeams(teams.data.features);
+  }
+
+  function drawAlerts(list) {
+    const box = document.getElementById("safety-alerts");
+    box.replaceChildren();
+    const overdue = list.filter((c) => c.overdue);
+    for (const c of overdue) {
+      const li = Nav.el("li", null, {class: "alert", "data-team": c.team_id});
+      li.append(Nav.el("span", c.name + ": safety check-in overdue by " + ago(c.overdue_s) +
+        " (on scene since " + Nav.localTime(c.on_scene_at, tz) + ")"));
+      li.append(Nav.button("Checked in", () => checkIn(c.team_id, false), {class: "check-in"}),
+                Nav.button("Acknowledge", () => checkIn(c.team_id, true),
+                           {class: "acknowledge"}));
+      box.append(li);
+    }
+    box.hidden = overdue.length === 0;
+    // the next check-in falls due without any write: reload just after it
+    if (dueTimer) clearTimeout(dueTimer);
+    const waits = list.filter((c) => !c.overdue).map((c) => Date.parse(c.due_at) - Date.now());
+    if (waits.length) {
+      dueTimer = setTimeout(load, Math.min(Math.max(0, Math.min(...waits)) + 500, 2 ** 31 - 1));
+    }
+  }
+
+  async function checkIn(teamId, acknowledge) {
+    const res = await Nav.api("POST", Nav.path("/api/teams", teamId, "check-in") +
+                              (acknowledge ? "/acknowledge" : ""), {});
+    Nav.say(res.ok ? (acknowledge ? "Alert acknowledged for " : "Check-in recorded for ") +
+                     (teamNames[teamId] || teamId) : Nav.errorText(res), !res.ok);
+    load();
   }
 
   function incidentLabel(p) {
@@ -73,6 +122,8 @@
       head.append(Nav.el("span", "P" + p.priority, {class: "priority p" + p.priority}), " ",
         Nav.el("span", p.crisis_type, {class: "type"}), " ",
         Nav.el("span", p.id, {class: "id"}));
+      const where = Nav.el("div", p.address || "no street address nearby",
+                           {class: "address"});
       const facts = Nav.el("div");
       facts.append(
         Nav.el("span", Nav.localTime(p.created_at, tz), {class: "created",
@@ -80,7 +131,7 @@
         " · ", Nav.el("span", p.status, {class: "status"}),
         " · ", Nav.el("span", sent.length ? sent.join(", ") : "no team", {class: "team"}),
         " · ", Nav.el("span", ago(ageS(p.created_at)), {class: "elapsed"}));
-      li.append(head, facts, Nav.el("div", p.notes || "", {class: "notes"}));
+      li.append(head, where, facts, Nav.el("div", p.notes || "", {class: "notes"}));
       // Rank only what still needs a team: open incidents, or a backup for an assigned one
       // (resolved and cancelled incidents are not listed by the API).
       if (p.status === "open") {
@@ -118,6 +169,14 @@
                 " ", Nav.el("span", where, {class: "position" + (stale ? " stale" : "")}));
       const step = next[p.status];
       if (step) li.append(Nav.button(step[1], () => advance(p.id, p.status)));
+      const c = checks[p.id];
+      if (c) {
+        const due = (Date.parse(c.due_at) - Date.now()) / 1000;
+        li.append(" ", Nav.el("span", c.overdue ? "check-in overdue " + ago(c.overdue_s)
+                              : "check-in due in " + ago(Math.max(0, due)),
+                              {class: "checkin" + (c.overdue ? " overdue" : "")}),
+                  Nav.button("Check in", () => checkIn(p.id, false), {class: "check-in"}));
+      }
       list.append(li);
     }
   }
@@ -254,6 +313,49 @@
     if (res.ok) { await load(); rank(res.data, false); }
   });
 
+  // -- live: server-sent events from any server process, polling while there are none ------
+  const liveState = document.getElementById("live-state");
+  let source = null;
+  let poller = null;
+
+  function showLive(state) {
+    liveState.textContent = state === "live" ? "live" : state === "polling"
+      ? "polling every 5 s" : "reconnecting…";
+    liveState.className = "live-state " + state;
+  }
+
+  function connect() {
+    if (source) source.close();
+    source = new EventSource("/api/dispatch/events" +
+                             (version === null ? "" : "?since=" + version));
+    const seen = function (e) {
+      version = Number(e.data);
+      if (poller) { clearInterval(poller); poller = null; }
+      showLive("live");
+    };
+    source.addEventListener("hello", function (e) {
+      const first = version === null;
+      seen(e);
+      if (first) load();  // whatever changed between the page's first load and the stream
+    });
+    source.addEventListener("ping", seen);
+    source.addEventListener("change", function (e) { seen(e); load(); });
+    source.addEventListener("bye", function () { fallBack(); });
+    source.onerror = function () {
+      // a stream that ended on time reconnects by itself (CONNECTING); a refused one is CLOSED
+      if (source.readyState === EventSource.CLOSED) fallBack(); else showLive("reconnecting");
+    };
+  }
+
+  function fallBack() {
+    if (source) { source.close(); source = null; }
+    showLive("polling");
+    if (!poller) poller = setInterval(load, 5000);
+    load();
+    setTimeout(connect, 20000);
+  }
+
   load();
-  setInterval(load, 15000);
+  connect();
+  setInterval(load, 60000);  // elapsed times and position ages move on without any write
 })();
