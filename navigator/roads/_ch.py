@@ -260,6 +260,44 @@ def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
     return rank, e_src[:k].copy(), e_dst[:k].copy(), e_w[:k].copy(), e_mid[:k].copy()
 
 
+@nb.njit(cache=True, nogil=True)
+def contract_in_order(n, src, dst, w, order, capacity):  # pragma: no cover
+    """Contract nodes in a given order (lowest rank first); return like contraction_order.
+
+    For re-contracting a graph whose travel times changed (road closures): the order of the
+    graph as built stays good, and skipping the priority simulations makes it several times
+    faster than :func:`contraction_order`. An empty ``rank`` means out of capacity.
+    """
+    m = src.shape[0]
+    e_src = np.empty(capacity, dtype=np.int64)
+    e_dst = np.empty(capacity, dtype=np.int64)
+    e_w = np.empty(capacity, dtype=np.float64)
+    e_mid = np.empty(capacity, dtype=np.int64)
+    out_head = np.full(n, -1, dtype=np.int64)
+    in_head = np.full(n, -1, dtype=np.int64)
+    out_next = np.empty(capacity, dtype=np.int64)
+    in_next = np.empty(capacity, dtype=np.int64)
+    count = np.zeros(1, dtype=np.int64)
+    for k in range(m):
+        _add_edge(src[k], dst[k], w[k], -1, e_src, e_dst, e_w, e_mid, out_head, out_next,
+                  in_head, in_next, count)
+    contracted = np.zeros(n, dtype=np.bool_)
+    dist = np.full(n, _INF)
+    touched = np.empty(n, dtype=np.int64)
+    heap_k = np.empty(4096)
+    heap_v = np.empty(4096, dtype=np.int64)
+    rank = np.full(n, -1, dtype=np.int64)
+    for r in range(n):
+        v = order[r]
+        if _contract(v, False, e_src, e_dst, e_w, e_mid, out_head, out_next, in_head, in_next,
+                     count, contracted, dist, touched, heap_k, heap_v) < 0:
+            return np.empty(0, dtype=np.int64), e_src[:0], e_dst[:0], e_w[:0], e_mid[:0]
+        contracted[v] = True
+        rank[v] = r
+    k = count[0]
+    return rank, e_src[:k].copy(), e_dst[:k].copy(), e_w[:k].copy(), e_mid[:k].copy()
+
+
 # -- PHAST sweeps ----------------------------------------------------------------------------
 #
 # Query kernels take their scratch arrays from a per-thread workspace (see

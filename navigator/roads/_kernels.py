@@ -14,6 +14,7 @@ from navigator.roads._ch import (
     ch_many_to_many,
     ch_path,
     ch_query,
+    contract_in_order,
     contraction_order,
     phast,
     phast_ws,
@@ -294,6 +295,7 @@ def warm_up() -> None:
     simplify_chains(indptr, indices, w, w, indptr, np.array([2, 0, 1], dtype=np.int32))
     src = np.zeros(1, dtype=np.int64)
     contraction_order(3, np.array([0, 1, 2]), np.array([1, 2, 0]), w, 16)
+    contract_in_order(3, np.array([0, 1, 2]), np.array([1, 2, 0]), w, np.array([2, 0, 1]), 16)
     up = (indptr, indices, w)
     phast(*up, *up, src, np.zeros(1), True)
     rphast(*up, *up, src, src)
@@ -318,6 +320,6 @@ def warm_up() -> None:
                     big_f, big_i, i8.copy())
 
 
-__all__ = ["ch_many_to_many", "ch_path", "ch_query", "contraction_order",
+__all__ = ["ch_many_to_many", "ch_path", "ch_query", "contract_in_order", "contraction_order",
            "dijkstra_ws", "path_coords", "phast", "phast_ws", "rphast", "rphast_ws",
            "settled_times", "simplify_chains", "warm_up"]

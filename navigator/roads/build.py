@@ -211,13 +211,17 @@ def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy
 
 
 def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32],
-                          weight: npt.NDArray[np.float64]) -> dict[str, Any]:
+                          weight: npt.NDArray[np.float64], *,
+                          ch_pos: npt.NDArray[np.int64] | None = None) -> dict[str, Any]:
     """Contract a CSR graph; return the ``ch_*``, ``up_*`` and ``dn_*`` fields of TravelGraph.
 
     Parameters
     ----------
     indptr, indices, weight
         Forward CSR with travel times, seconds.
+    ch_pos
+        Keep this node order (a built graph's ``ch_pos``) instead of choosing one: for
+        re-contracting after travel times change (road closures), several times faster.
 
     Returns
     -------
@@ -230,8 +234,12 @@ def contraction_hierarchy(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     dst = indices.astype(np.int64)
     capacity = 3 * len(dst) + 64
+    order = None if ch_pos is None else np.argsort(n - 1 - ch_pos).astype(np.int64)
     while True:
-        rank, a, b, w, mid = _ch.contraction_order(n, src, dst, weight, capacity)
+        if order is None:
+            rank, a, b, w, mid = _ch.contraction_order(n, src, dst, weight, capacity)
+        else:
+            rank, a, b, w, mid = _ch.contract_in_order(n, src, dst, weight, order, capacity)
         if len(rank) == n:
             break
         capacity *= 2

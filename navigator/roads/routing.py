@@ -84,7 +84,8 @@ def travel_times_from(
         far targets); ``"auto"``: point-to-point CH queries for up to four targets, else
         bounded Dijkstra where the cutoff keeps the expected search below a sweep's cost
         (estimated from the graph's reach profile), else PHAST (RPHAST for up to 2000
-        targets). All give equal times.
+        targets). All give equal times. On a graph with road closures whose hierarchy is
+        not re-contracted yet, every method runs the (exact) Dijkstra.
 
     Returns
     -------

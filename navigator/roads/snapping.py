@@ -156,6 +156,8 @@ def snap(
     A KD-tree of the nodes in local metres (equirectangular around the graph's median point) is
     built on first use and kept with the graph; distances are great-circle metres. On a
     simplified graph the nodes are intersections and dead ends, not every shape point.
+    On a graph with road closures (:func:`~navigator.roads.with_closures`) only nodes touching
+    an open road are candidates; ``distance_m`` tells how far the point moved.
 
     Parameters
     ----------
@@ -209,6 +211,8 @@ def snap_to_edges(
 
     Distances are exact in local metres: edge segments are indexed by the midpoints of pieces at
     most 50 m long, and every segment that could be nearer than the best candidate is checked.
+    On a graph with road closures only open edges are indexed: a point on a closed road or
+    inside a closed area snaps to the nearest open road, ``distance_m`` telling how far.
     Parameters and errors are those of :func:`snap`.
 
     Returns
