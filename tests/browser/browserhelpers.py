@@ -46,10 +46,12 @@ def serve(graph: Any, folder: Path, **settings: Any) -> Iterator[Server]:
     from navigator.demo.bundle import demo_bundle
     from navigator.model import BedType, ResourceKind
     from navigator.roads import network_area
+    from navigator.roads._kernels import warm_up
     from navigator.services.accounts import ensure_demo_users
     from navigator.store import open_store
     from web import create_app
 
+    warm_up()  # compile (or load) every kernel now, not inside a page's first request
     path = folder / "demo.gpkg"
     store = open_store(str(path))
     bundle = demo_bundle(seed=7, area=network_area(graph))
