@@ -174,8 +174,9 @@ def test_a_console_refused_a_stream_polls_and_still_follows(browser: Any,
             s.page.wait_for_function(
                 "() => /live|polling/.test(document.getElementById('live-state').className)")
             states.append(s.page.locator("#live-state").get_attribute("class"))
-        assert sorted(states) == ["live-state live", "live-state live",
-                                  "live-state polling"], states
+        # at most 2 live (a stream of an earlier test may still hold a slot for a moment,
+        # until its next write finds the client gone): at least one console is refused
+        assert states.count("live-state live") <= 2 and "live-state polling" in states, states
         polling = sessions[states.index("live-state polling")].page
         expect(polling.locator("#live-state")).to_have_text("polling every 5 s")
         team = server.store.teams(statuses=[TeamStatus.AVAILABLE])["id"].iloc[-1]
