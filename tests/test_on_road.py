@@ -102,10 +102,8 @@ def test_a_client_near_a_node_differs_by_the_partial_edge_time(store, columbus_g
     assert int(snap(tg, [lon], [lat]).node[0]) == tail  # node snapping takes the tail
     on = snap_to_edges(tg, [lon], [lat])
     assert int(on.edge[0]) in (e, int(edge_twins(tg)[e]))
-    if int(on.edge[0]) == e:  # where the service puts the client, a hair from f
-        f = float(on.fraction[0])
-    else:
-        f = 1 - float(on.fraction[0])
+    # where the service puts the client, a hair from f
+    f = float(on.fraction[0]) if int(on.edge[0]) == e else 1 - float(on.fraction[0])
     back_s = f * float(tg.travel_time[edge_twins(tg)[e]])
     result = sv.find_beds(store, tg, settings, lon=lon, lat=lat, needs=MEN, at=NOW, k=3,
                           actor="cw1", area=area, max_time_s=7200.0)
