@@ -14,7 +14,7 @@ import shapely
 from navigator.config import Settings
 from navigator.demo.city import load_demo
 from navigator.errors import NotFoundError, UnreachableError, ValidationError
-from navigator.roads import TravelGraph, isochrone, snap
+from navigator.roads import TravelGraph, point_isochrone, snap_to_edges
 from navigator.services import planner as blocks
 from navigator.services import planning
 from navigator.services.isochrones import reachable_areas
@@ -194,10 +194,12 @@ def test_reachable_areas_from_a_point_equal_the_isochrones(
         store: Store, columbus_graph: TravelGraph, settings: Settings) -> None:
     found = reachable_areas(store, columbus_graph, settings, actor="ana",
                             limits_s=[300, 600], lon=DOWNTOWN[0], lat=DOWNTOWN[1])
-    node = int(snap(columbus_graph, *DOWNTOWN).node[0])
+    spot = snap_to_edges(columbus_graph, [DOWNTOWN[0]], [DOWNTOWN[1]])
+    e, f = int(spot.edge[0]), float(spot.fraction[0])
+    node = int(columbus_graph.indices[e] if f >= 0.5 else columbus_graph.edge_sources()[e])
     assert found.node == node and [a.limit_s for a in found.areas] == [600, 300]
     for area in found.areas:
-        want = isochrone(columbus_graph, node, area.limit_s)
+        want = point_isochrone(columbus_graph, spot, area.limit_s)
         assert area.nodes == want.nodes.size and area.polygon.equals(want.polygon)
     assert found.areas[0].nodes > found.areas[1].nodes
     geojson = found.to_geojson()

@@ -18,7 +18,7 @@ from shapely.geometry import Point
 from navigator import services as sv
 from navigator.errors import ConflictError, NoAvailableResourceError, ValidationError
 from navigator.model import AssignmentStatus, BedType, Bundle, HoldStatus, TeamStatus
-from navigator.roads import snap, travel_times_from, travel_times_to
+from navigator.roads import point_travel_time_matrix, snap_to_edges
 
 LON, LAT = CLIENT
 
@@ -38,12 +38,15 @@ def test_find_beds_ranks_open_free_beds_by_road_time(store, columbus_graph, sett
     assert result.matches
     etas = [m.eta_s for m in result.matches]
     assert etas == sorted(etas)
-    client = int(snap(columbus_graph, LON, LAT).node[0])
+    client = snap_to_edges(columbus_graph, [LON], [LAT])
     for m in result.matches:
         assert m.open_now and m.free_beds and m.free_beds > 0 and m.reason == "match"
-        node = int(snap(columbus_graph, m.lon, m.lat).node[0])
-        assert m.eta_s == pytest.approx(float(travel_times_from(columbus_graph, client, [node])[0]))
-        assert m.route is not None and m.route.nodes[-1] == node
+        site = snap_to_edges(columbus_graph, [m.lon], [m.lat])
+        assert m.eta_s == pytest.approx(
+            float(point_travel_time_matrix(columbus_graph, client, site)[0, 0]))
+        assert m.route is not None and m.route.travel_time_s == pytest.approx(m.eta_s)
+        assert m.route.geometry.coords[0] == pytest.approx((client.lon[0], client.lat[0]))
+        assert m.route.geometry.coords[-1] == pytest.approx((site.lon[0], site.lat[0]))
         assert m.distance_m == pytest.approx(m.route.length_m)
     json.dumps(result.to_dict(), allow_nan=False)
     entry = store.audit_log(limit=1, action="find_bed")[0]
@@ -107,10 +110,12 @@ def test_confidential_site_hidden_without_access(store, columbus_graph, settings
     assert m.resource_id == dv.id and m.at_meeting_point and m.address == ""
     assert (m.lon, m.lat) == (dv.meeting_point_lon, dv.meeting_point_lat)
     assert m.phone == dv.intake_phone
-    meeting_node = int(snap(columbus_graph, dv.meeting_point_lon, dv.meeting_point_lat).node[0])
-    assert m.route is not None and m.route.nodes[-1] == meeting_node
-    dv_node = int(snap(columbus_graph, dv.lon, dv.lat).node[0])
-    assert dv_node not in m.route.nodes.tolist() or dv_node == meeting_node
+    meeting = snap_to_edges(columbus_graph, [dv.meeting_point_lon], [dv.meeting_point_lat])
+    assert m.route is not None
+    assert m.route.geometry.coords[-1] == pytest.approx((meeting.lon[0], meeting.lat[0]))
+    dv_at = snap_to_edges(columbus_graph, [dv.lon], [dv.lat])
+    assert (int(dv_at.edge[0]) not in m.route.edges.tolist()
+            or int(dv_at.edge[0]) == int(meeting.edge[0]))
     texts = [json.dumps(result.to_dict()), repr(result)]
     for entry in store.audit_log(limit=5):
         texts.append(json.dumps({"i": entry.inputs, "r": entry.result}))
@@ -191,15 +196,18 @@ def test_rank_teams_by_eta_to_the_incident(store, columbus_graph, settings, area
     ranking = sv.rank_teams(store, columbus_graph, settings, incident_id=inc["id"], at=NOW,
                             actor="d1", area=area, k=20)
     assert ranking.options
-    inc_node = int(snap(columbus_graph, inc.geometry.x, inc.geometry.y).node[0])
+    spot = snap_to_edges(columbus_graph, [inc.geometry.x], [inc.geometry.y])
     teams = store.teams().set_index("id")
     for o in ranking.options:
         t = teams.loc[o.team_id]
         assert t["status"] == "available"
-        node = int(snap(columbus_graph, t.geometry.x, t.geometry.y).node[0])
-        assert o.eta_s == pytest.approx(float(travel_times_to(columbus_graph, inc_node, [node])[0]))
+        at = snap_to_edges(columbus_graph, [t.geometry.x], [t.geometry.y])
+        assert o.eta_s == pytest.approx(
+            float(point_travel_time_matrix(columbus_graph, at, spot)[0, 0]))
         assert o.fits_skills and o.fits_language
-        assert o.route is not None and o.route.nodes[0] == node and o.route.nodes[-1] == inc_node
+        assert o.route is not None and o.route.travel_time_s == pytest.approx(o.eta_s)
+        assert o.route.geometry.coords[0] == pytest.approx((at.lon[0], at.lat[0]))
+        assert o.route.geometry.coords[-1] == pytest.approx((spot.lon[0], spot.lat[0]))
         assert o.meets_target == (o.eta_s <= settings.response_target_s)
         assert 0.0 <= o.uncovered_share <= 1.0
     ok = [o.score_s for o in ranking.options if o.shift_ok]

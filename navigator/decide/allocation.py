@@ -49,7 +49,7 @@ from navigator.decide.pmedian import p_center, p_median
 from navigator.errors import ValidationError
 
 if TYPE_CHECKING:
-    from navigator.roads import TravelGraph
+    from navigator.roads import EdgeSnap, TravelGraph
 
 __all__ = ["MODELS", "OBJECTIVES", "Allocation", "Model", "backup_coverage", "cost_matrix",
            "coverage_counts", "expected_coverage", "max_coverage", "min_sites", "p_center",
@@ -85,8 +85,8 @@ def max_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, 
 
 
 def cost_matrix(tg: TravelGraph, site_nodes: npt.ArrayLike, demand_nodes: npt.ArrayLike, *,
-                direction: Literal["from", "to"] = "from", cutoff_s: float | None = None
-                ) -> npt.NDArray[np.float64]:
+                direction: Literal["from", "to"] = "from", cutoff_s: float | None = None,
+                site_points: EdgeSnap | None = None) -> npt.NDArray[np.float64]:
     """Return travel seconds between candidate sites and demand nodes, ``(sites, demand)``.
 
     Parameters
@@ -100,13 +100,27 @@ def cost_matrix(tg: TravelGraph, site_nodes: npt.ArrayLike, demand_nodes: npt.Ar
         (shelters, clinics).
     cutoff_s
         Searches stop here; farther pairs are ``inf`` (keep it >= the largest target).
+    site_points
+        The sites as on-road points (:func:`navigator.roads.snap_to_edges`, same order):
+        times then include the partial edge time at each site (one search per site).
     """
-    from navigator.roads import travel_time_matrix
+    from navigator.roads import travel_time_matrix, travel_times_from_point, travel_times_to_point
 
     sites = np.asarray(site_nodes, dtype=np.int64)
     dem = np.asarray(demand_nodes, dtype=np.int64)
     ok = dem >= 0
     out = np.full((sites.size, dem.size), np.inf)
+    if direction not in ("from", "to"):
+        msg = f"direction must be 'from' or 'to', got {direction!r}"
+        raise ValidationError(msg)
+    if site_points is not None:
+        if len(site_points) != sites.size:
+            msg = f"{len(site_points)} site points for {sites.size} site nodes"
+            raise ValidationError(msg)
+        one = travel_times_from_point if direction == "from" else travel_times_to_point
+        for i in range(sites.size):
+            out[i, ok] = one(tg, site_points.take(i), dem[ok], cutoff_s=cutoff_s)
+        return out
     if direction == "from":
         out[:, ok] = travel_time_matrix(tg, sites, dem[ok], cutoff_s=cutoff_s)
     elif direction == "to":

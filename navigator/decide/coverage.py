@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from navigator.decide.population import Population, UnitNodes
-    from navigator.roads import TravelGraph
+    from navigator.roads import EdgeSnap, TravelGraph
 
 __all__ = [
     "DEFAULT_TARGETS_S",
@@ -104,7 +104,8 @@ class CoverageSurface:
 
 def coverage_surface(tg: TravelGraph, facility_nodes: npt.ArrayLike, *,
                      facility_ids: tuple[str, ...] | None = None, direction: Direction = "from",
-                     cutoff_s: float | None = None, label: str = "") -> CoverageSurface:
+                     cutoff_s: float | None = None, label: str = "",
+                     facility_points: EdgeSnap | None = None) -> CoverageSurface:
     """Return the time to the nearest facility for every node, by one multi-source search.
 
     Parameters
@@ -121,13 +122,17 @@ def coverage_surface(tg: TravelGraph, facility_nodes: npt.ArrayLike, *,
         Stop the search here, seconds; farther nodes are ``inf``.
     label
         Scenario name.
+    facility_points
+        The facilities as on-road points (:func:`navigator.roads.snap_to_edges`, same
+        order): times then include the partial edge time from each point to its edge's ends;
+        ``facility_nodes`` is only recorded.
 
     Raises
     ------
     ValidationError
         If there is no facility, or ids and nodes differ in length.
     """
-    from navigator.roads import nearest_facility
+    from navigator.roads import nearest_facility, nearest_point_facility
 
     nodes = np.atleast_1d(np.asarray(facility_nodes))
     if nodes.size == 0:
@@ -137,7 +142,12 @@ def coverage_surface(tg: TravelGraph, facility_nodes: npt.ArrayLike, *,
     if len(ids) != nodes.size:
         msg = f"{len(ids)} facility ids for {nodes.size} facility nodes"
         raise ValidationError(msg)
-    nf = nearest_facility(tg, nodes, direction=direction, cutoff_s=cutoff_s)
+    if facility_points is not None and len(facility_points) != nodes.size:
+        msg = f"{len(facility_points)} facility points for {nodes.size} facility nodes"
+        raise ValidationError(msg)
+    nf = (nearest_facility(tg, nodes, direction=direction, cutoff_s=cutoff_s)
+          if facility_points is None else
+          nearest_point_facility(tg, facility_points, direction=direction, cutoff_s=cutoff_s))
     return CoverageSurface(time_s=nf.time_s, facility=nf.facility, facility_ids=tuple(ids),
                            facility_nodes=nodes.astype(np.int64), direction=direction,
                            label=label)

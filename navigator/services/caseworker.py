@@ -50,7 +50,7 @@ from navigator.services.context import (
 if TYPE_CHECKING:
     from navigator.config import Settings
     from navigator.model import Hold
-    from navigator.roads import TravelGraph
+    from navigator.roads import EdgeSnap, TravelGraph
     from navigator.store import Store
 
 __all__ = ["confirm_hold", "find_beds", "find_services",
@@ -91,10 +91,17 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
             needs: Needs, at: datetime, k: int, max_time_s: float, can_see_confidential: bool,
             kinds: tuple[ResourceKind, ...], beds: bool, prefilter_n: int, ctx: AreaContext,
             what: str, fresh_only: bool = False) -> SearchResult:
-    from navigator.roads import great_circle_m, route, snap, travel_times_from
+    from navigator.roads import (
+        great_circle_m,
+        point_travel_time_matrix,
+        route_between_points,
+        snap_to_edges,
+    )
 
     check_lonlat("client", lon, lat)
-    client = int(snap(graph, lon, lat, max_snap_m=settings.max_snap_m).node[0])
+    # On-road points (issue 14): the client and every site snap to the nearest edge, and the
+    # ETAs include the partial edge times at both ends.
+    client = snap_to_edges(graph, [lon], [lat], max_snap_m=settings.max_snap_m)
     res = store.resources(kinds=list(kinds)).reset_index(drop=True)
     n = len(res)
     ok = eligible(res, needs) if n else np.zeros(0, dtype=bool)
@@ -142,12 +149,14 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
     cand = np.argsort(straight, kind="stable")[:prefilter_n]
     cand = cand[np.isfinite(straight[cand])]
     time_s = np.full(n, np.inf)
-    nodes = np.full(n, -1, dtype=np.int64)
+    on_road: dict[int, EdgeSnap] = {}  # resource row -> its on-road point
     if cand.size:
-        nodes[cand] = snap(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m,
-                           strict=False).node
-        reach = cand[nodes[cand] >= 0]
-        time_s[reach] = travel_times_from(graph, client, nodes[reach])
+        places = snap_to_edges(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m,
+                               strict=False)
+        found = np.flatnonzero(places.edge >= 0)
+        on_road = {int(cand[j]): places.take(j) for j in found}
+        if found.size:
+            time_s[cand[found]] = point_travel_time_matrix(graph, client, places.take(found))[0]
     in_cand = set(cand.tolist())
     states = [_open_state(res["opening_hours"].iloc[i], at, ctx) if i in in_cand
               else (False, None, None) for i in range(n)]
@@ -158,7 +167,7 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
 
     def match(i: int) -> ResourceMatch:
         r = res.iloc[i]
-        path = route(graph, client, int(nodes[i]))
+        path = route_between_points(graph, client, on_road[i])
         hidden = bool(hide[i])
         phone = r["intake_phone"] if hidden else (r["phone"] or r["intake_phone"])
         is_stale = reason[i] == Reason.STALE

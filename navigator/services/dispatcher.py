@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from navigator.config import Settings
     from navigator.decide.triage import Assessment, Triage
     from navigator.model import Assignment, Incident, PositionPing, PositionUpdate, Team
-    from navigator.roads import TravelGraph
+    from navigator.roads import EdgeSnap, TravelGraph
     from navigator.services.context import AreaContext
     from navigator.store import Store
 
@@ -55,14 +55,12 @@ def _statuses(include_returning: bool) -> list[TeamStatus]:
     return [TeamStatus.AVAILABLE, *([TeamStatus.RETURNING] if include_returning else [])]
 
 
-def _team_nodes(graph: TravelGraph, settings: Settings, teams: gpd.GeoDataFrame
-                ) -> npt.NDArray[np.int64]:
-    from navigator.roads import snap
+def _on_road(graph: TravelGraph, settings: Settings, places: gpd.GeoDataFrame) -> EdgeSnap:
+    """Snap teams or incidents to their nearest edge (``edge`` -1: too far from a road)."""
+    from navigator.roads import snap_to_edges
 
-    if len(teams) == 0:
-        return np.zeros(0, dtype=np.int64)
-    return snap(graph, teams.geometry.x.to_numpy(), teams.geometry.y.to_numpy(),
-                max_snap_m=settings.max_snap_m, strict=False).node
+    return snap_to_edges(graph, places.geometry.x.to_numpy(), places.geometry.y.to_numpy(),
+                         max_snap_m=settings.max_snap_m, strict=False)
 
 
 def _speaks(languages: Any, needed: tuple[str, ...]) -> bool:
@@ -139,20 +137,27 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     NoAvailableResourceError
         No team can be routed to the incident at all.
     """
-    from navigator.roads import route, snap, travel_times_from, travel_times_to
+    from navigator.roads import (
+        point_travel_time_matrix,
+        route_between_points,
+        snap_to_edges,
+        travel_times_from_point,
+    )
     from navigator.services.context import area_context, checked_moment
 
     now = checked_moment(at)
     ctx = area or area_context(graph, settings)
     inc = store.incident(incident_id)
-    inc_node = int(snap(graph, inc.lon, inc.lat, max_snap_m=settings.max_snap_m).node[0])
+    # On-road points (issue 14): teams and the incident snap to edges, ETAs include the
+    # partial edge times.
+    spot = snap_to_edges(graph, [inc.lon], [inc.lat], max_snap_m=settings.max_snap_m)
     target_s = float(ctx.targets.at(inc.lon, inc.lat)[0])
     teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
-    nodes = _team_nodes(graph, settings, teams)
+    where = _on_road(graph, settings, teams)
     eta = np.full(len(teams), np.inf)
-    ok = nodes >= 0
+    ok = where.edge >= 0
     if ok.any():
-        eta[ok] = travel_times_to(graph, inc_node, nodes[ok])
+        eta[ok] = point_travel_time_matrix(graph, where.take(np.flatnonzero(ok)), spot)[:, 0]
     fits = covers(teams["skills"], inc.needed_skills)
     lang = np.array([_speaks(x, inc.needed_languages) for x in teams["languages"]], dtype=bool)
     ends = [None if e is None or e != e else e.to_pydatetime() for e in teams["shift_end"]]
@@ -163,7 +168,8 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     avail = np.flatnonzero((teams["status"] == TeamStatus.AVAILABLE).to_numpy() & ok)
     node_target = ctx.targets.at(graph.lon, graph.lat)
     cutoff = float(node_target.max())
-    matrix = np.array([travel_times_from(graph, int(nodes[i]), cutoff_s=cutoff) for i in avail])
+    matrix = np.array([travel_times_from_point(graph, where.take(i), cutoff_s=cutoff)
+                       for i in avail])
     baseline, without = coverage_without(matrix.reshape(len(avail), graph.n_nodes),
                                          node_target, weight=population)
     uncovered = np.full(len(teams), baseline)
@@ -179,8 +185,8 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     def option(i: int, with_route: bool) -> TeamOption:
         t = teams.iloc[i]
         path = None
-        if with_route and nodes[i] >= 0 and np.isfinite(eta[i]):
-            path = route(graph, int(nodes[i]), inc_node)
+        if with_route and np.isfinite(eta[i]):
+            path = route_between_points(graph, where.take(i), spot)
         lacks_skills, lacks_languages = missing_fit(
             t["skills"], t["languages"], needed_skills=inc.needed_skills,
             needed_languages=inc.needed_languages)
@@ -251,7 +257,7 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
     with an ``override_reason`` (kept with the assignment and in the audit log); without
     one, ``ConflictError`` names what it lacks and nothing is written.
     """
-    from navigator.roads import snap, travel_times_to
+    from navigator.roads import point_travel_time_matrix, snap_to_edges
 
     team = store.team(team_id)
     inc = store.incident(incident_id)
@@ -269,9 +275,9 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
         reason = ""
     eta: float | None = None
     try:
-        nodes = snap(graph, [team.lon, inc.lon], [team.lat, inc.lat],
-                     max_snap_m=settings.max_snap_m).node
-        t = float(travel_times_to(graph, int(nodes[1]), nodes[:1])[0])
+        ends = snap_to_edges(graph, [team.lon, inc.lon], [team.lat, inc.lat],
+                             max_snap_m=settings.max_snap_m)
+        t = float(point_travel_time_matrix(graph, ends.take(0), ends.take(1))[0, 0])
         eta = t if np.isfinite(t) else None
     except UnreachableError:
         eta = None
@@ -300,9 +306,9 @@ def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident:
     import dataclasses
 
     from navigator.decide.triage import triage
-    from navigator.roads import snap
+    from navigator.roads import snap_to_edges
 
-    snap(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
+    snap_to_edges(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
     result = None
     if assessment is not None:
         result = triage(assessment)
@@ -347,7 +353,7 @@ def report_positions(store: Store, graph: TravelGraph, settings: Settings, *, te
     UnreachableError
         A ping too far from the road network (swapped lon/lat, a GPS glitch, out of area).
     """
-    from navigator.roads import snap
+    from navigator.roads import snap_to_edges
     from navigator.services.context import checked_moment
 
     now = checked_moment(at)
@@ -362,8 +368,8 @@ def report_positions(store: Store, graph: TravelGraph, settings: Settings, *, te
         msg = (f"team {team_id!r}: ping time(s) {', '.join(future[:3])} lie in the future "
                f"(server time {now.isoformat(timespec='seconds')}); nothing recorded")
         raise ValidationError(msg)
-    snap(graph, [p.lon for p in pings], [p.lat for p in pings],
-         max_snap_m=settings.max_snap_m)
+    snap_to_edges(graph, [p.lon for p in pings], [p.lat for p in pings],
+                  max_snap_m=settings.max_snap_m)
     return store.report_positions(team_id, pings, actor=actor)
 
 
@@ -386,20 +392,17 @@ def plan_batch(store: Store, graph: TravelGraph, settings: Settings, *, actor: s
     with its nearest free team. Each plan counts its unassigned incidents per priority; totals
     use road ETAs, seconds. Nothing is written: send teams with :func:`assign_team`.
     """
-    from navigator.roads import snap, travel_time_matrix
+    from navigator.roads import point_travel_time_matrix
 
     incidents = store.incidents(statuses=[IncidentStatus.OPEN]).reset_index(drop=True)
     if incident_ids is not None:
         incidents = incidents[incidents["id"].isin(incident_ids)].reset_index(drop=True)
     teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
-    t_nodes = _team_nodes(graph, settings, teams)
-    i_nodes = (snap(graph, incidents.geometry.x.to_numpy(), incidents.geometry.y.to_numpy(),
-                    max_snap_m=settings.max_snap_m, strict=False).node
-               if len(incidents) else np.zeros(0, dtype=np.int64))
+    t_on, i_on = _on_road(graph, settings, teams), _on_road(graph, settings, incidents)
     eta = np.full((len(teams), len(incidents)), np.inf)
-    tr, ic = np.flatnonzero(t_nodes >= 0), np.flatnonzero(i_nodes >= 0)
+    tr, ic = np.flatnonzero(t_on.edge >= 0), np.flatnonzero(i_on.edge >= 0)
     if tr.size and ic.size:
-        eta[np.ix_(tr, ic)] = travel_time_matrix(graph, t_nodes[tr], i_nodes[ic])
+        eta[np.ix_(tr, ic)] = point_travel_time_matrix(graph, t_on.take(tr), i_on.take(ic))
     cost = eta.copy()
     for j, inc in enumerate(incidents.itertuples(index=False)):
         misfit = (~covers(teams["skills"], inc.needed_skills)).astype(float) + np.array(

@@ -44,7 +44,7 @@ class ReachableAreas:
     lon, lat
         The origin asked about (the facility's location for a facility), EPSG:4326.
     node
-        The graph node the origin snapped to.
+        The graph node nearest the origin's on-road point (the nearer end of its edge).
     direction
         ``"from"`` the origin (a team driving out) or ``"to"`` it (people travelling there).
     facility_id
@@ -104,7 +104,7 @@ def reachable_areas(store: Store, graph: TravelGraph, settings: Settings, *, act
     UnreachableError
         The origin is farther than ``settings.max_snap_m`` from a road.
     """
-    from navigator.roads import isochrone, snap
+    from navigator.roads import point_isochrone, snap_to_edges
 
     if direction not in ("from", "to"):
         msg = f"direction must be 'from' or 'to', got {direction!r}"
@@ -126,10 +126,14 @@ def reachable_areas(store: Store, graph: TravelGraph, settings: Settings, *, act
     else:
         msg = "give either lon and lat, or a facility_id"
         raise ValidationError(msg)
-    node = int(snap(graph, origin_lon, origin_lat, max_snap_m=settings.max_snap_m).node[0])
+    # On-road point (issue 14): the origin snaps to its nearest edge, the partial edge time
+    # counts; ``node`` reports the nearer end of that edge.
+    spot = snap_to_edges(graph, [origin_lon], [origin_lat], max_snap_m=settings.max_snap_m)
+    e = int(spot.edge[0])
+    node = int(graph.indices[e] if spot.fraction[0] >= 0.5 else graph.edge_sources()[e])
     areas = []
     for limit in limits[::-1]:
-        iso = isochrone(graph, node, float(limit), direction=direction)
+        iso = point_isochrone(graph, spot, float(limit), direction=direction)
         areas.append(ReachableArea(float(limit), iso.polygon, int(iso.nodes.size)))
     result = ReachableAreas(float(origin_lon), float(origin_lat), node, direction, facility_id,
                             tuple(areas))

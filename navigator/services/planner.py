@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
     from navigator.decide.allocation import Allocation, Model
     from navigator.decide.population import Population, UnitNodes
-    from navigator.roads import TravelGraph
+    from navigator.roads import EdgeSnap, TravelGraph
     from navigator.store import Store
 
 # FACILITY_KINDS is defined in navigator.model; re-exported for web/coverage.py.
@@ -132,11 +132,10 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     Returns
     -------
     facilities, notes
-        GeoDataFrame (``id``, ``name``, ``kind``, ``node``, ``snap_m``, EPSG:4326 points) and
-        sentences on what was left out.
+        GeoDataFrame (``id``, ``name``, ``kind``, ``node``, ``edge``, ``fraction``,
+        ``road_lon``, ``road_lat``, ``snap_m``, EPSG:4326 points) and sentences on what was
+        left out. Facilities snap to their nearest edge (see :func:`_on_road`).
     """
-    from navigator.roads import snap
-
     if kind not in FACILITY_KINDS:
         msg = f"kind must be one of {', '.join(FacilityKind)}, got {kind!r}"
         raise ValidationError(msg)
@@ -179,17 +178,45 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         res = res[keep]
     res = res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
     if len(res):
-        s = snap(graph, res.geometry.x.to_numpy(), res.geometry.y.to_numpy(),
-                 max_snap_m=max_snap_m, strict=False)
-        res = res.assign(node=s.node, snap_m=s.distance_m)
+        res = res.assign(**_on_road(graph, res.geometry.x.to_numpy(), res.geometry.y.to_numpy(),
+                                    max_snap_m=max_snap_m, strict=False))
         far = res["node"] < 0
         if far.any():
             notes.append(f"{int(far.sum())} {kind} farther than {max_snap_m:g} m from a road left "
                          f"out: {', '.join(res.loc[far, 'name'].astype(str))}")
             res = res[~far].reset_index(drop=True)
     else:
-        res = res.assign(node=np.zeros(0, np.int64), snap_m=np.zeros(0))
+        res = res.assign(node=np.zeros(0, np.int64), edge=np.zeros(0, np.int64),
+                         fraction=np.zeros(0), road_lon=np.zeros(0), road_lat=np.zeros(0),
+                         snap_m=np.zeros(0))
     return res, tuple(notes)
+
+
+def _on_road(graph: TravelGraph, lon: np.ndarray, lat: np.ndarray, *,
+             max_snap_m: float = 500.0, strict: bool = True) -> dict[str, np.ndarray]:
+    """Return facility columns for points snapped to their nearest edge (issue 14).
+
+    ``edge``, ``fraction``, ``road_lon``/``road_lat`` (the on-road point) and ``snap_m`` (the
+    distance to the road) come from :func:`~navigator.roads.snap_to_edges`; ``node`` is the
+    nearer end of the edge, -1 where the point is too far from a road (``strict=False``).
+    """
+    from navigator.roads import snap_to_edges
+
+    s = snap_to_edges(graph, lon, lat, max_snap_m=max_snap_m, strict=strict)
+    e = np.maximum(s.edge, 0)
+    near = np.where(s.fraction >= 0.5, graph.indices[e], graph.edge_sources()[e])
+    return {"node": np.where(s.edge >= 0, near, -1).astype(np.int64), "edge": s.edge,
+            "fraction": s.fraction, "road_lon": s.lon, "road_lat": s.lat,
+            "snap_m": s.distance_m}
+
+
+def _facility_points(fac: pd.DataFrame) -> EdgeSnap:
+    """Return the facilities' on-road points (columns from :func:`_on_road`)."""
+    from navigator.roads import EdgeSnap
+
+    return EdgeSnap(edge=fac["edge"].to_numpy(np.int64), distance_m=fac["snap_m"].to_numpy(float),
+                    lon=fac["road_lon"].to_numpy(float), lat=fac["road_lat"].to_numpy(float),
+                    fraction=fac["fraction"].to_numpy(float))
 
 
 def _holidays(at: datetime) -> Container[date]:
@@ -289,13 +316,11 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
     if added is not None and len(added):
         import pandas as pd
 
-        from navigator.roads import snap
-
         pts = added.to_crs(4326)
-        s = snap(graph, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
         ids = pts["id"].astype(str) if "id" in pts else [f"new-{i + 1}" for i in range(len(pts))]
         new = pts.assign(id=list(ids), name=pts.get("name", pd.Series(ids, index=pts.index)),
-                         kind="new_site", node=s.node, snap_m=s.distance_m)
+                         kind="new_site",
+                         **_on_road(graph, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()))
         fac = pd.concat([fac, new[fac.columns]], ignore_index=True)
     label = label or kind
     if fac.empty:
@@ -304,7 +329,7 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
     d = direction or FACILITY_KINDS[kind][1]
     surf = coverage_surface(graph, fac["node"].to_numpy(np.int64), direction=d,
                             facility_ids=tuple(fac["id"].astype(str)), cutoff_s=cutoff_s,
-                            label=label)
+                            label=label, facility_points=_facility_points(fac))
     return FacilityRun(surf, fac.reset_index(drop=True), notes)
 
 
@@ -452,8 +477,6 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
         p_center,
         p_median,
     )
-    from navigator.roads import snap
-
     target = float(check_targets(target_s)[0])
     cand = candidates.to_crs(4326).reset_index(drop=True)
     if cand.empty:
@@ -462,15 +485,16 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     n_new = len(cand)
     if existing is not None and len(existing):
         cand = pd.concat([cand, existing.to_crs(4326)], ignore_index=True)
-    s = snap(graph, cand.geometry.x.to_numpy(), cand.geometry.y.to_numpy(),
-             max_snap_m=max_snap_m, strict=False)
-    ok = s.node >= 0
+    on = pd.DataFrame(_on_road(graph, cand.geometry.x.to_numpy(), cand.geometry.y.to_numpy(),
+                               max_snap_m=max_snap_m, strict=False))
+    ok = on["edge"].to_numpy() >= 0
     notes = [f"{int((~ok).sum())} candidate/existing sites farther than {max_snap_m:g} m from a "
              "road were left out"] if (~ok).any() else []
     rows = np.flatnonzero(ok)
     cutoff = cutoff_s or 2 * target
-    c = cost_matrix(graph, s.node[rows], demand.nodes.node, direction=direction,
-                    cutoff_s=cutoff)
+    c = cost_matrix(graph, on["node"].to_numpy(np.int64)[rows], demand.nodes.node,
+                    direction=direction, cutoff_s=cutoff,
+                    site_points=_facility_points(on.iloc[rows]))
     forced = np.flatnonzero(rows >= n_new)
     w = demand.people
     per_base = None

@@ -1,0 +1,190 @@
+"""Decision paths on on-road points (issue 14): clients, sites, teams and incidents snap to the
+nearest edge and their ETAs include the partial edge time.
+
+The long-edge case puts a point halfway along the demo network's longest two-way road (8 km,
+its middle about 945 m from any node): node snapping refuses it, every service accepts it.
+Ordinary points must agree with node snapping within the partial edge times at both ends.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from networkhelpers import points_on, reference_digraph, with_points
+from servicehelpers import *  # noqa: F403  (fixtures)
+from servicehelpers import CLIENT, NOW
+
+from navigator import services as sv
+from navigator.errors import UnreachableError
+from navigator.model import CrisisType, Incident
+from navigator.roads import (
+    EdgeSnap,
+    TravelGraph,
+    point_isochrone,
+    snap,
+    snap_to_edges,
+    travel_times_to,
+    travel_times_to_point,
+)
+from navigator.roads.points import edge_twins
+
+MEN = {"bed_type": "single_men", "gender": "male", "age": 40}
+
+
+def _long_edge(tg: TravelGraph) -> int:
+    """Return the longest two-way edge."""
+    tw = edge_twins(tg)
+    two_way = np.flatnonzero(tw >= 0)
+    return int(two_way[np.argmax(tg.length[two_way])])
+
+
+def _reference_s(tg: TravelGraph, a: EdgeSnap, b: EdgeSnap) -> float:
+    """Return the networkx reference time between two on-road points (inf: unreachable)."""
+    G = with_points(tg, reference_digraph(tg), origins=a, destinations=b)
+    try:
+        return float(nx.shortest_path_length(G, ("o", 0), ("d", 0), weight="travel_time"))
+    except nx.NetworkXNoPath:
+        return float("inf")
+
+
+def _partial_bound_s(tg: TravelGraph, p: EdgeSnap, node: int) -> float | None:
+    """Return the most time between an on-road point and ``node`` along its two-way edge, or
+    None when the node is not an end of the point's edge or the edge is one-way."""
+    e, f = int(p.edge[0]), float(p.fraction[0])
+    tw = int(edge_twins(tg)[e])
+    if tw < 0:
+        return None
+    tt = tg.travel_time
+    if node == int(tg.indices[e]):
+        return (1 - f) * max(float(tt[e]), float(tt[tw]))
+    if node == int(tg.edge_sources()[e]):
+        return f * max(float(tt[e]), float(tt[tw]))
+    return None
+
+
+def test_long_edge_point_is_refused_by_node_snapping(columbus_graph) -> None:
+    e = _long_edge(columbus_graph)
+    mid = points_on(columbus_graph, [e], [0.5])
+    assert columbus_graph.length[e] > 5000
+    with pytest.raises(UnreachableError):
+        snap(columbus_graph, mid.lon, mid.lat, max_snap_m=500)
+    on = snap_to_edges(columbus_graph, mid.lon, mid.lat, max_snap_m=500)
+    assert on.distance_m[0] < 1.0
+
+
+def test_find_beds_from_the_middle_of_a_long_edge(store, columbus_graph, settings, area) -> None:
+    tg = columbus_graph
+    e = _long_edge(tg)
+    mid = points_on(tg, [e], [0.5])
+    lon, lat = float(mid.lon[0]), float(mid.lat[0])
+    result = sv.find_beds(store, tg, settings, lon=lon, lat=lat, needs=MEN, at=NOW, k=3,
+                          actor="cw1", area=area, max_time_s=7200.0)
+    assert result.matches
+    client = snap_to_edges(tg, [lon], [lat])
+    half_s = 0.5 * min(float(tg.travel_time[e]), float(tg.travel_time[edge_twins(tg)[e]]))
+    for m in result.matches:
+        site = snap_to_edges(tg, [m.lon], [m.lat])
+        assert m.eta_s == pytest.approx(_reference_s(tg, client, site), rel=1e-9, abs=1e-6)
+        assert m.eta_s >= half_s - 1e-6  # the partial edge time is driven first
+        assert m.route is not None and m.route.travel_time_s == pytest.approx(m.eta_s)
+        assert m.route.geometry.coords[0] == pytest.approx((lon, lat), abs=1e-7)
+
+
+def test_a_client_near_a_node_differs_by_the_partial_edge_time(store, columbus_graph, settings,
+                                                              area) -> None:
+    tg = columbus_graph
+    e = _long_edge(tg)
+    f = 150.0 / float(tg.length[e])  # 150 m along the road from its tail
+    p = points_on(tg, [e], [f])
+    lon, lat = float(p.lon[0]), float(p.lat[0])
+    tail = int(tg.edge_sources()[e])
+    assert int(snap(tg, [lon], [lat]).node[0]) == tail  # node snapping takes the tail
+    on = snap_to_edges(tg, [lon], [lat])
+    assert int(on.edge[0]) in (e, int(edge_twins(tg)[e]))
+    # where the service puts the client, a hair from f
+    f = float(on.fraction[0]) if int(on.edge[0]) == e else 1 - float(on.fraction[0])
+    back_s = f * float(tg.travel_time[edge_twins(tg)[e]])
+    result = sv.find_beds(store, tg, settings, lon=lon, lat=lat, needs=MEN, at=NOW, k=3,
+                          actor="cw1", area=area, max_time_s=7200.0)
+    assert result.matches and back_s > 1.0
+    for m in result.matches:
+        site = snap_to_edges(tg, [m.lon], [m.lat])
+        from_tail, from_head = travel_times_to_point(tg, site, [tail, int(tg.indices[e])])
+        ahead_s = (1 - f) * float(tg.travel_time[e])
+        assert m.eta_s == pytest.approx(min(back_s + from_tail, ahead_s + from_head))
+        # the node-snapped client starts at the tail: the difference is the partial time
+        assert m.eta_s - from_tail == pytest.approx(back_s)
+
+
+def test_incident_on_a_long_edge_is_accepted_ranked_and_reached(store, columbus_graph,
+                                                                settings, area) -> None:
+    tg = columbus_graph
+    e = _long_edge(tg)
+    mid = points_on(tg, [e], [0.5])
+    inc = Incident(id="inc-long-edge", lon=float(mid.lon[0]), lat=float(mid.lat[0]),
+                   crisis_type=CrisisType.YOUTH, priority=2)
+    sv.add_incident(store, tg, settings, inc, actor="d1")
+    assert store.incident(inc.id).id == inc.id
+    ranking = sv.rank_teams(store, tg, settings, incident_id=inc.id, at=NOW, actor="d1",
+                            area=area, k=3)
+    assert ranking.options
+    spot = snap_to_edges(tg, [inc.lon], [inc.lat])
+    teams = store.teams().set_index("id")
+    for o in ranking.options:
+        t = teams.loc[o.team_id]
+        at = snap_to_edges(tg, [t.geometry.x], [t.geometry.y])
+        assert o.eta_s == pytest.approx(_reference_s(tg, at, spot), rel=1e-9, abs=1e-6)
+        assert o.route is not None
+        assert o.route.geometry.coords[-1] == pytest.approx((inc.lon, inc.lat), abs=1e-7)
+
+
+def test_isochrone_from_the_middle_of_a_long_edge(store, columbus_graph, settings) -> None:
+    tg = columbus_graph
+    e = _long_edge(tg)
+    mid = points_on(tg, [e], [0.5])
+    found = sv.reachable_areas(store, tg, settings, actor="ana", limits_s=[600],
+                               lon=float(mid.lon[0]), lat=float(mid.lat[0]))
+    spot = snap_to_edges(tg, mid.lon, mid.lat)
+    want = point_isochrone(tg, spot, 600.0)
+    assert found.areas[0].nodes == want.nodes.size > 0
+    ends = {int(tg.edge_sources()[e]), int(tg.indices[e])}
+    at = dict(zip(want.nodes.tolist(), want.time_s.tolist(), strict=True))
+    assert ends <= set(at)
+    assert at[int(tg.indices[e])] == pytest.approx((1 - spot.fraction[0]) * tg.travel_time[e])
+
+
+def test_ordinary_points_agree_with_node_snapping_within_the_partial_time(
+        store, columbus_graph, settings, area) -> None:
+    tg = columbus_graph
+    inc = store.incidents().iloc[0]
+    ranking = sv.rank_teams(store, tg, settings, incident_id=inc["id"], at=NOW, actor="d1",
+                            area=area, k=20)
+    spot = snap_to_edges(tg, [inc.geometry.x], [inc.geometry.y])
+    inc_node = int(snap(tg, inc.geometry.x, inc.geometry.y).node[0])
+    teams = store.teams().set_index("id")
+    checked = 0
+    for o in ranking.options:
+        t = teams.loc[o.team_id]
+        at = snap_to_edges(tg, [t.geometry.x], [t.geometry.y])
+        node = int(snap(tg, t.geometry.x, t.geometry.y).node[0])
+        b_team, b_inc = _partial_bound_s(tg, at, node), _partial_bound_s(tg, spot, inc_node)
+        if b_team is None or b_inc is None:
+            continue
+        node_s = float(travel_times_to(tg, inc_node, [node])[0])
+        assert abs(o.eta_s - node_s) <= b_team + b_inc + 1e-6
+        checked += 1
+    client = snap_to_edges(tg, [CLIENT[0]], [CLIENT[1]])
+    c_node = int(snap(tg, *CLIENT).node[0])
+    beds = sv.find_beds(store, tg, settings, lon=CLIENT[0], lat=CLIENT[1], needs=MEN, at=NOW,
+                        k=3, actor="cw1", area=area)
+    for m in beds.matches:
+        site = snap_to_edges(tg, [m.lon], [m.lat])
+        s_node = int(snap(tg, m.lon, m.lat).node[0])
+        b_c, b_s = _partial_bound_s(tg, client, c_node), _partial_bound_s(tg, site, s_node)
+        if b_c is None or b_s is None:
+            continue
+        node_s = float(travel_times_to(tg, s_node, [c_node])[0])
+        assert abs(m.eta_s - node_s) <= b_c + b_s + 1e-6
+        checked += 1
+    assert checked >= 3
