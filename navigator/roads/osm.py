@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
 
 import numpy as np
@@ -137,16 +136,12 @@ def read_drive_ways(path: Path) -> RawNetwork:
     """
     import osmium  # heavy C extension: only needed while building
 
-    seg_a: list[int] = []  # flat node refs of way pieces, one piece after another
-    seg_x: list[int] = []
-    seg_y: list[int] = []
-    piece_len: list[int] = []
-    piece_dir: list[int] = []  # 0 two-way, 1 forward only, 2 reversed only
-    piece_hw: list[str] = []
-    piece_ms: list[str] = []
-    n_ways = 0
-    n_missing = 0
-    invalid = osmium.osm.Location().x  # libosmium's "undefined" coordinate
+    # the loop only collects; splitting, de-duplication and segments are vectorised below
+    refs: list[tuple[int, int, int]] = []  # (node id, x, y) of every way node, way after way
+    way_len: list[int] = []
+    way_dir: list[int] = []  # 0 two-way, 1 forward only, 2 reversed only
+    way_hw: list[str] = []
+    way_ms: list[str] = []
     try:
         processor = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -155,78 +150,71 @@ def read_drive_ways(path: Path) -> RawNetwork:
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for way in processor:
-            tags = dict(way.tags)
-            if not is_drivable(tags):
+            tags = way.tags  # a TagList: get/in without building a dict of every tag
+            if not is_drivable(tags):  # type: ignore[arg-type]
                 continue
-            one_way, rev = way_direction(tags)
-            direction = (2 if rev else 1) if one_way else 0
-            refs = [(n.ref, n.x, n.y) for n in way.nodes]  # type: ignore[union-attr]
-            refs = [next(g) for _, g in groupby(refs, key=lambda r: r[0])]
-            pieces: list[list[tuple[int, int, int]]] = [[]]
-            for r in refs:
-                if r[1] == invalid:
-                    pieces.append([])
-                else:
-                    pieces[-1].append(r)
-            if len(pieces) > 1:
-                n_missing += 1
-            kept = False
-            for piece in pieces:
-                if len(piece) < 2:
-                    continue
-                kept = True
-                for ref, x, y in piece:
-                    seg_a.append(ref)
-                    seg_x.append(x)
-                    seg_y.append(y)
-                piece_len.append(len(piece))
-                piece_dir.append(direction)
-                piece_hw.append(tags["highway"])
-                piece_ms.append(tags.get("maxspeed", ""))
-            n_ways += kept
+            one_way, rev = way_direction(tags)  # type: ignore[arg-type]
+            nodes = [(n.ref, n.x, n.y) for n in way.nodes]  # type: ignore[union-attr]
+            refs.extend(nodes)
+            way_len.append(len(nodes))
+            way_dir.append((2 if rev else 1) if one_way else 0)
+            way_hw.append(tags["highway"])
+            way_ms.append(tags.get("maxspeed", ""))
     except (RuntimeError, OSError, ValueError) as e:
         msg = f"cannot read OSM file {path}: {e}"
         raise NetworkBuildError(msg) from e
-    if not piece_len:
-        msg = f"{path} holds no drivable road (osmnx 'drive' filter): nothing to route on"
-        raise NetworkBuildError(msg)
-    return _segments(seg_a, seg_x, seg_y, piece_len, piece_dir, piece_hw, piece_ms, n_ways,
-                     n_missing)
+    invalid = osmium.osm.Location().x  # libosmium's "undefined" coordinate
+    return _segments(np.array(refs, dtype=np.int64).reshape(-1, 3),
+                     np.array(way_len, dtype=np.int64), way_dir, way_hw, way_ms, invalid, path)
 
 
 def _segments(
-    seg_a: list[int],
-    seg_x: list[int],
-    seg_y: list[int],
-    piece_len: list[int],
-    piece_dir: list[int],
-    piece_hw: list[str],
-    piece_ms: list[str],
-    n_ways: int,
-    n_missing: int,
+    refs: npt.NDArray[np.int64],
+    way_len: npt.NDArray[np.int64],
+    way_dir: list[int],
+    way_hw: list[str],
+    way_ms: list[str],
+    invalid: int,
+    path: Path,
 ) -> RawNetwork:
-    refs = np.asarray(seg_a, dtype=np.int64)
-    osmid, first, node_of_ref = np.unique(refs, return_index=True, return_inverse=True)
-    lon = np.asarray(seg_x, dtype=np.int64)[first] / _COORD_PRECISION
-    lat = np.asarray(seg_y, dtype=np.int64)[first] / _COORD_PRECISION
-    lens = np.asarray(piece_len, dtype=np.int64)
-    piece_of_ref = np.repeat(np.arange(len(lens)), lens)
-    # a segment starts at every ref except the last of its piece
-    ends = np.cumsum(lens) - 1
-    starts_mask = np.ones(len(refs), dtype=bool)
-    starts_mask[ends] = False
-    tail = np.flatnonzero(starts_mask)
-    piece = piece_of_ref[tail]
+    """Split ways into pieces of present nodes (>= 2 each) and return their segments."""
+    way_of_ref = np.repeat(np.arange(len(way_len)), way_len)
+    first_of_way = np.ones(len(refs), dtype=bool)
+    first_of_way[1:] = way_of_ref[1:] != way_of_ref[:-1]
+    # consecutive duplicate references within a way (osmnx drops them)
+    dup = np.zeros(len(refs), dtype=bool)
+    dup[1:] = ~first_of_way[1:] & (refs[1:, 0] == refs[:-1, 0])
+    refs, way_of_ref, first_of_way = refs[~dup], way_of_ref[~dup], first_of_way[~dup]
+    # a way with a missing node is split there (also after de-duplication: same ref, same x)
+    present = refs[:, 1] != invalid
+    n_missing = int(np.unique(way_of_ref[~present]).size)
+    piece_start = present.copy()
+    piece_start[1:] &= first_of_way[1:] | ~present[:-1]
+    piece_of_ref = np.cumsum(piece_start) - 1
+    piece_of_ref, way_of_ref, refs = piece_of_ref[present], way_of_ref[present], refs[present]
+    piece_len = np.bincount(piece_of_ref)
+    kept_ref = piece_len[piece_of_ref] >= 2
+    if not kept_ref.any():
+        msg = f"{path} holds no drivable road (osmnx 'drive' filter): nothing to route on"
+        raise NetworkBuildError(msg)
+    refs, way_of_ref, piece_of_ref = refs[kept_ref], way_of_ref[kept_ref], piece_of_ref[kept_ref]
+    n_ways = int(np.unique(way_of_ref).size)
+    osmid, first, node_of_ref = np.unique(refs[:, 0], return_index=True, return_inverse=True)
+    lon = refs[first, 1] / _COORD_PRECISION
+    lat = refs[first, 2] / _COORD_PRECISION
+    # a segment starts at every ref whose successor lies in the same piece
+    tail = np.flatnonzero(piece_of_ref[1:] == piece_of_ref[:-1])
+    way = way_of_ref[tail]
     a = node_of_ref[tail]
     b = node_of_ref[tail + 1]
-    direction = np.asarray(piece_dir, dtype=np.int8)[piece]
+    direction = np.asarray(way_dir, dtype=np.int8)[way]
     fwd = direction != 2
     bwd = direction != 1
     u = np.concatenate([a[fwd], b[bwd]])
     v = np.concatenate([b[fwd], a[bwd]])
-    seg_piece = np.concatenate([piece[fwd], piece[bwd]])
-    hw = np.asarray(piece_hw, dtype=np.str_)[seg_piece]
-    ms = np.asarray(piece_ms, dtype=np.str_)[seg_piece]
+    seg_way = np.concatenate([way[fwd], way[bwd]])
+    hw = np.asarray(way_hw, dtype=np.str_)[seg_way]
+    ms = np.asarray(way_ms, dtype=np.str_)[seg_way]
     return RawNetwork(osmid, lon, lat, u, v, hw, ms, n_ways, n_missing)
 
 
