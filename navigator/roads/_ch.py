@@ -194,15 +194,9 @@ def _count_deleted(head, nxt, ends, v, deleted, level):  # pragma: no cover
         e = nxt[e]
 
 
-@nb.njit(cache=True, nogil=True)  # re-contraction runs in a thread beside queries
-def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
-    """Contract every node; return ``(rank, e_src, e_dst, e_w, e_mid)``: edges and shortcuts.
-
-    ``e_mid`` is the node a shortcut bypasses (-1 for an original edge), for path unpacking.
-    An empty ``rank`` means the edge capacity ran out: call again with more. Priority is twice
-    the edge difference plus contracted neighbours plus hierarchy level, updated lazily.
-    """
-    m = src.shape[0]
+@nb.njit(cache=True, nogil=True)
+def _setup(n, src, dst, w, capacity):  # pragma: no cover
+    """Return the edge store (arrays, linked out/in lists) holding the graph, and scratch."""
     e_src = np.empty(capacity, dtype=np.int64)
     e_dst = np.empty(capacity, dtype=np.int64)
     e_w = np.empty(capacity, dtype=np.float64)
@@ -212,9 +206,43 @@ def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
     out_next = np.empty(capacity, dtype=np.int64)
     in_next = np.empty(capacity, dtype=np.int64)
     count = np.zeros(1, dtype=np.int64)
-    for k in range(m):
+    for k in range(src.shape[0]):
         _add_edge(src[k], dst[k], w[k], -1, e_src, e_dst, e_w, e_mid, out_head, out_next,
                   in_head, in_next, count)
+    return e_src, e_dst, e_w, e_mid, out_head, out_next, in_head, in_next, count
+
+
+@nb.njit(cache=True, nogil=True)
+def _relink(e_src, e_dst, count, contracted, out_head, out_next, in_head,
+            in_next):  # pragma: no cover
+    """Drop edges with a contracted end from the linked lists, keeping the others' order.
+
+    Every kernel skips such edges anyway; at the top of the hierarchy they are most of each
+    list. Lists are newest first, so re-inserting in edge order restores the same order and
+    the contraction is unchanged (only faster).
+    """
+    out_head[:] = -1
+    in_head[:] = -1
+    for k in range(count[0]):
+        a = e_src[k]
+        b = e_dst[k]
+        if not contracted[a] and not contracted[b]:
+            out_next[k] = out_head[a]
+            out_head[a] = k
+            in_next[k] = in_head[b]
+            in_head[b] = k
+
+
+@nb.njit(cache=True, nogil=True)  # re-contraction runs in a thread beside queries
+def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
+    """Contract every node; return ``(rank, e_src, e_dst, e_w, e_mid)``: edges and shortcuts.
+
+    ``e_mid`` is the node a shortcut bypasses (-1 for an original edge), for path unpacking.
+    An empty ``rank`` means the edge capacity ran out: call again with more. Priority is twice
+    the edge difference plus contracted neighbours plus hierarchy level, updated lazily.
+    """
+    e_src, e_dst, e_w, e_mid, out_head, out_next, in_head, in_next, count = _setup(
+        n, src, dst, w, capacity)
     contracted = np.zeros(n, dtype=np.bool_)
     dist = np.full(n, _INF)
     touched = np.empty(n, dtype=np.int64)
@@ -236,6 +264,7 @@ def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
     size = n
     rank = np.full(n, -1, dtype=np.int64)
     next_rank = 0
+    last_relink = 0
     while size > 0:
         v = pq_v[0]
         size -= 1
@@ -256,6 +285,9 @@ def contraction_order(n, src, dst, w, capacity):  # pragma: no cover
         next_rank += 1
         _count_deleted(out_head, out_next, e_dst, v, deleted, level)
         _count_deleted(in_head, in_next, e_src, v, deleted, level)
+        if 10 * (next_rank - last_relink) >= n - last_relink and next_rank - last_relink >= 64:
+            _relink(e_src, e_dst, count, contracted, out_head, out_next, in_head, in_next)
+            last_relink = next_rank
     k = count[0]
     return rank, e_src[:k].copy(), e_dst[:k].copy(), e_w[:k].copy(), e_mid[:k].copy()
 
@@ -268,25 +300,15 @@ def contract_in_order(n, src, dst, w, order, capacity):  # pragma: no cover
     graph as built stays good, and skipping the priority simulations makes it several times
     faster than :func:`contraction_order`. An empty ``rank`` means out of capacity.
     """
-    m = src.shape[0]
-    e_src = np.empty(capacity, dtype=np.int64)
-    e_dst = np.empty(capacity, dtype=np.int64)
-    e_w = np.empty(capacity, dtype=np.float64)
-    e_mid = np.empty(capacity, dtype=np.int64)
-    out_head = np.full(n, -1, dtype=np.int64)
-    in_head = np.full(n, -1, dtype=np.int64)
-    out_next = np.empty(capacity, dtype=np.int64)
-    in_next = np.empty(capacity, dtype=np.int64)
-    count = np.zeros(1, dtype=np.int64)
-    for k in range(m):
-        _add_edge(src[k], dst[k], w[k], -1, e_src, e_dst, e_w, e_mid, out_head, out_next,
-                  in_head, in_next, count)
+    e_src, e_dst, e_w, e_mid, out_head, out_next, in_head, in_next, count = _setup(
+        n, src, dst, w, capacity)
     contracted = np.zeros(n, dtype=np.bool_)
     dist = np.full(n, _INF)
     touched = np.empty(n, dtype=np.int64)
     heap_k = np.empty(4096)
     heap_v = np.empty(4096, dtype=np.int64)
     rank = np.full(n, -1, dtype=np.int64)
+    last_relink = 0
     for r in range(n):
         v = order[r]
         if _contract(v, False, e_src, e_dst, e_w, e_mid, out_head, out_next, in_head, in_next,
@@ -294,6 +316,9 @@ def contract_in_order(n, src, dst, w, order, capacity):  # pragma: no cover
             return np.empty(0, dtype=np.int64), e_src[:0], e_dst[:0], e_w[:0], e_mid[:0]
         contracted[v] = True
         rank[v] = r
+        if 10 * (r + 1 - last_relink) >= n - last_relink and r + 1 - last_relink >= 64:
+            _relink(e_src, e_dst, count, contracted, out_head, out_next, in_head, in_next)
+            last_relink = r + 1
     k = count[0]
     return rank, e_src[:k].copy(), e_dst[:k].copy(), e_w[:k].copy(), e_mid[:k].copy()
 

@@ -124,7 +124,7 @@ def build_graph(
     u, v = new_id[raw.u[keep]], new_id[raw.v[keep]]
     lon, lat, osmid = raw.lon[keep_node], raw.lat[keep_node], raw.osmid[keep_node]
     length = great_circle_m(lat[u], lon[u], lat[v], lon[v])
-    speed = edge_speeds_kph(raw.highway[keep], raw.maxspeed[keep], table)
+    speed = edge_speeds_kph(raw.way_highway, raw.way_maxspeed, table, edge_way=raw.way[keep])
     travel_time = (length / 1000) / (speed / 3600)  # osmnx's add_edge_travel_times
     u, v, travel_time, length = min_parallel_edges(u, v, travel_time, length)
     n = len(osmid)
