@@ -157,7 +157,7 @@ def build_graph(
 def _csr(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], n: int) -> tuple[
     npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.int64]
 ]:
-    order = np.lexsort((v, u))
+    order = np.argsort(u * np.int64(n) + v, kind="stable")  # as lexsort((v, u)), ~2x faster
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
     return indptr, v[order].astype(np.int32), order
@@ -165,9 +165,10 @@ def _csr(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], n: int) -> tuple[
 
 def min_parallel_edges(u, v, tt, ln, *, return_pick=False):  # type: ignore[no-untyped-def]
     """Keep, per (u, v), the edge with the least travel time (osmnx ``to_digraph``)."""
-    order = np.lexsort((tt, v, u))
+    key = u * (np.int64(max(int(u.max(initial=0)), int(v.max(initial=0))) + 1)) + v
+    order = np.lexsort((tt, key))  # as lexsort((tt, v, u)): one key fewer to sort by
     first = np.ones(len(order), dtype=bool)
-    first[1:] = (u[order][1:] != u[order][:-1]) | (v[order][1:] != v[order][:-1])
+    first[1:] = key[order][1:] != key[order][:-1]
     pick = order[first]
     out = (u[pick], v[pick], tt[pick], ln[pick])
     return (*out, pick) if return_pick else out
