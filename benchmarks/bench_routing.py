@@ -39,6 +39,7 @@ def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
     t_import = time.perf_counter() - t0
     rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if stage == "read":
         osmread.read_drive_ways(Path(osm))
     elif stage == "build":
@@ -51,6 +52,7 @@ def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
 
         _kernels.warm_up()
     queue.put({"stage": stage, "seconds": time.perf_counter() - t0, "import_s": t_import,
+               "cpu_s": time.process_time() - c0,
                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "peak_after_import_mb": rss_import})
 
@@ -102,20 +104,61 @@ def reference_digraph(tg):  # min travel_time over parallel edges (never summed)
     return D
 
 
+K = 20  # distinct random instances per query, cycled through the repetitions
+
+
+def instances(tg, seed: int = 0) -> dict:
+    """The seeded query instances every routing benchmark uses (bench_peers.py too)."""
+    rng = np.random.default_rng(seed)
+    n = tg.n_nodes
+    out = {"incidents": rng.integers(n, size=K),
+           "teams": [rng.choice(n, 100, replace=False) for _ in range(K)],
+           "facilities500": [rng.choice(n, 500, replace=False) for _ in range(K)],
+           "facilities200": rng.choice(n, 200, replace=False),
+           "origins": rng.choice(n, 1000, replace=False),
+           "pairs": rng.integers(n, size=(K, 2))}
+    out["plon"] = tg.lon[out["incidents"]] + rng.normal(0, 3e-4, K)
+    out["plat"] = tg.lat[out["incidents"]] + rng.normal(0, 3e-4, K)
+    return out
+
+
+def navigator_queries(tg, inst: dict) -> dict[str, Callable[[int], object]]:
+    """Navigator's answer to each benchmark query on instance ``i % K`` (bench_peers.py too)."""
+    from navigator import roads
+    from navigator.roads import routing
+
+    inc, teams, f500 = inst["incidents"], inst["teams"], inst["facilities500"]
+    f200, origins, pairs = inst["facilities200"], inst["origins"], inst["pairs"]
+
+    def point(i):
+        return inst["plon"][i % K:i % K + 1], inst["plat"][i % K:i % K + 1]
+
+    return {
+        "Q1": lambda i: routing.travel_times_to(tg, int(inc[i % K]), teams[i % K]),
+        "Q2": lambda i: routing.k_nearest(tg, int(inc[i % K]), f500[i % K], k=5)[1],
+        "Q3": lambda i: routing.nearest_facility(tg, f200).time_s,
+        "Q4": lambda i: routing.travel_time_matrix(tg, origins, f200),
+        "Q5": lambda i: routing.isochrone(tg, int(inc[i % K]), 900.0, hull=None).nodes,
+        "R": lambda i: routing.route(tg, int(pairs[i % K][0]), int(pairs[i % K][1])),
+        "N": lambda i: roads.snap(tg, *point(i)),
+        "N_edge": lambda i: roads.snap_to_edges(tg, *point(i)),
+    }
+
+
 def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: int,
                   seed: int = 0) -> dict:
     import networkx as nx
 
     from navigator.roads import routing
 
-    rng = np.random.default_rng(seed)
     n = tg.n_nodes
-    K = 20  # distinct random instances, cycled through the repetitions
-    incidents = rng.integers(n, size=K)
-    teams = [rng.choice(n, 100, replace=False) for _ in range(K)]
-    facilities500 = [rng.choice(n, 500, replace=False) for _ in range(K)]
-    facilities200 = rng.choice(n, 200, replace=False)
-    origins = rng.choice(n, 1000, replace=False)
+    inst = instances(tg, seed)
+    incidents, teams = inst["incidents"], inst["teams"]
+    facilities500, facilities200 = inst["facilities500"], inst["facilities200"]
+    origins = inst["origins"]
+    ours = navigator_queries(tg, inst)
+    ours_q1, ours_q2, ours_q3, ours_q4, ours_q5, ours_r = (ours[q] for q in
+                                                           ("Q1", "Q2", "Q3", "Q4", "Q5", "R"))
     t0 = time.perf_counter()
     D = reference_digraph(tg)
     R = D.reverse(copy=False)
@@ -127,8 +170,6 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
                                                      weight="travel_time")
 
     # Q1: rank 100 teams driving to an incident (many-to-one)
-    def ours_q1(i):
-        return routing.travel_times_to(tg, int(incidents[i % K]), teams[i % K])
 
     def nx_q1(i):
         d = nx_sp(R, incidents[i % K])
@@ -140,8 +181,6 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
                  "equal": all(check)}
 
     # Q2: nearest 5 of 500 facilities from a point
-    def ours_q2(i):
-        return routing.k_nearest(tg, int(incidents[i % K]), facilities500[i % K], k=5)[1]
 
     def nx_q2(i):
         d = nx_sp(D, incidents[i % K])
@@ -154,8 +193,6 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
                  "equal": all(check)}
 
     # Q3: nearest-facility time for every node, 200 facilities
-    def ours_q3(i):
-        return routing.nearest_facility(tg, facilities200).time_s
 
     def nx_q3(i):
         d = nx.multi_source_dijkstra_path_length(D, set(facilities200.tolist()),
@@ -169,8 +206,6 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
                  "equal": bool(np.allclose(ours_q3(0), nx_q3(0), rtol=1e-9))}
 
     # Q4: 1000 x 200 matrix
-    def ours_q4(i):
-        return routing.travel_time_matrix(tg, origins, facilities200)
 
     m = ours_q4(0)
     cols = facilities200[:nx_matrix_cols]
@@ -187,8 +222,6 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
                  "equal": bool(np.allclose(m[:, : len(cols)], nx_q4_cols(0), rtol=1e-9))}
 
     # Q5: 15-minute isochrone (node set; polygon timed separately)
-    def ours_q5(i):
-        return routing.isochrone(tg, int(incidents[i % K]), 900.0, hull=None).nodes
 
     def nx_q5(i):
         return np.array(sorted(nx_sp(D, incidents[i % K], cutoff=900.0)))
@@ -208,12 +241,9 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
             max(5, reps // 5)),
         "nx_ms": None, "equal": None}
     # R: one fastest route with its geometry; networkx: bidirectional Dijkstra + edge shapes
-    pairs = rng.integers(n, size=(K, 2))
+    pairs = inst["pairs"]
     from navigator.roads import snapping
 
-    def ours_r(i):
-        a, b = pairs[i % K]
-        return routing.route(tg, int(a), int(b))
 
     def nx_r(i):
         a, b = pairs[i % K]
@@ -230,20 +260,16 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     # N: snap one coordinate; reference: a bare KD-tree query (the floor)
     from scipy.spatial import cKDTree
 
-    plon = tg.lon[incidents] + rng.normal(0, 3e-4, K)
-    plat = tg.lat[incidents] + rng.normal(0, 3e-4, K)
-    from navigator import roads as routing_snap
+    plon, plat = inst["plon"], inst["plat"]
     tree = cKDTree(np.column_stack([tg.lon, tg.lat]))
-    routing_snap.snap_to_edges(tg, plon[:1], plat[:1])
+    ours["N_edge"](0)  # builds the edge index
     kd_ms = median_ms(lambda i: tree.query([plon[i % K], plat[i % K]]), reps)
     res["N"] = {"what": "snap one point to its node", "nx_ms": None, "equal": None,
-                "ours_ms": median_ms(lambda i: routing_snap.snap(
-                    tg, plon[i % K:i % K + 1], plat[i % K:i % K + 1]), reps),
+                "ours_ms": median_ms(ours["N"], reps),
                 "kdtree_ms": kd_ms}
     res["N_edge"] = {"what": "snap one point to the nearest edge (with fraction)",
                      "nx_ms": None, "equal": None, "kdtree_ms": kd_ms,
-                     "ours_ms": median_ms(lambda i: routing_snap.snap_to_edges(
-                         tg, plon[i % K:i % K + 1], plat[i % K:i % K + 1]), reps)}
+                     "ours_ms": median_ms(ours["N_edge"], reps)}
     # method choice: what "auto" picks against both methods, bounded queries
     for key, what, fn in (
         ("M_iso300", "5-min isochrone, no hull", lambda m: lambda i: routing.isochrone(
@@ -366,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"numba JIT compile from scratch (all kernels, not in medians): "
                   f"{jit['seconds']:.1f} s")
             for s, r in stages.items():
-                print(f"{s:<6} {r['seconds']:6.2f} s   peak RSS {r['peak_mb']:6.0f} MB (after "
+                print(f"{s:<6} {r['seconds']:6.2f} s (CPU {r['cpu_s']:.2f} s)   peak RSS "
+                      f"{r['peak_mb']:6.0f} MB (after "
                       f"imports {r['peak_after_import_mb']:.0f} MB, import "
                       f"{r['import_s']:.2f} s)")
             out["jit_compile_s"] = jit["seconds"]
