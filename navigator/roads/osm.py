@@ -173,7 +173,7 @@ def read_drive_ways(path: Path) -> RawNetwork:
             way_len.append(len(nodes))
             way_dir.append((2 if rev else 1) if one_way else 0)
             way_hw.append(tags["highway"])
-            way_ms.append(tags.get("maxspeed", ""))
+            way_ms.append(str(tags.get("maxspeed", "")))
     except (RuntimeError, OSError, ValueError) as e:
         msg = f"cannot read OSM file {path}: {e}"
         raise NetworkBuildError(msg) from e
