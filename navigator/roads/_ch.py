@@ -196,7 +196,7 @@ def _count_deleted(head, nxt, ends, v, deleted, level):  # pragma: no cover
 
 @nb.njit(cache=True, nogil=True)
 def _setup(n, src, dst, w, capacity):  # pragma: no cover
-    """Return the edge store (arrays, linked out/in lists) holding the graph, and scratch."""
+    """Return the edge store holding the graph: edge arrays and linked out/in lists."""
     e_src = np.empty(capacity, dtype=np.int64)
     e_dst = np.empty(capacity, dtype=np.int64)
     e_w = np.empty(capacity, dtype=np.float64)
