@@ -13,8 +13,10 @@ if [ ! -x "$venv/bin/python" ]; then
     if [ -z "$py" ]; then
         py="$(command -v python3.12 || true)"
     fi
-    if [ -z "$py" ]; then
-        echo "no Python 3.12 interpreter (pyenv versions/3.12* or python3.12): OSRM skipped" >&2
+    # a pyenv shim is found but may refuse to run: check the interpreter itself
+    if [ -z "$py" ] || ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null
+    then
+        echo "no Python >= 3.12 interpreter (pyenv versions/3.12* or python3.12): OSRM skipped" >&2
         exit 3
     fi
     mkdir -p "$cache"
