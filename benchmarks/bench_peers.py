@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_routing as br
+import routing_queries as rq
 
 ROOT = br.ROOT
 HERE = Path(__file__).resolve().parent
@@ -69,7 +70,7 @@ def same(q: str, ours, peer) -> tuple[bool, float]:
 def run_in_process(tg, inst, *, reps: int, peer_reps: int, budget_s: float) -> dict:
     import peers_engines as pe  # not at import: the cold-build child must not load shapely
 
-    ours = br.navigator_queries(tg, inst)
+    ours = rq.navigator_queries(tg, inst)
     for fn in ours.values():
         fn(0)  # first calls build the memo (KD-trees, reach profile)
     res: dict = {"ours": {q: timed(fn, reps, budget_s) for q, fn in ours.items()},
@@ -113,7 +114,7 @@ def run_osrm(tg, inst, *, reps: int, budget_s: float, out_json: Path | None) -> 
     cache.mkdir(parents=True, exist_ok=True)
     job = {k: (v.tolist() if isinstance(v, np.ndarray) else [x.tolist() for x in v])
            for k, v in inst.items()}
-    job.update(lon=tg.lon.tolist(), lat=tg.lat.tolist(), K=br.K, reps=reps,
+    job.update(lon=tg.lon.tolist(), lat=tg.lat.tolist(), K=rq.K, reps=reps,
                budget_s=budget_s, pbf=str(br.PORTO))
     inp = cache / "peers_osrm_in.json"
     inp.write_text(json.dumps(job))
@@ -132,7 +133,7 @@ def osrm_agreement(tg, inst, ours: dict, osrm: dict) -> dict:
 
     q = osrm["queries"]
     agree: dict = {}
-    o1 = [np.asarray(ours["Q1"](i)) for i in range(br.K)]
+    o1 = [np.asarray(ours["Q1"](i)) for i in range(rq.K)]
     r1 = [np.asarray(a, dtype=float)[:, 0] for a in q["Q1"]["answers"]]
     agree["Q1"] = {"eta_ratio_median": float(np.median(np.concatenate(r1) /
                                                        np.concatenate(o1))),
@@ -140,8 +141,8 @@ def osrm_agreement(tg, inst, ours: dict, osrm: dict) -> dict:
                                                        for a, b in zip(o1, r1, strict=True)])),
                    "same_fastest_team": int(sum(np.argmin(a) == np.argmin(b)
                                                 for a, b in zip(o1, r1, strict=True))),
-                   "of": br.K}
-    o2 = [np.asarray(ours["Q2"](i)) for i in range(br.K)]
+                   "of": rq.K}
+    o2 = [np.asarray(ours["Q2"](i)) for i in range(rq.K)]
     r2 = [np.sort(np.asarray(a, dtype=float)[0])[:5] for a in q["Q2"]["answers"]]
     agree["Q2"] = {"eta_ratio_median": float(np.median(np.concatenate(r2) /
                                                        np.concatenate(o2)))}
@@ -151,7 +152,7 @@ def osrm_agreement(tg, inst, ours: dict, osrm: dict) -> dict:
     agree["Q4"] = {"eta_ratio_median": float(np.median(r4[ok] / o4[ok])),
                    "spearman_rows_median": float(np.median(
                        [spearmanr(o4[i], r4[i])[0] for i in range(0, len(o4), 10)]))}
-    ot = np.array([ours["R"](i).travel_time_s for i in range(br.K)])
+    ot = np.array([ours["R"](i).travel_time_s for i in range(rq.K)])
     rt = np.array([a["duration"] for a in q["R"]["answers"]])
     agree["R"] = {"eta_ratio_median": float(np.median(rt / ot)),
                   "spearman": float(spearmanr(ot, rt)[0])}
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
         _kernels.warm_up()
         tg = build.load_graph(br.PORTO, cache_dir=tmp)
-    inst = br.instances(tg)
+    inst = rq.instances(tg)
     res.update(nodes=tg.n_nodes, edges=tg.n_edges)
     res.update(run_in_process(tg, inst, reps=args.reps, peer_reps=args.peer_reps,
                               budget_s=args.budget_s))
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         res["osrm"] = run_osrm(tg, inst, reps=args.reps, budget_s=args.budget_s,
                                out_json=args.osrm_json)
         if "queries" in res["osrm"]:
-            res["osrm"]["agreement"] = osrm_agreement(tg, inst, br.navigator_queries(tg, inst),
+            res["osrm"]["agreement"] = osrm_agreement(tg, inst, rq.navigator_queries(tg, inst),
                                                       res["osrm"])
             for v in res["osrm"]["queries"].values():
                 v.pop("answers")

@@ -1,7 +1,7 @@
 """Peer engines on Navigator's exact graph for bench_peers.py: scipy, networkit, pandana.
 
 Each ``<engine>_queries(tg, inst)`` returns ``{query: fn(i)}`` answering the same query as
-Navigator on instance ``i % K`` (``bench_routing.instances``); a query an engine has no
+Navigator on instance ``i % K`` (``routing_queries.instances``); a query an engine has no
 method for is left out. Graph building happens here, outside every timed call.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import shapely
-from bench_routing import K
+from routing_queries import K
 
 Query = Callable[[int], object]
 _EDGE_KEYS: dict[int, np.ndarray] = {}  # per graph: tail * n + head of every edge, ascending

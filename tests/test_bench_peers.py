@@ -10,15 +10,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import bench_peers
-import bench_routing
 import peers_engines
+import routing_queries
 
 
 @pytest.fixture(scope="module")
 def setup(columbus_graph):  # type: ignore[no-untyped-def]
     tg = columbus_graph
-    inst = bench_routing.instances(tg, seed=3)
-    return tg, inst, bench_routing.navigator_queries(tg, inst)
+    inst = routing_queries.instances(tg, seed=3)
+    return tg, inst, routing_queries.navigator_queries(tg, inst)
 
 
 @pytest.mark.parametrize("engine", ["scipy", "networkit"])
