@@ -12,11 +12,14 @@ import sqlite3
 import struct
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 
 from navigator.store.schema import migration_files
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from shapely.geometry.base import BaseGeometry
 
 #: SQLite ``application_id`` of a GeoPackage ('GPKG').
@@ -48,15 +51,36 @@ def to_gpkg(geom: BaseGeometry | None, *, srs_id: int = SRS_ID) -> bytes | None:
     -------
     bytes or None
     """
-    if geom is None:
-        return None
-    wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso", output_dimension=2)
-    if geom.is_empty:
-        flags = 0b0000_0001 | _EMPTY_FLAG  # little-endian, no envelope, empty
-        return _HEADER.pack(b"GP", 0, flags, srs_id) + wkb
-    minx, miny, maxx, maxy = geom.bounds
-    flags = 0b0000_0011  # little-endian, envelope [minx, maxx, miny, maxy]
-    return _HEADER.pack(b"GP", 0, flags, srs_id) + _ENVELOPE.pack(minx, maxx, miny, maxy) + wkb
+    return to_gpkg_many([geom], srs_id=srs_id)[0]
+
+
+def to_gpkg_many(geoms: Sequence[BaseGeometry | None], *, srs_id: int = SRS_ID
+                 ) -> list[bytes | None]:
+    """Encode shapely geometries as GeoPackage binary, the WKB and envelopes in bulk.
+
+    Parameters
+    ----------
+    geoms
+        Geometries in EPSG:4326; None stays None (SQL NULL).
+    srs_id
+        SRS id written in the headers.
+
+    Returns
+    -------
+    list of bytes or None
+        One blob per geometry, in order.
+    """
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    wkb = shapely.to_wkb(arr, byte_order=1, flavor="iso", output_dimension=2)
+    bounds = shapely.bounds(arr).tolist()
+    empty = shapely.is_empty(arr).tolist()
+    head = _HEADER.pack(b"GP", 0, 0b0000_0011, srs_id)  # little-endian, [minx, maxx, miny, maxy]
+    head_empty = _HEADER.pack(b"GP", 0, 0b0000_0001 | _EMPTY_FLAG, srs_id)  # no envelope
+    pack = _ENVELOPE.pack
+    return [None if w is None else head_empty + w if e else
+            head + pack(b[0], b[2], b[1], b[3]) + w
+            for w, b, e in zip(wkb.tolist(), bounds, empty, strict=True)]
 
 
 def _parse(blob: bytes) -> tuple[int, tuple[float, ...] | None, int]:

@@ -141,21 +141,24 @@ class SQLStore(SimpleWrites, AuditMethods, RegionMethods, ChangeMethods, abc.ABC
                                  {"kind": ResourceKind.TEAM_BASE.value})
                 stored = {r["id"] for r in found} - {r.id for r in bundle.resources}
             rows.check_team_bases(bundle, stored)
-            for resource in bundle.resources:
-                tx.upsert("resources", rows.resource_row(resource), key=("id",))
-                held = {} if replace else {
-                    r["bed_type"]: int(r["n"]) for r in tx.fetch(
-                        "SELECT bed_type, count(*) AS n FROM holds WHERE resource_id = %(id)s "
-                        "AND status = 'held' GROUP BY bed_type", {"id": resource.id})}
-                tx.fetch("DELETE FROM beds WHERE resource_id = %(id)s", {"id": resource.id})
-                for bed in rows.bed_rows(resource, held=held, at=now, by=actor):
-                    tx.insert("beds", bed)
-            for hotline in bundle.hotlines:
-                tx.upsert("hotlines", rows.hotline_row(hotline), key=("id",))
-            for team in bundle.teams:
-                tx.upsert("teams", rows.team_row(team, updated_at=now), key=("id",))
-            for incident in bundle.incidents:
-                tx.upsert("incidents", rows.incident_row(incident, now=now), key=("id",))
+            # One prepared statement per table over all its rows (a 100k-service directory
+            # loads in seconds); the holds still held are read once for every resource.
+            tx.upsert_many("resources", rows.resource_rows(bundle.resources), key=("id",))
+            held: dict[str, dict[str, int]] = {}
+            if not replace:
+                for r in tx.fetch("SELECT resource_id, bed_type, count(*) AS n FROM holds "
+                                  "WHERE status = 'held' GROUP BY resource_id, bed_type"):
+                    held.setdefault(r["resource_id"], {})[r["bed_type"]] = int(r["n"])
+                tx.execute_many("DELETE FROM beds WHERE resource_id = %(id)s",
+                                [{"id": r.id} for r in bundle.resources])
+            tx.insert_many("beds", [bed for r in bundle.resources for bed in rows.bed_rows(
+                r, held=held.get(r.id, {}), at=now, by=actor)])
+            tx.upsert_many("hotlines", [rows.hotline_row(h) for h in bundle.hotlines],
+                           key=("id",))
+            tx.upsert_many("teams", [rows.team_row(t, updated_at=now) for t in bundle.teams],
+                           key=("id",))
+            tx.upsert_many("incidents", [rows.incident_row(i, now=now)
+                                         for i in bundle.incidents], key=("id",))
             counts = bundle.counts()
             append_audit(tx, "load", actor=actor,
                          inputs={"replace": replace, "counts": counts,
