@@ -7,6 +7,7 @@ header with the SRS id and an envelope, followed by ISO WKB (little-endian).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import struct
@@ -111,14 +112,18 @@ def from_gpkg(blob: bytes | None) -> BaseGeometry | None:
 
 def _envelope(blob: bytes | None) -> tuple[float, ...] | None:
     """Return (minx, maxx, miny, maxy) of a blob, from its header or its WKB."""
-    if blob is None:
-        return None
-    flags, envelope, offset = _parse(bytes(blob))
+    return None if blob is None else _blob_envelope(bytes(blob))
+
+
+# An R-tree trigger asks for ST_IsEmpty, ST_MinX ... ST_MaxY of the same blob: parse it once.
+@functools.lru_cache(maxsize=8)
+def _blob_envelope(blob: bytes) -> tuple[float, ...] | None:
+    flags, envelope, offset = _parse(blob)
     if flags & _EMPTY_FLAG:
         return None
     if envelope is not None:
         return envelope
-    geom = shapely.from_wkb(bytes(blob)[offset:])
+    geom = shapely.from_wkb(blob[offset:])
     if geom.is_empty:
         return None
     minx, miny, maxx, maxy = geom.bounds
@@ -126,12 +131,7 @@ def _envelope(blob: bytes | None) -> tuple[float, ...] | None:
 
 
 def _st_is_empty(blob: bytes | None) -> int | None:
-    if blob is None:
-        return None
-    flags, _, _ = _parse(bytes(blob))
-    if flags & _EMPTY_FLAG:
-        return 1
-    return int(_envelope(blob) is None)
+    return None if blob is None else int(_envelope(blob) is None)
 
 
 def _coordinate(index: int) -> Any:
