@@ -41,16 +41,7 @@ _MIGRATION_FILE = re.compile(r"^gpkg_(\d{4})_\w+\.sql$")
 def to_gpkg(geom: BaseGeometry | None, *, srs_id: int = SRS_ID) -> bytes | None:
     """Encode a shapely geometry as GeoPackage binary (header, envelope, ISO WKB).
 
-    Parameters
-    ----------
-    geom
-        Geometry in EPSG:4326; None stays None (SQL NULL).
-    srs_id
-        SRS id written in the header.
-
-    Returns
-    -------
-    bytes or None
+    One geometry of :func:`to_gpkg_many` (None stays None: SQL NULL).
     """
     return to_gpkg_many([geom], srs_id=srs_id)[0]
 

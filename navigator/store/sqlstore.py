@@ -1,7 +1,8 @@
 """The store contract implemented once on top of a small transaction interface.
 
 Both backends subclass :class:`SQLStore` and provide a :class:`Tx` (run a statement written
-with ``%(name)s`` placeholders, upsert/insert a row of logical values, count or empty a table)
+with ``%(name)s`` placeholders, upsert/insert a row or many rows of logical values with one
+prepared statement, count or empty a table)
 plus the few dialect fragments that differ. Reads and the bulk load live here; simple writes in
 :mod:`navigator.store.writes`, guarded writes in :mod:`navigator.store.guarded` (holds) and
 :mod:`navigator.store.assignments`, the audit hash chain in :mod:`navigator.store.audit`, the
@@ -109,6 +110,9 @@ class SQLStore(SimpleWrites, AuditMethods, RegionMethods, ChangeMethods, abc.ABC
     # -- bulk load -----------------------------------------------------------------------------
     def load(self, bundle: Bundle, *, actor: str, replace: bool = False) -> dict[str, int]:
         """Upsert every record of ``bundle`` in one transaction; all or nothing.
+
+        One prepared statement per table runs over all its rows (a 100,000-service directory
+        loads in seconds); a failure anywhere rolls back everything.
 
         Parameters
         ----------
