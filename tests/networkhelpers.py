@@ -11,8 +11,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from navigator.roads import EdgeSnap, TravelGraph, edge_twins, to_networkx
-from navigator.roads.points import _piece
+from navigator.roads import EdgeSnap, TravelGraph, edge_twins, points_along, to_networkx
 
 ROOT = Path(__file__).resolve().parent.parent
 OSM = ROOT / "data" / "osm"
@@ -57,11 +56,7 @@ def assert_times_equal(actual: np.ndarray, expected: np.ndarray) -> None:
 
 def points_on(tg: TravelGraph, edges, fractions) -> EdgeSnap:  # type: ignore[no-untyped-def]
     """Return points at length fractions of edges, placed on the edge geometry."""
-    e = np.asarray(edges, dtype=np.int64)
-    f = np.asarray(fractions, dtype=float)
-    xy = np.array([_piece(tg, int(a), b, b)[0] for a, b in zip(e, f, strict=True)])
-    lon, lat = xy[:, 0], xy[:, 1]
-    return EdgeSnap(edge=e, distance_m=np.zeros(len(e)), lon=lon, lat=lat, fraction=f)
+    return points_along(tg, edges, fractions)
 
 
 def _add(G: nx.DiGraph, a, b, share: float, t: float) -> None:  # type: ignore[no-untyped-def]

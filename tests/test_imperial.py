@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pytest
+from imperialhelpers import *  # noqa: F403  (fixtures)
+from imperialhelpers import NOW
 from shapely.geometry import Point
 
 from navigator.config import Settings
-from navigator.demo.city import demo_city, load_demo
+from navigator.demo.city import demo_city
 from navigator.demo.imperial import IMPERIAL_TEAM_BASES, imperial_bundle, us_side
 from navigator.errors import ValidationError
 from navigator.roads import TravelGraph
 from navigator.services import planning
-from navigator.services.context import load_network
-from navigator.store import Store, open_store
+from navigator.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-LA = ZoneInfo("America/Los_Angeles")
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LA)
-
-
-@pytest.fixture(scope="module")
-def settings(graph_cache_dir: Path) -> Settings:
-    return Settings(cache_dir=graph_cache_dir, region="imperial")
-
-
-@pytest.fixture(scope="module")
-def imperial_graph(settings: Settings) -> TravelGraph:
-    return load_network(settings)
-
-
-@pytest.fixture(scope="module")
-def store(imperial_graph: TravelGraph, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[Store]:
-    s = open_store(str(tmp_path_factory.mktemp("imperial") / "demo.gpkg"))
-    load_demo(s, imperial_graph, seed=2026, now=NOW, region="imperial")
-    yield s
-    s.close()
 
 
 def test_region_is_chosen_by_name(settings: Settings) -> None:

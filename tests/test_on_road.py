@@ -1,5 +1,6 @@
-"""Decision paths on on-road points (issue 14): clients, sites, teams and incidents snap to the
-nearest edge and their ETAs include the partial edge time.
+"""Decision paths on on-road points (issue 14): clients, sites, teams, incidents, evacuees,
+shelters and simulated calls snap to the nearest edge and their ETAs include the partial edge
+time.
 
 The long-edge case puts a point halfway along the demo network's longest two-way road (8 km,
 its middle about 945 m from any node): node snapping refuses it, every service accepts it.
@@ -187,4 +188,62 @@ def test_ordinary_points_agree_with_node_snapping_within_the_partial_time(
         node_s = float(travel_times_to(tg, s_node, [c_node])[0])
         assert abs(m.eta_s - node_s) <= b_c + b_s + 1e-6
         checked += 1
+    assert checked >= 3
+
+
+def test_evacuees_on_a_long_edge_are_placed_from_where_they_are(store, columbus_graph,
+                                                               settings) -> None:
+    from navigator.demo.surge import ACTIVE_SURGE_SHELTER
+    from navigator.services.evacuation import plan_evacuation
+
+    tg = columbus_graph
+    store.set_surge_active(ACTIVE_SURGE_SHELTER, True, actor="em1")
+    e = _long_edge(tg)
+    mid = points_on(tg, [e], [0.5])
+    lon, lat = float(mid.lon[0]), float(mid.lat[0])
+    with pytest.raises(UnreachableError):  # node snapping left this household unplaced
+        snap(tg, [lon], [lat], max_snap_m=settings.max_snap_m)
+    plan = plan_evacuation(store, tg, settings, actor="p1",
+                           households=f"lon,lat,size,need\n{lon!r},{lat!r},3,general\n")
+    home = snap_to_edges(tg, [lon], [lat])
+    half_s = 0.5 * min(float(tg.travel_time[e]), float(tg.travel_time[edge_twins(tg)[e]]))
+    for method in ("optimal", "greedy"):
+        p = plan.placements[method]
+        assert p.placed == 3 and not p.unplaced.any()
+        (j,) = np.flatnonzero(p.flow[0])
+        shelter = plan.shelters.iloc[j]
+        site = snap_to_edges(tg, [shelter.geometry.x], [shelter.geometry.y])
+        assert p.travel_s[0, j] == pytest.approx(_reference_s(tg, home, site), rel=1e-9,
+                                                 abs=1e-6)
+        assert p.travel_s[0, j] >= half_s - 1e-6  # the drive along the long road comes first
+
+
+def test_simulator_takes_a_call_on_a_long_edge_where_it_is(store, columbus_graph,
+                                                           settings) -> None:
+    from navigator.services.simulation import simulate_policies
+
+    tg = columbus_graph
+    e = _long_edge(tg)
+    mid = points_on(tg, [e], [0.5])
+    lon, lat = float(mid.lon[0]), float(mid.lat[0])
+    with pytest.raises(UnreachableError):  # node snapping refused the whole calls file
+        snap(tg, [lon], [lat], max_snap_m=settings.max_snap_m)
+    calls = ("time,lon,lat,priority,type,on_scene_min\n"
+             f"2026-03-02T10:00:00,{lon!r},{lat!r},2,youth,30\n")
+    run = simulate_policies(store, tg, settings, actor="p1", policies=["closest"],
+                            incidents="long_edge_calls.csv", incidents_text=calls)
+    assert run.reports[0].summary()["served"] == 1
+    inp = run.input
+    (call,) = inp.index(inp.stream.node, "call")
+    spot = snap_to_edges(tg, [lon], [lat])
+    teams = store.teams().sort_values("id", kind="stable")
+    starts = inp.index(inp.fleet.start_node, "team start")
+    checked = 0
+    for (_, t), i in zip(teams.iterrows(), starts, strict=True):
+        at = snap_to_edges(tg, [t.geometry.x], [t.geometry.y])
+        want = _reference_s(tg, at, spot)
+        if np.isfinite(want):
+            # place keys hold the position along the edge to a millionth of its length
+            assert inp.time_s[i, call] == pytest.approx(want, rel=1e-6, abs=1e-2)
+            checked += 1
     assert checked >= 3

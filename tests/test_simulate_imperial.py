@@ -2,40 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-import pytest
+from imperialhelpers import *  # noqa: F403  (fixtures)
 
 from navigator.config import Settings
-from navigator.demo.city import load_demo
 from navigator.roads import TravelGraph
-from navigator.services.context import load_network
 from navigator.services.simulation import simulate_policies
-from navigator.store import Store, open_store
-
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("America/Los_Angeles"))
-
-
-@pytest.fixture(scope="module")
-def settings(graph_cache_dir: Path) -> Settings:
-    return Settings(cache_dir=graph_cache_dir, region="imperial")
-
-
-@pytest.fixture(scope="module")
-def imperial_graph(settings: Settings) -> TravelGraph:
-    return load_network(settings)
-
-
-@pytest.fixture(scope="module")
-def store(imperial_graph: TravelGraph, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[Store]:
-    s = open_store(str(tmp_path_factory.mktemp("imperial-sim") / "demo.gpkg"))
-    load_demo(s, imperial_graph, seed=2026, now=NOW, region="imperial")
-    yield s
-    s.close()
+from navigator.store import Store
 
 
 def test_imperial_compares_four_policies_with_rural_misses(

@@ -287,7 +287,8 @@ def register(sub: Subcommands) -> None:
     _add_cache_dir(p)
 
     p = add("import", cmd_import,
-            "import resources (HSDS CSV/JSON, GeoJSON, CSV), all or nothing")
+            "import resources (HSDS CSV/JSON, GeoJSON, CSV), all or nothing; progress "
+            "bars on stderr when it is a terminal")
     add_store_option(p)
     p.add_argument("path", help="file or folder to import")
     p.add_argument("--format", choices=["auto", *IMPORT_FORMATS], default="auto",

@@ -55,7 +55,12 @@ def check_policies(policies: Sequence[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True, eq=False)
 class Fleet:
-    """The teams: a name, the graph node each starts at and the node of its base."""
+    """The teams: a name, the place each starts at and the place of its base.
+
+    Places are int64 keys the caller chose (graph nodes, or the services' on-road place keys,
+    :func:`navigator.services._on_road.place_keys`); :func:`places_needed` and the travel-time
+    matrix use the same keys.
+    """
 
     names: tuple[str, ...]
     start_node: npt.NDArray[np.int64]
@@ -66,7 +71,7 @@ class Fleet:
             msg = "zero teams: the simulation needs at least one team"
             raise ValidationError(msg)
         if not len(self.start_node) == len(self.base_node) == len(self.names):
-            msg = "fleet: one start and one base node per team"
+            msg = "fleet: one start and one base place per team"
             raise ValidationError(msg)
 
     def first(self, n: int) -> Fleet:
@@ -95,7 +100,7 @@ def area_box(label: str, cell_deg: float) -> tuple[float, float, float, float]:
 
 def places_needed(stream: IncidentStream, fleets: Sequence[Fleet],
                   unit_node: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """Return the sorted graph nodes a run needs travel times between."""
+    """Return the sorted places (int64 keys, see :class:`Fleet`) a run needs times between."""
     un = np.asarray(unit_node, dtype=np.int64)
     parts = [np.asarray(stream.node, dtype=np.int64), un[un >= 0]]
     parts += [np.concatenate([f.start_node, f.base_node]) for f in fleets]
@@ -115,13 +120,13 @@ class SimulationInput:
     shifts
         Teams on duty by time of day.
     nodes, time_s
-        The graph nodes of :func:`places_needed` and the ``(n, n)`` travel times between
-        them, seconds (``inf`` unreachable).
+        The places of :func:`places_needed` and the ``(n, n)`` travel times between them,
+        seconds (``inf`` unreachable).
     call_target_s, call_area
         Per call: the response-time target, seconds, and the area label.
     unit_node, unit_people, unit_target_s
-        Population units (graph node, -1 off the network), people and target seconds: what
-        the coverage-aware policy keeps covered.
+        Population units (place, -1 off the network), people and target seconds: what the
+        coverage-aware policy keeps covered.
     horizon_s
         Seconds over which utilisation is measured (the stream's length).
     """
@@ -139,12 +144,12 @@ class SimulationInput:
     horizon_s: float
 
     def index(self, graph_nodes: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:
-        """Return the matrix index of each graph node."""
+        """Return the matrix index of each place."""
         g = np.asarray(graph_nodes, dtype=np.int64)
         pos = np.searchsorted(self.nodes, g)
         pos = np.minimum(pos, len(self.nodes) - 1)
         if g.size and not np.array_equal(self.nodes[pos], g):
-            msg = f"{what}: a node is missing from the travel-time matrix"
+            msg = f"{what}: a place is missing from the travel-time matrix"
             raise ValidationError(msg)
         return pos.astype(np.int64)
 

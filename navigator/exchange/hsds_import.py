@@ -87,6 +87,8 @@ _ENTITY_TABLE = {"service": "service", "location": "location", "organization": "
 
 
 def _text(value: object) -> str:
+    if value.__class__ is str:  # the common case, first (called millions of times)
+        return value.strip()  # type: ignore[attr-defined, no-any-return]
     return "" if value is None else str(value).strip()
 
 
@@ -174,10 +176,14 @@ def integrity_errors(tables: Mapping[str, list[dict[str, Any]]]) -> list[str]:
         ids[table] = seen
     tabular = any("_file" in r for rows in tables.values() for r in rows[:1])
     for table, rows in tables.items():
+        refs = [(column, target, ids.get(target, {})) for column, target in _REFS.get(table, ())]
         for row in rows:
-            for column, target in _REFS.get(table, ()):
-                ref = _text(row.get(column))
-                if not ref or ref in ids.get(target, {}):
+            for column, target, known in refs:
+                value = row.get(column)
+                if value is None:
+                    continue
+                ref = _text(value)
+                if not ref or ref in known:
                     continue
                 if target == "organization" and not tabular and not ids.get("organization"):
                     continue
@@ -542,7 +548,7 @@ def read_hsds(path: str | Path, *, skip_unlocated: bool = False,
     path = Path(path)
     report = ReportBuilder()
     if path.is_dir() or path.suffix.lower() == ".zip":
-        package = read_package_tables(path, encoding=encoding)
+        package = read_package_tables(path, encoding=encoding, progress=progress)
         report.notes.extend(package.notes)
         bundle = bundle_from_hsds_tables(package.tables, where=package.name,
                                          skip_unlocated=skip_unlocated, geocoder=geocoder,

@@ -244,19 +244,23 @@ def _rows(stream: Iterator[str], name: str, table: str, where: str
             seen.add(c)
         row_no = 1
         start = reader.line_num
+        width = len(header)
         for values in reader:
             row_no = start + 1
             start = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) > len(header):
-                msg = (f"{where}: {name} row {row_no}: {len(values)} values for "
-                       f"{len(header)} columns (an unquoted comma or line break?)")
+            n = len(values)
+            if n > width:
+                if not "".join(values).strip():
+                    continue
+                msg = (f"{where}: {name} row {row_no}: {n} values for "
+                       f"{width} columns (an unquoted comma or line break?)")
                 raise ValidationError(msg)
             row: dict[str, Any] = {"_file": name, "_row": row_no}
             for i, c in cols:
-                if i < len(values) and values[i].strip():
-                    row[c] = values[i].strip()
+                if i < n and (v := values[i].strip()):
+                    row[c] = v
+            if len(row) == 2 and not "".join(values).strip():
+                continue  # a blank line (or only commas)
             yield row
     except UnicodeDecodeError as e:  # UTF-16 files are decoded by the stream
         msg = f"{where}: {name} near row {reader.line_num + 1} is not UTF-16 text: {e}"
@@ -295,7 +299,8 @@ def _extra_columns(table: str, name: str) -> tuple[str, ...]:
     return ()
 
 
-def read_package_tables(path: str | Path, *, encoding: str | None = None) -> PackageTables:
+def read_package_tables(path: str | Path, *, encoding: str | None = None,
+                        progress: bool = False) -> PackageTables:
     """Return the rows of an HSDS tabular package (folder or .zip of CSVs), as 3.0 tables.
 
     Parameters
@@ -305,6 +310,8 @@ def read_package_tables(path: str | Path, *, encoding: str | None = None) -> Pac
     encoding
         Text encoding of files without a byte-order mark (default UTF-8); files with a
         UTF-8 or UTF-16 BOM are read by it.
+    progress
+        Show a progress bar per CSV file (rows read, on stderr).
 
     Raises
     ------
@@ -376,8 +383,13 @@ def read_package_tables(path: str | Path, *, encoding: str | None = None) -> Pac
                 out.files.setdefault(table, []).append(name)
                 try:
                     with opened[name]() as raw:
-                        for row in _rows(_lines(raw, name, encoding, where), name, table,
-                                         where):
+                        stream = _rows(_lines(raw, name, encoding, where), name, table, where)
+                        if progress:
+                            from tqdm import tqdm
+
+                            stream = tqdm(stream, desc=f"reading {name}", unit=" rows",
+                                          leave=False)
+                        for row in stream:
                             _normalise(table, row, name)
                             rows.append(row)
                 except OSError as e:

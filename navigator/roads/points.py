@@ -38,6 +38,7 @@ __all__ = [
     "nearest_point_facility",
     "point_isochrone",
     "point_travel_time_matrix",
+    "points_along",
     "route_between_points",
     "travel_times_from_point",
     "travel_times_to_point",
@@ -284,6 +285,22 @@ def point_isochrone(
         polygon = hull_polygon(np.append(tg.lon[nodes], origin.lon),
                                np.append(tg.lat[nodes], origin.lat), hull, ratio)
     return Isochrone(nodes=nodes, time_s=time_s, polygon=polygon)
+
+
+def points_along(tg: TravelGraph, edges: npt.ArrayLike, fractions: npt.ArrayLike) -> EdgeSnap:
+    """Return on-road points at length ``fractions`` of ``edges``, placed on their geometry.
+
+    The inverse of :func:`~navigator.roads.snap_to_edges` for points already on the road
+    (``distance_m`` 0); lon/lat in EPSG:4326.
+    """
+    e = np.atleast_1d(np.asarray(edges, dtype=np.int64))
+    f = np.atleast_1d(np.asarray(fractions, dtype=np.float64))
+    pts = EdgeSnap(edge=e, distance_m=np.zeros(len(e)), lon=np.zeros(len(e)),
+                   lat=np.zeros(len(e)), fraction=f)
+    _check(tg, pts, "points")
+    for i, (a, b) in enumerate(zip(e.tolist(), f.tolist(), strict=True)):
+        pts.lon[i], pts.lat[i] = _piece(tg, a, b, b)[0]
+    return pts
 
 
 def _piece(tg: TravelGraph, e: int, f0: float, f1: float) -> npt.NDArray[np.float64]:

@@ -77,7 +77,16 @@ def import_directory(store: Store, path: str | Path, *, actor: str, fmt: str = "
     if replace and not any(bundle.counts().values()):
         msg = f"{path} holds no records: refusing to replace the store's data with nothing"
         raise ValidationError(msg)
-    stored = store.load(bundle, actor=actor, replace=replace)
+    if progress:
+        from tqdm import tqdm
+
+        total = sum(bundle.counts().values())
+        with tqdm(total=total, desc="storing (one transaction)", unit=" records",
+                  leave=False) as bar:
+            stored = store.load(bundle, actor=actor, replace=replace)
+            bar.update(total)
+    else:
+        stored = store.load(bundle, actor=actor, replace=replace)
     report = report.with_stored(stored)
     summary = report.to_dict()
     store.record("import_directory", actor=actor, subject=str(path),

@@ -34,16 +34,15 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.model import AssignmentStatus, IncidentStatus, TeamStatus
+from navigator.services._on_road import snap_places
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import geopandas as gpd
-
     from navigator.config import Settings
     from navigator.decide.triage import Assessment, Triage
     from navigator.model import Assignment, Incident, PositionPing, PositionUpdate, Team
-    from navigator.roads import EdgeSnap, TravelGraph
+    from navigator.roads import TravelGraph
     from navigator.services.context import AreaContext
     from navigator.store import Store
 
@@ -53,14 +52,6 @@ __all__ = ["add_incident", "assign_team", "finish_assignment", "missing_fit", "p
 
 def _statuses(include_returning: bool) -> list[TeamStatus]:
     return [TeamStatus.AVAILABLE, *([TeamStatus.RETURNING] if include_returning else [])]
-
-
-def _on_road(graph: TravelGraph, settings: Settings, places: gpd.GeoDataFrame) -> EdgeSnap:
-    """Snap teams or incidents to their nearest edge (``edge`` -1: too far from a road)."""
-    from navigator.roads import snap_to_edges
-
-    return snap_to_edges(graph, places.geometry.x.to_numpy(), places.geometry.y.to_numpy(),
-                         max_snap_m=settings.max_snap_m, strict=False)
 
 
 def _speaks(languages: Any, needed: tuple[str, ...]) -> bool:
@@ -153,7 +144,7 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     spot = snap_to_edges(graph, [inc.lon], [inc.lat], max_snap_m=settings.max_snap_m)
     target_s = float(ctx.targets.at(inc.lon, inc.lat)[0])
     teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
-    where = _on_road(graph, settings, teams)
+    where = snap_places(graph, teams, max_snap_m=settings.max_snap_m)
     eta = np.full(len(teams), np.inf)
     ok = where.edge >= 0
     if ok.any():
@@ -398,7 +389,8 @@ def plan_batch(store: Store, graph: TravelGraph, settings: Settings, *, actor: s
     if incident_ids is not None:
         incidents = incidents[incidents["id"].isin(incident_ids)].reset_index(drop=True)
     teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
-    t_on, i_on = _on_road(graph, settings, teams), _on_road(graph, settings, incidents)
+    t_on = snap_places(graph, teams, max_snap_m=settings.max_snap_m)
+    i_on = snap_places(graph, incidents, max_snap_m=settings.max_snap_m)
     eta = np.full((len(teams), len(incidents)), np.inf)
     tr, ic = np.flatnonzero(t_on.edge >= 0), np.flatnonzero(i_on.edge >= 0)
     if tr.size and ic.size:

@@ -25,6 +25,7 @@ from navigator.decide.matching import fresh_counts
 from navigator.errors import ValidationError
 from navigator.jsonsafe import json_safe
 from navigator.model import BED_KINDS, SURGE_NEEDS, ResourceKind, SiteStatus
+from navigator.services._on_road import on_road_columns, place_keys, points_of, snap_places
 from navigator.services.evacuees import parse_zone, read_households, zone_groups
 
 if TYPE_CHECKING:
@@ -139,8 +140,6 @@ def _fresh(counts: pd.DataFrame, window_h: Mapping[str, float], fresh_hours: flo
 def evacuation_shelters(store: Store, graph: TravelGraph, settings: Settings, *,
                         now: datetime | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Return the shelters offered to evacuees now, with free spaces by need, and notes."""
-    from navigator.roads import snap
-
     now = now or datetime.now(UTC)
     res = store.resources(kinds=list(BED_KINDS), include_confidential=False)
     res = res[~res["confidential"].astype(bool)].reset_index(drop=True)
@@ -179,16 +178,14 @@ def evacuation_shelters(store: Store, graph: TravelGraph, settings: Settings, *,
         out[f"free_{n}"] = [int(free.get(r, 0)) for r in out["id"]]
     has = out[[f"free_{n}" for n in NEEDS]].sum(axis=1) > 0
     out = out[has].reset_index(drop=True)
-    if len(out):
-        s = snap(graph, out.geometry.x.to_numpy(), out.geometry.y.to_numpy(),
-                 max_snap_m=settings.max_snap_m, strict=False)
-        out["node"] = s.node
-        if (s.node < 0).any():
-            notes.append(f"{int((s.node < 0).sum())} shelter(s) too far from a road: not "
-                         "offered")
-        out = out[out["node"] >= 0].reset_index(drop=True)
-    else:
-        out["node"] = np.zeros(0, dtype=np.int64)
+    # On-road points (issue 14): a shelter on a long road is offered where it is.
+    out = out.assign(**on_road_columns(graph, out.geometry.x.to_numpy(),
+                                       out.geometry.y.to_numpy(),
+                                       max_snap_m=settings.max_snap_m, strict=False))
+    if (far := int((out["edge"] < 0).sum())):
+        notes.append(f"{far} shelter(s) farther than {settings.max_snap_m:g} m from a road: "
+                     "not offered")
+    out = out[out["edge"] >= 0].reset_index(drop=True)
     notes.append(f"{len(out)} shelter(s) offered: "
                  f"{int((out['kind'] == ResourceKind.EVACUATION_SHELTER.value).sum())} active "
                  "surge shelter(s) and open shelters with fresh counts of need beds")
@@ -233,7 +230,7 @@ def plan_evacuation(store: Store, graph: TravelGraph, settings: Settings, *, act
         written, not even the audit entry. More people than capacity is no error: the result
         counts the unplaced by need and reason.
     """
-    from navigator.roads import network_area, snap, travel_time_matrix
+    from navigator.roads import network_area, point_travel_time_matrix
 
     if (zone is None) == (households is None):
         msg = "give an evacuation zone or a households CSV, not both or neither"
@@ -257,20 +254,25 @@ def plan_evacuation(store: Store, graph: TravelGraph, settings: Settings, *, act
         groups = read_households(households or "")
         notes.append(f"{len(groups)} households ({int(groups['people'].sum())} people) from "
                      "the uploaded list, each kept together")
-    s = snap(graph, groups.geometry.x.to_numpy(), groups.geometry.y.to_numpy(),
-             max_snap_m=settings.max_snap_m, strict=False)
-    groups = groups.assign(node=s.node)
-    if (s.node < 0).any():
-        notes.append(f"{int(groups['people'][s.node < 0].sum())} people more than "
+    # On-road points (issue 14): people waiting on a long road are placed from where they are,
+    # their times including the drive along that road to its ends.
+    pts = snap_places(graph, groups, max_snap_m=settings.max_snap_m)
+    groups = groups.assign(edge=pts.edge, snap_m=pts.distance_m)
+    off = pts.edge < 0
+    if off.any():
+        notes.append(f"{int(groups['people'][off].sum())} people more than "
                      f"{settings.max_snap_m:g} m from a road: unplaced (unreachable by road)")
     shelters, shelter_notes = evacuation_shelters(store, graph, settings, now=now)
     notes.extend(shelter_notes)
     start = time.perf_counter()
     travel = np.full((len(groups), len(shelters)), np.inf)
-    on_road = np.flatnonzero(s.node >= 0)
+    on_road = np.flatnonzero(~off)
     if on_road.size and len(shelters):
-        uniq, inv = np.unique(s.node[on_road], return_inverse=True)
-        travel[on_road] = travel_time_matrix(graph, uniq, shelters["node"].to_numpy())[inv]
+        # groups waiting at one point (a unit's needs) share one row of the matrix
+        _, first, inv = np.unique(place_keys(pts.take(on_road)), return_index=True,
+                                  return_inverse=True)
+        travel[on_road] = point_travel_time_matrix(graph, pts.take(on_road[first]),
+                                                   points_of(shelters))[inv.ravel()]
     route_s = time.perf_counter() - start
     need_index = {n: i for i, n in enumerate(NEEDS)}
     cap = (shelters[[f"free_{n}" for n in NEEDS]].to_numpy(dtype=np.int64) if len(shelters)

@@ -4,7 +4,7 @@ A zone's people come from the population layer the planner's coverage uses (Colu
 census block groups): each unit's people are pro-rated by the share of its area inside the
 zone (areas in EPSG:6933, equal-area), rounded to whole people, then split by need with
 planning shares (:data:`DEFAULT_SHARES`) by largest remainder, so the needs add up to the
-unit's people. One demand group per unit and need, at the road node nearest the
+unit's people. One demand group per unit and need, on the road nearest to the
 representative point of the unit's part inside the zone; groups may be split between
 shelters (they are estimates, not households).
 

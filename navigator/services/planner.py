@@ -45,6 +45,7 @@ from navigator.decide.coverage import (
 from navigator.errors import ValidationError
 from navigator.model import FACILITY_KINDS, FacilityKind, ResourceKind
 from navigator.roads import network_timezone
+from navigator.services._on_road import on_road_columns, points_of
 
 if TYPE_CHECKING:
     from collections.abc import Container, Mapping, Sequence
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
 
     from navigator.decide.allocation import Allocation, Model
     from navigator.decide.population import Population, UnitNodes
-    from navigator.roads import EdgeSnap, TravelGraph
+    from navigator.roads import TravelGraph
     from navigator.store import Store
 
 # FACILITY_KINDS is defined in navigator.model; re-exported for web/coverage.py.
@@ -134,7 +135,8 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
     facilities, notes
         GeoDataFrame (``id``, ``name``, ``kind``, ``node``, ``edge``, ``fraction``,
         ``road_lon``, ``road_lat``, ``snap_m``, EPSG:4326 points) and sentences on what was
-        left out. Facilities snap to their nearest edge (see :func:`_on_road`).
+        left out. Facilities snap to their nearest edge
+        (:func:`~navigator.services._on_road.on_road_columns`).
     """
     if kind not in FACILITY_KINDS:
         msg = f"kind must be one of {', '.join(FacilityKind)}, got {kind!r}"
@@ -178,8 +180,9 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
         res = res[keep]
     res = res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
     if len(res):
-        res = res.assign(**_on_road(graph, res.geometry.x.to_numpy(), res.geometry.y.to_numpy(),
-                                    max_snap_m=max_snap_m, strict=False))
+        res = res.assign(**on_road_columns(graph, res.geometry.x.to_numpy(),
+                                           res.geometry.y.to_numpy(), max_snap_m=max_snap_m,
+                                           strict=False))
         far = res["node"] < 0
         if far.any():
             notes.append(f"{int(far.sum())} {kind} farther than {max_snap_m:g} m from a road left "
@@ -190,33 +193,6 @@ def facilities(store: Store, graph: TravelGraph, *, kind: str = "team_bases",
                          fraction=np.zeros(0), road_lon=np.zeros(0), road_lat=np.zeros(0),
                          snap_m=np.zeros(0))
     return res, tuple(notes)
-
-
-def _on_road(graph: TravelGraph, lon: np.ndarray, lat: np.ndarray, *,
-             max_snap_m: float = 500.0, strict: bool = True) -> dict[str, np.ndarray]:
-    """Return facility columns for points snapped to their nearest edge (issue 14).
-
-    ``edge``, ``fraction``, ``road_lon``/``road_lat`` (the on-road point) and ``snap_m`` (the
-    distance to the road) come from :func:`~navigator.roads.snap_to_edges`; ``node`` is the
-    nearer end of the edge, -1 where the point is too far from a road (``strict=False``).
-    """
-    from navigator.roads import snap_to_edges
-
-    s = snap_to_edges(graph, lon, lat, max_snap_m=max_snap_m, strict=strict)
-    e = np.maximum(s.edge, 0)
-    near = np.where(s.fraction >= 0.5, graph.indices[e], graph.edge_sources()[e])
-    return {"node": np.where(s.edge >= 0, near, -1).astype(np.int64), "edge": s.edge,
-            "fraction": s.fraction, "road_lon": s.lon, "road_lat": s.lat,
-            "snap_m": s.distance_m}
-
-
-def _facility_points(fac: pd.DataFrame) -> EdgeSnap:
-    """Return the facilities' on-road points (columns from :func:`_on_road`)."""
-    from navigator.roads import EdgeSnap
-
-    return EdgeSnap(edge=fac["edge"].to_numpy(np.int64), distance_m=fac["snap_m"].to_numpy(float),
-                    lon=fac["road_lon"].to_numpy(float), lat=fac["road_lat"].to_numpy(float),
-                    fraction=fac["fraction"].to_numpy(float))
 
 
 def _holidays(at: datetime) -> Container[date]:
@@ -320,7 +296,8 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
         ids = pts["id"].astype(str) if "id" in pts else [f"new-{i + 1}" for i in range(len(pts))]
         new = pts.assign(id=list(ids), name=pts.get("name", pd.Series(ids, index=pts.index)),
                          kind="new_site",
-                         **_on_road(graph, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()))
+                         **on_road_columns(graph, pts.geometry.x.to_numpy(),
+                                           pts.geometry.y.to_numpy()))
         fac = pd.concat([fac, new[fac.columns]], ignore_index=True)
     label = label or kind
     if fac.empty:
@@ -329,7 +306,7 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
     d = direction or FACILITY_KINDS[kind][1]
     surf = coverage_surface(graph, fac["node"].to_numpy(np.int64), direction=d,
                             facility_ids=tuple(fac["id"].astype(str)), cutoff_s=cutoff_s,
-                            label=label, facility_points=_facility_points(fac))
+                            label=label, facility_points=points_of(fac))
     return FacilityRun(surf, fac.reset_index(drop=True), notes)
 
 
@@ -485,8 +462,9 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     n_new = len(cand)
     if existing is not None and len(existing):
         cand = pd.concat([cand, existing.to_crs(4326)], ignore_index=True)
-    on = pd.DataFrame(_on_road(graph, cand.geometry.x.to_numpy(), cand.geometry.y.to_numpy(),
-                               max_snap_m=max_snap_m, strict=False))
+    on = pd.DataFrame(on_road_columns(graph, cand.geometry.x.to_numpy(),
+                                      cand.geometry.y.to_numpy(), max_snap_m=max_snap_m,
+                                      strict=False))
     ok = on["edge"].to_numpy() >= 0
     notes = [f"{int((~ok).sum())} candidate/existing sites farther than {max_snap_m:g} m from a "
              "road were left out"] if (~ok).any() else []
@@ -494,7 +472,7 @@ def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataF
     cutoff = cutoff_s or 2 * target
     c = cost_matrix(graph, on["node"].to_numpy(np.int64)[rows], demand.nodes.node,
                     direction=direction, cutoff_s=cutoff,
-                    site_points=_facility_points(on.iloc[rows]))
+                    site_points=points_of(on.iloc[rows]))
     forced = np.flatnonzero(rows >= n_new)
     w = demand.people
     per_base = None

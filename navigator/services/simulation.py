@@ -3,9 +3,11 @@
 :func:`simulate_policies` replays a call stream (synthetic from the region's population, or a
 CSV of past calls) through dispatch policies with the store's teams and bases;
 :func:`sweep_policies` runs policies x team counts x base sets (through Dask when asked).
-Both build the inputs once (teams snapped from their real positions, travel times between
-every place that matters from :func:`navigator.roads.travel_time_matrix`), run the pure
-simulator (:mod:`navigator.decide.simulate`) and record the decision in the audit log.
+Both build the inputs once (teams, bases, calls and population units snapped to the nearest
+edge, issue 14; travel times between every place that matters, partial edge times included,
+from :func:`navigator.roads.point_travel_time_matrix`), run the pure simulator
+(:mod:`navigator.decide.simulate`, places as the integer keys of
+:func:`navigator.services._on_road.place_keys`) and record the decision in the audit log.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 from navigator.decide.results import ResponseTargets
 from navigator.decide.sim_stream import IncidentStream, ShiftTable, default_shifts, synthetic_stream
@@ -35,7 +38,8 @@ from navigator.decide.simulate import (
 from navigator.errors import ValidationError
 from navigator.jsonsafe import json_safe
 from navigator.model import DispatchPolicy
-from navigator.roads import network_timezone, snap, travel_time_matrix
+from navigator.roads import network_timezone, point_travel_time_matrix, snap_to_edges
+from navigator.services._on_road import key_points, place_keys, snap_places
 from navigator.services.planning import load_demand
 
 if TYPE_CHECKING:
@@ -45,13 +49,13 @@ if TYPE_CHECKING:
 
     from navigator.config import Settings
     from navigator.decide.sim_report import PolicyReport
-    from navigator.roads import TravelGraph
+    from navigator.roads import EdgeSnap, TravelGraph
     from navigator.services.planner import Demand
     from navigator.store import Store
 
 __all__ = ["MAX_PLACES", "SimulationRun", "SweepRun", "simulate_policies", "sweep_policies"]
 
-#: Most distinct road nodes one simulation builds travel times between (an n x n matrix).
+#: Most distinct road places one simulation builds travel times between (an n x n matrix).
 MAX_PLACES = 6000
 ALL_POLICIES = tuple(p.value for p in DispatchPolicy)
 
@@ -145,8 +149,7 @@ def _fleet(store: Store, graph: TravelGraph, settings: Settings, *, teams: int |
         msg = f"teams must be 1 to {len(roster)} (the store's teams), got {teams}"
         raise ValidationError(msg)
     roster = roster.iloc[:n]
-    start = snap(graph, roster.geometry.x.to_numpy(), roster.geometry.y.to_numpy(),
-                 max_snap_m=settings.max_snap_m, strict=False).node
+    start = place_keys(snap_places(graph, roster, max_snap_m=settings.max_snap_m))
     sites = store.resources(include_confidential=False).set_index("id")
     if base_ids:
         unknown = [b for b in base_ids if b not in sites.index]
@@ -159,8 +162,8 @@ def _fleet(store: Store, graph: TravelGraph, settings: Settings, *, teams: int |
                  roster["base_id"]]
     lon = [sites.geometry.x[b] if b else x for b, x in zip(bases, roster.geometry.x, strict=True)]
     lat = [sites.geometry.y[b] if b else y for b, y in zip(bases, roster.geometry.y, strict=True)]
-    base = snap(graph, np.array(lon), np.array(lat), max_snap_m=settings.max_snap_m,
-                strict=False).node
+    base = place_keys(snap_to_edges(graph, np.array(lon), np.array(lat),
+                                    max_snap_m=settings.max_snap_m, strict=False))
     far = [str(i) for i, s, b in zip(roster["id"], start, base, strict=True) if s < 0 or b < 0]
     if far:
         msg = f"team(s) {', '.join(far)} or their bases lie off the road network"
@@ -178,9 +181,9 @@ def _imported(graph: TravelGraph, settings: Settings, path: Path | str, text: st
     from navigator.exchange.calls import read_calls
 
     calls = read_calls(path, timezone=tz, text=text)
-    s = snap(graph, np.array(calls.lon), np.array(calls.lat), max_snap_m=settings.max_snap_m,
-             strict=False)
-    off = np.flatnonzero(s.node < 0)
+    s = snap_to_edges(graph, np.array(calls.lon), np.array(calls.lat),
+                      max_snap_m=settings.max_snap_m, strict=False)
+    off = np.flatnonzero(s.edge < 0)
     if off.size:
         i = int(off[0])
         msg = (f"{calls.source} line {calls.line[i]}: lon, lat ({calls.lon[i]}, {calls.lat[i]}) "
@@ -192,7 +195,7 @@ def _imported(graph: TravelGraph, settings: Settings, path: Path | str, text: st
     secs = np.array([(t - t0).total_seconds() for t in local])
     order = np.argsort(secs, kind="stable")
     return IncidentStream(
-        time_s=secs[order], node=s.node[order].astype(np.int64),
+        time_s=secs[order], node=place_keys(s)[order],
         lon=np.array(calls.lon)[order], lat=np.array(calls.lat)[order],
         priority=np.array(calls.priority, dtype=np.int64)[order],
         crisis_type=tuple(calls.crisis_type[i] for i in order),
@@ -209,18 +212,43 @@ def _cell(stream: IncidentStream, cell_deg: float | None) -> float:
     return max(0.005, round(span / 8 / 0.005) * 0.005)
 
 
+def _unit_places(graph: TravelGraph, demand: Demand) -> tuple[npt.NDArray[np.int64], EdgeSnap]:
+    """Return the place key of each population unit (-1 off the network) and its road point.
+
+    Which units are on the network is the population layer's own snapping (its distance);
+    where an on-network unit waits is the nearest point on a road to its representative point.
+    """
+    pts = demand.population.units.geometry.representative_point()
+    on = snap_to_edges(graph, pts.x.to_numpy(), pts.y.to_numpy(), max_snap_m=math.inf,
+                       strict=False)
+    return np.where(demand.nodes.node >= 0, place_keys(on), -1).astype(np.int64), on
+
+
+def _synthetic(graph: TravelGraph, demand: Demand, *, days: float, calls_per_day: float,
+               seed: int) -> IncidentStream:
+    """Return calls drawn from the population units, each at its unit's road point."""
+    from dataclasses import replace
+
+    keys, on = _unit_places(graph, demand)
+    unit = np.where(keys >= 0, np.arange(len(keys)), -1)
+    stream = synthetic_stream(unit, demand.people, on.lon, on.lat, days=days,
+                              calls_per_day=calls_per_day, seed=seed)
+    return replace(stream, node=keys[np.asarray(stream.node, dtype=np.int64)])
+
+
 def _build(graph: TravelGraph, stream: IncidentStream, fleets: Sequence[Fleet],
            shifts: ShiftTable, demand: Demand, target_s: float, cell_deg: float | None
            ) -> tuple[SimulationInput, float, float]:
     units = demand.population.units
-    un = demand.nodes.node.astype(np.int64)
+    un, _ = _unit_places(graph, demand)
     nodes = places_needed(stream, fleets, un)
     if len(nodes) > MAX_PLACES:
         msg = (f"the calls lie at {len(nodes)} distinct road places; at most {MAX_PLACES} fit "
                "one simulation (round positions, or split the file)")
         raise ValidationError(msg)
     started = time.perf_counter()
-    T = travel_time_matrix(graph, nodes, nodes)
+    at = key_points(graph, nodes)
+    T = point_travel_time_matrix(graph, at, at)
     matrix_s = time.perf_counter() - started
     targets = ResponseTargets(target_s)
     pts = units.geometry.representative_point()
@@ -241,8 +269,7 @@ def _stream(graph: TravelGraph, settings: Settings, demand: Demand, *, days: flo
     if incidents is not None or incidents_text is not None:
         return _imported(graph, settings, incidents or "upload", incidents_text,
                          network_timezone(graph))
-    return synthetic_stream(demand.nodes.node, demand.people, graph.lon, graph.lat, days=days,
-                            calls_per_day=calls_per_day, seed=seed)
+    return _synthetic(graph, demand, days=days, calls_per_day=calls_per_day, seed=seed)
 
 
 def _check_target(target_s: float | None, settings: Settings) -> float:
@@ -363,8 +390,7 @@ def sweep_policies(store: Store, graph: TravelGraph, settings: Settings, *, acto
         for n in counts:
             fleets[(b_i, n)] = _fleet(store, graph, settings, teams=n, base_ids=ids)[0]
     people = demand if demand is not None else load_demand(graph, settings)
-    stream = synthetic_stream(people.nodes.node, people.people, graph.lon, graph.lat,
-                              days=days, calls_per_day=calls_per_day, seed=seed)
+    stream = _synthetic(graph, people, days=days, calls_per_day=calls_per_day, seed=seed)
     inp, matrix_s, _ = _build(graph, stream, list(fleets.values()), default_shifts(1), people,
                               target, None)
     inp = _with_horizon(inp, days)

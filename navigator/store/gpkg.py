@@ -7,16 +7,20 @@ header with the SRS id and an envelope, followed by ISO WKB (little-endian).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import struct
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 
 from navigator.store.schema import migration_files
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from shapely.geometry.base import BaseGeometry
 
 #: SQLite ``application_id`` of a GeoPackage ('GPKG').
@@ -37,26 +41,38 @@ _MIGRATION_FILE = re.compile(r"^gpkg_(\d{4})_\w+\.sql$")
 def to_gpkg(geom: BaseGeometry | None, *, srs_id: int = SRS_ID) -> bytes | None:
     """Encode a shapely geometry as GeoPackage binary (header, envelope, ISO WKB).
 
+    One geometry of :func:`to_gpkg_many` (None stays None: SQL NULL).
+    """
+    return to_gpkg_many([geom], srs_id=srs_id)[0]
+
+
+def to_gpkg_many(geoms: Sequence[BaseGeometry | None], *, srs_id: int = SRS_ID
+                 ) -> list[bytes | None]:
+    """Encode shapely geometries as GeoPackage binary, the WKB and envelopes in bulk.
+
     Parameters
     ----------
-    geom
-        Geometry in EPSG:4326; None stays None (SQL NULL).
+    geoms
+        Geometries in EPSG:4326; None stays None (SQL NULL).
     srs_id
-        SRS id written in the header.
+        SRS id written in the headers.
 
     Returns
     -------
-    bytes or None
+    list of bytes or None
+        One blob per geometry, in order.
     """
-    if geom is None:
-        return None
-    wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso", output_dimension=2)
-    if geom.is_empty:
-        flags = 0b0000_0001 | _EMPTY_FLAG  # little-endian, no envelope, empty
-        return _HEADER.pack(b"GP", 0, flags, srs_id) + wkb
-    minx, miny, maxx, maxy = geom.bounds
-    flags = 0b0000_0011  # little-endian, envelope [minx, maxx, miny, maxy]
-    return _HEADER.pack(b"GP", 0, flags, srs_id) + _ENVELOPE.pack(minx, maxx, miny, maxy) + wkb
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
+    wkb = shapely.to_wkb(arr, byte_order=1, flavor="iso", output_dimension=2)
+    bounds = shapely.bounds(arr).tolist()
+    empty = shapely.is_empty(arr).tolist()
+    head = _HEADER.pack(b"GP", 0, 0b0000_0011, srs_id)  # little-endian, [minx, maxx, miny, maxy]
+    head_empty = _HEADER.pack(b"GP", 0, 0b0000_0001 | _EMPTY_FLAG, srs_id)  # no envelope
+    pack = _ENVELOPE.pack
+    return [None if w is None else head_empty + w if e else
+            head + pack(b[0], b[2], b[1], b[3]) + w
+            for w, b, e in zip(wkb.tolist(), bounds, empty, strict=True)]
 
 
 def _parse(blob: bytes) -> tuple[int, tuple[float, ...] | None, int]:
@@ -87,14 +103,18 @@ def from_gpkg(blob: bytes | None) -> BaseGeometry | None:
 
 def _envelope(blob: bytes | None) -> tuple[float, ...] | None:
     """Return (minx, maxx, miny, maxy) of a blob, from its header or its WKB."""
-    if blob is None:
-        return None
-    flags, envelope, offset = _parse(bytes(blob))
+    return None if blob is None else _blob_envelope(bytes(blob))
+
+
+# An R-tree trigger asks for ST_IsEmpty, ST_MinX ... ST_MaxY of the same blob: parse it once.
+@functools.lru_cache(maxsize=8)
+def _blob_envelope(blob: bytes) -> tuple[float, ...] | None:
+    flags, envelope, offset = _parse(blob)
     if flags & _EMPTY_FLAG:
         return None
     if envelope is not None:
         return envelope
-    geom = shapely.from_wkb(bytes(blob)[offset:])
+    geom = shapely.from_wkb(blob[offset:])
     if geom.is_empty:
         return None
     minx, miny, maxx, maxy = geom.bounds
@@ -102,12 +122,7 @@ def _envelope(blob: bytes | None) -> tuple[float, ...] | None:
 
 
 def _st_is_empty(blob: bytes | None) -> int | None:
-    if blob is None:
-        return None
-    flags, _, _ = _parse(bytes(blob))
-    if flags & _EMPTY_FLAG:
-        return 1
-    return int(_envelope(blob) is None)
+    return None if blob is None else int(_envelope(blob) is None)
 
 
 def _coordinate(index: int) -> Any:

@@ -14,7 +14,9 @@ import threading
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import psycopg
+import shapely
 from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -22,6 +24,7 @@ from psycopg.types import TypeInfo
 from psycopg.types.json import Jsonb
 from psycopg.types.shapely import register_shapely
 from psycopg_pool import ConnectionPool
+from shapely.geometry.base import BaseGeometry
 
 from navigator.errors import (
     ConflictError,
@@ -39,8 +42,6 @@ from navigator.store.users import UserMethods
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-    from shapely.geometry.base import BaseGeometry
-
 #: The NOLOGIN group role pooled connections act as (created by migration 0004).
 APP_ROLE = "navigator_app"
 #: What a caller is told while the database does not answer (details go to the log only).
@@ -53,6 +54,8 @@ _MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.sql$")
 #: Tables whose ``lon``/``lat`` columns are generated from ``geom``.
 _GENERATED = frozenset({"lon", "lat"})
 _POINT_TABLES = frozenset({"resources", "teams", "incidents"})
+#: Types psycopg sends as they are.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _URL_PASSWORD = re.compile(r"(://[^:/@?#]*):[^/?#]*@")
 _CONNINFO_PASSWORD = re.compile(r"password\s*=\s*('[^']*'|\S+)")
 log = logging.getLogger(__name__)
@@ -76,6 +79,18 @@ def encode(value: Any) -> Any:
     if isinstance(value, dict):
         return Jsonb(value)
     return value
+
+
+def encode_column(values: Sequence[Any]) -> list[Any]:
+    """Encode one column's logical values for psycopg; geometries as hex EWKB in bulk."""
+    if all(type(v) in _PLAIN for v in values):
+        return list(values)
+    if all(v is None or isinstance(v, BaseGeometry) for v in values):
+        arr = np.empty(len(values), dtype=object)
+        arr[:] = list(values)
+        # as psycopg's shapely dumper does, one geometry at a time
+        return shapely.to_wkb(arr, hex=True, include_srid=True).tolist()  # type: ignore[no-any-return]
+    return [encode(v) for v in values]
 
 
 def _first_line(error: BaseException) -> str:
@@ -128,26 +143,43 @@ class _PgTx:
         return [c for c in row if not (table in _POINT_TABLES and c in _GENERATED)]
 
     def insert(self, table: str, row: Mapping[str, Any]) -> None:
-        columns = self._columns(table, row)
-        query = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values})").format(
-            table=sql.Identifier(table),
-            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            values=sql.SQL(", ").join(map(sql.Placeholder, columns)))
-        self.cursor.execute(query, {c: encode(row[c]) for c in columns})
+        self.insert_many(table, [row])
 
     def upsert(self, table: str, row: Mapping[str, Any], *, key: Sequence[str],
                keep: Sequence[str] = ()) -> None:
-        columns = self._columns(table, row)
+        self.upsert_many(table, [row], key=key, keep=keep)
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self._many(table, rows, sql.SQL(""))
+
+    def upsert_many(self, table: str, rows: Sequence[Mapping[str, Any]], *,
+                    key: Sequence[str], keep: Sequence[str] = ()) -> None:
+        if not rows:
+            return
         updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
-                   for c in columns if c not in key and c not in keep]
-        query = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}) "
-                        "ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
+                   for c in self._columns(table, rows[0]) if c not in key and c not in keep]
+        self._many(table, rows, sql.SQL(" ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
+            key=sql.SQL(", ").join(map(sql.Identifier, key)),
+            updates=sql.SQL(", ").join(updates)))
+
+    def _many(self, table: str, rows: Sequence[Mapping[str, Any]], tail: sql.Composable
+              ) -> None:
+        """Run one prepared INSERT (with ``tail``) over ``rows`` (pipelined by psycopg)."""
+        columns = self._columns(table, rows[0])
+        query = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}){tail}").format(
             table=sql.Identifier(table),
             columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            values=sql.SQL(", ").join(map(sql.Placeholder, columns)),
-            key=sql.SQL(", ").join(map(sql.Identifier, key)),
-            updates=sql.SQL(", ").join(updates))
-        self.cursor.execute(query, {c: encode(row[c]) for c in columns})
+            values=sql.SQL(", ").join(sql.Placeholder() for _ in columns), tail=tail)
+        values = zip(*(encode_column([r[c] for r in rows]) for c in columns), strict=True)
+        if len(rows) == 1:
+            self.cursor.execute(query, next(values))
+        else:
+            self.cursor.executemany(query, values)
+
+    def execute_many(self, query: str, params: Sequence[Mapping[str, Any]]) -> None:
+        self.cursor.executemany(query, ({k: encode(v) for k, v in p.items()}  # type: ignore[call-overload]
+                                        for p in params))
 
     def count(self, table: str) -> int:
         self.cursor.execute(sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table)))

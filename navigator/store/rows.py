@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from shapely.geometry import MultiPolygon, Point
 
 from navigator.errors import ValidationError
@@ -143,9 +144,12 @@ def as_multipolygon(geom: BaseGeometry | None) -> MultiPolygon | None:
 
 
 # -- records to rows ----------------------------------------------------------------------------
-def resource_row(r: Resource) -> dict[str, Any]:
-    """Return the ``resources`` row of a resource (its beds go to :func:`bed_rows`)."""
-    return {
+def resource_row(r: Resource, *, geom: bool = True) -> dict[str, Any]:
+    """Return the ``resources`` row of a resource (its beds go to :func:`bed_rows`).
+
+    ``geom=False`` leaves the point out (:func:`resource_rows` makes them in bulk).
+    """
+    row: dict[str, Any] = {
         "id": r.id, "kind": r.kind.value, "name": r.name, "address": r.address,
         "phone": r.phone, "opening_hours": r.opening_hours, "services": r.services,
         "walk_in": r.walk_in, "eligibility": r.eligibility.to_dict(),
@@ -153,8 +157,20 @@ def resource_row(r: Resource) -> dict[str, Any]:
         "confidential": r.confidential, "intake_phone": r.intake_phone,
         "meeting_point_lon": r.meeting_point_lon, "meeting_point_lat": r.meeting_point_lat,
         "synthetic": r.synthetic, "source": r.source,
-        "lon": r.lon, "lat": r.lat, "geom": Point(r.lon, r.lat),
+        "lon": r.lon, "lat": r.lat,
     }
+    if geom:
+        row["geom"] = Point(r.lon, r.lat)
+    return row
+
+
+def resource_rows(resources: Sequence[Resource]) -> list[dict[str, Any]]:
+    """Return the ``resources`` rows of many resources, their points made in one call."""
+    points = shapely.points([r.lon for r in resources], [r.lat for r in resources])
+    out = [resource_row(r, geom=False) for r in resources]
+    for row, point in zip(out, points.tolist(), strict=True):
+        row["geom"] = point
+    return out
 
 
 def bed_rows(r: Resource, *, held: Mapping[str, int] | None = None, at: datetime | None = None,

@@ -39,6 +39,19 @@ class Tx(Protocol):
         """Insert ``row``."""
         ...
 
+    def upsert_many(self, table: str, rows: Sequence[Mapping[str, Any]], *,
+                    key: Sequence[str], keep: Sequence[str] = ()) -> None:
+        """Upsert ``rows`` (all with the columns of the first) with one prepared statement."""
+        ...
+
+    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (all with the columns of the first) with one prepared statement."""
+        ...
+
+    def execute_many(self, query: str, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run ``query`` (``%(name)s`` placeholders) once per parameter set; no rows back."""
+        ...
+
     def count(self, table: str) -> int:
         """Return the number of rows of ``table``."""
         ...

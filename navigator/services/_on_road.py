@@ -1,0 +1,78 @@
+"""On-road places (issue 14): points snapped to the nearest edge, as points, columns or keys.
+
+Every decision path snaps places to the nearest point on an edge, never to the nearest node,
+so a place on a long road is accepted where it is and its travel times include the partial
+edge time (:mod:`navigator.roads.points`). A *place key* is one int64 per on-road point
+(the edge id and the position along it to a millionth of its length) for decisions that
+index places by integer, like the simulator's travel-time matrix.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy.typing as npt
+    import pandas as pd
+
+    from navigator.roads import EdgeSnap, TravelGraph
+
+#: Bits of a place key holding the position along the edge.
+_KEY_BITS = 20
+_KEY_STEPS = (1 << _KEY_BITS) - 1
+
+
+def snap_places(graph: TravelGraph, places: gpd.GeoDataFrame, *, max_snap_m: float
+                ) -> EdgeSnap:
+    """Snap places (point geometry, EPSG:4326) to their nearest edge (``edge`` -1: too far)."""
+    from navigator.roads import snap_to_edges
+
+    return snap_to_edges(graph, places.geometry.x.to_numpy(), places.geometry.y.to_numpy(),
+                         max_snap_m=max_snap_m, strict=False)
+
+
+def on_road_columns(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
+                    max_snap_m: float = 500.0, strict: bool = True) -> dict[str, np.ndarray]:
+    """Return columns for points snapped to their nearest edge.
+
+    ``edge``, ``fraction``, ``road_lon``/``road_lat`` (the on-road point) and ``snap_m`` (the
+    distance to the road, metres) come from :func:`~navigator.roads.snap_to_edges`; ``node``
+    is the nearer end of the edge, -1 where the point is too far from a road
+    (``strict=False``). :func:`points_of` turns the columns back into points.
+    """
+    from navigator.roads import snap_to_edges
+
+    s = snap_to_edges(graph, lon, lat, max_snap_m=max_snap_m, strict=strict)
+    e = np.maximum(s.edge, 0)
+    near = np.where(s.fraction >= 0.5, graph.indices[e], graph.edge_sources()[e])
+    return {"node": np.where(s.edge >= 0, near, -1).astype(np.int64), "edge": s.edge,
+            "fraction": s.fraction, "road_lon": s.lon, "road_lat": s.lat,
+            "snap_m": s.distance_m}
+
+
+def points_of(frame: pd.DataFrame) -> EdgeSnap:
+    """Return the on-road points of rows with the columns of :func:`on_road_columns`."""
+    from navigator.roads import EdgeSnap
+
+    return EdgeSnap(edge=frame["edge"].to_numpy(np.int64),
+                    distance_m=frame["snap_m"].to_numpy(float),
+                    lon=frame["road_lon"].to_numpy(float), lat=frame["road_lat"].to_numpy(float),
+                    fraction=frame["fraction"].to_numpy(float))
+
+
+def place_keys(points: EdgeSnap) -> npt.NDArray[np.int64]:
+    """Return one int64 key per on-road point (-1 where ``edge`` is -1): one place, one key."""
+    step = np.rint(np.clip(points.fraction, 0.0, 1.0) * _KEY_STEPS).astype(np.int64)
+    return np.where(points.edge >= 0, (points.edge.astype(np.int64) << _KEY_BITS) | step,
+                    -1).astype(np.int64)
+
+
+def key_points(graph: TravelGraph, keys: npt.ArrayLike) -> EdgeSnap:
+    """Return the on-road points of place keys (from :func:`place_keys`), on the road."""
+    from navigator.roads import points_along
+
+    k = np.asarray(keys, dtype=np.int64)
+    return points_along(graph, k >> _KEY_BITS, (k & _KEY_STEPS) / _KEY_STEPS)
