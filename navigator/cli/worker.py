@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import os
+import signal
 import sys
 import threading
 import time
@@ -181,9 +182,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         store.close()
 
 
-def _socket(args: argparse.Namespace, *, create: bool = False) -> tuple[str, Path]:
+def _socket(args: argparse.Namespace) -> tuple[str, Path]:
     key = worker_key(args, environ=caller_environ(os.environ), cwd=Path.cwd())
-    path = transport.socket_path(key, create=create)
+    path = transport.socket_path(key, create=True)
     if path is None:
         msg = (f"no safe folder for worker sockets ({transport.socket_folder()}: it must be "
                "yours, mode 0700, with a path under 100 bytes)")
@@ -199,11 +200,9 @@ def _status(path: Path) -> dict[str, Any] | None:
 
 def run_worker(args: argparse.Namespace) -> int:
     """Serve this store's decisions in the foreground until stopped (for a service manager)."""
-    import signal
-
     from navigator.services.worker import warm_network, warm_up
 
-    key, path = _socket(args, create=True)
+    key, path = _socket(args)
     lock = transport.hold_lock(path)
     try:
         settings = _settings(args)
@@ -233,31 +232,36 @@ def _store_argv(args: argparse.Namespace) -> list[str]:
 
 def run_start(args: argparse.Namespace) -> int:
     """Start this store's worker in the background; wait until it answers."""
-    _, path = _socket(args, create=True)
+    _, path = _socket(args)
     running = _status(path)
     if running is not None:
         say(f"worker {running['pid']} already serves {running['store']} ({path})")
         return 0
-    import subprocess
-
     _settings(args)  # a missing store or a changed region file is refused here, not in a log
     log_path = path.with_suffix(".log")
-    with open(os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "navigator.cli", "worker", "run", *_store_argv(args)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:  # its own session, no Popen object: it outlives this command quietly
+        pid = os.posix_spawn(
+            sys.executable, [sys.executable, "-m", "navigator.cli", "worker", "run",
+                             *_store_argv(args)], os.environ, setsid=True,
+            file_actions=[(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                          (os.POSIX_SPAWN_DUP2, log, 1), (os.POSIX_SPAWN_DUP2, log, 2)])
+    finally:
+        os.close(log)
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
         running = _status(path)
-        if running is not None and running["pid"] == child.pid:
-            say(f"worker {child.pid} serving {running['store']} ({path}); log {log_path}")
+        if running is not None and running["pid"] == pid:
+            say(f"worker {pid} serving {running['store']} ({path}); log {log_path}")
             return 0
-        if child.poll() is not None:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
             tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-            msg = f"the worker exited ({child.returncode}): " + " / ".join(tail)
+            msg = (f"the worker exited ({os.waitstatus_to_exitcode(status)}): "
+                   + " / ".join(tail))
             raise CliError(msg)
         time.sleep(0.2)
-    child.terminate()
+    os.kill(pid, signal.SIGTERM)
     msg = f"the worker did not answer within {args.wait:g} s (log {log_path})"
     raise CliError(msg)
 
