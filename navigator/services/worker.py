@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from navigator.config import Settings
     from navigator.roads import TravelGraph
 
-__all__ = ["WarmUp", "forget_networks", "warm_network", "warm_up"]
+__all__ = ["WarmUp", "forget_networks", "ready_kernels", "warm_network", "warm_up"]
 
 #: A file's identity and version: (device, inode, size, modification time in ns); None if absent.
 _Stamp = tuple[int, int, int, int] | None
@@ -131,14 +131,30 @@ def warm_up(settings: Settings, osm_file: Path | None = None) -> WarmUp:
     started = time.perf_counter()
     graph = warm_network(settings, osm_file)
     loaded = time.perf_counter()
-    i, j = 0, graph.n_nodes - 1
-    lon = [float(graph.lon[i]), float(graph.lon[j])]
-    lat = [float(graph.lat[i]), float(graph.lat[j])]
+    ready_kernels(graph)
+    area_context(graph, settings)
+    return WarmUp(source=graph.source, nodes=graph.n_nodes, edges=graph.n_edges,
+                  network_s=loaded - started, kernels_s=time.perf_counter() - loaded)
+
+
+def ready_kernels(graph: TravelGraph) -> float:
+    """Compile (or load) the routing kernels decisions use and index ``graph`` for snapping.
+
+    What :func:`warm_up` does after loading the network; ``navigator demo`` and ``navigator
+    region init`` call it so that a fresh install's first decision does not compile.
+
+    Returns
+    -------
+    float
+        Seconds it took.
+    """
+    started = time.perf_counter()
+    far = graph.n_nodes - 1
+    lon = [float(graph.lon[0]), float(graph.lon[far])]
+    lat = [float(graph.lat[0]), float(graph.lat[far])]
     ends = snap_to_edges(graph, lon, lat, strict=False)
     point_travel_time_matrix(graph, ends, ends)
     route_between_points(graph, ends.take(0), ends.take(1))
     for cutoff_s in (None, 3600.0):  # team coverage: one-to-all, bounded or not
         travel_times_from_point(graph, ends.take(0), cutoff_s=cutoff_s)
-    area_context(graph, settings)
-    return WarmUp(source=graph.source, nodes=graph.n_nodes, edges=graph.n_edges,
-                  network_s=loaded - started, kernels_s=time.perf_counter() - loaded)
+    return time.perf_counter() - started
