@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -323,3 +324,18 @@ def test_warm_network_reloads_when_the_cache_changes(graph_cache_dir: Path) -> N
     assert again is not first and again.n_nodes == first.n_nodes
     assert warm_network(settings) is again
     forget_networks()
+
+
+def test_warm_up_readies_the_kernels(stores, graph_cache_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code = main(["warm-up", "--store", stores[0], "--cache-dir", str(graph_cache_dir)])
+    out = capsys.readouterr().out
+    assert code == 0 and "columbus.osm.pbf: 13,388 nodes" in out and "routing kernels" in out
+
+
+def test_the_parser_and_the_worker_client_import_no_numpy() -> None:
+    probe = ("import sys, navigator.cli.main\n"
+             "heavy = {'numpy', 'pandas', 'scipy', 'numba', 'shapely', 'geopandas'}\n"
+             "sys.exit(sorted(heavy & set(sys.modules)) or 0)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
