@@ -135,6 +135,16 @@ def test_worker_reads_closures_from_the_store(cli_a: Cli, tmp_path: Path) -> Non
     closed = cli_a("rank-teams", "demo-incident-1", "--json")
     assert "Road closures in effect: 1 closure(s)" in closed[2]
     assert closed != before
+    # the caller's folder holds for relative paths: the same store, the same worker
+    here = os.getcwd()
+    os.chdir(Path(cli_a.store).parent)
+    try:
+        relative = Cli(Path(cli_a.store).name, cli_a.cache_dir, cli_a.capsys)
+        code, out, err = relative("rank-teams", "demo-incident-1", "--json")
+        assert (code, err) == (closed[0], closed[2])
+        assert _rounded(json.loads(out)) == _rounded(json.loads(closed[1]))
+    finally:
+        os.chdir(here)
     served = cli_a.status()["served"]
     cli_a("worker", "stop")
     again = cli_a("rank-teams", "demo-incident-1", "--json")
@@ -142,7 +152,7 @@ def test_worker_reads_closures_from_the_store(cli_a: Cli, tmp_path: Path) -> Non
     # closed network is not yet swapped in (a Dijkstra fallback adds in another order)
     assert again[0] == closed[0] and again[2] == closed[2]
     assert _rounded(json.loads(again[1])) == _rounded(json.loads(closed[1]))
-    assert served == 2
+    assert served == 3
 
 
 def _rounded(data: object) -> object:

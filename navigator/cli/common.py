@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from navigator.store import Store
 
 __all__ = ["Caller", "CliError", "Context", "NetworkSource", "Runner", "Subcommands",
-           "add_command", "add_store_option", "minutes_text", "open_store", "parse_at",
+           "add_command", "add_store_option", "minutes_text", "open_store", "osm_file_of",
+           "parse_at",
            "print_json", "print_table", "run_in_context", "say", "settings_from_args",
            "store_settings", "worker_key"]
 
@@ -141,7 +142,10 @@ def worker_key(args: argparse.Namespace, *, environ: Mapping[str, str], cwd: Pat
     """
     settings = settings_from_args(args, environ=environ, cwd=cwd)
     osm = osm_file_of(args, cwd)
-    parts = [settings.store_url, str(osm or ""), str(settings.cache_dir), settings.region]
+    url = settings.store_url
+    parts = [url if "://" in url else os.path.realpath(url),
+             "" if osm is None else os.path.realpath(osm),
+             os.path.realpath(settings.cache_dir), settings.region]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
