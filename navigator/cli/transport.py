@@ -84,13 +84,13 @@ def _trusted(path: Path) -> bool:
     return stat.S_ISSOCK(st.st_mode) and st.st_uid == os.getuid()
 
 
-def exchange(path: Path, request: Mapping[str, Any], *, timeout_s: float = 600.0
+def exchange(path: Path, request: Mapping[str, Any], *, timeout_s: float = 300.0
              ) -> dict[str, Any] | None:
     """Send ``request`` to the worker at ``path``; return its reply, or None.
 
     None when no worker listens there (a stale socket file), the socket is not the user's
-    own, the worker closes before a whole reply (killed mid-way) or the reply is not a JSON
-    object.
+    own, the worker closes before a whole reply (killed mid-way), gives none within
+    ``timeout_s`` seconds, or the reply is not a JSON object.
     """
     if not _trusted(path):
         return None
