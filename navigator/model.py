@@ -214,6 +214,17 @@ ASSIGNMENT_ENDINGS = (AssignmentStatus.COMPLETED, AssignmentStatus.CANCELLED)
 #: Gender values eligibility rules may name (empty = anyone).
 GENDERS = ("female", "male", "nonbinary")
 
+#: Siting models of the planner's new-site recommendations (navigator.decide.allocation).
+Model = Literal["mclp", "lscp", "p_median", "p_center", "mexclp", "backup"]
+#: Every model name, for CLI choices, request schemas and page menus.
+MODELS: tuple[Model, ...] = ("mclp", "lscp", "p_median", "p_center", "mexclp", "backup")
+#: What a batch dispatch plan minimises (navigator.decide.dispatch): the priority-weighted
+#: total ETA, or the worst ETA.
+Objective = Literal["total", "bottleneck"]
+#: How evacuees are placed (navigator.decide.evacuation).
+PlacementMethod = Literal["optimal", "greedy"]
+PLACEMENT_METHODS: tuple[PlacementMethod, ...] = ("optimal", "greedy")
+
 
 def check_lonlat(record: str, lon: object, lat: object, *, name: str = "location") -> None:
     """Raise unless ``lon``/``lat`` are finite degrees in range (EPSG:4326).

@@ -74,12 +74,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from navigator.demo.city import demo_city, load_demo
     from navigator.services.accounts import ensure_demo_users
     from navigator.services.context import load_network
+    from navigator.services.worker import ready_kernels
 
     settings = settings_from_args(args)
     city = demo_city(settings)
-    with _steps(3, f"Loading the {city.name} demo") as bar:
+    with _steps(4, f"Loading the {city.name} demo") as bar:
         bar.set_postfix_str("road network")
         graph = load_network(settings)
+        bar.update()
+        bar.set_postfix_str("routing kernels")  # compiled once per install, then cached
+        ready_kernels(graph)
         bar.update()
         bar.set_postfix_str("store")
         store = open_store(settings)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
+import hashlib
 import json
 import math
+import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,11 +23,15 @@ if TYPE_CHECKING:
     from navigator.roads import TravelGraph
     from navigator.store import Store
 
-__all__ = ["CliError", "Context", "Runner", "Subcommands", "add_command", "add_store_option",
-           "minutes_text", "open_store", "parse_at", "print_json", "print_table",
-           "run_in_context", "say", "settings_from_args", "store_settings"]
+__all__ = ["Caller", "CliError", "Context", "NetworkSource", "Runner", "Subcommands",
+           "add_command", "add_store_option", "minutes_text", "open_store", "osm_file_of",
+           "parse_at",
+           "print_json", "print_table", "run_in_context", "say", "settings_from_args",
+           "store_settings", "worker_key"]
 
 Runner = Callable[[argparse.Namespace, "Context"], int]
+#: Where a context gets its road network: ``(settings, osm_file) -> TravelGraph``.
+NetworkSource = Callable[[Settings, "Path | None"], "TravelGraph"]
 
 
 class Subcommands(Protocol):
@@ -40,10 +48,12 @@ class CliError(NavigatorError):
 class Context:
     """What a store command needs: settings, an open store and (lazily) the road graph."""
 
-    def __init__(self, settings: Settings, store: Store, osm_file: Path | None) -> None:
+    def __init__(self, settings: Settings, store: Store, osm_file: Path | None, *,
+                 network: NetworkSource | None = None) -> None:
         self.settings = settings
         self.store = store
         self._osm_file = osm_file
+        self._network = network
         self._graph: TravelGraph | None = None
         self._roads: TravelGraph | None = None
 
@@ -51,22 +61,25 @@ class Context:
     def base_graph(self) -> TravelGraph:
         """Return the road network as built (loaded from the cache on first use)."""
         if self._graph is None:
-            # services pull in the whole decision stack: only commands that route pay for it
-            from navigator.services.context import load_network
+            if self._network is None:
+                # services pull in the whole decision stack: only commands that route pay
+                from navigator.services.context import load_network
 
-            self._graph = load_network(self.settings, self._osm_file)
+                self._network = load_network
+            self._graph = self._network(self.settings, self._osm_file)
         return self._graph
 
     @property
     def graph(self) -> TravelGraph:
         """Return the network every query routes on: the road closures in force applied.
 
-        Says on stderr (JSON output stays clean) when closures are in effect.
+        Says on stderr (JSON output stays clean) when closures are in effect. The store's
+        closures are read on every command, also in a long-running worker.
         """
         if self._roads is None:
             from navigator.services.closures import closure_summary, effective_graph
 
-            self._roads = effective_graph(self.store, self.base_graph)
+            self._roads = effective_graph(self.store, self.base_graph, refresh_s=0.0)
             summary = closure_summary(self._roads)
             if summary["closures_in_effect"]:
                 print(f"Road closures in effect: {summary['closures_count']} closure(s), "
@@ -74,12 +87,66 @@ class Context:
         return self._roads
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Whom a long-running worker runs a command for: their environment and folder.
+
+    Attributes
+    ----------
+    environ
+        The caller's ``NAVIGATOR_*`` variables (the worker's own are not used).
+    cwd
+        The caller's working directory: relative paths in options and settings are theirs.
+    network
+        The worker's warm road networks.
+    """
+
+    environ: Mapping[str, str]
+    cwd: Path
+    network: NetworkSource
+
+
 # -- settings and store --------------------------------------------------------------------
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Return the settings: ``--store``, ``--cache-dir``, ``--region`` over ``NAVIGATOR_*``."""
-    return settings_from_env(store_url=getattr(args, "store", None),
-                             cache_dir=getattr(args, "cache_dir", None),
-                             region=getattr(args, "region", None))
+def settings_from_args(args: argparse.Namespace, *, environ: Mapping[str, str] | None = None,
+                       cwd: Path | None = None) -> Settings:
+    """Return the settings: ``--store``, ``--cache-dir``, ``--region`` over ``NAVIGATOR_*``.
+
+    With ``cwd``, relative paths (a GeoPackage store, folders) are made absolute against it,
+    as a worker answering for a caller in that folder must.
+    """
+    settings = settings_from_env(environ, store_url=getattr(args, "store", None),
+                                 cache_dir=getattr(args, "cache_dir", None),
+                                 region=getattr(args, "region", None))
+    if cwd is None:
+        return settings
+    paths: dict[str, object] = {
+        f.name: cwd / value for f in dataclasses.fields(settings)
+        if isinstance(value := getattr(settings, f.name), Path) and not value.is_absolute()}
+    url = settings.store_url
+    if "://" not in url and not os.path.isabs(url):
+        paths["store_url"] = str(cwd / url)
+    return dataclasses.replace(settings, **paths)  # type: ignore[arg-type]
+
+
+def osm_file_of(args: argparse.Namespace, cwd: Path) -> Path | None:
+    """Return ``--osm-file`` made absolute against ``cwd`` (None when not given)."""
+    path: Path | None = getattr(args, "osm_file", None)
+    return None if path is None else cwd / path
+
+
+def worker_key(args: argparse.Namespace, *, environ: Mapping[str, str], cwd: Path) -> str:
+    """Return the key of the worker that may answer ``args``: one per store and graph.
+
+    The store (its absolute path, or its URL), the road extract (``--osm-file``), the network
+    cache folder and the shipped region; 64 hex digits.
+    """
+    settings = settings_from_args(args, environ=environ, cwd=cwd)
+    osm = osm_file_of(args, cwd)
+    url = settings.store_url
+    parts = [url if "://" in url else os.path.realpath(url),
+             "" if osm is None else os.path.realpath(osm),
+             os.path.realpath(settings.cache_dir), settings.region]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 def store_settings(settings: Settings, store: Store, args: argparse.Namespace) -> Settings:
@@ -96,14 +163,21 @@ def open_store(settings: Settings) -> Store:
     return open_url(settings.store_url)
 
 
-def run_in_context(args: argparse.Namespace, *, run: Runner) -> int:
+def run_in_context(args: argparse.Namespace, *, run: Runner, caller: Caller | None = None
+                   ) -> int:
     """Run a store command with its :class:`Context`; the store is closed afterwards.
 
     A decision needs data: a GeoPackage path that does not exist is refused (rather than
     created empty, which would answer "no open bed" from nothing). A region recorded in the
-    store (``navigator region init``) gives the roads, population and calendar.
+    store (``navigator region init``) gives the roads, population and calendar. A worker
+    passes the ``caller`` it answers for (the store is opened, and read, for every command).
     """
-    settings = settings_from_args(args)
+    if caller is None:
+        settings = settings_from_args(args)
+        osm_file, network = args.osm_file, None
+    else:
+        settings = settings_from_args(args, environ=caller.environ, cwd=caller.cwd)
+        osm_file, network = osm_file_of(args, caller.cwd), caller.network
     url = settings.store_url
     if "://" not in url and not Path(url).exists():
         msg = (f"no store at {url}: load one first (navigator demo, or navigator init-db and "
@@ -112,7 +186,7 @@ def run_in_context(args: argparse.Namespace, *, run: Runner) -> int:
     store = open_store(settings)
     try:
         settings = store_settings(settings, store, args)
-        return int(run(args, Context(settings, store, args.osm_file)))
+        return int(run(args, Context(settings, store, osm_file, network=network)))
     finally:
         store.close()
 

@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, get_args
 
 from navigator.cli.common import Context, add_command, minutes_text, print_json, print_table
-from navigator.decide.dispatch import Objective
 from navigator.decide.triage import QUESTIONS, Assessment
-from navigator.model import AssignmentStatus, CrisisType, Incident, TeamStatus
+from navigator.model import AssignmentStatus, CrisisType, Incident, Objective, TeamStatus
 
 if TYPE_CHECKING:
     import argparse

@@ -19,11 +19,14 @@ from navigator.cli import (
     simulate,
     surge,
     users,
+    worker,
 )
 from navigator.errors import NavigatorError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+    from navigator.cli.common import Caller
 
 #: One module per role; each adds its commands with ``register(subcommands)``.
 ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, simulate, region, shelter, surge,
@@ -39,14 +42,45 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in ROLE_COMMANDS:
         module.register(sub)
+    worker.register(sub, parser=build_parser, execute=execute)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``navigator`` command; return its exit status."""
-    args = build_parser().parse_args(argv)
-    try:
+    """Run the ``navigator`` command; return its exit status.
+
+    A decision command goes to its store's worker when one runs (``navigator worker start``)
+    and runs in-process otherwise: same output, same exit status.
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(words)
+    return _guarded(args, lambda: _forwarded_or_run(args, words))
+
+
+def execute(args: argparse.Namespace, caller: Caller | None = None) -> int:
+    """Run parsed arguments in this process (for ``caller`` in a worker); the exit status.
+
+    Errors become a message on stderr and a non-zero status, as in :func:`main`.
+    """
+    if caller is None:
+        return _guarded(args, lambda: int(args.func(args)))
+    return _guarded(args, lambda: int(args.func(args, caller=caller)))
+
+
+def _forwarded_or_run(args: argparse.Namespace, words: list[str]) -> int:
+    answered = worker.forward(args, words)
+    if answered is None:
         return int(args.func(args))
+    code, out, err = answered
+    sys.stderr.write(err)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return code
+
+
+def _guarded(args: argparse.Namespace, call: Callable[[], int]) -> int:
+    try:
+        return call()
     except NavigatorError as e:
         print(f"navigator {args.command}: error: {e}", file=sys.stderr)
         return 1

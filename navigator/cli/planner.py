@@ -11,13 +11,12 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from navigator.cli.common import Context, add_command, minutes_text, parse_at, print_json
-from navigator.decide.allocation import Model
 from navigator.demo.city import demo_city
 from navigator.errors import ValidationError
-from navigator.model import CANDIDATE_GROUPS, BedType, FacilityKind
+from navigator.model import CANDIDATE_GROUPS, MODELS, BedType, FacilityKind
 
 if TYPE_CHECKING:
     from navigator.cli.common import Subcommands
@@ -253,7 +252,7 @@ def register(sub: Subcommands) -> None:
                    help="candidate sites: existing public facilities of these kinds")
     p.add_argument("--k", type=int, default=3, help="how many new sites")
     p.add_argument("--target", type=float, default=15.0, help="target time, minutes")
-    p.add_argument("--model", choices=get_args(Model), default="mclp",
+    p.add_argument("--model", choices=MODELS, default="mclp",
                    help="mclp maximal covering (default), lscp fewest sites, p_median least total "
                         "time, p_center least worst time, mexclp expected coverage with busy "
                         "teams (NAVIGATOR_TEAM_BUSY_FRACTION), backup covered twice")

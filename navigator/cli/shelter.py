@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navigator.cli.common import CliError, Context, add_command, parse_at, print_json, print_table
-from navigator.jsonsafe import json_safe
 from navigator.model import BedType, SiteStatus
 
 if TYPE_CHECKING:
@@ -55,6 +54,7 @@ def _print_site(site: SiteBeds) -> None:
 def run_report_beds(args: argparse.Namespace, ctx: Context) -> int:
     """Report a site's beds per type (free beds are derived: capacity - occupied - out - held)."""
     from navigator import services
+    from navigator.jsonsafe import json_safe
 
     if not args.beds and args.status is None:
         msg = "nothing to report: give --beds TYPE=CAPACITY/OCCUPIED[/OUT] and/or --status"
@@ -72,6 +72,7 @@ def run_report_beds(args: argparse.Namespace, ctx: Context) -> int:
 def run_census(args: argparse.Namespace, ctx: Context) -> int:
     """Apply a nightly census CSV (resource_id, bed_type, capacity, occupied, ...): all or none."""
     from navigator import services
+    from navigator.jsonsafe import json_safe
 
     path = Path(args.file)
     try:
@@ -91,6 +92,7 @@ def run_census(args: argparse.Namespace, ctx: Context) -> int:
 def run_freshness(args: argparse.Namespace, ctx: Context) -> int:
     """Give a site its own freshness window (``--hours``) or the setting's (``--default``)."""
     from navigator import services
+    from navigator.jsonsafe import json_safe
 
     if (args.hours is None) == (not args.default):
         msg = "give --hours H (a positive number) or --default"

@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from navigator.cli.common import Context, add_command, minutes_text, parse_at, print_json
-from navigator.decide.evacuation import METHODS
 from navigator.errors import ValidationError
-from navigator.jsonsafe import json_safe
+from navigator.model import PLACEMENT_METHODS
 
 if TYPE_CHECKING:
     from navigator.cli.common import Subcommands
@@ -31,6 +30,7 @@ def _read(path: Path, what: str) -> str:
 
 def run_activate(args: argparse.Namespace, ctx: Context) -> int:
     """Activate a surge (evacuation) shelter, or deactivate it with --off; audited."""
+    from navigator.jsonsafe import json_safe
     from navigator.services.surge import set_surge_shelter
 
     site = set_surge_shelter(ctx.store, resource_id=args.resource_id, active=not args.off,
@@ -49,6 +49,7 @@ def run_activate(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_surge_list(args: argparse.Namespace, ctx: Context) -> int:
     """List the surge shelters: active or not, since when, free spaces by need."""
+    from navigator.jsonsafe import json_safe
     from navigator.model import SURGE_NEEDS
     from navigator.services.surge import surge_shelters
 
@@ -77,7 +78,7 @@ def run_place(args: argparse.Namespace, ctx: Context) -> int:
     if args.csv is not None and not args.csv.resolve().parent.is_dir():
         msg = f"--csv {args.csv}: its folder does not exist"
         raise ValidationError(msg)
-    methods = METHODS if args.method == "both" else (args.method,)
+    methods = PLACEMENT_METHODS if args.method == "both" else (args.method,)
     plan = plan_evacuation(
         ctx.store, ctx.graph, ctx.settings, actor=args.actor,
         zone=_read(args.zone, "--zone") if args.zone else None,
@@ -130,6 +131,6 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--zone", type=Path, help="evacuation zone: GeoJSON (Multi)Polygon")
     p.add_argument("--households", type=Path,
                    help="households CSV: lon, lat, size, need (general, fnss, medical, pets)")
-    p.add_argument("--method", choices=[*METHODS, "both"], default="both",
+    p.add_argument("--method", choices=[*PLACEMENT_METHODS, "both"], default="both",
                    help="optimal (HiGHS), greedy (nearest until full) or both (default)")
     p.add_argument("--csv", type=Path, help="write the assignments as CSV")

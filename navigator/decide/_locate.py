@@ -15,10 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import ValidationError
+from navigator.model import Model
 
-Model = Literal["mclp", "lscp", "p_median", "p_center", "mexclp", "backup"]
-#: Every model name, for CLI choices, request schemas and page menus.
-MODELS: tuple[Model, ...] = ("mclp", "lscp", "p_median", "p_center", "mexclp", "backup")
 #: What each model's ``objective`` measures, and whether more is better.
 OBJECTIVES: dict[Model, tuple[str, bool]] = {
     "mclp": ("people covered", True),

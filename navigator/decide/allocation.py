@@ -30,10 +30,8 @@ import numpy.typing as npt
 
 from navigator.decide._cover import level_coverage, min_sites
 from navigator.decide._locate import (
-    MODELS,
     OBJECTIVES,
     Allocation,
-    Model,
     check_budget,
     check_inputs,
     check_reachable,
@@ -47,6 +45,7 @@ from navigator.decide.busy import (
 )
 from navigator.decide.pmedian import p_center, p_median
 from navigator.errors import ValidationError
+from navigator.model import MODELS, Model
 
 if TYPE_CHECKING:
     from navigator.roads import EdgeSnap, TravelGraph

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from navigator.errors import ValidationError
 from navigator.jsonsafe import json_safe
+from navigator.model import Objective
 
 if TYPE_CHECKING:
     from navigator.roads import Route
@@ -28,7 +29,6 @@ __all__ = ["AssignmentPlan", "BatchPlan", "TeamOption", "TeamRanking", "assign_g
            "team_order"]
 
 SkillPolicy = Literal["require", "penalty"]
-Objective = Literal["total", "bottleneck"]
 
 
 def covers(have: Sequence[Sequence[str]], needed: Sequence[str]) -> npt.NDArray[np.bool_]:

@@ -30,20 +30,21 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import ValidationError
+from navigator.model import PLACEMENT_METHODS, PlacementMethod
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = ["METHODS", "REASONS", "Method", "Placement", "place_evacuees"]
 
-Method = Literal["optimal", "greedy"]
-METHODS: tuple[Method, ...] = ("optimal", "greedy")
+Method = PlacementMethod
+METHODS = PLACEMENT_METHODS
 #: Why people of a group are unplaced: no shelter offers their need at all, none that does is
 #: reachable by road, or the reachable ones are full.
 REASONS = ("no shelter offers the need", "unreachable by road", "shelters full")

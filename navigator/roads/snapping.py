@@ -277,7 +277,8 @@ def _segment_index(tg: TravelGraph) -> tuple[Any, ...]:
     k = np.arange(len(owner)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
     frac = (k + 0.5) / pieces[owner]
     mid = a[owner] + frac[:, None] * (b[owner] - a[owner])
-    tree = cKDTree(mid)
+    # unbalanced, uncompacted: ~3x quicker to build (a CLI command builds it once), same answers
+    tree = cKDTree(mid, balanced_tree=False, compact_nodes=False)
     # the tree indexes pieces; map piece -> segment through owner
     return _PieceTree(tree, owner), a, b, seg_edge, seg_start, edge_total
 

@@ -25,6 +25,7 @@ from navigator.errors import ConflictError, NavigatorError, ValidationError
 from navigator.model import Bundle
 from navigator.roads import file_sha256, load_graph, network_area, network_timezone
 from navigator.services.context import holiday_calendar, layer_sha256
+from navigator.services.worker import ready_kernels
 
 if TYPE_CHECKING:
     from navigator.config import Settings
@@ -225,6 +226,7 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(work_url + suffix).unlink(missing_ok=True)
         raise
+    ready_kernels(graph)  # the store's first decision then neither compiles nor indexes
     return RegionSetup(
         definition=definition, store_url=url, nodes=graph.n_nodes, edges=graph.n_edges,
         area_bounds=tuple(round(float(b), 5) for b in network_area(graph).bounds),  # type: ignore[arg-type]
