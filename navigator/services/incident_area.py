@@ -65,15 +65,17 @@ def _geometry(raw: Any) -> BaseGeometry:
         kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
         msg = f"area: must be a GeoJSON Polygon or MultiPolygon, got {kind!r}"
         raise ValidationError(msg)
+    if not all(_finite(v) for v in _leaves(raw.get("coordinates"))):
+        msg = "area: coordinates must be finite numbers (no NaN or Infinity)"
+        raise ValidationError(msg)
     try:
         geom = shape(raw)
-        coords = shapely.get_coordinates(geom)
     except (ValueError, TypeError, AttributeError, IndexError,
             shapely.errors.GEOSException) as e:
         msg = f"area: malformed {raw['type']} coordinates ({e})"
         raise ValidationError(msg) from e
-    if geom.is_empty or not np.isfinite(coords).all():
-        msg = "area: coordinates must be finite numbers (no NaN, no empty rings)"
+    if geom.is_empty:
+        msg = "area: no coordinates (an empty polygon)"
         raise ValidationError(msg)
     rings = [p.exterior for p in getattr(geom, "geoms", [geom])]
     rings += [r for p in getattr(geom, "geoms", [geom]) for r in p.interiors]
@@ -81,6 +83,18 @@ def _geometry(raw: Any) -> BaseGeometry:
         msg = "area: every ring needs at least 3 distinct points"
         raise ValidationError(msg)
     return geom
+
+
+def _leaves(value: Any) -> list[Any]:
+    """Return the leaves of nested GeoJSON coordinate lists."""
+    if isinstance(value, list | tuple):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def _finite(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def _checked(geom: BaseGeometry) -> BaseGeometry:
