@@ -233,16 +233,33 @@ else:
 
 
 class IncidentCreate(Body):
-    """A new call for a mobile team; an ``assessment`` lets the triage rules set priority."""
+    """A new call for a mobile team; an ``assessment`` lets the triage rules set priority.
 
-    lon: Lon
-    lat: Lat
+    Only an area known (988 georouting)? Give ``radius_m`` with ``lon``/``lat`` (a circle
+    around them), or ``area`` (a GeoJSON Polygon / MultiPolygon or a Feature holding one,
+    EPSG:4326) and no lon/lat.
+    """
+
+    lon: Lon | None = None
+    lat: Lat | None = None
+    radius_m: Annotated[float | None, Field(
+        description="Radius of the caller's area around lon/lat, metres (0 < r <= 25000)")] = None
+    area: Annotated[dict[str, Any] | None, Field(
+        description="The caller's area: GeoJSON Polygon/MultiPolygon (or a Feature), at most "
+                    "50 km across")] = None
     crisis_type: CrisisType
     priority: Annotated[int, Field(ge=1, le=4, description="1 highest")] = 2
     needed_skills: Annotated[list[Word], Field(max_length=10)] = []
     needed_languages: Annotated[list[Lang], Field(max_length=5)] = []
     notes: Annotated[str, Field(max_length=500)] = ""
     assessment: IntakeAssessment | None = None
+
+
+class IncidentLocation(Body):
+    """The exact place of an incident, refining its area (the area is cleared)."""
+
+    lon: Lon
+    lat: Lat
 
 
 class IncidentStatusUpdate(Body):

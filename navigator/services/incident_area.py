@@ -38,6 +38,8 @@ __all__ = ["MAX_AREA_WIDTH_M", "MAX_RADIUS_M", "WEIGHTING", "AreaSpread", "area_
 MAX_AREA_WIDTH_M = 50_000.0
 #: Largest radius accepted, metres (a circle :data:`MAX_AREA_WIDTH_M` across).
 MAX_RADIUS_M = MAX_AREA_WIDTH_M / 2
+#: Most points accepted in an area's rings.
+MAX_AREA_VERTICES = 10_000
 #: How the expected ETA weighs the area's road nodes (said wherever it is shown).
 WEIGHTING = "uniform"
 
@@ -65,7 +67,11 @@ def _geometry(raw: Any) -> BaseGeometry:
         kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
         msg = f"area: must be a GeoJSON Polygon or MultiPolygon, got {kind!r}"
         raise ValidationError(msg)
-    if not all(_finite(v) for v in _leaves(raw.get("coordinates"))):
+    leaves = _leaves(raw.get("coordinates"))
+    if len(leaves) > 2 * MAX_AREA_VERTICES:
+        msg = f"area: more than {MAX_AREA_VERTICES} points; simplify it first"
+        raise ValidationError(msg)
+    if not all(_finite(v) for v in leaves):
         msg = "area: coordinates must be finite numbers (no NaN or Infinity)"
         raise ValidationError(msg)
     try:
