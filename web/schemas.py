@@ -244,9 +244,9 @@ class IncidentCreate(Body):
     lat: Lat | None = None
     radius_m: Annotated[float | None, Field(
         description="Radius of the caller's area around lon/lat, metres (0 < r <= 25000)")] = None
-    area: Annotated[dict[str, Any] | None, Field(
-        description="The caller's area: GeoJSON Polygon/MultiPolygon (or a Feature), at most "
-                    "50 km across")] = None
+    area: Annotated[dict[str, Any] | Annotated[str, Field(max_length=500_000)] | None, Field(
+        description="The caller's area: GeoJSON Polygon/MultiPolygon (or a Feature; an object "
+                    "or its text, as pasted), at most 50 km across")] = None
     crisis_type: CrisisType
     priority: Annotated[int, Field(ge=1, le=4, description="1 highest")] = 2
     needed_skills: Annotated[list[Word], Field(max_length=10)] = []
