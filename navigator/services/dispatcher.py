@@ -184,7 +184,7 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     if options:
         best = options[0]
         when = (f"in {best.eta_s / 60:.0f} min" if spread is None else
-                f"expected {best.eta_s / 60:.0f} min, worst {_minutes(best.eta_worst_s)}")
+                f"(expected {best.eta_s / 60:.0f} min, worst {_minutes(best.eta_worst_s)})")
         message = (f"{len(order)} team(s) can go; best {best.name} {when}"
                    f" ({'meets' if best.meets_target else 'misses'} the "
                    f"{target_s / 60:g}-minute target)")

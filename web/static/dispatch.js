@@ -234,6 +234,7 @@
     document.getElementById("ranked-for").textContent =
       "for " + incidentLabel(inc) + (backup ? " (backup)" : "");
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (inc.area) m.fitBounds(L.geoJSON(inc.area).getBounds(), {maxZoom: 15});
     Nav.say(res.data.message);
     note.textContent = NavArea.note(res.data.area);
     if (res.data.nothing_fits) {
