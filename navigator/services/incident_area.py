@@ -11,7 +11,6 @@ centre). The dispatcher later refines the incident to the exact point (:func:`lo
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
+from navigator.exchange.polygons import read_polygon
 from navigator.model import Incident, check_lonlat
 
 if TYPE_CHECKING:
@@ -38,84 +38,14 @@ __all__ = ["MAX_AREA_WIDTH_M", "MAX_RADIUS_M", "WEIGHTING", "AreaSpread", "area_
 MAX_AREA_WIDTH_M = 50_000.0
 #: Largest radius accepted, metres (a circle :data:`MAX_AREA_WIDTH_M` across).
 MAX_RADIUS_M = MAX_AREA_WIDTH_M / 2
-#: Most points accepted in an area's rings.
-MAX_AREA_VERTICES = 10_000
 #: How the expected ETA weighs the area's road nodes (said wherever it is shown).
 WEIGHTING = "uniform"
 
 
-def _geometry(raw: Any) -> BaseGeometry:
-    """Return the (Multi)Polygon of GeoJSON text, a geometry dict or a one-feature Feature."""
-    import shapely
-    from shapely.geometry import shape
-
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except ValueError as e:
-            msg = f"area: not valid GeoJSON text ({e})"
-            raise ValidationError(msg) from e
-    if isinstance(raw, dict) and raw.get("type") == "FeatureCollection":
-        features = raw.get("features") or []
-        if len(features) != 1:
-            msg = f"area: a FeatureCollection must hold exactly one feature, got {len(features)}"
-            raise ValidationError(msg)
-        raw = features[0]
-    if isinstance(raw, dict) and raw.get("type") == "Feature":
-        raw = raw.get("geometry")
-    if not isinstance(raw, dict) or raw.get("type") not in ("Polygon", "MultiPolygon"):
-        kind = raw.get("type") if isinstance(raw, dict) else type(raw).__name__
-        msg = f"area: must be a GeoJSON Polygon or MultiPolygon, got {kind!r}"
-        raise ValidationError(msg)
-    leaves = _leaves(raw.get("coordinates"))
-    if len(leaves) > 2 * MAX_AREA_VERTICES:
-        msg = f"area: more than {MAX_AREA_VERTICES} points; simplify it first"
-        raise ValidationError(msg)
-    if not all(_finite(v) for v in leaves):
-        msg = "area: coordinates must be finite numbers (no NaN or Infinity)"
-        raise ValidationError(msg)
-    try:
-        geom = shape(raw)
-    except (ValueError, TypeError, AttributeError, IndexError,
-            shapely.errors.GEOSException) as e:
-        msg = f"area: malformed {raw['type']} coordinates ({e})"
-        raise ValidationError(msg) from e
-    if geom.is_empty:
-        msg = "area: no coordinates (an empty polygon)"
-        raise ValidationError(msg)
-    rings = [p.exterior for p in getattr(geom, "geoms", [geom])]
-    rings += [r for p in getattr(geom, "geoms", [geom]) for r in p.interiors]
-    if any(len({tuple(c) for c in r.coords}) < 3 for r in rings):
-        msg = "area: every ring needs at least 3 distinct points"
-        raise ValidationError(msg)
-    return geom
-
-
-def _leaves(value: Any) -> list[Any]:
-    """Return the leaves of nested GeoJSON coordinate lists."""
-    if isinstance(value, list | tuple):
-        return [leaf for v in value for leaf in _leaves(v)]
-    return [value]
-
-
-def _finite(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
 def _checked(geom: BaseGeometry) -> BaseGeometry:
-    """Raise unless ``geom`` is valid, in lon/lat range and at most the widest area across."""
-    import shapely
+    """Raise unless ``geom`` is at most the widest area across; return it as a MultiPolygon."""
     from shapely.geometry import MultiPolygon
 
-    minx, miny, maxx, maxy = geom.bounds
-    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        msg = (f"area: bounds {tuple(round(b, 6) for b in geom.bounds)} are not lon/lat "
-               "degrees (EPSG:4326; lon first)")
-        raise ValidationError(msg)
-    if not geom.is_valid:
-        msg = f"area: invalid polygon ({shapely.is_valid_reason(geom)}), e.g. self-intersecting"
-        raise ValidationError(msg)
     from navigator.roads import area_width_m
 
     width = area_width_m(geom)
@@ -171,7 +101,7 @@ def area_incident(graph: TravelGraph, settings: Settings, fields: Mapping[str, A
         lon, lat = float(values["lon"]), float(values["lat"])
         geom = _checked(circle_area(lon, lat, float(radius_m)))
     else:
-        geom = _checked(_geometry(area))
+        geom = _checked(read_polygon(area, label="area"))
         centre = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
         lon, lat = float(centre.x), float(centre.y)
     nodes = area_nodes(graph, geom)
