@@ -83,7 +83,7 @@ def area_incident(graph: TravelGraph, settings: Settings, fields: Mapping[str, A
         Both or neither of ``radius_m`` and ``area``; a bad radius; malformed, NaN,
         self-intersecting, too small (< 3 points) or too wide an area.
     UnreachableError
-        The area holds no road node (it misses the network) or its point lies off the roads.
+        The area holds no road node (it misses the network, or is smaller than a block).
     """
     from navigator.roads import area_nodes, circle_area, snap_to_edges
 
@@ -137,7 +137,8 @@ class AreaSpread:
         Per origin: the minimum, mean and maximum travel time to the area's road nodes it
         reaches (``inf`` when it reaches none).
     unreachable
-        Per origin, how many of the area's nodes it cannot reach (road closures).
+        Per origin, how many of the area's nodes it cannot reach (road closures: a node cut
+        off is left out of the three figures, and counted here).
     nodes
         The area's road nodes.
     centre
