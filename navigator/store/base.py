@@ -152,7 +152,11 @@ class Store(Protocol):
 
     def incidents(self, *, statuses: Sequence[IncidentStatus] | None = None
                   ) -> gpd.GeoDataFrame:
-        """Return incidents, optionally filtered by status."""
+        """Return incidents, optionally filtered by status.
+
+        Columns :data:`INCIDENT_COLUMNS`, ``geometry`` (the point) and ``area`` (a GeoJSON
+        geometry dict for an area incident, None for a point incident).
+        """
         ...
 
     def incident(self, incident_id: str) -> Incident:
