@@ -137,6 +137,8 @@ BAD_AREAS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"area": _square(LAT, LON, 0.01)}, UnreachableError, "no road node"),
     ({"area": {"type": "Point", "coordinates": [LON, LAT]}}, ValidationError, "Polygon"),
     ({"area": "{not json"}, ValidationError, "GeoJSON"),
+    ({"area": {"type": "FeatureCollection", "features": 5}}, ValidationError, "exactly one"),
+    ({"area": {"type": "Feature", "geometry": [1, 2]}}, ValidationError, "Polygon"),
     ({"area": _square(-70.0, 40.0, 0.01)}, UnreachableError, "no road node"),
     ({"area": _square(LON, LAT, 1e-6)}, UnreachableError, "no road node"),
     ({"radius_m": 0.0}, ValidationError, "radius_m"),
@@ -240,3 +242,14 @@ def test_area_etas_match_networkx(baltimore, baltimore_ref) -> None:
 def test_width_limit_is_fifty_km() -> None:
     assert MAX_AREA_WIDTH_M == 50_000.0
     assert area_width_m(circle_area(LON, LAT, 24_000.0)) < MAX_AREA_WIDTH_M
+
+
+def test_triage_applies_to_an_area_incident(store, columbus_graph, settings) -> None:
+    from navigator.decide.triage import Assessment
+
+    stored, triaged = sv.add_incident(
+        store, columbus_graph, settings, {**FIELDS, "id": "inc-tri", "priority": 3,
+                                          "lon": LON, "lat": LAT},
+        actor="d1", radius_m=600.0, assessment=Assessment.from_dict({"weapons": True}))
+    assert triaged is not None and stored.priority == triaged.priority == 1
+    assert stored.is_area and stored.area_radius_m == 600.0

@@ -62,8 +62,9 @@ def read_polygon(data: Mapping[str, Any] | str, *, label: str = "zone") -> BaseG
         raise ValidationError(msg)
     if data.get("type") == "FeatureCollection":
         features = data.get("features") or []
-        if len(features) != 1:
-            msg = f"{label}: a FeatureCollection needs exactly one feature, it has {len(features)}"
+        if not isinstance(features, list) or len(features) != 1:
+            got = len(features) if isinstance(features, list) else "no list of"
+            msg = f"{label}: a FeatureCollection needs exactly one feature, it has {got}"
             raise ValidationError(msg)
         data = features[0]
     if isinstance(data, Mapping) and data.get("type") == "Feature":
