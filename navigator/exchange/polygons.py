@@ -63,8 +63,8 @@ def read_polygon(data: Mapping[str, Any] | str, *, label: str = "zone") -> BaseG
     if data.get("type") == "FeatureCollection":
         features = data.get("features") or []
         if not isinstance(features, list) or len(features) != 1:
-            got = len(features) if isinstance(features, list) else "no list of"
-            msg = f"{label}: a FeatureCollection needs exactly one feature, it has {got}"
+            count = len(features) if isinstance(features, list) else "no list of"
+            msg = f"{label}: a FeatureCollection needs exactly one feature, it has {count}"
             raise ValidationError(msg)
         data = features[0]
     if isinstance(data, Mapping) and data.get("type") == "Feature":
