@@ -142,15 +142,6 @@ def as_multipolygon(geom: BaseGeometry | None) -> MultiPolygon | None:
     return MultiPolygon([geom])  # type: ignore[list-item]
 
 
-def geojson(geom: BaseGeometry | None) -> dict[str, Any] | None:
-    """Return a geometry as a GeoJSON geometry dict of plain lists (None stays None)."""
-    if geom is None:
-        return None
-    import shapely
-
-    return json.loads(shapely.to_geojson(geom))  # type: ignore[no-any-return]
-
-
 # -- records to rows ----------------------------------------------------------------------------
 def resource_row(r: Resource) -> dict[str, Any]:
     """Return the ``resources`` row of a resource (its beds go to :func:`bed_rows`)."""

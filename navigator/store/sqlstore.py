@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from navigator.errors import ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import (
     AuditEntry,
     Bundle,
@@ -264,7 +265,7 @@ class SQLStore(SimpleWrites, AuditMethods, RegionMethods, ChangeMethods, abc.ABC
                              "ORDER BY id", params)
         out = rows.point_frame(found, INCIDENT_COLUMNS)
         # the area as a GeoJSON geometry (None: a point incident), ready for pages and APIs
-        out["area"] = pd.Series([rows.geojson(self._area(r["area"])) for r in found],
+        out["area"] = pd.Series([json_safe(self._area(r["area"])) for r in found],
                                 dtype=object)
         return out
 

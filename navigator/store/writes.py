@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError, ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import (
     BED_KINDS,
     Beds,
@@ -49,7 +50,7 @@ class SimpleWrites:
             tx.insert("incidents", row)
             append_audit(tx, "add_incident", actor=actor, subject=incident.id,
                          inputs={**{k: v for k, v in row.items() if k not in ("geom", "area")},
-                                 "area": rows.geojson(row["area"])},
+                                 "area": json_safe(row["area"])},
                          result={"status": row["status"]})
             return self._incident(tx, incident.id)
 
@@ -85,7 +86,7 @@ class SimpleWrites:
             append_audit(tx, "set_incident_location", actor=actor, subject=incident_id,
                          inputs={"lon": lon, "lat": lat},
                          result={"previous_lon": before.lon, "previous_lat": before.lat,
-                                 "previous_area": rows.geojson(before.area),
+                                 "previous_area": json_safe(before.area),
                                  "previous_area_radius_m": before.area_radius_m})
             return self._incident(tx, incident_id)
 
