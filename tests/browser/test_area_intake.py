@@ -26,8 +26,11 @@ def test_area_incident_ranked_by_expected_and_worst_then_refined(session: Any,
     before = _area_ids(server)
 
     # centre + radius: the ranking shows the expected and worst ETA over the area
-    page.check('#inc-where input[value="radius"]')
+    expect(page.locator("#inc-radius-field")).to_be_hidden()
+    expect(page.locator("#inc-area-field")).to_be_hidden()
+    page.select_option("#inc-where", "radius")
     expect(page.locator("#inc-radius-field")).to_be_visible()
+    expect(page.locator("#inc-area-field")).to_be_hidden()
     page.fill("#inc-lon", str(LON))
     page.fill("#inc-lat", str(LAT))
     page.fill("#inc-radius", "900")
@@ -52,7 +55,7 @@ def test_area_incident_ranked_by_expected_and_worst_then_refined(session: Any,
                   [LON - 0.006, LAT - 0.005], [LON + 0.006, LAT - 0.005],
                   [LON + 0.006, LAT + 0.005], [LON - 0.006, LAT + 0.005],
                   [LON - 0.006, LAT - 0.005]]]}}
-    page.check('#inc-where input[value="geojson"]')
+    page.select_option("#inc-where", "geojson")
     page.fill("#inc-area", json.dumps(square))
     page.click("#create-incident")
     expect(page.locator("#incident-list li .area")).to_have_count(2)
@@ -68,7 +71,7 @@ def test_area_incident_ranked_by_expected_and_worst_then_refined(session: Any,
     assert page.evaluate("window.__xss === undefined")
 
     # the dispatcher learns the exact point: the area is cleared
-    page.check('#inc-where input[value="point"]')
+    page.select_option("#inc-where", "point")
     page.fill("#inc-lon", str(LON + 0.001))
     page.fill("#inc-lat", str(LAT))
     row.locator("button.locate").click()

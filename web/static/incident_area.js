@@ -5,8 +5,7 @@
 "use strict";
 window.NavArea = (function () {
   function mode() {
-    const picked = document.querySelector("#inc-where input[name=where]:checked");
-    return picked ? picked.value : "point";
+    return document.getElementById("inc-where").value;
   }
 
   function sync() {  // show the fields of the chosen mode; a pasted area needs no lon/lat
@@ -18,9 +17,7 @@ window.NavArea = (function () {
     }
   }
 
-  for (const r of document.querySelectorAll("#inc-where input[name=where]")) {
-    r.addEventListener("change", sync);
-  }
+  document.getElementById("inc-where").addEventListener("change", sync);
   sync();
 
   /* Add the area fields of the chosen mode to a new incident's request body. */
