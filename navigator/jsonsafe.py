@@ -29,7 +29,7 @@ def json_safe(value: Any) -> Any:
 
     Dataclasses become dicts (through their ``to_dict`` when they have one, so a route is a
     GeoJSON Feature), tuples and arrays lists, datetimes ISO 8601 strings, numpy scalars
-    Python numbers.
+    Python numbers, shapely geometries GeoJSON geometries.
 
     Raises
     ------
@@ -71,6 +71,9 @@ def json_safe(value: Any) -> Any:
         return [json_safe(v) for v in value.tolist()]
     if isinstance(value, Sequence | set | frozenset):
         return [json_safe(v) for v in value]
+    geo = getattr(value, "__geo_interface__", None)  # a shapely geometry: GeoJSON
+    if isinstance(geo, Mapping):
+        return json_safe(geo)
     msg = f"cannot turn {type(value).__name__} into JSON"
     raise ValidationError(msg)
 

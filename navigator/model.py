@@ -585,11 +585,24 @@ class Incident:
     updated_at: datetime | None = None
     notes: str = ""
     synthetic: bool = False
+    #: Where the caller may be when only an area is known (988 georouting): a shapely
+    #: MultiPolygon, EPSG:4326; None for a point incident. ``lon``/``lat`` are then the
+    #: area's centre (a circle) or representative point, so point code paths keep working.
+    #: Cleared when the dispatcher refines the incident to a point.
+    area: Any = None
+    #: The circle's radius, metres, when the area was given as centre + radius (display).
+    area_radius_m: float | None = None
+
+    @property
+    def is_area(self) -> bool:
+        """Whether only an area, not a point, is known for this incident."""
+        return self.area is not None
 
     def __post_init__(self) -> None:
         label = f"incident {self.id!r}"
         _require_id(label, self.id)
         check_lonlat(label, self.lon, self.lat)
+        _check_incident_area(label, self.area, self.area_radius_m)
         object.__setattr__(self, "crisis_type",
                            _enum(label, "crisis_type", CrisisType, self.crisis_type))
         object.__setattr__(self, "status", _enum(label, "status", IncidentStatus, self.status))
@@ -602,6 +615,32 @@ class Incident:
                            _str_tuple(label, "needed_languages", self.needed_languages))
         _aware(label, "created_at", self.created_at)
         _aware(label, "updated_at", self.updated_at)
+
+
+def _check_incident_area(label: str, area: Any, radius_m: Any) -> None:
+    """Raise unless ``area`` is None or a valid, non-empty (Multi)Polygon (EPSG:4326).
+
+    The size and road-network checks live in :mod:`navigator.services.incident_area`.
+    """
+    if area is None:
+        if radius_m is not None:
+            msg = f"{label}: area_radius_m={radius_m!r} needs an area"
+            raise ValidationError(msg)
+        return
+    if getattr(area, "geom_type", None) not in ("Polygon", "MultiPolygon"):
+        msg = f"{label}: area must be a Polygon or MultiPolygon, got {type(area).__name__}"
+        raise ValidationError(msg)
+    if area.is_empty or not area.is_valid:
+        msg = f"{label}: area is empty or invalid (e.g. self-intersecting)"
+        raise ValidationError(msg)
+    minx, miny, maxx, maxy = area.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        msg = f"{label}: area bounds {area.bounds!r} are not lon/lat degrees (EPSG:4326)"
+        raise ValidationError(msg)
+    if radius_m is not None and (isinstance(radius_m, bool) or not isinstance(
+            radius_m, int | float) or not math.isfinite(radius_m) or radius_m <= 0):
+        msg = f"{label}: area_radius_m={radius_m!r} must be a positive number of metres"
+        raise ValidationError(msg)
 
 
 @dataclass(frozen=True)

@@ -114,3 +114,60 @@ def test_new_incident_with_an_intake_assessment(run) -> None:  # type: ignore[no
     data = json.loads(run("new-incident", "--lon", "-82.99", "--lat", "39.96", "--type",
                           "welfare_check", "--json"))
     assert data["triage"] is None and data["priority"] == 2
+
+
+def test_area_incident_by_radius_and_file_then_refined(run, tmp_path: Path, store_path: str  # type: ignore[no-untyped-def]
+                                                       ) -> None:
+    out = run("new-incident", *PLACE, "--radius-m", "900", "--type", "mental_health")
+    incident = out.split()[0]
+    assert "area incident" in out and "radius 900 m" in out
+    ranked = run("rank-teams", incident)
+    assert "expected" in ranked and "worst" in ranked and "road nodes" in ranked
+    square = {"type": "Polygon", "coordinates": [[[-83.0, 39.95], [-82.98, 39.95],
+                                                  [-82.98, 39.97], [-83.0, 39.97],
+                                                  [-83.0, 39.95]]]}
+    (tmp_path / "area.geojson").write_text(json.dumps(square), encoding="utf-8")
+    data = json.loads(run("new-incident", "--area", str(tmp_path / "area.geojson"), "--type",
+                          "welfare_check", "--json"))
+    assert data["area"] and data["area_radius_m"] is None
+    assert "area cleared" in run("locate-incident", incident, *PLACE)
+    store = open_store(store_path)
+    try:
+        assert not store.incident(incident).is_area
+        assert store.audit_log(limit=1)[0].action == "set_incident_location"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["new-incident", *PLACE, "--radius-m", "0", "--type", "mental_health"], "radius_m"),
+    (["new-incident", *PLACE, "--radius-m", "nan", "--type", "mental_health"], "radius_m"),
+    (["new-incident", "--lon", "-40", "--lat", "35", "--radius-m", "500", "--type",
+      "mental_health"], "no road node"),
+    (["new-incident", "--radius-m", "500", "--type", "mental_health"], "lon"),
+    (["new-incident", "--area", "/no/such/area.geojson", "--type", "mental_health"],
+     "area.geojson"),
+    (["locate-incident", "no-such-incident", *PLACE], "no-such-incident"),
+])
+def test_bad_area_input(run, argv: list[str], fragment: str, store_path: str) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(store_path)
+    before = len(store.incidents())
+    store.close()
+    assert fragment in run(*argv, code=1)
+    store = open_store(store_path)
+    try:
+        assert len(store.incidents()) == before
+    finally:
+        store.close()
+
+
+def test_bad_area_file_contents(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bowtie = {"type": "Polygon", "coordinates": [[[-83.0, 39.95], [-82.98, 39.97],
+                                                  [-82.98, 39.95], [-83.0, 39.97],
+                                                  [-83.0, 39.95]]]}
+    (tmp_path / "bowtie.geojson").write_text(json.dumps(bowtie), encoding="utf-8")
+    (tmp_path / "junk.geojson").write_text("{nope", encoding="utf-8")
+    assert "invalid polygon" in run("new-incident", "--area", str(tmp_path / "bowtie.geojson"),
+                                    "--type", "mental_health", code=1)
+    assert "GeoJSON" in run("new-incident", "--area", str(tmp_path / "junk.geojson"),
+                            "--type", "mental_health", code=1)

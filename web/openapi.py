@@ -168,7 +168,10 @@ def openapi_document() -> dict[str, Any]:
                      "POST /auth/login (form or JSON: username, password); the session cookie "
                      "then authenticates. Every write (POST) needs the X-CSRFToken header "
                      "(GET /api/csrf, or the csrf-token meta tag of any page). Collections "
-                     "are GeoJSON (RFC 7946, EPSG:4326); times in seconds, unreachable = null."
+                     "are GeoJSON (RFC 7946, EPSG:4326); times in seconds, unreachable = null. "
+                     "An incident may carry an area (radius_m or a GeoJSON area) instead of a "
+                     "point: its rankings give expected and worst ETAs over the area's road "
+                     "nodes until POST /api/incidents/{incident_id}/location sets the point."
                  )},
         "paths": paths,
         "components": {"schemas": components,

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -233,16 +234,42 @@ else:
 
 
 class IncidentCreate(Body):
-    """A new call for a mobile team; an ``assessment`` lets the triage rules set priority."""
+    """A new call for a mobile team; an ``assessment`` lets the triage rules set priority.
 
-    lon: Lon
-    lat: Lat
+    Only an area known (988 georouting)? Give ``radius_m`` with ``lon``/``lat`` (a circle
+    around them), or ``area`` (a GeoJSON Polygon / MultiPolygon or a Feature holding one,
+    EPSG:4326) and no lon/lat.
+    """
+
+    # area first: the lon/lat check below reads it
+    area: Annotated[dict[str, Any] | Annotated[str, Field(max_length=500_000)] | None, Field(
+        description="The caller's area: GeoJSON Polygon/MultiPolygon (or a Feature; an object "
+                    "or its text, as pasted), at most 50 km across")] = None
+    radius_m: Annotated[float | None, Field(
+        description="Radius of the caller's area around lon/lat, metres (0 < r <= 25000)")] = None
+    lon: Annotated[Lon | None, Field(validate_default=True)] = None
+    lat: Annotated[Lat | None, Field(validate_default=True)] = None
     crisis_type: CrisisType
     priority: Annotated[int, Field(ge=1, le=4, description="1 highest")] = 2
     needed_skills: Annotated[list[Word], Field(max_length=10)] = []
     needed_languages: Annotated[list[Lang], Field(max_length=5)] = []
     notes: Annotated[str, Field(max_length=500)] = ""
     assessment: IntakeAssessment | None = None
+
+    @field_validator("lon", "lat")
+    @classmethod
+    def _point_unless_area(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is None and info.data.get("area") is None:
+            msg = "Field required (a point is needed unless an area is given)"
+            raise ValueError(msg)
+        return value
+
+
+class IncidentLocation(Body):
+    """The exact place of an incident, refining its area (the area is cleared)."""
+
+    lon: Lon
+    lat: Lat
 
 
 class IncidentStatusUpdate(Body):

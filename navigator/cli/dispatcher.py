@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, get_args
 
 from navigator.cli.common import Context, add_command, minutes_text, print_json, print_table
 from navigator.decide.triage import QUESTIONS, Assessment
-from navigator.model import AssignmentStatus, CrisisType, Incident, Objective, TeamStatus
+from navigator.model import AssignmentStatus, CrisisType, Objective, TeamStatus
 
 if TYPE_CHECKING:
     import argparse
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from navigator.cli.common import Subcommands
 
 __all__ = ["register", "run_assign", "run_batch", "run_check_in", "run_checkins",
-           "run_compliance", "run_finish", "run_new_incident", "run_rank_teams",
-           "run_team_status"]
+           "run_compliance", "run_finish", "run_locate_incident", "run_new_incident",
+           "run_rank_teams", "run_team_status"]
 
 
 def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
@@ -29,22 +29,33 @@ def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
     from navigator import services
 
     now = datetime.now(UTC)
-    incident = Incident(id=args.id or f"inc-{uuid.uuid4().hex[:8]}", lon=args.lon,
-                        lat=args.lat, crisis_type=args.type, priority=args.priority,
-                        needed_skills=tuple(args.skill or ()),
-                        needed_languages=tuple(args.language or ()), created_at=now,
-                        updated_at=now, notes=args.notes)
+    fields = {"id": args.id or f"inc-{uuid.uuid4().hex[:8]}", "lon": args.lon,
+              "lat": args.lat, "crisis_type": args.type, "priority": args.priority,
+              "needed_skills": tuple(args.skill or ()),
+              "needed_languages": tuple(args.language or ()), "created_at": now,
+              "updated_at": now, "notes": args.notes}
     answers = {q: True for q in QUESTIONS if getattr(args, q)}
     if args.caller_language:
         answers["language"] = args.caller_language
     assessment = Assessment.from_dict(answers) if answers else None
-    stored, triaged = services.add_incident(ctx.store, ctx.graph, ctx.settings, incident,
-                                            actor=args.actor, assessment=assessment)
+    area = None
+    if args.area:
+        with open(args.area, encoding="utf-8") as f:
+            area = f.read()
+    stored, triaged = services.add_incident(ctx.store, ctx.graph, ctx.settings, fields,
+                                            actor=args.actor, assessment=assessment,
+                                            radius_m=args.radius_m, area=area)
     if args.json:
-        print_json({"id": stored.id, "priority": stored.priority,
+        print_json({"id": stored.id, "priority": stored.priority, "lon": stored.lon,
+                    "lat": stored.lat, "area": stored.is_area,
+                    "area_radius_m": stored.area_radius_m,
                     "triage": triaged.to_dict() if triaged else None})
         return 0
     print(stored.id)
+    if stored.is_area:
+        print(f"area incident (centre {stored.lon:.6f}, {stored.lat:.6f}"
+              + (f", radius {stored.area_radius_m:g} m" if stored.area_radius_m else "")
+              + "); refine it with: navigator locate-incident " + stored.id)
     if triaged is not None:
         print(f"triage: priority {triaged.priority}, send {triaged.response.label}")
         for reason in triaged.reasons:
@@ -64,7 +75,9 @@ def run_rank_teams(args: argparse.Namespace, ctx: Context) -> int:
         print_json(ranking.to_dict())
         return 0
     print(ranking.message)
-    print_table((f"{i}.", o.name, f"[{o.team_id}]", o.status, minutes_text(o.eta_s),
+    print_table((f"{i}.", o.name, f"[{o.team_id}]", o.status, minutes_text(o.eta_s)
+                 if o.eta_worst_s is None else f"expected {minutes_text(o.eta_s)}, "
+                 f"worst {minutes_text(o.eta_worst_s)}",
                  "meets target" if o.meets_target else "MISSES target",
                  "" if o.fits_skills else "lacks " + ",".join(o.missing_skills),
                  "" if o.fits_language else "speaks none of " + ",".join(o.missing_languages),
@@ -72,6 +85,17 @@ def run_rank_teams(args: argparse.Namespace, ctx: Context) -> int:
                  "STALE position" if o.position_stale else "",
                  f"leaves {o.uncovered_share:.0%} uncovered")
                 for i, o in enumerate(ranking.options, 1))
+    return 0
+
+
+def run_locate_incident(args: argparse.Namespace, ctx: Context) -> int:
+    """Set an incident's exact point (clears its area; audited)."""
+    from navigator import services
+
+    done = services.locate_incident(ctx.store, ctx.graph, ctx.settings,
+                                    incident_id=args.incident_id, lon=args.lon, lat=args.lat,
+                                    actor=args.actor)
+    print(f"incident {done.id} is at {done.lon:.6f}, {done.lat:.6f} (area cleared)")
     return 0
 
 
@@ -207,8 +231,15 @@ def run_batch(args: argparse.Namespace, ctx: Context) -> int:
 def register(sub: Subcommands) -> None:
     """Add the dispatcher commands to the ``navigator`` parser's subcommands ``sub``."""
     p = add_command(sub, "new-incident", run_new_incident, "record an incident")
-    p.add_argument("--lon", type=float, required=True, help="longitude, EPSG:4326 degrees")
-    p.add_argument("--lat", type=float, required=True, help="latitude, EPSG:4326 degrees")
+    p.add_argument("--lon", type=float, help="longitude, EPSG:4326 degrees (the point, or "
+                                             "the centre with --radius-m)")
+    p.add_argument("--lat", type=float, help="latitude, EPSG:4326 degrees")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--radius-m", type=float, metavar="METRES",
+                       help="only an area is known: a circle of this radius around --lon/--lat")
+    where.add_argument("--area", metavar="FILE.geojson",
+                       help="only an area is known: a GeoJSON Polygon/MultiPolygon (or a "
+                            "Feature) file, at most 50 km across; no --lon/--lat needed")
     p.add_argument("--type", required=True, help=f"crisis type, one of {', '.join(CrisisType)}")
     p.add_argument("--priority", type=int, default=2, help="1 (highest) to 4")
     p.add_argument("--skill", action="append", help="skill the team needs (repeatable)")
@@ -228,6 +259,12 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--include-returning", action="store_true", help="consider returning teams")
     p.add_argument("--prefer-coverage", action="store_true",
                    help="among close ETAs prefer the team whose departure hurts coverage least")
+
+    p = add_command(sub, "locate-incident", run_locate_incident,
+                    "set an area incident's exact point (clears the area; audited)")
+    p.add_argument("incident_id")
+    p.add_argument("--lon", type=float, required=True, help="longitude, EPSG:4326 degrees")
+    p.add_argument("--lat", type=float, required=True, help="latitude, EPSG:4326 degrees")
 
     p = add_command(sub, "assign", run_assign, "send a team to an incident")
     p.add_argument("incident_id")

@@ -337,6 +337,9 @@ class TeamOption:
         When the position the ETA starts from was fixed, its age in seconds at ranking time
         (None: never fixed, e.g. a position only imported), and whether it is older than
         the stale setting.
+    eta_best_s, eta_worst_s
+        For an area incident, ``eta_s`` is the expected ETA over the area's road nodes and
+        these the best and worst, seconds; None for a point incident.
     """
 
     team_id: str
@@ -358,6 +361,8 @@ class TeamOption:
     position_at: datetime | None = None
     position_age_s: float | None = None
     position_stale: bool = False
+    eta_best_s: float | None = None
+    eta_worst_s: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict."""
@@ -370,6 +375,8 @@ class TeamRanking:
 
     ``nothing_fits`` is True when no team meets the policy: ``options`` then holds the
     nearest teams anyway, each with what it lacks, and sending one needs an override.
+    ``area`` describes an area incident's ranking (its road ``nodes``, the ``weighting``
+    of the expected ETA, where routes go: ``route_to``); None for a point incident.
     """
 
     incident_id: str
@@ -380,6 +387,7 @@ class TeamRanking:
     prefer_coverage: bool
     message: str
     nothing_fits: bool = False
+    area: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict."""

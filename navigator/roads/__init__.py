@@ -13,7 +13,14 @@ edges, exact for every query); compiled kernels live in the private leaves ``_ke
 
 from __future__ import annotations
 
-from navigator.roads.area import area_timezone, network_area, network_timezone
+from navigator.roads.area import (
+    area_nodes,
+    area_timezone,
+    area_width_m,
+    circle_area,
+    network_area,
+    network_timezone,
+)
 from navigator.roads.build import (
     build_graph,
     cache_path,
@@ -63,9 +70,12 @@ __all__ = [
     "Route",
     "Snap",
     "TravelGraph",
+    "area_nodes",
     "area_timezone",
+    "area_width_m",
     "build_graph",
     "cache_path",
+    "circle_area",
     "configure_osmnx_offline",
     "edge_twins",
     "edge_vertices",

@@ -38,6 +38,7 @@ from navigator.services.dispatcher import (
     report_positions,
     update_team,
 )
+from navigator.services.incident_area import locate_incident
 from navigator.services.isochrones import reachable_areas
 from navigator.services.places import find_places
 from navigator.services.planning import (
@@ -90,6 +91,7 @@ __all__ = [
     "list_holds",
     "load_demand",
     "load_network",
+    "locate_incident",
     "move_episode",
     "my_sites",
     "open_episode",

@@ -1,7 +1,9 @@
-"""Dispatcher services: incidents, rank teams for an incident, assign, plan a batch.
+"""Dispatcher services: incidents, rank teams for an incident, assign, positions.
 
 Each function routes first (no store lock held), then makes one guarded store call, and
-records its decision with ``store.record``.
+records its decision with ``store.record``. Area incidents (a caller's area, not a point) are
+checked and ranked over their road nodes by :mod:`navigator.services.incident_area`; batch
+plans live in :mod:`navigator.services.batch`.
 """
 
 from __future__ import annotations
@@ -13,18 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.decide.dispatch import (
-    AssignmentPlan,
-    BatchPlan,
-    Objective,
     SkillPolicy,
     TeamOption,
     TeamRanking,
-    assign_greedy,
-    assign_optimal,
     coverage_without,
     covers,
-    plan_totals,
-    priority_weight,
     team_order,
 )
 from navigator.errors import (
@@ -33,15 +28,18 @@ from navigator.errors import (
     UnreachableError,
     ValidationError,
 )
-from navigator.model import AssignmentStatus, IncidentStatus, TeamStatus
+from navigator.model import AssignmentStatus, Incident, TeamStatus
 from navigator.services._on_road import snap_places
+from navigator.services._teams import missing_fit, position_age, speaks, team_statuses
+from navigator.services.batch import plan_batch
+from navigator.services.incident_area import WEIGHTING, area_incident, area_spread
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from navigator.config import Settings
     from navigator.decide.triage import Assessment, Triage
-    from navigator.model import Assignment, Incident, PositionPing, PositionUpdate, Team
+    from navigator.model import Assignment, PositionPing, PositionUpdate, Team
     from navigator.roads import TravelGraph
     from navigator.services.context import AreaContext
     from navigator.store import Store
@@ -50,32 +48,9 @@ __all__ = ["add_incident", "assign_team", "finish_assignment", "missing_fit", "p
            "rank_teams", "report_positions", "update_team"]
 
 
-def _statuses(include_returning: bool) -> list[TeamStatus]:
-    return [TeamStatus.AVAILABLE, *([TeamStatus.RETURNING] if include_returning else [])]
-
-
-def _speaks(languages: Any, needed: tuple[str, ...]) -> bool:
-    return not needed or bool(set(needed) & set(languages or ()))
-
-
-def missing_fit(skills: Sequence[str], languages: Sequence[str], *,
-                needed_skills: Sequence[str], needed_languages: Sequence[str]
-                ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Return the needed skills a team lacks and the needed languages if it speaks none.
-
-    A team fits when it has every needed skill and at least one needed language (the
-    ranking's rule); both tuples are empty then.
-    """
-    have = set(skills or ())
-    lacks_skills = tuple(s for s in needed_skills if s not in have)
-    speaks = _speaks(languages, tuple(needed_languages))
-    return lacks_skills, (() if speaks else tuple(needed_languages))
-
-
-def _position_age(position_at: Any, now: datetime) -> float | None:
-    if position_at is None or position_at != position_at:  # None or NaT
-        return None
-    return max(0.0, (now - position_at.to_pydatetime()).total_seconds())
+def _minutes(seconds: float | None) -> str:
+    return (f"{seconds / 60:.0f} min" if seconds is not None and np.isfinite(seconds)
+            else "unknown (part of the area unreachable)")
 
 
 def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident_id: str,
@@ -118,10 +93,13 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     Returns
     -------
     TeamRanking
-        When no team fits the policy, the nearest teams anyway (``nothing_fits=True``), each
-        with what it lacks; sending one then needs an override reason. Each option carries
-        the age of the position its ETA starts from, flagged when older than
-        ``settings.stale_position_min``.
+        For an area incident each ``eta_s`` is the expected ETA over the area's road nodes,
+        uniform-weighted (each node counts once), with ``eta_best_s`` / ``eta_worst_s`` the
+        spread; the ranking, targets and shift checks use the expected ETA, and the routes
+        go to the area's centre node (``area`` says so). When no team fits the policy, the
+        nearest teams anyway (``nothing_fits=True``), each with what it lacks; sending one
+        then needs an override reason. Each option carries the age of the position its ETA
+        starts from, flagged when older than ``settings.stale_position_min``.
 
     Raises
     ------
@@ -139,18 +117,25 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     now = checked_moment(at)
     ctx = area or area_context(graph, settings)
     inc = store.incident(incident_id)
-    # On-road points (issue 14): teams and the incident snap to edges, ETAs include the
-    # partial edge times.
-    spot = snap_to_edges(graph, [inc.lon], [inc.lat], max_snap_m=settings.max_snap_m)
     target_s = float(ctx.targets.at(inc.lon, inc.lat)[0])
-    teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
+    teams = store.teams(statuses=team_statuses(include_returning)).reset_index(drop=True)
     where = snap_places(graph, teams, max_snap_m=settings.max_snap_m)
-    eta = np.full(len(teams), np.inf)
     ok = where.edge >= 0
-    if ok.any():
-        eta[ok] = point_travel_time_matrix(graph, where.take(np.flatnonzero(ok)), spot)[:, 0]
+    spread = area_spread(graph, inc, where) if inc.is_area else None
+    if spread is not None:
+        # an area incident: the expected ETA over the area's road nodes (uniform-weighted)
+        # ranks; routes go to the area's centre node
+        spot, eta = spread.centre, spread.expected_s.copy()
+    else:
+        # On-road points (issue 14): teams and the incident snap to edges, ETAs include the
+        # partial edge times.
+        spot = snap_to_edges(graph, [inc.lon], [inc.lat], max_snap_m=settings.max_snap_m)
+        eta = np.full(len(teams), np.inf)
+        if ok.any():
+            eta[ok] = point_travel_time_matrix(graph, where.take(np.flatnonzero(ok)),
+                                               spot)[:, 0]
     fits = covers(teams["skills"], inc.needed_skills)
-    lang = np.array([_speaks(x, inc.needed_languages) for x in teams["languages"]], dtype=bool)
+    lang = np.array([speaks(x, inc.needed_languages) for x in teams["languages"]], dtype=bool)
     ends = [None if e is None or e != e else e.to_pydatetime() for e in teams["shift_end"]]
     shift_ok = np.array([e is None or (np.isfinite(t) and e >= now + timedelta(
         seconds=float(t) + on_scene_s)) for e, t in zip(ends, eta, strict=True)], dtype=bool)
@@ -181,7 +166,7 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
         lacks_skills, lacks_languages = missing_fit(
             t["skills"], t["languages"], needed_skills=inc.needed_skills,
             needed_languages=inc.needed_languages)
-        age = _position_age(t["position_at"], now)
+        age = position_age(t["position_at"], now)
         fixed = t["position_at"]
         return TeamOption(
             team_id=t["id"], name=t["name"], status=str(t["status"]), eta_s=float(eta[i]),
@@ -191,13 +176,17 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
             uncovered_share=float(uncovered[i]), coverage_loss=float(uncovered[i] - baseline),
             meets_target=bool(eta[i] <= target_s), target_s=target_s, route=path,
             position_at=None if age is None else fixed.to_pydatetime(),
-            position_age_s=age, position_stale=age is not None and age > stale_s)
+            position_age_s=age, position_stale=age is not None and age > stale_s,
+            eta_best_s=None if spread is None else float(spread.best_s[i]),
+            eta_worst_s=None if spread is None else float(spread.worst_s[i]))
 
     options = tuple(option(int(i), True) for i in order[:k])
     nothing_fits = not options
     if options:
         best = options[0]
-        message = (f"{len(order)} team(s) can go; best {best.name} in {best.eta_s / 60:.0f} min"
+        when = (f"in {best.eta_s / 60:.0f} min" if spread is None else
+                f"(expected {best.eta_s / 60:.0f} min, worst {_minutes(best.eta_worst_s)})")
+        message = (f"{len(order)} team(s) can go; best {best.name} {when}"
                    f" ({'meets' if best.meets_target else 'misses'} the "
                    f"{target_s / 60:g}-minute target)")
     else:
@@ -210,6 +199,12 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
         if options:
             message += (f"; the nearest {len(options)} shown with what each lacks "
                         "(sending one needs an override reason)")
+    area_info = None
+    if spread is not None:
+        area_info = {"nodes": int(spread.nodes.size), "weighting": WEIGHTING,
+                     "route_to": "the area's centre node", "radius_m": inc.area_radius_m}
+        message += (f"; area of {spread.nodes.size} road nodes: ETAs expected ({WEIGHTING}"
+                    "-weighted mean) and worst over them, routes to the area's centre node")
     stale = [o.name for o in options if o.position_stale]
     if stale:
         message += (f"; stale position (over {settings.stale_position_min:g} min old): "
@@ -217,13 +212,15 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     ranking = TeamRanking(incident_id=incident_id, options=options,
                           baseline_uncovered_share=baseline, target_s=target_s,
                           skill_policy=skill_policy, prefer_coverage=prefer_coverage,
-                          message=message, nothing_fits=nothing_fits)
+                          message=message, nothing_fits=nothing_fits, area=area_info)
     store.record("rank_teams", actor=actor, subject=incident_id,
                  inputs={"incident_id": incident_id, "at": now.isoformat(),
                          "include_returning": include_returning, "skill_policy": skill_policy,
                          "prefer_coverage": prefer_coverage, "on_scene_s": on_scene_s},
                  result={"message": message, "nothing_fits": nothing_fits,
+                         "area": area_info,
                          "options": [{"team_id": o.team_id, "eta_s": round(o.eta_s, 1),
+                                      "eta_worst_s": o.eta_worst_s,
                                       "shift_ok": o.shift_ok, "meets_target": o.meets_target,
                                       "missing_skills": list(o.missing_skills),
                                       "missing_languages": list(o.missing_languages),
@@ -241,8 +238,9 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
     """Send a team to an incident: route first, then one guarded store write.
 
     The ETA from the team's current position is stored with the assignment (None when it
-    cannot be routed). A second dispatcher sending the same team gets ``ConflictError``, and
-    so does sending a second team to an incident that has one, unless ``backup``.
+    cannot be routed; for an area incident the expected ETA over the area's road nodes). A
+    second dispatcher sending the same team gets ``ConflictError``, and so does sending a
+    second team to an incident that has one, unless ``backup``.
 
     A team lacking a needed skill, or speaking none of the needed languages, is sent only
     with an ``override_reason`` (kept with the assignment and in the audit log); without
@@ -267,24 +265,31 @@ def assign_team(store: Store, graph: TravelGraph, settings: Settings, *, inciden
     eta: float | None = None
     try:
         ends = snap_to_edges(graph, [team.lon, inc.lon], [team.lat, inc.lat],
-                             max_snap_m=settings.max_snap_m)
-        t = float(point_travel_time_matrix(graph, ends.take(0), ends.take(1))[0, 0])
+                             max_snap_m=settings.max_snap_m, strict=not inc.is_area)
+        t = (float(area_spread(graph, inc, ends.take(0)).expected_s[0]) if inc.is_area else
+             float(point_travel_time_matrix(graph, ends.take(0), ends.take(1))[0, 0]))
         eta = t if np.isfinite(t) else None
     except UnreachableError:
         eta = None
     return store.assign_team(team_id, incident_id, actor=actor, eta_s=eta,
                              idempotency_key=idempotency_key,
-                             allowed_statuses=_statuses(allow_returning), backup=backup,
+                             allowed_statuses=team_statuses(allow_returning), backup=backup,
                              override_reason=reason)
 
 
-def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident: Incident, *,
-                 actor: str, assessment: Assessment | None = None
-                 ) -> tuple[Incident, Triage | None]:
+def add_incident(store: Store, graph: TravelGraph, settings: Settings,
+                 incident: Incident | Mapping[str, Any], *, actor: str,
+                 assessment: Assessment | None = None, radius_m: float | None = None,
+                 area: Any = None) -> tuple[Incident, Triage | None]:
     """Record a new incident once its place is known to be on the road network.
 
     A point in the ocean, outside the loaded area or with lon/lat swapped is refused with
     ``UnreachableError`` (nothing is stored), so every recorded incident can be routed to.
+    ``incident`` is a record or its fields (a mapping; lon/lat not needed with ``area``).
+    With ``radius_m`` (a circle around lon/lat) or ``area`` (GeoJSON Polygon/MultiPolygon),
+    only the caller's area is known: it is checked and kept by
+    :func:`navigator.services.incident_area.area_incident` (bad or off-network areas raise
+    ``ValidationError`` / ``UnreachableError``, nothing stored).
     With an intake ``assessment``, the triage rules (:mod:`navigator.decide.triage`) set the
     priority and add the skills and language the response needs; the incident's notes and
     the audit log carry the required response and the reasons.
@@ -299,7 +304,14 @@ def add_incident(store: Store, graph: TravelGraph, settings: Settings, incident:
     from navigator.decide.triage import triage
     from navigator.roads import snap_to_edges
 
-    snap_to_edges(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
+    if radius_m is not None or area is not None:
+        fields = (dataclasses.asdict(incident) if isinstance(incident, Incident)
+                  else dict(incident))
+        incident = area_incident(graph, settings, fields, radius_m=radius_m, area=area)
+    elif not isinstance(incident, Incident):
+        incident = Incident(**incident)
+    if not incident.is_area:
+        snap_to_edges(graph, [incident.lon], [incident.lat], max_snap_m=settings.max_snap_m)
     result = None
     if assessment is not None:
         result = triage(assessment)
@@ -368,63 +380,3 @@ def finish_assignment(store: Store, *, assignment_id: str, actor: str,
                       status: AssignmentStatus | str = AssignmentStatus.COMPLETED) -> Assignment:
     """Complete (team returning) or cancel (team available, incident open) an assignment."""
     return store.finish_assignment(assignment_id, actor=actor, status=AssignmentStatus(status))
-
-
-def plan_batch(store: Store, graph: TravelGraph, settings: Settings, *, actor: str,
-               objective: Objective = "total", include_returning: bool = False,
-               skill_policy: SkillPolicy = "require", penalty_s: float = 900.0,
-               incident_ids: list[str] | None = None) -> BatchPlan:
-    """Pair open incidents with teams: optimal (``objective``) and greedy, both reported.
-
-    The optimal plan first serves as many priority-1 incidents as any plan can, then as many
-    priority-2, and so on (:func:`navigator.decide.dispatch.assign_optimal` gives the exact
-    order); then ``"total"`` minimises the sum of priority-weighted ETAs (priority 1 weighs 4,
-    4 weighs 1) and ``"bottleneck"`` the worst ETA. Greedy serves the highest priority first
-    with its nearest free team. Each plan counts its unassigned incidents per priority; totals
-    use road ETAs, seconds. Nothing is written: send teams with :func:`assign_team`.
-    """
-    from navigator.roads import point_travel_time_matrix
-
-    incidents = store.incidents(statuses=[IncidentStatus.OPEN]).reset_index(drop=True)
-    if incident_ids is not None:
-        incidents = incidents[incidents["id"].isin(incident_ids)].reset_index(drop=True)
-    teams = store.teams(statuses=_statuses(include_returning)).reset_index(drop=True)
-    t_on = snap_places(graph, teams, max_snap_m=settings.max_snap_m)
-    i_on = snap_places(graph, incidents, max_snap_m=settings.max_snap_m)
-    eta = np.full((len(teams), len(incidents)), np.inf)
-    tr, ic = np.flatnonzero(t_on.edge >= 0), np.flatnonzero(i_on.edge >= 0)
-    if tr.size and ic.size:
-        eta[np.ix_(tr, ic)] = point_travel_time_matrix(graph, t_on.take(tr), i_on.take(ic))
-    cost = eta.copy()
-    for j, inc in enumerate(incidents.itertuples(index=False)):
-        misfit = (~covers(teams["skills"], inc.needed_skills)).astype(float) + np.array(
-            [not _speaks(x, tuple(inc.needed_languages)) for x in teams["languages"]], float)
-        cost[:, j] = (np.where(misfit > 0, np.inf, eta[:, j]) if skill_policy == "require"
-                      else eta[:, j] + penalty_s * misfit)
-    priority = incidents["priority"].to_numpy(dtype=int)
-    weight = priority_weight(priority) if len(incidents) else np.zeros(0)
-
-    def plan(method: str, pairs: list[tuple[int, int]]) -> AssignmentPlan:
-        weighted, total, worst = plan_totals(eta, pairs, weight=weight)
-        done = {j for _, j in pairs}
-        left = [int(priority[j]) for j in range(len(incidents)) if j not in done]
-        by_priority = tuple((int(p), left.count(int(p))) for p in sorted(set(priority.tolist())))
-        return AssignmentPlan(
-            method=method,
-            pairs=tuple((teams["id"].iloc[i], incidents["id"].iloc[j], float(eta[i, j]))
-                        for i, j in pairs),
-            weighted_total_s=weighted, total_s=total, worst_s=worst,
-            unassigned=tuple(incidents["id"].iloc[j] for j in range(len(incidents))
-                             if j not in done),
-            unassigned_by_priority=by_priority)
-
-    result = BatchPlan(objective=objective,
-                       optimal=plan(f"optimal-{objective}",
-                                    assign_optimal(cost, weight=weight, priority=priority,
-                                                   objective=objective)),
-                       greedy=plan("greedy", assign_greedy(cost, priority=priority)))
-    store.record("plan_batch", actor=actor,
-                 inputs={"objective": objective, "include_returning": include_returning,
-                         "skill_policy": skill_policy, "incident_ids": incident_ids},
-                 result=result.to_dict())
-    return result

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from navigator.errors import ValidationError
+from navigator.exchange.polygons import read_polygon
 from navigator.model import SURGE_NEEDS, check_lonlat
 
 if TYPE_CHECKING:
@@ -75,54 +75,9 @@ def parse_zone(zone: Mapping[str, Any] | str) -> BaseGeometry:
     Raises
     ------
     ValidationError
-        Not JSON, not a (Multi)Polygon, invalid (self-intersecting, too few points), empty,
-        or outside longitude/latitude bounds; the message says which.
+        As :func:`navigator.exchange.polygons.read_polygon` (messages start ``zone:``).
     """
-    import shapely
-    from shapely.geometry import shape
-
-    if isinstance(zone, str):
-        try:
-            zone = json.loads(zone)
-        except json.JSONDecodeError as e:
-            msg = f"zone: not GeoJSON ({e.msg} at character {e.pos})"
-            raise ValidationError(msg) from e
-    if not isinstance(zone, Mapping):
-        msg = "zone: give a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection"
-        raise ValidationError(msg)
-    if zone.get("type") == "FeatureCollection":
-        features = zone.get("features") or []
-        if len(features) != 1:
-            msg = f"zone: a FeatureCollection needs exactly one feature, it has {len(features)}"
-            raise ValidationError(msg)
-        zone = features[0]
-    if isinstance(zone, Mapping) and zone.get("type") == "Feature":
-        zone = zone.get("geometry") or {}
-    if not isinstance(zone, Mapping) or zone.get("type") not in ("Polygon", "MultiPolygon"):
-        got = zone.get("type") if isinstance(zone, Mapping) else type(zone).__name__
-        msg = f"zone: the geometry must be a Polygon or MultiPolygon, got {got!r}"
-        raise ValidationError(msg)
-    try:
-        geom = shape(zone)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError,
-            shapely.errors.GEOSException) as e:
-        msg = f"zone: malformed {zone.get('type')} coordinates ({e})"
-        raise ValidationError(msg) from e
-    if geom.is_empty:
-        msg = "zone: the polygon is empty"
-        raise ValidationError(msg)
-    minx, miny, maxx, maxy = geom.bounds
-    if not all(math.isfinite(v) for v in geom.bounds) or minx < -180 or maxx > 180 \
-            or miny < -90 or maxy > 90:
-        msg = "zone: coordinates must be longitude/latitude degrees (EPSG:4326)"
-        raise ValidationError(msg)
-    if not geom.is_valid:
-        msg = f"zone: invalid polygon ({shapely.is_valid_reason(geom)})"
-        raise ValidationError(msg)
-    if geom.area == 0:
-        msg = "zone: the polygon has no area"
-        raise ValidationError(msg)
-    return geom
+    return read_polygon(zone, label="zone")
 
 
 def _split(people: int, shares: Mapping[str, float]) -> list[int]:

@@ -54,7 +54,8 @@ TEAM_COLUMNS = ("id", "name", "base_id", "status", "skills", "languages", "shift
                 "shift_end", "synthetic", "source", "updated_at", "position_at")
 #: Columns of :meth:`Store.incidents` besides ``geometry``.
 INCIDENT_COLUMNS = ("id", "crisis_type", "priority", "needed_skills", "needed_languages",
-                    "status", "created_at", "updated_at", "notes", "synthetic")
+                    "status", "created_at", "updated_at", "notes", "synthetic",
+                    "area_radius_m")
 #: Columns of :meth:`Store.hotlines` besides ``geometry`` (service area, None = nationwide).
 HOTLINE_COLUMNS = ("id", "name", "phone", "channels", "languages", "opening_hours",
                    "text_number", "chat_url", "synthetic", "source")
@@ -151,7 +152,11 @@ class Store(Protocol):
 
     def incidents(self, *, statuses: Sequence[IncidentStatus] | None = None
                   ) -> gpd.GeoDataFrame:
-        """Return incidents, optionally filtered by status."""
+        """Return incidents, optionally filtered by status.
+
+        Columns :data:`INCIDENT_COLUMNS`, ``geometry`` (the point) and ``area`` (a GeoJSON
+        geometry dict for an area incident, None for a point incident).
+        """
         ...
 
     def incident(self, incident_id: str) -> Incident:
@@ -187,6 +192,11 @@ class Store(Protocol):
     def set_incident_status(self, incident_id: str, status: IncidentStatus, *,
                             actor: str) -> Incident:
         """Move an incident to ``status``; return it."""
+        ...
+
+    def set_incident_location(self, incident_id: str, *, lon: float, lat: float,
+                              actor: str) -> Incident:
+        """Set an open or assigned incident's exact point and clear its area (audited)."""
         ...
 
     def set_beds(self, resource_id: str, bed_type: BedType, *, capacity: int, free: int,

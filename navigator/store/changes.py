@@ -29,8 +29,8 @@ __all__ = ["CHECKIN_COLUMNS", "DISPATCH", "TOPIC_OF", "ChangeMethods", "bump_cha
 DISPATCH = "dispatch"
 #: Audit action -> the topic its writes change.
 TOPIC_OF = {action: DISPATCH for action in (
-    "load", "add_incident", "set_incident_status", "update_team", "report_positions",
-    "assign_team", "finish_assignment", "check_in", "acknowledge_checkin")}
+    "load", "add_incident", "set_incident_status", "set_incident_location", "update_team",
+    "report_positions", "assign_team", "finish_assignment", "check_in", "acknowledge_checkin")}
 #: Columns of :meth:`ChangeMethods.team_checkins` (one row per team on scene).
 CHECKIN_COLUMNS = ("team_id", "name", "status", "updated_at", "on_scene_at", "checked_in_at",
                    "checked_in_by", "note", "acknowledged_at", "acknowledged_by")

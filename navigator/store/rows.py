@@ -223,6 +223,7 @@ def incident_row(i: Incident, *, now: datetime) -> dict[str, Any]:
         "status": i.status.value, "created_at": to_utc(i.created_at) or now,
         "updated_at": to_utc(i.updated_at) or now, "notes": i.notes,
         "synthetic": i.synthetic, "lon": i.lon, "lat": i.lat, "geom": Point(i.lon, i.lat),
+        "area": as_multipolygon(i.area), "area_radius_m": i.area_radius_m,
     }
 
 
@@ -257,15 +258,16 @@ def team_from_row(row: Mapping[str, Any]) -> Team:
     )
 
 
-def incident_from_row(row: Mapping[str, Any]) -> Incident:
-    """Build an :class:`Incident` from its row."""
+def incident_from_row(row: Mapping[str, Any], area: BaseGeometry | None = None) -> Incident:
+    """Build an :class:`Incident` from its row and its decoded area (None: a point)."""
     return Incident(
         id=row["id"], lon=float(row["lon"]), lat=float(row["lat"]),
         crisis_type=row["crisis_type"], priority=int(row["priority"]),
         needed_skills=read_strs(row["needed_skills"]),
         needed_languages=read_strs(row["needed_languages"]), status=row["status"],
         created_at=read_ts(row["created_at"]), updated_at=read_ts(row["updated_at"]),
-        notes=row["notes"], synthetic=bool(row["synthetic"]),
+        notes=row["notes"], synthetic=bool(row["synthetic"]), area=area,
+        area_radius_m=read_float(row.get("area_radius_m")),
     )
 
 
@@ -335,7 +337,7 @@ _DECODERS = {
     "shift_start": read_ts, "shift_end": read_ts, "updated_at": read_ts,
     "created_at": read_ts, "expires_at": read_ts, "meeting_point_lon": read_float,
     "meeting_point_lat": read_float, "eta_s": read_float, "reported_at": read_ts,
-    "responded_at": read_ts, "fresh_hours": read_float,
+    "responded_at": read_ts, "fresh_hours": read_float, "area_radius_m": read_float,
 }
 _BOOLS = {"walk_in", "wheelchair", "pets", "confidential", "synthetic"}
 _TIMES = {"shift_start", "shift_end", "updated_at", "created_at", "expires_at", "reported_at",

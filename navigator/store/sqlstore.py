@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from navigator.errors import ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import (
     AuditEntry,
     Bundle,
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 _RESOURCE_SELECT = ", ".join((*RESOURCE_COLUMNS, "lon", "lat"))
 _TEAM_SELECT = ", ".join((*TEAM_COLUMNS, "lon", "lat"))
-_INCIDENT_SELECT = ", ".join((*INCIDENT_COLUMNS, "lon", "lat"))
+_INCIDENT_SELECT = ", ".join((*INCIDENT_COLUMNS, "area", "lon", "lat"))
 _HOTLINE_SELECT = ", ".join((*HOTLINE_COLUMNS, "geom"))
 _HOLD_SELECT = ", ".join(rows.HOLD_COLUMNS)
 _ASSIGNMENT_SELECT = ", ".join(rows.ASSIGNMENT_COLUMNS)
@@ -269,12 +270,20 @@ class SQLStore(SimpleWrites, AuditMethods, RegionMethods, ChangeMethods, abc.ABC
         with self._transaction(write=False) as tx:
             found = tx.fetch(f"SELECT {_INCIDENT_SELECT} FROM incidents WHERE {where} "
                              "ORDER BY id", params)
-        return rows.point_frame(found, INCIDENT_COLUMNS)
+        out = rows.point_frame(found, INCIDENT_COLUMNS)
+        # the area as a GeoJSON geometry (None: a point incident), ready for pages and APIs
+        out["area"] = pd.Series([json_safe(self._area(r["area"])) for r in found],
+                                dtype=object)
+        return out
 
     def incident(self, incident_id: str) -> Incident:
         """Return one incident; ``NotFoundError`` if unknown."""
         with self._transaction(write=False) as tx:
-            return rows.incident_from_row(self._one(tx, "incident", incident_id))
+            return self._incident(tx, incident_id)
+
+    def _incident(self, tx: Tx, incident_id: str) -> Incident:
+        row = self._one(tx, "incident", incident_id)
+        return rows.incident_from_row(row, self._area(row["area"]))
 
     def assignments(self, *, active_only: bool = False) -> pd.DataFrame:
         """Return assignments, newest first."""

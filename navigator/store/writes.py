@@ -6,6 +6,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError, ValidationError
+from navigator.jsonsafe import json_safe
 from navigator.model import (
     BED_KINDS,
     Beds,
@@ -34,6 +35,7 @@ class SimpleWrites:
     #: Provided by :class:`~navigator.store.sqlstore.SQLStore` (annotations only).
     _transaction: Callable[..., AbstractContextManager[Tx]]
     _one: Callable[[Tx, str, str], dict[str, Any]]
+    _incident: Callable[[Tx, str], Incident]
 
     def add_incident(self, incident: Incident, *, actor: str) -> Incident:
         """Insert a new incident (``ConflictError`` if the id exists); return it as stored."""
@@ -47,9 +49,10 @@ class SimpleWrites:
                 raise ConflictError(msg)
             tx.insert("incidents", row)
             append_audit(tx, "add_incident", actor=actor, subject=incident.id,
-                         inputs={k: v for k, v in row.items() if k != "geom"},
+                         inputs={**{k: v for k, v in row.items() if k not in ("geom", "area")},
+                                 "area": json_safe(row["area"])},
                          result={"status": row["status"]})
-            return rows.incident_from_row(self._one(tx, "incident", incident.id))
+            return self._incident(tx, incident.id)
 
     def set_incident_status(self, incident_id: str, status: IncidentStatus, *,
                             actor: str) -> Incident:
@@ -62,7 +65,30 @@ class SimpleWrites:
                                            "id": incident_id})
             append_audit(tx, "set_incident_status", actor=actor, subject=incident_id,
                          inputs={"status": value}, result={"previous": before["status"]})
-            return rows.incident_from_row(self._one(tx, "incident", incident_id))
+            return self._incident(tx, incident_id)
+
+    def set_incident_location(self, incident_id: str, *, lon: float, lat: float,
+                              actor: str) -> Incident:
+        """Set an open or assigned incident's exact point and clear its area; return it.
+
+        The audit entry keeps the area (or point) it replaces. ``ConflictError`` when the
+        incident is resolved or cancelled; ``ValidationError`` for a bad lon/lat.
+        """
+        with self._transaction(write=True) as tx:
+            before = self._incident(tx, incident_id)
+            if before.status not in (IncidentStatus.OPEN, IncidentStatus.ASSIGNED):
+                msg = f"incident {incident_id!r} is {before.status}; its place is final"
+                raise ConflictError(msg)
+            now = rows.utc_now()
+            after = dataclasses.replace(before, lon=lon, lat=lat, area=None,
+                                        area_radius_m=None, updated_at=now)  # validates
+            tx.upsert("incidents", rows.incident_row(after, now=now), key=("id",))
+            append_audit(tx, "set_incident_location", actor=actor, subject=incident_id,
+                         inputs={"lon": lon, "lat": lat},
+                         result={"previous_lon": before.lon, "previous_lat": before.lat,
+                                 "previous_area": json_safe(before.area),
+                                 "previous_area_radius_m": before.area_radius_m})
+            return self._incident(tx, incident_id)
 
     def set_beds(self, resource_id: str, bed_type: BedType, *, capacity: int, free: int,
                  actor: str) -> None:

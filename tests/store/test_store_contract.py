@@ -98,8 +98,9 @@ def test_other_frames_have_contract_columns(loaded: Any) -> None:
     assert str(teams["updated_at"].dt.tz) == "UTC"
     assert t1["skills"] == ("de-escalation",)
     incidents = loaded.incidents()
-    assert list(incidents.columns) == [*INCIDENT_COLUMNS, "geometry"]
+    assert list(incidents.columns) == [*INCIDENT_COLUMNS, "geometry", "area"]
     assert incidents.crs.to_epsg() == 4326 and len(incidents) == 5
+    assert incidents["area"].isna().all()  # point incidents: no area (GeoJSON when set)
     hotlines = loaded.hotlines()
     assert list(hotlines.columns) == [*HOTLINE_COLUMNS, "geometry"]
     by_id = hotlines.set_index("id")

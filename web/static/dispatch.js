@@ -2,9 +2,9 @@
    incident list (priority, then oldest first, with assigned team and elapsed time), ranking
    with routes and what each team lacks, one-click assignment (an override reason for a team
    that lacks a needed skill or language), last-seen age of team positions, safety check-in
-   alerts (red, on top). Live: a server-sent event stream says when anything changed in any
-   server process and the console reloads; if the stream is refused or drops, it polls every
-   5 s and tries the stream again. Text only: data never becomes HTML. */
+   alerts (red, on top), area incidents (incident_area.js). Live: a server-sent event stream
+   says when anything changed in any server process and the console reloads; if the stream is
+   refused or drops, it polls every 5 s and tries the stream again. Text only: data never becomes HTML. */
 "use strict";
 (function () {
   const colours = {available: "#1b9e77", en_route: "#d95f02", on_scene: "#7570b3",
@@ -117,6 +117,7 @@
       Nav.tip(L.circleMarker([lat, lon], {renderer: Nav.svg, radius: 9 - p.priority,
         color: "#b10026", fillOpacity: 0.8, className: "incident-marker"}),
         incidentLabel(p) + " (" + p.status + ")").addTo(live);
+      NavArea.draw(p, live);
       const li = Nav.el("li", null, {"data-id": p.id, class: "incident " + p.status});
       const head = Nav.el("div");
       head.append(Nav.el("span", "P" + p.priority, {class: "priority p" + p.priority}), " ",
@@ -132,6 +133,11 @@
         " · ", Nav.el("span", sent.length ? sent.join(", ") : "no team", {class: "team"}),
         " · ", Nav.el("span", ago(ageS(p.created_at)), {class: "elapsed"}));
       li.append(head, where, facts, Nav.el("div", p.notes || "", {class: "notes"}));
+      if (p.area) {
+        li.append(Nav.el("div", NavArea.where(p), {class: "area"}),
+                  Nav.button("Set exact point", () => NavArea.locate(p.id, load),
+                             {class: "locate"}));
+      }
       // Rank only what still needs a team: open incidents, or a backup for an assigned one
       // (resolved and cancelled incidents are not listed by the API).
       if (p.status === "open") {
@@ -228,10 +234,12 @@
     document.getElementById("ranked-for").textContent =
       "for " + incidentLabel(inc) + (backup ? " (backup)" : "");
     if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (inc.area) m.fitBounds(L.geoJSON(inc.area).getBounds(), {maxZoom: 15});
     Nav.say(res.data.message);
+    note.textContent = NavArea.note(res.data.area);
     if (res.data.nothing_fits) {
-      note.textContent = "No team fits; the nearest are shown with what each lacks. " +
-                         "Sending one needs a reason.";
+      note.textContent += (note.textContent ? " " : "") + "No team fits; the nearest are " +
+                          "shown with what each lacks. Sending one needs a reason.";
     }
     if (res.data.closures_in_effect) {
       note.textContent += (note.textContent ? " " : "") + "Road closures in effect (" +
@@ -246,7 +254,7 @@
       const lacks = lacksText(o);
       const li = Nav.el("li", null, {class: "option" + (lacks ? " misfit" : ""),
                                      "data-team": o.team_id});
-      li.append(Nav.el("span", o.name + " — " + Nav.minutes(o.eta_s) +
+      li.append(Nav.el("span", o.name + " — " + NavArea.eta(o, res.data.area) +
         (o.meets_target ? "" : " (misses target)") + (o.shift_ok ? "" : " (shift ends)")));
       if (o.position_stale) {
         li.append(" ", Nav.el("span", "position " + ago(o.position_age_s) + " old",
@@ -302,7 +310,7 @@
     const lang = document.getElementById("inc-caller-language").value.trim();
     if (lang) answers.language = lang;
     if (Object.keys(answers).length) body.assessment = answers;
-    const res = await Nav.api("POST", "/api/incidents", body);
+    const res = await Nav.api("POST", "/api/incidents", NavArea.intake(body));
     if (res.ok && res.data.triage) {
       const t = res.data.triage;
       Nav.say("Created incident " + res.data.id + ": priority " + t.priority + ", send " +
