@@ -97,6 +97,8 @@ class RawNetwork:
         ``highway`` tag of each segment's way.
     maxspeed
         ``maxspeed`` tag of each segment's way ("" when absent).
+    way
+        OSM way id of each segment (to map turn restrictions onto the built graph).
     n_ways
         Number of drivable ways kept.
     n_ways_missing_nodes
@@ -110,6 +112,7 @@ class RawNetwork:
     v: npt.NDArray[np.int64]
     highway: npt.NDArray[np.str_]
     maxspeed: npt.NDArray[np.str_]
+    way: npt.NDArray[np.int64]
     n_ways: int
     n_ways_missing_nodes: int
 
@@ -144,6 +147,7 @@ def read_drive_ways(path: Path) -> RawNetwork:
     piece_dir: list[int] = []  # 0 two-way, 1 forward only, 2 reversed only
     piece_hw: list[str] = []
     piece_ms: list[str] = []
+    piece_way: list[int] = []
     n_ways = 0
     n_missing = 0
     invalid = osmium.osm.Location().x  # libosmium's "undefined" coordinate
@@ -183,6 +187,7 @@ def read_drive_ways(path: Path) -> RawNetwork:
                 piece_dir.append(direction)
                 piece_hw.append(tags["highway"])
                 piece_ms.append(tags.get("maxspeed", ""))
+                piece_way.append(way.id)
             n_ways += kept
     except (RuntimeError, OSError, ValueError) as e:
         msg = f"cannot read OSM file {path}: {e}"
@@ -190,8 +195,8 @@ def read_drive_ways(path: Path) -> RawNetwork:
     if not piece_len:
         msg = f"{path} holds no drivable road (osmnx 'drive' filter): nothing to route on"
         raise NetworkBuildError(msg)
-    return _segments(seg_a, seg_x, seg_y, piece_len, piece_dir, piece_hw, piece_ms, n_ways,
-                     n_missing)
+    return _segments(seg_a, seg_x, seg_y, piece_len, piece_dir, piece_hw, piece_ms, piece_way,
+                     n_ways, n_missing)
 
 
 def _segments(
@@ -202,6 +207,7 @@ def _segments(
     piece_dir: list[int],
     piece_hw: list[str],
     piece_ms: list[str],
+    piece_way: list[int],
     n_ways: int,
     n_missing: int,
 ) -> RawNetwork:
@@ -227,7 +233,8 @@ def _segments(
     seg_piece = np.concatenate([piece[fwd], piece[bwd]])
     hw = np.asarray(piece_hw, dtype=np.str_)[seg_piece]
     ms = np.asarray(piece_ms, dtype=np.str_)[seg_piece]
-    return RawNetwork(osmid, lon, lat, u, v, hw, ms, n_ways, n_missing)
+    way = np.asarray(piece_way, dtype=np.int64)[seg_piece]
+    return RawNetwork(osmid, lon, lat, u, v, hw, ms, way, n_ways, n_missing)
 
 
 #: Speeds (km/h) for highway types on which no edge has a usable ``maxspeed``; ``"default"``
