@@ -135,6 +135,10 @@ class TravelGraph:
         """Whether turn restrictions split some intersections of this graph."""
         return self.n_search_nodes != self.n_nodes
 
+    def road_ends(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """Return the intersections at the tail and at the head of every edge (CSR order)."""
+        return self.cached(_road_ends)
+
     def is_turn_edge(self) -> npt.NDArray[np.bool_]:
         """Return per edge whether it is a 0 s turn edge inside an intersection (no road)."""
         return self.cached(_turn_edges)
@@ -168,6 +172,14 @@ class TravelGraph:
             msg = f"OSM node {int(ids[bad][0])} is not in the road network"
             raise NotFoundError(msg)
         return nodes.astype(np.int64)
+
+
+def _road_ends(tg: TravelGraph) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    tails = tg.edge_sources()
+    if not tg.turn_restricted:
+        return tails, tg.indices
+    orig = tg.original_node
+    return orig[tails], orig[tg.indices].astype(np.int32)
 
 
 def _turn_edges(tg: TravelGraph) -> npt.NDArray[np.bool_]:

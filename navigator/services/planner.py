@@ -204,7 +204,8 @@ def _on_road(graph: TravelGraph, lon: np.ndarray, lat: np.ndarray, *,
 
     s = snap_to_edges(graph, lon, lat, max_snap_m=max_snap_m, strict=strict)
     e = np.maximum(s.edge, 0)
-    near = np.where(s.fraction >= 0.5, graph.indices[e], graph.edge_sources()[e])
+    tails, heads = graph.road_ends()
+    near = np.where(s.fraction >= 0.5, heads[e], tails[e])
     return {"node": np.where(s.edge >= 0, near, -1).astype(np.int64), "edge": s.edge,
             "fraction": s.fraction, "road_lon": s.lon, "road_lat": s.lat,
             "snap_m": s.distance_m}
