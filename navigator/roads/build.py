@@ -70,6 +70,7 @@ def build_graph(
     speeds: Mapping[str, float] | None = None,
     simplify: bool = True,
     turn_restrictions: bool = True,
+    turn_report: turns.TurnReport | None = None,
 ) -> TravelGraph:
     """Build the drivable network of a local OSM file with osmnx's semantics.
 
@@ -94,6 +95,8 @@ def build_graph(
         Merge interior nodes (the default) or keep every OSM node as a graph node.
     turn_restrictions
         Obey OSM turn restrictions (the default) or ignore them.
+    turn_report
+        Filled with the restrictions applied and, per reason, the ones that were not.
 
     Returns
     -------
@@ -156,7 +159,7 @@ def build_graph(
     else:
         geom_xy = np.zeros((0, 2))
     allowed = turns.from_file(path, full_osmid, is_end, u, v, geom_ptr, geom_nodes, segments,
-                              turn_restrictions)
+                              turn_restrictions, turn_report)
     relabel = np.cumsum(is_end) - 1
     u, v = relabel[u], relabel[v]
     lon, lat, osmid = lon[is_end], lat[is_end], osmid[is_end]

@@ -67,13 +67,18 @@ class TurnReport:
     Attributes
     ----------
     applied
-        Restrictions mapped onto the graph, as ``(in-edge, out-edge)`` pairs of the built graph
-        (before node numbering) per restriction.
+        Restrictions mapped onto the graph.
+    turns
+        Per applied restriction and road pair, ``(from, via, to, only)``: OSM node ids of the
+        intersection the in-edge comes from, the via node and the intersection the out-edge
+        leads to; ``only`` True for an ``only_*`` turn (every other turn from that in-edge is
+        forbidden), False for a forbidden turn.
     skipped
         Count of relations left out, per reason.
     """
 
-    applied: list[tuple[Restriction, list[int], list[int]]] = field(default_factory=list)
+    applied: list[Restriction] = field(default_factory=list)
+    turns: list[tuple[int, int, int, bool]] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
 
 
@@ -206,7 +211,9 @@ def restricted_turns(
             continue
         for e in e_in:
             (only if r.only else banned)[e].update(e_out)
-        report.applied.append((r, e_in, e_out))
+        report.applied.append(r)
+        report.turns.extend((int(osmid[u[a]]), r.via_node, int(osmid[v[b]]), r.only)
+                            for a in e_in for b in e_out)
     allowed: dict[int, npt.NDArray[np.int64]] = {}
     for e in sorted(set(only) | set(banned)):
         pick = only[e] if e in only else set(outs[int(v[e])])

@@ -180,7 +180,8 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
     if res_path is not None and not res_path.exists():
         msg = f"resources {res_path}: no such file or folder"
         raise ValidationError(msg)
-    graph = load_graph(osm, cache_dir=settings.cache_dir)
+    graph = load_graph(osm, cache_dir=settings.cache_dir,
+                       turn_restrictions=settings.turn_restrictions)
     zone = network_timezone(graph)
     calendar = (holidays or default_holidays(zone)).strip().upper()
     holiday_calendar(settings, calendar)
