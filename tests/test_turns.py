@@ -25,10 +25,10 @@ from navigator.errors import ValidationError
 from navigator.roads import (
     build_graph,
     cache_path,
+    edge_twins,
     isochrone,
     k_nearest,
     load_graph,
-    edge_twins,
     nearest_facility,
     point_travel_time_matrix,
     route,
@@ -237,7 +237,7 @@ def test_one_to_all_and_all_to_one_match_the_line_graph(name):
         assert_times_equal(travel_time_matrix(tg, few, [s])[:, 0], ref_to[few])
         iso = isochrone(tg, s, 300.0, hull=None)
         np.testing.assert_array_equal(iso.nodes, np.flatnonzero(ref <= 300.0))
-        idx, t = k_nearest(tg, s, few, k=2)
+        _, t = k_nearest(tg, s, few, k=2)
         assert_times_equal(t, np.sort(ref[few])[:2])
     nf = nearest_facility(tg, nodes[:2])
     ref = np.minimum(reference_from(tg, L, int(nodes[0])), reference_from(tg, L, int(nodes[1])))
@@ -255,7 +255,7 @@ def test_restrictions_change_some_times():
 
 def test_points_and_closures_on_a_restricted_graph():
     tg, _, bad, L = _built("west_oakland")
-    tails, heads = tg.road_ends()
+    tails = tg.road_ends()[0]
     a, b = sorted(bad)[0]
     start, stop = points_on(tg, [a], [0.5]), points_on(tg, [b], [0.5])
     r = route_between_points(tg, start, stop)

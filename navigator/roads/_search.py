@@ -52,9 +52,10 @@ def csr(tg: TravelGraph, direction: Direction) -> tuple[
 
 def starts(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
            ) -> npt.NDArray[np.int64]:
-    """Return the search nodes a search from (``"from"``) or to (``"to"``) intersections
-    starts at: the intersection itself when driving away, its sink when arriving
-    (:mod:`navigator.roads.turns`)."""
+    """Return the search nodes a search from (``"from"``) or to (``"to"``) nodes starts at.
+
+    The node itself when driving away, its sink when arriving (:mod:`navigator.roads.turns`).
+    """
     return nodes if direction == "from" else tg.target_node[nodes]
 
 

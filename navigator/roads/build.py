@@ -390,8 +390,9 @@ def load_graph(
     """Load the cached graph of an OSM file, building (and caching) it when needed.
 
     The cache is used only when its recorded SHA-256 of the OSM file's bytes and its settings
-    hash (speeds table, simplification, turn restrictions, cache format) both match; otherwise the graph is
-    rebuilt with :func:`build_graph` and the cache rewritten. An unreadable cache is rebuilt.
+    hash (speeds table, simplification, turn restrictions, cache format) both match;
+    otherwise the graph is rebuilt with :func:`build_graph` and the cache rewritten. An
+    unreadable cache is rebuilt.
 
     Parameters
     ----------

@@ -117,7 +117,7 @@ def read_restrictions(path: Path, report: TurnReport) -> list[Restriction]:
             if not value.startswith(("no_", "only_")):
                 skip[f"unknown restriction value {value!r}"] += 1
                 continue
-            members = [(m.type, m.ref, m.role) for m in rel.members]
+            members = [(m.type, m.ref, m.role) for m in rel.members]  # type: ignore[union-attr]
             froms = [r for t, r, role in members if role == "from" and t == "w"]
             tos = [r for t, r, role in members if role == "to" and t == "w"]
             via_nodes = [r for t, r, role in members if role == "via" and t == "n"]
