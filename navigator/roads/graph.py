@@ -131,6 +131,17 @@ class TravelGraph:
         return int(self.indptr.shape[0] - 1)
 
     @property
+    def n_road_edges(self) -> int:
+        """Number of directed road edges (``n_edges`` without the turn edges)."""
+        return self.n_edges - int(self.is_turn_edge().sum()) if self.turn_restricted else \
+            self.n_edges
+
+    @property
+    def n_restricted_nodes(self) -> int:
+        """Number of intersections split by turn restrictions."""
+        return int(np.unique(self.original_node[self.n_nodes:]).shape[0])
+
+    @property
     def turn_restricted(self) -> bool:
         """Whether turn restrictions split some intersections of this graph."""
         return self.n_search_nodes != self.n_nodes

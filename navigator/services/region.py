@@ -227,7 +227,7 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
                 Path(work_url + suffix).unlink(missing_ok=True)
         raise
     return RegionSetup(
-        definition=definition, store_url=url, nodes=graph.n_nodes, edges=graph.n_edges,
+        definition=definition, store_url=url, nodes=graph.n_nodes, edges=graph.n_road_edges,
         area_bounds=tuple(round(float(b), 5) for b in network_area(graph).bounds),  # type: ignore[arg-type]
         units=len(population.units), people=population.total_people,
         clipped_units=population.clipped_units, clipped_people=population.clipped_people,
