@@ -59,7 +59,8 @@ def _built(name):
     return _BUILT[name]
 
 
-@pytest.fixture(params=list(EXTRACTS), scope="module")
+@pytest.fixture(params=[pytest.param(k, marks=pytest.mark.slow) if k == "porto" else k
+                        for k in EXTRACTS], scope="module")
 def turned(request):
     return _built(request.param)
 
@@ -147,6 +148,7 @@ def _turns_taken(edges):
 
 # -- the restrictions are read and mapped ---------------------------------------------------
 
+@pytest.mark.slow  # building Porto: ~5 s on a quiet machine
 def test_porto_maps_almost_every_restriction_and_says_why_not():
     tg, report, bad, _ = _built("porto")
     assert len(report.applied) >= 310  # of 357 relations; the rest counted per reason
@@ -201,6 +203,7 @@ def test_no_route_takes_a_forbidden_turn(turned):
             assert r.travel_time_s == pytest.approx(ref, rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_porto_known_route_changes_with_the_restriction():
     """A no-turn at Porto OSM node 305964419: the plain graph turns there (6.3 s), the
     restricted one drives on and turns back (66.6 s)."""
