@@ -283,10 +283,16 @@ def test_points_and_closures_on_a_restricted_graph():
     assert (snap(tg, tg.lon, tg.lat).node == np.arange(tg.n_nodes)).all()
     # closing the roads out of one restricted junction: still exact
     closed = np.flatnonzero((tails == tails[b]) & ~tg.is_turn_edge())
-    D = with_closures(tg, closed, contract="now")
     ref = line_graph(tg, bad, closed)
-    for s in (int(tails[a]), 0, 5):
-        assert_times_equal(travel_times_from(D, s), reference_from(tg, ref, s))
+    for mode in ("never", "now"):
+        D = with_closures(tg, closed, contract=mode)
+        for s in (int(tails[a]), 0, 5):
+            want = reference_from(tg, ref, s)
+            assert_times_equal(travel_times_from(D, s), want)
+            far = int(np.argmax(np.where(np.isfinite(want), want, -1)))
+            r = route(D, s, far)
+            assert r.travel_time_s == pytest.approx(want[far], rel=1e-9)
+            assert not (_turns_taken(r.edges) & bad) and not np.isin(r.edges, closed).any()
 
 
 def test_the_setting_and_cache_key(tmp_path, monkeypatch):
