@@ -9,7 +9,7 @@ hierarchy where its path avoids every closed edge.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -22,11 +22,11 @@ from navigator.roads._workspace import (
     check_method,
     workspace,
 )
+from navigator.roads.turns import Direction, answer_ids, ends
 
 if TYPE_CHECKING:
     from navigator.roads.graph import TravelGraph
 
-Direction = Literal["from", "to"]
 #: Up to this many targets a sweep restricted to what they need (RPHAST) beats a full sweep.
 RPHAST_MAX_TARGETS = 2000
 #: Up to this many targets, point-to-point CH queries beat any sweep.
@@ -48,31 +48,6 @@ def csr(tg: TravelGraph, direction: Direction) -> tuple[
         return tg.rindptr, tg.rindices, tg.rtravel_time
     msg = f"direction must be 'from' or 'to', got {direction!r}"
     raise ValidationError(msg)
-
-
-def starts(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
-           ) -> npt.NDArray[np.int64]:
-    """Return the search nodes a search from (``"from"``) or to (``"to"``) nodes starts at.
-
-    The node itself when driving away, its sink when arriving (:mod:`navigator.roads.turns`).
-    """
-    return nodes if direction == "from" else tg.target_node[nodes]
-
-
-def ends(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
-         ) -> npt.NDArray[np.int64]:
-    """Return the search nodes whose labels answer for intersections (see :func:`starts`)."""
-    return tg.target_node[nodes] if direction == "from" else nodes
-
-
-def _answer_ids(tg: TravelGraph, wanted: npt.NDArray[np.int64] | None, direction: Direction
-                ) -> npt.NDArray[np.int64] | None:
-    """Return the search nodes to read for ``wanted`` intersections (None: all, unsplit)."""
-    if wanted is None:
-        if not tg.turn_restricted:
-            return None
-        wanted = np.arange(tg.n_nodes, dtype=np.int64)
-    return ends(tg, wanted, direction)
 
 
 class Contracted:
@@ -308,23 +283,6 @@ def tails(tg: TravelGraph) -> npt.NDArray[np.int64]:
     return tg.edge_sources()
 
 
-def road_edges(tg: TravelGraph, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return ``edges`` without the turn edges inside split intersections."""
-    if not tg.turn_restricted:
-        return edges
-    return edges[~tg.is_turn_edge()[edges]]
-
-
-def intersections(tg: TravelGraph, nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return the intersections a sequence of search nodes passes, consecutive repeats dropped."""
-    if not tg.turn_restricted:
-        return nodes
-    out = tg.original_node[nodes]
-    keep = np.ones(len(out), dtype=bool)
-    keep[1:] = out[1:] != out[:-1]
-    return out[keep]
-
-
 # -- method choice --------------------------------------------------------------------------
 
 def _reach_profile(tg: TravelGraph) -> tuple[npt.NDArray[np.float64], float]:
@@ -377,7 +335,7 @@ def times_between(tg: TravelGraph, sources: npt.NDArray[np.int64],
     csr(tg, direction)
     if wanted is not None and wanted.size == 0:
         return np.zeros(0)
-    wanted = _answer_ids(tg, wanted, direction)
+    wanted = answer_ids(tg, wanted, direction)
     h = ch_graph(tg)
     if (method == "auto" and h is not None and wanted is not None
             and wanted.size <= CH_QUERY_MAX_TARGETS):
@@ -409,7 +367,7 @@ def reached(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[n
             ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Return the nodes within ``limit`` seconds of (or to) the sources and their times."""
     if use_phast(tg, method, limit, n_sources=len(sources)):
-        dist = phast(tg, sources, init, direction, wanted=_answer_ids(tg, None, direction),
+        dist = phast(tg, sources, init, direction, wanted=answer_ids(tg, None, direction),
                      origin=False)[0]
         nodes = np.flatnonzero(dist <= limit).astype(np.int64)
         return nodes, dist[nodes]
@@ -427,7 +385,7 @@ def nearest(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[n
             direction: Direction, cutoff: float, method: Method = "auto"
             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Return per-node times to the nearest source and that source's index."""
-    ids = _answer_ids(tg, None, direction)
+    ids = answer_ids(tg, None, direction)
     if use_phast(tg, method, cutoff, n_sources=len(sources)):
         dist, origin = phast(tg, sources, init, direction, wanted=ids)
         if np.isfinite(cutoff):

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search, _workspace
+from navigator.roads import _search, _workspace, turns
 from navigator.roads._search import Direction
 from navigator.roads._workspace import Method
 from navigator.roads._workspace import check_hull as _check_hull
@@ -356,10 +356,10 @@ def route_between_points(tg: TravelGraph, origin: EdgeSnap, destination: EdgeSna
         parts.append(_piece(tg, lead[0], lead[1], 1.0)[1:])
         edges.append(np.array([lead[0]], dtype=np.int64))
         length += (1 - lead[1]) * float(tg.length[lead[0]])
-    nodes = _search.intersections(tg, np.concatenate([[first], tg.indices[path]]).astype(np.int64))
+    nodes = turns.intersections(tg, np.concatenate([[first], tg.indices[path]]).astype(np.int64))
     parts.append(_search.path_coords(tg, path) if len(path) else
                  np.array([[tg.lon[nodes[0]], tg.lat[nodes[0]]]]))
-    edges.append(_search.road_edges(tg, path))
+    edges.append(turns.road_edges(tg, path))
     # arriving: along the destination's edge from its tail, or along the twin from its head
     tail_in = (eb, fb) if last == int(t[0]) else (int(tw[eb]), 1 - fb)
     if tail_in[0] >= 0 and tail_in[1] > 0:

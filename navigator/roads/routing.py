@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search, _workspace
+from navigator.roads import _search, _workspace, turns
 from navigator.roads._search import Direction
 from navigator.roads._workspace import Method
 
@@ -131,7 +131,7 @@ def travel_times_to(
 def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: float | None,
          direction: Direction, method: Method) -> npt.NDArray[np.float64]:
     _search.csr(tg, direction)
-    start = _search.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
+    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
     cutoff = _cutoff(cutoff_s)
     _workspace.check_method(method)
     wanted = None
@@ -179,8 +179,8 @@ def k_nearest(
         msg = f"k must be at least 1, got {k}"
         raise ValidationError(msg)
     _search.csr(tg, direction)
-    start = _search.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
-    cand = _search.ends(tg, _nodes(tg, candidates, "candidates"), direction)
+    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
+    cand = turns.ends(tg, _nodes(tg, candidates, "candidates"), direction)
     ws, ver, _ = _search.dijkstra(tg, start, np.zeros(1), direction, targets=cand, n_stop=k,
                                   cutoff=_cutoff(cutoff_s))
     t = _search.dijkstra_at(tg, cand, ws, ver)
@@ -240,7 +240,7 @@ def nearest_facility(
         raise ValidationError(msg)
     _workspace.check_method(method)
     _search.csr(tg, direction)
-    dist, origin = _search.nearest(tg, _search.starts(tg, fac, direction), np.zeros(len(fac)),
+    dist, origin = _search.nearest(tg, turns.starts(tg, fac, direction), np.zeros(len(fac)),
                                    direction, _cutoff(cutoff_s), method)
     return NearestFacility(time_s=dist, facility=origin)
 
@@ -329,7 +329,7 @@ def isochrone(
     Isochrone
     """
     _search.csr(tg, direction)
-    start = _search.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
+    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
     limit = _cutoff(limit_s)
     _workspace.check_method(method)
     _check_hull(hull)
@@ -429,9 +429,9 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     if not np.isfinite(time_s):
         msg = f"node {d} cannot be reached from node {o} by road"
         raise UnreachableError(msg)
-    nodes = _search.intersections(
+    nodes = turns.intersections(
         tg, np.concatenate([[o], tg.indices[path_edges]]).astype(np.int64))
-    path_edges = _search.road_edges(tg, path_edges)
+    path_edges = turns.road_edges(tg, path_edges)
     if len(path_edges):
         coords = _search.path_coords(tg, path_edges)
     else:

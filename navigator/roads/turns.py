@@ -24,13 +24,17 @@ import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import NetworkBuildError
 
+if TYPE_CHECKING:
+    from navigator.roads.graph import TravelGraph
+
+Direction = Literal["from", "to"]
 log = logging.getLogger(__name__)
 
 __all__ = ["Restriction", "TurnReport", "from_file", "read_restrictions", "restricted_turns",
@@ -298,3 +302,47 @@ def split_nodes(
              len(restricted), len(original) - n, len(a))
     return (np.concatenate([u, a]), np.concatenate([v, b]), np.concatenate([travel_time, zeros]),
             np.concatenate([length, zeros]), ptr, original, target)
+
+
+# -- queries on a split graph: intersections in, intersections out ---------------------------
+
+def starts(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
+           ) -> npt.NDArray[np.int64]:
+    """Return the search nodes a search from (``"from"``) or to (``"to"``) nodes starts at.
+
+    The node itself when driving away, its sink when arriving (:mod:`navigator.roads.turns`).
+    """
+    return nodes if direction == "from" else tg.target_node[nodes]
+
+
+def ends(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
+         ) -> npt.NDArray[np.int64]:
+    """Return the search nodes whose labels answer for intersections (see :func:`starts`)."""
+    return tg.target_node[nodes] if direction == "from" else nodes
+
+
+def answer_ids(tg: TravelGraph, wanted: npt.NDArray[np.int64] | None, direction: Direction
+                ) -> npt.NDArray[np.int64] | None:
+    """Return the search nodes to read for ``wanted`` intersections (None: all, unsplit)."""
+    if wanted is None:
+        if not tg.turn_restricted:
+            return None
+        wanted = np.arange(tg.n_nodes, dtype=np.int64)
+    return ends(tg, wanted, direction)
+
+
+def road_edges(tg: TravelGraph, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return ``edges`` without the turn edges inside split intersections."""
+    if not tg.turn_restricted:
+        return edges
+    return edges[~tg.is_turn_edge()[edges]]
+
+
+def intersections(tg: TravelGraph, nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Return the intersections a sequence of search nodes passes, consecutive repeats dropped."""
+    if not tg.turn_restricted:
+        return nodes
+    out = tg.original_node[nodes]
+    keep = np.ones(len(out), dtype=bool)
+    keep[1:] = out[1:] != out[:-1]
+    return out[keep]
