@@ -34,10 +34,19 @@ TARGETS_MS = {"Q1": 0.3, "Q2": 0.3, "Q3": 10.0, "Q4": 50.0, "Q5": 5.0, "R": 1.0,
 
 # -- cold build / warm load in child processes ---------------------------------------------
 
+def _turns() -> bool:
+    """Turn restrictions on unless ``NAVIGATOR_TURN_RESTRICTIONS=0`` (as the product)."""
+    from navigator.config import settings_from_env
+
+    return settings_from_env().turn_restrictions
+
+
 def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
     t0 = time.perf_counter()
     from navigator.roads import build as network
     from navigator.roads import osm as osmread
+
+    turns = _turns()
 
     t_import = time.perf_counter() - t0
     rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -46,10 +55,10 @@ def _child(stage: str, osm: str, cache_dir: str, queue: mp.Queue) -> None:
     if stage == "read":
         osmread.read_drive_ways(Path(osm))
     elif stage == "build":
-        tg = network.build_graph(osm)
-        network.save_graph(tg, network.cache_path(osm, cache_dir))
+        tg = network.build_graph(osm, turn_restrictions=turns)
+        network.save_graph(tg, network.cache_path(osm, cache_dir, turn_restrictions=turns))
     elif stage == "load":
-        network.load_graph(osm, cache_dir=cache_dir)
+        network.load_graph(osm, cache_dir=cache_dir, turn_restrictions=turns)
     elif stage == "jit":
         from navigator.roads import _kernels
 
@@ -102,10 +111,12 @@ def median_ms(fn: Callable[[int], object], reps: int) -> float:
 
 
 def reference_digraph(tg):  # min travel_time over parallel edges (never summed)
+    """The search graph in networkx: with turn restrictions, its split nodes too (a search
+    to node ``j`` reads ``tg.target_node[j]``, so the answers are turn-aware)."""
     import networkx as nx
 
     D = nx.DiGraph()
-    D.add_nodes_from(range(tg.n_nodes))
+    D.add_nodes_from(range(tg.n_search_nodes))
     tails = tg.edge_sources()
     D.add_weighted_edges_from(zip(tails.tolist(), tg.indices.tolist(),
                                   tg.travel_time.tolist(), strict=True), weight="travel_time")
@@ -130,6 +141,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     D = reference_digraph(tg)
     R = D.reverse(copy=False)
     nx_build_s = time.perf_counter() - t0
+    end = tg.target_node  # where a search to a node ends (itself unless turn-restricted)
     res: dict[str, dict] = {}
 
     def nx_sp(G, s, cutoff=None):
@@ -139,7 +151,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     # Q1: rank 100 teams driving to an incident (many-to-one)
 
     def nx_q1(i):
-        d = nx_sp(R, incidents[i % K])
+        d = nx_sp(R, end[incidents[i % K]])
         return np.array([d.get(int(t), np.inf) for t in teams[i % K]])
 
     check = [np.allclose(ours_q1(i), nx_q1(i), rtol=1e-9) for i in range(2)]
@@ -151,7 +163,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
 
     def nx_q2(i):
         d = nx_sp(D, incidents[i % K])
-        t = np.array([d.get(int(f), np.inf) for f in facilities500[i % K]])
+        t = np.array([d.get(int(end[f]), np.inf) for f in facilities500[i % K]])
         return np.sort(t)[:5]
 
     check = [np.allclose(ours_q2(i), nx_q2(i), rtol=1e-9) for i in range(2)]
@@ -164,9 +176,9 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     def nx_q3(i):
         d = nx.multi_source_dijkstra_path_length(D, set(facilities200.tolist()),
                                                  weight="travel_time")
-        out = np.full(n, np.inf)
+        out = np.full(tg.n_search_nodes, np.inf)
         out[list(d)] = list(d.values())
-        return out
+        return out[end]
 
     res["Q3"] = {"what": "nearest of 200 facilities for every node (multi-source)",
                  "ours_ms": median_ms(ours_q3, reps), "nx_ms": median_ms(nx_q3, nx_reps),
@@ -178,7 +190,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     cols = facilities200[:nx_matrix_cols]
 
     def nx_q4_cols(i):
-        per_col = [nx_sp(R, f) for f in cols]
+        per_col = [nx_sp(R, end[f]) for f in cols]
         return np.array([[d.get(int(o), np.inf) for o in origins] for d in per_col]).T
 
     nx_cols_ms = median_ms(nx_q4_cols, 1)
@@ -191,7 +203,8 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     # Q5: 15-minute isochrone (node set; polygon timed separately)
 
     def nx_q5(i):
-        return np.array(sorted(nx_sp(D, incidents[i % K], cutoff=900.0)))
+        d = nx_sp(D, incidents[i % K], cutoff=900.0)
+        return np.flatnonzero(np.isin(end, list(d)))
 
     res["Q5"] = {"what": "15-minute isochrone (reached nodes)",
                  "ours_ms": median_ms(ours_q5, reps), "nx_ms": median_ms(nx_q5, nx_reps),
@@ -214,7 +227,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
 
     def nx_r(i):
         a, b = pairs[i % K]
-        path = nx.bidirectional_dijkstra(D, int(a), int(b), weight="travel_time")[1]
+        path = nx.bidirectional_dijkstra(D, int(a), int(end[b]), weight="travel_time")[1]
         e = [tg.indptr[x] + np.flatnonzero(tg.indices[tg.indptr[x]:tg.indptr[x + 1]] == y)[0]
              for x, y in itertools.pairwise(path)]
         return snapping.edge_vertices(tg, np.array(e, dtype=np.int64))[0]
@@ -222,7 +235,7 @@ def bench_queries(tg, *, label: str, reps: int, nx_reps: int, nx_matrix_cols: in
     res["R"] = {"what": "one fastest route with geometry (CH query + unpacking)",
                 "ours_ms": median_ms(ours_r, reps), "nx_ms": median_ms(nx_r, nx_reps),
                 "equal": bool(all(np.isclose(ours_r(i).travel_time_s, nx.shortest_path_length(
-                    D, int(pairs[i][0]), int(pairs[i][1]), weight="travel_time"), rtol=1e-9)
+                    D, int(pairs[i][0]), int(end[pairs[i][1]]), weight="travel_time"), rtol=1e-9)
                     for i in range(3)))}
     # N: snap one coordinate; reference: a bare KD-tree query (the floor)
     from scipy.spatial import cKDTree
@@ -371,8 +384,12 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         _kernels.warm_up()
         out["first_call_warm_up_s"] = time.perf_counter() - t
-        tg = network.load_graph(PORTO, cache_dir=cache)
+        tg = network.load_graph(PORTO, cache_dir=cache, turn_restrictions=_turns())
     out["interleaved"] = args.interleaved
+    out["turn_restrictions"] = tg.turn_restricted
+    print(f"turn restrictions {'ON' if tg.turn_restricted else 'OFF'} "
+          "(NAVIGATOR_TURN_RESTRICTIONS=0 turns them off; networkx runs on the same search "
+          "graph)")
     out["porto"] = bench_queries(tg, label="Porto (real OSM)" + (
         ", INTERLEAVED (64 MB touched before each repetition)" if args.interleaved else ""),
         reps=args.reps,

@@ -21,6 +21,9 @@ _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh
                      "events_stream_s", "events_poll_s"})
 _COUNTS = frozenset({"trusted_proxies", "login_max_failures", "login_address_max_failures",
                      "events_max_streams"})
+_FLAGS = frozenset({"turn_restrictions"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 #: Settings no environment variable sets (the store records them).
 _NOT_FROM_ENV = frozenset({"store_region"})
 _SHA256 = frozenset("0123456789abcdef")
@@ -181,6 +184,10 @@ class Settings:
         2). Each holds a server thread: keep it below gunicorn's ``--threads`` (4 in the
         production advice) so API calls always find a thread; a console refused a stream
         (503) polls instead.
+    turn_restrictions
+        Obey the OSM turn restrictions (``no_*``/``only_*`` relations, via a node) of the road
+        network (``NAVIGATOR_TURN_RESTRICTIONS``, default on; ``0`` ignores them). Part of
+        the road network's cache key.
     """
 
     store_url: str = "navigator.gpkg"
@@ -216,6 +223,7 @@ class Settings:
     events_stream_s: float = 30.0
     events_poll_s: float = 0.25
     events_max_streams: int = 2
+    turn_restrictions: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:
@@ -283,6 +291,12 @@ def _coerce(name: str, raw: str) -> object:
         return count
     if name == "admin_2fa":
         return raw.strip().lower()
+    if name in _FLAGS:
+        flag = raw.strip().lower()
+        if flag not in _TRUE | _FALSE:
+            msg = f"NAVIGATOR_{name.upper()}={raw!r} is not one of 1/0, true/false, yes/no, on/off"
+            raise ValidationError(msg)
+        return flag in _TRUE
     if name in _FLOATS:
         try:
             value = float(raw)

@@ -44,9 +44,20 @@ from navigator.roads import (
 )
 from navigator.roads.snapping import local_xy
 
-GRAPHS = ("baltimore", "columbus_graph")
+GRAPHS = ("baltimore", "columbus_plain")
 CLOSURES = ("1%", "5%", "20%", "polygon")
 METHODS = ("auto", "phast", "dijkstra")
+
+
+@pytest.fixture(scope="module")
+def columbus_plain():
+    """Columbus without its turn restrictions: the networkx reference here is node-based
+    (closures on a turn-restricted graph are checked in tests/test_turns.py)."""
+    from networkhelpers import COLUMBUS_PBF
+
+    from navigator.roads import build_graph
+
+    return build_graph(COLUMBUS_PBF, turn_restrictions=False)
 
 
 def _polygon(tg):

@@ -62,9 +62,12 @@ def cmd_build_network(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     started = time.perf_counter()
     graph = load_network(settings, Path(args.osm_file) if args.osm_file else None)
-    say(f"{graph.source}: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges "
-        f"(largest strongly connected part) in {time.perf_counter() - started:.1f} s; "
-        f"cache in {settings.cache_dir}")
+    turns = (f"turn restrictions at {graph.n_restricted_nodes:,} intersections"
+             if graph.turn_restricted else "no turn restrictions"
+             + ("" if settings.turn_restrictions else " (NAVIGATOR_TURN_RESTRICTIONS=0)"))
+    say(f"{graph.source}: {graph.n_nodes:,} nodes, {graph.n_road_edges:,} edges "
+        f"(largest strongly connected part), {turns}, in "
+        f"{time.perf_counter() - started:.1f} s; cache in {settings.cache_dir}")
     return 0
 
 
@@ -104,7 +107,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             store.close()
             raise
         bar.update()
-    say(f"Road network: {graph.n_nodes:,} nodes, {graph.n_edges:,} edges from "
+    say(f"Road network: {graph.n_nodes:,} nodes, {graph.n_road_edges:,} edges from "
         f"{Path(graph.source).name}")
     say(f"Store {settings.store_url}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     for note in notes:  # long lists of clipped places are cut to one line

@@ -164,10 +164,11 @@ def basemap_geojson(graph: TravelGraph, *, decimals: int = 5) -> dict[str, Any]:
     decimals
         Coordinate rounding (5 decimals is about 1 m).
     """
-    src = graph.edge_sources()
-    dst = graph.indices.astype(np.int64)
+    src, dst = graph.road_ends()  # intersections at both ends (turn edges join one to itself)
+    dst = dst.astype(np.int64)
     pairs = np.stack([np.minimum(src, dst), np.maximum(src, dst)], axis=1)
     _, first = np.unique(pairs, axis=0, return_index=True)
+    first = first[src[first] != dst[first]]
     lon = np.round(graph.lon, decimals)
     lat = np.round(graph.lat, decimals)
     glon = np.round(graph.geom_lon, decimals)

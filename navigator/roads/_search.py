@@ -9,7 +9,7 @@ hierarchy where its path avoids every closed edge.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -22,11 +22,11 @@ from navigator.roads._workspace import (
     check_method,
     workspace,
 )
+from navigator.roads.turns import Direction, answer_ids, ends
 
 if TYPE_CHECKING:
     from navigator.roads.graph import TravelGraph
 
-Direction = Literal["from", "to"]
 #: Up to this many targets a sweep restricted to what they need (RPHAST) beats a full sweep.
 RPHAST_MAX_TARGETS = 2000
 #: Up to this many targets, point-to-point CH queries beat any sweep.
@@ -124,8 +124,8 @@ def dijkstra_all(tg: TravelGraph, ws: Workspace, count: int
                  ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Return per-node times and origins after :func:`dijkstra` (``inf``/-1 if unsettled)."""
     s = ws.settled[:count]
-    dist = np.full(tg.n_nodes, np.inf)
-    origin = np.full(tg.n_nodes, -1, dtype=np.int64)
+    dist = np.full(tg.n_search_nodes, np.inf)
+    origin = np.full(tg.n_search_nodes, -1, dtype=np.int64)
     dist[s] = ws.dist[s]
     origin[s] = ws.origin[s]
     return dist, origin
@@ -182,7 +182,7 @@ def ch_path_edges(tg: TravelGraph, meet: int, ws: Workspace) -> npt.NDArray[np.i
 
 
 def ch_index(tg: TravelGraph) -> tuple[npt.NDArray[np.int64], ...]:
-    n = tg.n_nodes
+    n = tg.n_search_nodes
     up_src = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.up_indptr))
     dn_dst = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.dn_indptr))
     node_of_pos = np.empty(n, dtype=np.int64)
@@ -274,8 +274,8 @@ def shortest_path(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray
 
 def path_coords(tg: TravelGraph, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
     """Return the (lon, lat) vertices along consecutive road edges, repeats dropped."""
-    tail = tg.cached(tails)
-    return _kernels.path_coords(edges, tail, tg.indices, tg.lon, tg.lat,  # type: ignore[no-any-return]
+    tail, head = tg.road_ends()
+    return _kernels.path_coords(edges, tail, head, tg.lon, tg.lat,  # type: ignore[no-any-return]
                                 tg.geom_ptr, tg.geom_lon, tg.geom_lat)
 
 
@@ -335,6 +335,7 @@ def times_between(tg: TravelGraph, sources: npt.NDArray[np.int64],
     csr(tg, direction)
     if wanted is not None and wanted.size == 0:
         return np.zeros(0)
+    wanted = answer_ids(tg, wanted, direction)
     h = ch_graph(tg)
     if (method == "auto" and h is not None and wanted is not None
             and wanted.size <= CH_QUERY_MAX_TARGETS):
@@ -366,24 +367,32 @@ def reached(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[n
             ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Return the nodes within ``limit`` seconds of (or to) the sources and their times."""
     if use_phast(tg, method, limit, n_sources=len(sources)):
-        dist = phast(tg, sources, init, direction, origin=False)[0]
+        dist = phast(tg, sources, init, direction, wanted=answer_ids(tg, None, direction),
+                     origin=False)[0]
         nodes = np.flatnonzero(dist <= limit).astype(np.int64)
         return nodes, dist[nodes]
     ws, _, count = dijkstra(tg, sources, init, direction, cutoff=limit)
-    nodes = np.sort(ws.settled[:count])
-    return nodes, ws.dist[nodes]
+    settled = np.sort(ws.settled[:count])
+    if not tg.turn_restricted:
+        return settled, ws.dist[settled]
+    real = tg.original_node[settled]
+    settled = settled[ends(tg, real, direction) == settled]  # one answering node each
+    order = np.argsort(tg.original_node[settled])
+    return tg.original_node[settled][order], ws.dist[settled][order]
 
 
 def nearest(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[np.float64],
             direction: Direction, cutoff: float, method: Method = "auto"
             ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """Return per-node times to the nearest source and that source's index."""
+    ids = answer_ids(tg, None, direction)
     if use_phast(tg, method, cutoff, n_sources=len(sources)):
-        dist, origin = phast(tg, sources, init, direction)
+        dist, origin = phast(tg, sources, init, direction, wanted=ids)
         if np.isfinite(cutoff):
             far = dist > cutoff
             dist[far] = np.inf
             origin[far] = -1
         return dist, origin
     ws, _, count = dijkstra(tg, sources, init, direction, cutoff=cutoff)
-    return dijkstra_all(tg, ws, count)
+    dist, origin = dijkstra_all(tg, ws, count)
+    return (dist, origin) if ids is None else (dist[ids], origin[ids])

@@ -25,7 +25,7 @@ class Workspace:
     """Scratch arrays for one thread's queries on one graph (labels valid while stamped)."""
 
     def __init__(self, tg: TravelGraph) -> None:
-        n = tg.n_nodes
+        n = tg.n_search_nodes
         self.dist = np.empty(n)
         self.pred = np.empty(n, dtype=np.int64)
         self.origin = np.empty(n, dtype=np.int64)

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import NetworkBuildError, ValidationError
+from navigator.roads import turns
 from navigator.roads.area import area_timezone
 from navigator.roads.graph import TravelGraph
 from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circle_m, read_drive_ways
@@ -32,11 +33,11 @@ from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circl
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the build or the cache layout changes; part of the settings hash.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
-def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True
-                ) -> tuple[dict[str, float], str]:
+def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True,
+                turn_restrictions: bool = True) -> tuple[dict[str, float], str]:
     """Return the fallback speed table (km/h) with overrides, and the build-settings hash."""
     table = dict(SPEED_FALLBACK_KPH)
     for hw, kph in (speeds or {}).items():
@@ -50,7 +51,7 @@ def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True
             raise ValidationError(msg)
         table[str(hw)] = value
     blob = json.dumps({"format": CACHE_FORMAT, "speeds": sorted(table.items()),
-                       "simplify": simplify}).encode()
+                       "simplify": simplify, "turn_restrictions": turn_restrictions}).encode()
     return table, hashlib.sha256(blob).hexdigest()
 
 
@@ -68,6 +69,8 @@ def build_graph(
     *,
     speeds: Mapping[str, float] | None = None,
     simplify: bool = True,
+    turn_restrictions: bool = True,
+    turn_report: turns.TurnReport | None = None,
 ) -> TravelGraph:
     """Build the drivable network of a local OSM file with osmnx's semantics.
 
@@ -78,6 +81,8 @@ def build_graph(
     ``travel_time = length / speed`` in seconds. Only the largest strongly connected component
     is kept. With ``simplify`` chains of interior nodes are merged (osmnx's endpoint rules) with
     summed travel times and lengths, so shortest times between kept nodes are unchanged.
+    With ``turn_restrictions`` the file's via-node ``no_*``/``only_*`` relations for cars are
+    applied by splitting the restricted intersections (:mod:`navigator.roads.turns`).
 
     Parameters
     ----------
@@ -88,6 +93,10 @@ def build_graph(
         ``"default"`` for types not listed).
     simplify
         Merge interior nodes (the default) or keep every OSM node as a graph node.
+    turn_restrictions
+        Obey OSM turn restrictions (the default) or ignore them.
+    turn_report
+        Filled with the restrictions applied and, per reason, the ones that were not.
 
     Returns
     -------
@@ -106,7 +115,7 @@ def build_graph(
     from navigator.roads import _kernels
 
     path = Path(osm_path)
-    table, settings_hash = speed_table(speeds, simplify)
+    table, settings_hash = speed_table(speeds, simplify, turn_restrictions)
     if not path.is_file():
         msg = f"OSM file not found: {path}"
         raise NetworkBuildError(msg)
@@ -126,10 +135,13 @@ def build_graph(
     length = great_circle_m(lat[u], lon[u], lat[v], lon[v])
     speed = edge_speeds_kph(raw.way_highway, raw.way_maxspeed, table, edge_way=raw.way[keep])
     travel_time = (length / 1000) / (speed / 3600)  # osmnx's add_edge_travel_times
+    segments = (u, v, raw.way_osmid[raw.way[keep]])  # OSM way ids, for turn restrictions
     u, v, travel_time, length = min_parallel_edges(u, v, travel_time, length)
     n = len(osmid)
     geom_ptr = np.zeros(len(u) + 1, dtype=np.int64)
     geom_nodes = np.zeros(0, dtype=np.int64)
+    is_end = np.ones(n, dtype=bool)
+    full_osmid = osmid
     if simplify:
         fwd = _csr(u, v, n)
         rev = _csr(v, u, n)
@@ -143,15 +155,22 @@ def build_graph(
         u, v, travel_time, length, pick = min_parallel_edges(u, v, travel_time, length,
                                                              return_pick=True)
         geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, pick)
-        relabel = np.cumsum(is_end) - 1
         geom_xy = np.column_stack([lon[geom_nodes], lat[geom_nodes]])
-        u, v = relabel[u], relabel[v]
-        lon, lat, osmid = lon[is_end], lat[is_end], osmid[is_end]
     else:
         geom_xy = np.zeros((0, 2))
+    allowed = turns.from_file(path, full_osmid, is_end, u, v, geom_ptr, geom_nodes, segments,
+                              turn_restrictions, turn_report)
+    relabel = np.cumsum(is_end) - 1
+    u, v = relabel[u], relabel[v]
+    lon, lat, osmid = lon[is_end], lat[is_end], osmid[is_end]
+    node_maps: dict[str, Any] = {}
+    if allowed:
+        u, v, travel_time, length, geom_ptr, *maps = turns.split_nodes(
+            len(osmid), u, v, travel_time, length, geom_ptr, allowed)
+        node_maps = {"original_node": maps[0], "target_node": maps[1]}
     return assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,
-                     source=str(path), source_sha256=sha, settings_hash=settings_hash,
-                     simplified=simplify)
+                          source=str(path), source_sha256=sha, settings_hash=settings_hash,
+                          simplified=simplify, **node_maps)
 
 
 def _csr(u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], n: int) -> tuple[
@@ -184,21 +203,33 @@ def _take_geometry(ptr: npt.NDArray[np.int64], nodes: npt.NDArray[Any],
 
 
 def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # type: ignore[no-untyped-def]
-                   **meta) -> TravelGraph:
-    """Return a TravelGraph of edges ``u -> v``: nodes in Z-order, CSR both ways, CH built."""
-    n = len(osmid)
+                   *, original_node=None, target_node=None, **meta) -> TravelGraph:
+    """Return a TravelGraph of edges ``u -> v``: nodes in Z-order, CSR both ways, CH built.
+
+    ``original_node``/``target_node`` (:mod:`navigator.roads.turns`) give the intersection of
+    each search node beyond ``len(osmid)`` and the node a search to an intersection ends at;
+    the added nodes keep their order after the Z-ordered intersections.
+    """
+    n_real = len(osmid)
+    n = n_real if original_node is None else len(original_node)
     # number nodes along a Z-order curve so searches touch nearby memory
     span = max(float(np.ptp(lon)), float(np.ptp(lat)), 1e-12)
     ix = ((lon - lon.min()) / span * 65535).astype(np.uint64)
     iy = ((lat - lat.min()) / span * 65535).astype(np.uint64)
-    code = np.zeros(n, dtype=np.uint64)
+    code = np.zeros(n_real, dtype=np.uint64)
     for bit in range(16):
         code |= ((ix >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
         code |= ((iy >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
     perm = np.argsort(code, kind="stable")
-    rank = np.empty(n, dtype=np.int64)
-    rank[perm] = np.arange(n)
+    rank = np.arange(n, dtype=np.int64)
+    rank[perm] = np.arange(n_real)
     u, v = rank[u], rank[v]
+    if original_node is not None:
+        original = np.empty(n, dtype=np.int64)
+        original[rank] = rank[original_node]
+        target = np.empty(n_real, dtype=np.int64)
+        target[rank[:n_real]] = rank[target_node]
+        meta.update(original_node=original, target_node=target)
     indptr, indices, order = _csr(u, v, n)
     geom_ptr, geom_xy = _take_geometry(geom_ptr, geom_xy, order)
     rindptr, rindices, rorder = _csr(v[order], u[order], n)
@@ -340,11 +371,12 @@ def _with_timezone(tg: TravelGraph) -> TravelGraph:
 
 
 def cache_path(osm_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
-               speeds: Mapping[str, float] | None = None, simplify: bool = True) -> Path:
+               speeds: Mapping[str, float] | None = None, simplify: bool = True,
+               turn_restrictions: bool = True) -> Path:
     """Return where :func:`load_graph` keeps the cache of an OSM file for given settings."""
     path = Path(osm_path).resolve()
     where = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    settings_hash = speed_table(speeds, simplify)[1]
+    settings_hash = speed_table(speeds, simplify, turn_restrictions)[1]
     return Path(cache_dir) / f"{path.name}.{where}.{settings_hash[:12]}.npz"
 
 
@@ -354,12 +386,14 @@ def load_graph(
     cache_dir: str | os.PathLike[str] | None = None,
     speeds: Mapping[str, float] | None = None,
     simplify: bool = True,
+    turn_restrictions: bool = True,
 ) -> TravelGraph:
     """Load the cached graph of an OSM file, building (and caching) it when needed.
 
     The cache is used only when its recorded SHA-256 of the OSM file's bytes and its settings
-    hash (speeds table, simplification, cache format) both match; otherwise the graph is
-    rebuilt with :func:`build_graph` and the cache rewritten. An unreadable cache is rebuilt.
+    hash (speeds table, simplification, turn restrictions, cache format) both match;
+    otherwise the graph is rebuilt with :func:`build_graph` and the cache rewritten. An
+    unreadable cache is rebuilt.
 
     Parameters
     ----------
@@ -367,7 +401,7 @@ def load_graph(
         Local OSM file.
     cache_dir
         Cache folder (``Settings().cache_dir`` when None).
-    speeds, simplify
+    speeds, simplify, turn_restrictions
         As in :func:`build_graph`.
 
     Returns
@@ -382,8 +416,9 @@ def load_graph(
     if not path.is_file():
         msg = f"OSM file not found: {path}"
         raise NetworkBuildError(msg)
-    target = cache_path(path, cache_dir, speeds=speeds, simplify=simplify)
-    settings_hash = speed_table(speeds, simplify)[1]
+    target = cache_path(path, cache_dir, speeds=speeds, simplify=simplify,
+                        turn_restrictions=turn_restrictions)
+    settings_hash = speed_table(speeds, simplify, turn_restrictions)[1]
     if target.is_file():
         try:
             tg = read_graph(target)
@@ -398,7 +433,8 @@ def load_graph(
                     save_graph(tg, target)
                 return tg
             log.info("graph cache %s is stale; rebuilding", target)
-    tg = _with_timezone(build_graph(path, speeds=speeds, simplify=simplify))
+    tg = _with_timezone(build_graph(path, speeds=speeds, simplify=simplify,
+                                    turn_restrictions=turn_restrictions))
     try:
         save_graph(tg, target)
     except OSError as e:  # a read-only cache folder must not stop routing

@@ -73,7 +73,8 @@ def edges_in_area(tg: TravelGraph, geometry: shapely.Geometry, *,
     Returns
     -------
     numpy.ndarray
-        Edge ids (empty when the geometry misses the network).
+        Edge ids of roads (empty when the geometry misses the network); the turn edges inside
+        intersections split by turn restrictions are never closed.
 
     Raises
     ------
@@ -109,7 +110,8 @@ def edges_in_area(tg: TravelGraph, geometry: shapely.Geometry, *,
         hits = tree.query(local, predicate="intersects")
     else:
         hits = tree.query(shapely.buffer(local, max(tol, 1e-6)), predicate="covers")
-    return np.unique(np.asarray(hits, dtype=np.int64))
+    hits = np.unique(np.asarray(hits, dtype=np.int64))
+    return hits[~tg.is_turn_edge()[hits]]  # roads only: turns inside a junction stay open
 
 
 def with_closures(tg: TravelGraph, closed_edges: npt.ArrayLike, *,
@@ -182,7 +184,7 @@ def recontracted(tg: TravelGraph) -> TravelGraph:
     from navigator.roads.build import contraction_hierarchy
 
     open_ = np.isfinite(tg.travel_time)
-    counts = np.bincount(tg.edge_sources()[open_], minlength=tg.n_nodes)
+    counts = np.bincount(tg.edge_sources()[open_], minlength=tg.n_search_nodes)
     indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     ch = contraction_hierarchy(indptr, tg.indices[open_], tg.travel_time[open_],
                                ch_pos=tg.ch_pos)

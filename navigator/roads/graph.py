@@ -43,6 +43,13 @@ class TravelGraph:
         Where the graph came from and how it was built.
     closed_edges
         Edge ids a road closure takes out of use on this derived graph (empty when built).
+    original_node, target_node
+        Turn restrictions (:mod:`navigator.roads.turns`) split restricted intersections into
+        search nodes numbered after the ``n_nodes`` intersections: ``original_node`` gives the
+        intersection of every search node, ``target_node`` the search node a route *to* an
+        intersection ends at (identity maps on a graph without restrictions). Node ids in
+        every public query and result are intersections; edge ids are CSR positions of the
+        search graph, whose 0 s *turn edges* (``is_turn_edge``) join an intersection's parts.
     """
 
     indptr: npt.NDArray[np.int64]
@@ -80,8 +87,20 @@ class TravelGraph:
     #: a graph as built.
     closed_edges: npt.NDArray[np.int64] = field(
         default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
+    original_node: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
+    target_node: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
     _memo: dict[tuple[Callable[..., Any], tuple[Hashable, ...]], Any] = field(
         default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Fill identity node maps for a graph built without turn restrictions."""
+        if self.original_node.shape[0] == 0:
+            object.__setattr__(self, "original_node",
+                               np.arange(self.n_search_nodes, dtype=np.int64))
+        if self.target_node.shape[0] == 0:
+            object.__setattr__(self, "target_node", np.arange(self.n_nodes, dtype=np.int64))
 
     def cached(self, build: Callable[..., T], *args: Hashable) -> T:
         """Return ``build(self, *args)``, computed once per graph and arguments.
@@ -103,8 +122,37 @@ class TravelGraph:
 
     @property
     def n_nodes(self) -> int:
-        """Number of nodes."""
+        """Number of nodes (intersections, dead ends: the nodes of every public query)."""
+        return int(self.osmid.shape[0])
+
+    @property
+    def n_search_nodes(self) -> int:
+        """Number of search nodes: ``n_nodes`` plus the parts of restricted intersections."""
         return int(self.indptr.shape[0] - 1)
+
+    @property
+    def n_road_edges(self) -> int:
+        """Number of directed road edges (``n_edges`` without the turn edges)."""
+        return self.n_edges - int(self.is_turn_edge().sum()) if self.turn_restricted else \
+            self.n_edges
+
+    @property
+    def n_restricted_nodes(self) -> int:
+        """Number of intersections split by turn restrictions."""
+        return int(np.unique(self.original_node[self.n_nodes:]).shape[0])
+
+    @property
+    def turn_restricted(self) -> bool:
+        """Whether turn restrictions split some intersections of this graph."""
+        return self.n_search_nodes != self.n_nodes
+
+    def road_ends(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+        """Return the intersections at the tail and at the head of every edge (CSR order)."""
+        return self.cached(_road_ends)
+
+    def is_turn_edge(self) -> npt.NDArray[np.bool_]:
+        """Return per edge whether it is a 0 s turn edge inside an intersection (no road)."""
+        return self.cached(_turn_edges)
 
     @property
     def n_edges(self) -> int:
@@ -112,8 +160,8 @@ class TravelGraph:
         return int(self.indices.shape[0])
 
     def edge_sources(self) -> npt.NDArray[np.int64]:
-        """Return the tail node of every edge (CSR order)."""
-        return np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
+        """Return the tail search node of every edge (CSR order)."""
+        return np.repeat(np.arange(self.n_search_nodes, dtype=np.int64), np.diff(self.indptr))
 
     def node_of_osmid(self, osmid: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Return node indices for OSM node ids.
@@ -135,6 +183,20 @@ class TravelGraph:
             msg = f"OSM node {int(ids[bad][0])} is not in the road network"
             raise NotFoundError(msg)
         return nodes.astype(np.int64)
+
+
+def _road_ends(tg: TravelGraph) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
+    tails = tg.edge_sources()
+    if not tg.turn_restricted:
+        return tails, tg.indices
+    orig = tg.original_node
+    return orig[tails], orig[tg.indices].astype(np.int32)
+
+
+def _turn_edges(tg: TravelGraph) -> npt.NDArray[np.bool_]:
+    orig = tg.original_node
+    turn: npt.NDArray[np.bool_] = orig[tg.edge_sources()] == orig[tg.indices]
+    return turn
 
 
 def _osmid_order(tg: TravelGraph) -> npt.NDArray[np.int64]:

@@ -20,6 +20,8 @@ def to_networkx(tg: TravelGraph) -> nx.MultiDiGraph:
     """Return an osmnx-style ``MultiDiGraph``: nodes are indices with ``x``, ``y``, ``osmid``.
 
     Edges carry ``length`` (metres), ``travel_time`` (seconds) and ``edge`` (CSR edge id).
+    A node graph cannot hold turn restrictions: on a graph built with them the export has
+    every road between intersections and none of the restrictions (no turn edges).
     """
     import networkx as nx
 
@@ -28,10 +30,12 @@ def to_networkx(tg: TravelGraph) -> nx.MultiDiGraph:
         (i, {"x": float(x), "y": float(y), "osmid": int(o)})
         for i, (x, y, o) in enumerate(zip(tg.lon, tg.lat, tg.osmid, strict=True))
     )
+    tails, heads = tg.road_ends()
+    turn = tg.is_turn_edge()
     G.add_edges_from(
         (int(a), int(b), {"length": float(ln), "travel_time": float(t), "edge": e})
         for e, (a, b, ln, t) in enumerate(
-            zip(tg.edge_sources(), tg.indices, tg.length, tg.travel_time, strict=True))
+            zip(tails, heads, tg.length, tg.travel_time, strict=True)) if not turn[e]
     )
     return G
 

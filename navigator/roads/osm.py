@@ -99,6 +99,8 @@ class RawNetwork:
     way_highway, way_maxspeed
         ``highway`` and ``maxspeed`` ("" when absent) tags of each way kept: strings per way,
         not per segment (a tenth of the memory, and speeds parse each value once).
+    way_osmid
+        OSM way id of each way (to map turn restrictions onto the built graph).
     n_ways
         Number of drivable ways kept.
     n_ways_missing_nodes
@@ -113,6 +115,7 @@ class RawNetwork:
     way: npt.NDArray[np.int64]
     way_highway: npt.NDArray[np.str_]
     way_maxspeed: npt.NDArray[np.str_]
+    way_osmid: npt.NDArray[np.int64]
     n_ways: int
     n_ways_missing_nodes: int
 
@@ -156,6 +159,7 @@ def read_drive_ways(path: Path) -> RawNetwork:
     way_dir: list[int] = []  # 0 two-way, 1 forward only, 2 reversed only
     way_hw: list[str] = []
     way_ms: list[str] = []
+    way_id = array("q")
     try:
         processor = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -174,12 +178,14 @@ def read_drive_ways(path: Path) -> RawNetwork:
             way_dir.append((2 if rev else 1) if one_way else 0)
             way_hw.append(tags["highway"])
             way_ms.append(str(tags.get("maxspeed", "")))
+            way_id.append(way.id)
     except (RuntimeError, OSError, ValueError) as e:
         msg = f"cannot read OSM file {path}: {e}"
         raise NetworkBuildError(msg) from e
     invalid = osmium.osm.Location().x  # libosmium's "undefined" coordinate
     return _segments(np.frombuffer(refs, dtype=np.int64).reshape(-1, 3),
-                     np.array(way_len, dtype=np.int64), way_dir, way_hw, way_ms, invalid, path)
+                     np.array(way_len, dtype=np.int64), way_dir, way_hw, way_ms,
+                     np.frombuffer(way_id, dtype=np.int64), invalid, path)
 
 
 def _segments(
@@ -188,6 +194,7 @@ def _segments(
     way_dir: list[int],
     way_hw: list[str],
     way_ms: list[str],
+    way_osmid: npt.NDArray[np.int64],
     invalid: int,
     path: Path,
 ) -> RawNetwork:
@@ -228,7 +235,7 @@ def _segments(
     v = np.concatenate([b[fwd], a[bwd]])
     seg_way = np.concatenate([way[fwd], way[bwd]])
     return RawNetwork(osmid, lon, lat, u, v, seg_way, np.asarray(way_hw, dtype=np.str_),
-                      np.asarray(way_ms, dtype=np.str_), n_ways, n_missing)
+                      np.asarray(way_ms, dtype=np.str_), way_osmid, n_ways, n_missing)
 
 
 #: Speeds (km/h) for highway types on which no edge has a usable ``maxspeed``; ``"default"``

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search, _workspace
+from navigator.roads import _search, _workspace, turns
 from navigator.roads._search import Direction
 from navigator.roads._workspace import Method
 from navigator.roads._workspace import check_hull as _check_hull
@@ -56,12 +56,13 @@ def edge_twins(tg: TravelGraph) -> npt.NDArray[np.int64]:
 
 def _twins(tg: TravelGraph) -> npt.NDArray[np.int64]:
     n = np.int64(tg.n_nodes)
-    tails = tg.edge_sources()
-    heads = tg.indices.astype(np.int64)
-    key = tails * n + heads  # CSR order is sorted by (tail, head)
+    tails, heads = tg.road_ends()  # intersections: a split one's parts count as one
+    heads = heads.astype(np.int64)
+    key = tails * n + heads
     rev = heads * n + tails
-    pos = np.minimum(np.searchsorted(key, rev), len(key) - 1)
-    ok = key[pos] == rev
+    order = np.argsort(key, kind="stable")  # CSR order: already sorted unless split
+    pos = order[np.minimum(np.searchsorted(key[order], rev), len(key) - 1)]
+    ok = (key[pos] == rev) & ~tg.is_turn_edge()
     cnt = np.diff(tg.geom_ptr)
     ok &= np.isclose(tg.length, tg.length[pos], rtol=1e-9, atol=1e-6) & (cnt == cnt[pos])
     # same shape points reversed: compare the first inner point with the twin's last one
@@ -81,6 +82,7 @@ def _check(tg: TravelGraph, pts: EdgeSnap, what: str, *, one: bool = False) -> N
         msg = f"{what} must hold exactly one point, got {len(pts.edge)}"
         raise ValidationError(msg)
     bad = (pts.edge < 0) | (pts.edge >= tg.n_edges)
+    bad[~bad] = tg.is_turn_edge()[pts.edge[~bad]]
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         msg = f"{what}: point {i} is not on the road network (edge {int(pts.edge[i])})"
@@ -105,10 +107,13 @@ def _leaving(tg: TravelGraph, pts: EdgeSnap) -> _Entries:
     """Return ``(node, seconds, point)`` entries: the nodes a drive from each point reaches."""
     e, f = pts.edge, pts.fraction
     tw = edge_twins(tg)[e]
-    tails = tg.cached(_search.tails)
+    tails, heads = tg.road_ends()
     idx = np.arange(len(e))
     back = (tw >= 0) | (f == 0)  # driving back along the twin, or standing at the tail
-    node = np.concatenate([tg.indices[e].astype(np.int64), tails[e][back]])
+    # the twin's head is the tail arrived at from this road; a point at a node is the node
+    ahead = np.where(f == 1, heads[e], tg.indices[e]).astype(np.int64)
+    behind = np.where(f == 0, tails[e], tg.indices[np.maximum(tw, 0)])[back]
+    node = np.concatenate([ahead, behind.astype(np.int64)])
     t_back = np.where(tw >= 0, _part(f, tg.travel_time[np.maximum(tw, 0)]), 0.0)[back]
     sec = np.concatenate([_part(1 - f, tg.travel_time[e]), t_back])
     return node, sec, np.concatenate([idx, idx[back]])
@@ -118,10 +123,14 @@ def _arriving(tg: TravelGraph, pts: EdgeSnap) -> _Entries:
     """Return ``(node, seconds, point)`` entries: the nodes a drive to each point comes from."""
     e, f = pts.edge, pts.fraction
     tw = edge_twins(tg)[e]
-    tails = tg.cached(_search.tails)
+    tails, heads = tg.road_ends()
+    search_tails = tg.cached(_search.tails)
     idx = np.arange(len(e))
     back = (tw >= 0) | (f == 1)  # arriving along the twin, or the point is the head
-    node = np.concatenate([tails[e], tg.indices[e].astype(np.int64)[back]])
+    # a point at a node is reached by any arrival there (its sink when the node is split)
+    behind = np.where(f == 0, tg.target_node[tails[e]], search_tails[e])
+    ahead = np.where(f == 1, tg.target_node[heads[e]], search_tails[np.maximum(tw, 0)])[back]
+    node = np.concatenate([behind, ahead.astype(np.int64)])
     t_back = np.where(tw >= 0, _part(1 - f, tg.travel_time[np.maximum(tw, 0)]), 0.0)[back]
     sec = np.concatenate([_part(f, tg.travel_time[e]), t_back])
     return node, sec, np.concatenate([idx, idx[back]])
@@ -338,7 +347,6 @@ def route_between_points(tg: TravelGraph, origin: EdgeSnap, destination: EdgeSna
     time_s, path, first = _search.shortest_path(tg, s, s_sec, t, t_sec)
     direct = float(_direct(tg, origin, destination)[0, 0])
     tw = edge_twins(tg)
-    tails = tg.cached(_search.tails)
     ea, fa = int(origin.edge[0]), float(origin.fraction[0])
     eb, fb = int(destination.edge[0]), float(destination.fraction[0])
     start = np.array([[origin.lon[0], origin.lat[0]]])
@@ -360,17 +368,17 @@ def route_between_points(tg: TravelGraph, origin: EdgeSnap, destination: EdgeSna
     edges: list[npt.NDArray[np.int64]] = []
     length = float(tg.length[path].sum())
     # leaving: along the origin's edge to its head, or back along the twin to its tail
-    lead = (ea, fa) if first == int(tg.indices[ea]) else (int(tw[ea]), 1 - fa)
+    lead = (ea, fa) if first == int(s[0]) else (int(tw[ea]), 1 - fa)  # s[0]: ahead
     if lead[0] >= 0 and lead[1] < 1:
         parts.append(_piece(tg, lead[0], lead[1], 1.0)[1:])
         edges.append(np.array([lead[0]], dtype=np.int64))
         length += (1 - lead[1]) * float(tg.length[lead[0]])
-    nodes = np.concatenate([[first], tg.indices[path]]).astype(np.int64)
+    nodes = turns.intersections(tg, np.concatenate([[first], tg.indices[path]]).astype(np.int64))
     parts.append(_search.path_coords(tg, path) if len(path) else
-                 np.array([[tg.lon[first], tg.lat[first]]]))
-    edges.append(path)
+                 np.array([[tg.lon[nodes[0]], tg.lat[nodes[0]]]]))
+    edges.append(turns.road_edges(tg, path))
     # arriving: along the destination's edge from its tail, or along the twin from its head
-    tail_in = (eb, fb) if last == int(tails[eb]) else (int(tw[eb]), 1 - fb)
+    tail_in = (eb, fb) if last == int(t[0]) else (int(tw[eb]), 1 - fb)
     if tail_in[0] >= 0 and tail_in[1] > 0:
         parts.append(_piece(tg, tail_in[0], 0.0, tail_in[1])[:-1])
         edges.append(np.array([tail_in[0]], dtype=np.int64))

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import UnreachableError, ValidationError
-from navigator.roads import _search, _workspace
+from navigator.roads import _search, _workspace, turns
 from navigator.roads._search import Direction
 from navigator.roads._workspace import Method
 
@@ -130,10 +130,10 @@ def travel_times_to(
 
 def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: float | None,
          direction: Direction, method: Method) -> npt.NDArray[np.float64]:
-    start = np.array([_node(tg, node, "node")], dtype=np.int64)
+    _search.csr(tg, direction)
+    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
     cutoff = _cutoff(cutoff_s)
     _workspace.check_method(method)
-    _search.csr(tg, direction)
     wanted = None
     if others is not None:
         wanted = _nodes(tg, others, "targets" if direction == "from" else "sources")
@@ -178,8 +178,9 @@ def k_nearest(
     if k < 1:
         msg = f"k must be at least 1, got {k}"
         raise ValidationError(msg)
-    start = np.array([_node(tg, node, "node")], dtype=np.int64)
-    cand = _nodes(tg, candidates, "candidates")
+    _search.csr(tg, direction)
+    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
+    cand = turns.ends(tg, _nodes(tg, candidates, "candidates"), direction)
     ws, ver, _ = _search.dijkstra(tg, start, np.zeros(1), direction, targets=cand, n_stop=k,
                                   cutoff=_cutoff(cutoff_s))
     t = _search.dijkstra_at(tg, cand, ws, ver)
@@ -239,8 +240,8 @@ def nearest_facility(
         raise ValidationError(msg)
     _workspace.check_method(method)
     _search.csr(tg, direction)
-    dist, origin = _search.nearest(tg, fac, np.zeros(len(fac)), direction, _cutoff(cutoff_s),
-                                   method)
+    dist, origin = _search.nearest(tg, turns.starts(tg, fac, direction), np.zeros(len(fac)),
+                                   direction, _cutoff(cutoff_s), method)
     return NearestFacility(time_s=dist, facility=origin)
 
 
@@ -266,8 +267,9 @@ def travel_time_matrix(
     cutoff = _cutoff(cutoff_s)
     if o.size == 0 or d.size == 0:
         return np.zeros((o.size, d.size))
-    return _search.many_to_many(tg, o, np.zeros(o.size), np.arange(o.size), o.size, d,
-                                np.zeros(d.size), np.arange(d.size), d.size, cutoff)
+    return _search.many_to_many(tg, o, np.zeros(o.size), np.arange(o.size), o.size,
+                                tg.target_node[d], np.zeros(d.size), np.arange(d.size), d.size,
+                                cutoff)
 
 
 @dataclass(frozen=True)
@@ -326,10 +328,10 @@ def isochrone(
     -------
     Isochrone
     """
-    start = np.array([_node(tg, node, "node")], dtype=np.int64)
+    _search.csr(tg, direction)
+    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
     limit = _cutoff(limit_s)
     _workspace.check_method(method)
-    _search.csr(tg, direction)
     _check_hull(hull)
     nodes, time_s = _search.reached(tg, start, np.zeros(1), limit, direction, method)
     polygon = None if hull is None else hull_polygon(tg.lon[nodes], tg.lat[nodes], hull, ratio)
@@ -381,7 +383,7 @@ class Route:
     nodes
         Node indices from origin to destination.
     edges
-        Edge ids travelled.
+        Edge ids travelled (road edges; no turn edges).
     geometry
         The road geometry, EPSG:4326.
     travel_time_s
@@ -423,11 +425,13 @@ def route(tg: TravelGraph, orig: int, dest: int) -> Route:
     d = _node(tg, dest, "dest")
     one = np.zeros(1)
     time_s, path_edges, _ = _search.shortest_path(tg, np.array([o], dtype=np.int64), one,
-                                                  np.array([d], dtype=np.int64), one)
+                                                  tg.target_node[[d]], one)
     if not np.isfinite(time_s):
         msg = f"node {d} cannot be reached from node {o} by road"
         raise UnreachableError(msg)
-    nodes = np.concatenate([[o], tg.indices[path_edges]]).astype(np.int64)
+    nodes = turns.intersections(
+        tg, np.concatenate([[o], tg.indices[path_edges]]).astype(np.int64))
+    path_edges = turns.road_edges(tg, path_edges)
     if len(path_edges):
         coords = _search.path_coords(tg, path_edges)
     else:

@@ -111,8 +111,9 @@ def _open_nodes(tg: TravelGraph) -> npt.NDArray[np.int64] | None:
         return None
     ok = np.isfinite(tg.travel_time)
     touched = np.zeros(tg.n_nodes, dtype=bool)
-    touched[tg.edge_sources()[ok]] = True
-    touched[tg.indices[ok]] = True
+    tails, heads = tg.road_ends()
+    touched[tails[ok]] = True
+    touched[heads[ok]] = True
     return np.flatnonzero(touched).astype(np.int64)
 
 
@@ -124,10 +125,6 @@ def _node_tree(tg: TravelGraph) -> tuple[Any, npt.NDArray[np.int64] | None]:
         return None, ids
     nodes = slice(None) if ids is None else ids
     return cKDTree(local_xy(tg, tg.lon[nodes], tg.lat[nodes])), ids
-
-
-def _edge_tails(tg: TravelGraph) -> npt.NDArray[np.int64]:
-    return tg.edge_sources()
 
 
 def _drop_far(ids: npt.NDArray[np.int64], x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
@@ -266,8 +263,9 @@ def _segment_index(tg: TravelGraph) -> tuple[Any, ...]:
     edge_total = np.bincount(seg_edge, weights=seg_len, minlength=tg.n_edges)
     edge_first = np.concatenate([[0.0], cum])[np.searchsorted(seg_edge, seg_edge)]
     seg_start = np.concatenate([[0.0], cum[:-1]]) - edge_first
-    if tg.closures_in_effect:  # index open roads only: nothing snaps onto a closed edge
-        keep = np.isfinite(tg.travel_time[seg_edge])
+    if tg.closures_in_effect or tg.turn_restricted:
+        # index open roads only: nothing snaps onto a closed edge, nor onto a turn edge
+        keep = np.isfinite(tg.travel_time[seg_edge]) & ~tg.is_turn_edge()[seg_edge]
         a, b, seg_edge, seg_start, seg_len = (a[keep], b[keep], seg_edge[keep],
                                               seg_start[keep], seg_len[keep])
         if not keep.any():
@@ -318,7 +316,7 @@ def edge_vertices(tg: TravelGraph, edges: npt.ArrayLike | None = None) -> tuple[
         Position in ``edges`` of each vertex.
     """
     e = np.arange(tg.n_edges) if edges is None else np.asarray(edges, dtype=np.int64)
-    tails = tg.cached(_edge_tails)
+    tails, heads = tg.road_ends()
     inner = tg.geom_ptr[e + 1] - tg.geom_ptr[e]
     count = inner + 2
     start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
@@ -331,7 +329,7 @@ def edge_vertices(tg: TravelGraph, edges: npt.ArrayLike | None = None) -> tuple[
     tail = k == 0
     mid = ~(head | tail)
     lon[tail], lat[tail] = tg.lon[tails[e]], tg.lat[tails[e]]
-    hn = tg.indices[e]
+    hn = heads[e]
     lon[head], lat[head] = tg.lon[hn], tg.lat[hn]
     gi = tg.geom_ptr[e][owner[mid]] + k[mid] - 1
     lon[mid], lat[mid] = tg.geom_lon[gi], tg.geom_lat[gi]

@@ -47,7 +47,8 @@ def on_road_columns(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, 
 
     s = snap_to_edges(graph, lon, lat, max_snap_m=max_snap_m, strict=strict)
     e = np.maximum(s.edge, 0)
-    near = np.where(s.fraction >= 0.5, graph.indices[e], graph.edge_sources()[e])
+    tails, heads = graph.road_ends()
+    near = np.where(s.fraction >= 0.5, heads[e], tails[e])
     return {"node": np.where(s.edge >= 0, near, -1).astype(np.int64), "edge": s.edge,
             "fraction": s.fraction, "road_lon": s.lon, "road_lat": s.lat,
             "snap_m": s.distance_m}

@@ -27,7 +27,8 @@ def load_network(settings: Settings, osm_file: Path | None = None) -> TravelGrap
     shipped ``settings.region``.
     """
     path = osm_file or demo_city(settings).osm_file
-    return load_graph(path, cache_dir=settings.cache_dir)
+    return load_graph(path, cache_dir=settings.cache_dir,
+                      turn_restrictions=settings.turn_restrictions)
 
 
 def settings_for_store(settings: Settings, store: Store, *, shipped: str | None = None

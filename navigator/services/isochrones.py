@@ -130,7 +130,8 @@ def reachable_areas(store: Store, graph: TravelGraph, settings: Settings, *, act
     # counts; ``node`` reports the nearer end of that edge.
     spot = snap_to_edges(graph, [origin_lon], [origin_lat], max_snap_m=settings.max_snap_m)
     e = int(spot.edge[0])
-    node = int(graph.indices[e] if spot.fraction[0] >= 0.5 else graph.edge_sources()[e])
+    tails, heads = graph.road_ends()
+    node = int(heads[e] if spot.fraction[0] >= 0.5 else tails[e])
     areas = []
     for limit in limits[::-1]:
         iso = point_isochrone(graph, spot, float(limit), direction=direction)

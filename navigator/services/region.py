@@ -181,7 +181,8 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
     if res_path is not None and not res_path.exists():
         msg = f"resources {res_path}: no such file or folder"
         raise ValidationError(msg)
-    graph = load_graph(osm, cache_dir=settings.cache_dir)
+    graph = load_graph(osm, cache_dir=settings.cache_dir,
+                       turn_restrictions=settings.turn_restrictions)
     zone = network_timezone(graph)
     calendar = (holidays or default_holidays(zone)).strip().upper()
     holiday_calendar(settings, calendar)
@@ -228,7 +229,7 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
         raise
     ready_kernels(graph)  # the store's first decision then neither compiles nor indexes
     return RegionSetup(
-        definition=definition, store_url=url, nodes=graph.n_nodes, edges=graph.n_edges,
+        definition=definition, store_url=url, nodes=graph.n_nodes, edges=graph.n_road_edges,
         area_bounds=tuple(round(float(b), 5) for b in network_area(graph).bounds),  # type: ignore[arg-type]
         units=len(population.units), people=population.total_people,
         clipped_units=population.clipped_units, clipped_people=population.clipped_people,

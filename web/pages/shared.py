@@ -41,8 +41,9 @@ def health() -> tuple[Response, int]:
     """
     ctx = app_context()
     up = ctx.store.ping()
+    graph = ctx.graph
     return jsonify({"status": "ok" if up else "store unavailable", "store": up,
-                    "nodes": ctx.graph.n_nodes, "edges": ctx.graph.n_edges}), 200 if up else 503
+                    "nodes": graph.n_nodes, "edges": graph.n_road_edges}), 200 if up else 503
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
