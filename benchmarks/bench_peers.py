@@ -256,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         from navigator.roads import _kernels, build
 
         _kernels.warm_up()
-        tg = build.load_graph(br.PORTO, cache_dir=tmp)
+        # scipy, networkit and pandana model no turn restrictions: all engines answer on the
+        # graph without them (OSRM applies its own from the .pbf)
+        tg = build.load_graph(br.PORTO, cache_dir=tmp, turn_restrictions=False)
     inst = rq.instances(tg)
     res.update(nodes=tg.n_nodes, edges=tg.n_edges)
     res.update(run_in_process(tg, inst, reps=args.reps, peer_reps=args.peer_reps,
