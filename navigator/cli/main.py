@@ -12,6 +12,7 @@ from navigator.cli import (
     admin,
     caseworker,
     closures,
+    compliance,
     dispatcher,
     planner,
     region,
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 #: One module per role; each adds its commands with ``register(subcommands)``.
-ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, simulate, region, shelter, surge,
-                 users)
+ROLE_COMMANDS = (admin, caseworker, dispatcher, compliance, closures, planner, simulate, region,
+                 shelter, surge, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

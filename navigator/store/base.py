@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         BedType,
         Bundle,
         Closure,
+        ComplianceArea,
         Episode,
         EpisodeState,
         Hold,
@@ -507,4 +508,22 @@ class Store(Protocol):
 
     def closures_version(self) -> str:
         """Return a short text that changes whenever a closure is added or lifted (cheap)."""
+        ...
+
+    # -- compliance areas (navigator.store.areas) --------------------------------------------
+    def add_compliance_areas(self, areas: Sequence[ComplianceArea], *, actor: str,
+                             replace: bool = False) -> list[ComplianceArea]:
+        """Store compliance areas all or nothing (``replace``: instead of those held).
+
+        ``ValidationError`` for an invalid or non-polygon geometry or an id given twice,
+        ``ConflictError`` for an id already held; audited ``import_compliance_areas``.
+        """
+        ...
+
+    def compliance_areas(self) -> list[ComplianceArea]:
+        """Return every compliance area, by id."""
+        ...
+
+    def delete_compliance_area(self, area_id: str, *, actor: str) -> ComplianceArea:
+        """Delete one area (audited ``delete_compliance_area``); ``NotFoundError`` if unknown."""
         ...
