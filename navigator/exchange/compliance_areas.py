@@ -69,6 +69,8 @@ def compliance_areas_from_geojson(data: Any) -> list[ComplianceArea]:
                 area_class=props.get("class", props.get("area_class")),  # type: ignore[arg-type]
                 geometry=geometry, targets_s=dict(targets)))
         except ValidationError as e:
+            if len(parts) == 1:
+                raise
             msg = f"{where}: {e}"
             raise ValidationError(msg) from e
     return out
