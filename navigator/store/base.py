@@ -267,6 +267,17 @@ class Store(Protocol):
         ...
 
     # -- the live console: change counters and check-ins (navigator.store.changes) -------------
+    def wait_for_change(self, since: int, *, timeout_s: float, poll_s: float = 0.05,
+                        topic: str = "dispatch") -> int:
+        """Return ``topic``'s change counter once it differs from ``since`` (or on timeout).
+
+        PostGIS wakes on LISTEN/NOTIFY as the writing transaction commits (polling every
+        ``poll_s`` seconds only while its listening connection is down); the GeoPackage
+        reads the counter every ``poll_s`` seconds. ``StoreError`` if the store stops
+        answering.
+        """
+        ...
+
     def change_version(self, topic: str = "dispatch") -> int:
         """Return ``topic``'s change counter: it grows with every committed write of the topic.
 
