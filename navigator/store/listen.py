@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -40,7 +40,7 @@ class ChangeListener:
         Opens a new connection with the store's login (the thread makes it autocommit).
     """
 
-    def __init__(self, connect: Callable[[], psycopg.Connection]) -> None:  # type: ignore[type-arg]
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
         self._connect = connect
         self._seen = 0
         self._cond = threading.Condition()

@@ -21,6 +21,8 @@ from web.parsing import parse_query
 from web.render import FEATURE_COLLECTION, area_tz
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from navigator.services.compliance import ComplianceReport
 
 bp = Blueprint("compliance", __name__)
@@ -45,17 +47,23 @@ def page() -> str:
     query = cast("schemas.ComplianceQuery",
                  parse_query(schemas.ComplianceQuery, drop_empty=True))
     found = _report(query)
-    asked = {k: v for k, v in (("start", found.start.strftime("%Y-%m-%dT%H:%M")),
-                               ("end", found.end.strftime("%Y-%m-%dT%H:%M")),
-                               ("targets", query.targets)) if v}
+    # the links carry the exact period (a minute-rounded end would drop the latest calls)
+    asked = {"start": found.start.isoformat(), "end": found.end.isoformat(),
+             **({"targets": query.targets} if query.targets else {})}
     records = found.records()
     return render_template(
         "compliance.html", report=found, records=records, tz=found.timezone,
-        start_value=asked["start"], end_value=asked["end"], targets=query.targets,
+        start_value=_picker(query.start, found.start),
+        end_value=_picker(query.end, found.end), targets=query.targets,
         rule=ATTRIBUTION_RULE, min_arrivals=MIN_ARRIVALS,
         chart=share_chart(records, min_arrivals=MIN_ARRIVALS),
         csv_url=url_for("compliance.report") + "?" + urlencode({**asked, "format": "csv"}),
         json_url=url_for("compliance.report") + "?" + urlencode(asked))
+
+
+def _picker(asked: datetime | None, used: datetime) -> str:
+    """Return a period bound for the date-time picker: blank when defaulted (now / 12 h)."""
+    return "" if asked is None else used.strftime("%Y-%m-%dT%H:%M")
 
 
 @endpoint(bp, "/api/dispatch/compliance",
