@@ -12,10 +12,13 @@ from navigator.cli import main
 
 def cli_runner(store_path: str, cache_dir: Path, capsys: pytest.CaptureFixture[str]
                ) -> Callable[..., str]:
-    """Return ``run(command, *args, code=0)``: stdout on success, stderr on failure."""
+    """Return ``run(command, *args, code=0)``: stdout on success, stderr on failure.
+
+    The store options go last, so a command with actions (``compliance-areas import``)
+    gets them too.
+    """
     def run(*argv: str, code: int = 0) -> str:
-        result = main([argv[0], "--store", store_path, "--cache-dir", str(cache_dir),
-                       *argv[1:]])
+        result = main([*argv, "--store", store_path, "--cache-dir", str(cache_dir)])
         out = capsys.readouterr()
         assert result == code, out.err
         assert "Traceback" not in out.err

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from clihelpers import cli_runner
 from shapely.geometry import box, mapping
 
-from navigator.cli import main
 from navigator.demo.city import load_demo
 from navigator.store import open_store
 
@@ -24,15 +24,7 @@ def run(columbus_graph, tmp_path: Path, graph_cache_dir: Path,  # type: ignore[n
     store = open_store(path)
     load_demo(store, columbus_graph, seed=5)
     store.close()
-
-    def go(*argv: str, code: int = 0) -> tuple[str, str]:
-        result = main([*argv, "--store", path, "--cache-dir", str(graph_cache_dir)])
-        out = capsys.readouterr()
-        assert result == code, out.err
-        assert "Traceback" not in out.err
-        return out.out, out.err
-
-    return go
+    return cli_runner(path, graph_cache_dir, capsys)
 
 
 def _write(tmp_path: Path, name: str, *features: dict) -> str:  # type: ignore[type-arg]
@@ -49,33 +41,33 @@ def _feature(area_id: str, bounds: tuple[float, ...], targets: dict | None = Non
 
 
 def test_areas_import_list_delete_and_report(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    out, _ = run("compliance-areas", "list")
+    out = run("compliance-areas", "list")
     assert "demo-core" in out and "Rest of the region (demo)" in out
     file = _write(tmp_path, "areas.geojson", _feature("core", CORE))
-    out, _ = run("compliance-areas", "import", file, "--replace")
+    out = run("compliance-areas", "import", file, "--replace")
     assert "core  Core  urban  P1=10 min P2=20 min P3=40 min P4=80 min" in out
     assert "demo-core" not in out
-    listed = json.loads(run("compliance-areas", "list", "--json")[0])
+    listed = json.loads(run("compliance-areas", "list", "--json"))
     assert [f["id"] for f in listed["features"]] == ["core"]
-    _, err = run("compliance-areas", "import", file, code=1)
+    err = run("compliance-areas", "import", file, code=1)
     assert "already holds 'core'" in err
     incident = run("new-incident", "--lon", "-82.99", "--lat", "39.96", "--type",
-                   "suicide_risk", "--priority", "1")[0].strip()
-    team = json.loads(run("rank-teams", incident, "--json")[0])["options"][0]["team_id"]
+                   "suicide_risk", "--priority", "1").strip()
+    team = json.loads(run("rank-teams", incident, "--json"))["options"][0]["team_id"]
     run("assign", incident, team)
     run("team-status", team, "on_scene")
-    out, _ = run("compliance")
+    out = run("compliance")
     assert "Core  P1  1 sent  1 arrived" in out and "few (n<5)" in out
     assert "(America/New_York)" in out and "outside every area  P1  0 sent" in out
-    report = json.loads(run("compliance", "--json")[0])
+    report = json.loads(run("compliance", "--json"))
     (row,) = [r for r in report["rows"] if r["area_id"] == "core" and r["priority"] == 1]
     assert (row["dispatched"], row["within_target"], row["target_s"]) == (1, 1.0, 600.0)
     csv_path = tmp_path / "c.csv"
     run("compliance", "--csv", str(csv_path), "--from", "2026-01-01", "--to", "2030-01-01")
     assert ",core,Core,urban,yes" in csv_path.read_text()
-    out, _ = run("compliance-areas", "delete", "core")
+    out = run("compliance-areas", "delete", "core")
     assert out.strip() == "deleted compliance area core (Core)"
-    _, err = run("compliance-areas", "delete", "core", code=1)
+    err = run("compliance-areas", "delete", "core", code=1)
     assert "no compliance area 'core'" in err
 
 
@@ -88,20 +80,20 @@ def test_areas_import_list_delete_and_report(run, tmp_path: Path) -> None:  # ty
 ])
 def test_bad_area_files_exit_1_and_write_nothing(run, tmp_path: Path, features: list,  # type: ignore[no-untyped-def, type-arg]
                                                  says: str) -> None:
-    before = run("compliance-areas", "list", "--json")[0]
-    _, err = run("compliance-areas", "import", _write(tmp_path, "bad.geojson", *features),
+    before = run("compliance-areas", "list", "--json")
+    err = run("compliance-areas", "import", _write(tmp_path, "bad.geojson", *features),
                  "--replace", code=1)
     assert says in err
-    assert run("compliance-areas", "list", "--json")[0] == before
+    assert run("compliance-areas", "list", "--json") == before
 
 
 def test_bad_periods_exit_1(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, err = run("compliance", "--from", "2026-12-02", "--to", "2026-12-01", code=1)
+    err = run("compliance", "--from", "2026-12-02", "--to", "2026-12-01", code=1)
     assert "end after it starts" in err
-    _, err = run("compliance", "--from", "2020-01-01", "--to", "2020-01-02", code=1)
+    err = run("compliance", "--from", "2020-01-01", "--to", "2020-01-02", code=1)
     assert "no dispatch between 2020-01-01T00:00-05:00" in err
-    _, err = run("compliance", "--targets", "1=0", code=1)
+    err = run("compliance", "--targets", "1=0", code=1)
     assert "positive number of minutes" in err
     (tmp_path / "broken.geojson").write_text("{not json")
-    _, err = run("compliance-areas", "import", str(tmp_path / "broken.geojson"), code=1)
+    err = run("compliance-areas", "import", str(tmp_path / "broken.geojson"), code=1)
     assert "not a readable GeoJSON file" in err
