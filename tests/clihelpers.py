@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,3 +25,15 @@ def cli_runner(store_path: str, cache_dir: Path, capsys: pytest.CaptureFixture[s
         assert "Traceback" not in out.err
         return out.out if code == 0 else out.err
     return run
+
+
+def demo_store(graph: Any, folder: Path, *, seed: int = 5) -> str:
+    """Return the path of a new GeoPackage in ``folder`` holding the demo city."""
+    from navigator.demo.city import load_demo
+    from navigator.store import open_store
+
+    path = str(folder / "demo.gpkg")
+    store = open_store(path)
+    load_demo(store, graph, seed=seed)
+    store.close()
+    return path

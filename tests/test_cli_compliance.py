@@ -7,11 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from clihelpers import cli_runner
+from clihelpers import cli_runner, demo_store
 from shapely.geometry import box, mapping
-
-from navigator.demo.city import load_demo
-from navigator.store import open_store
 
 TARGETS = {"1": 600, "2": 1200, "3": 2400, "4": 4800}
 CORE = (-83.0, 39.95, -82.98, 39.97)
@@ -20,11 +17,7 @@ CORE = (-83.0, 39.95, -82.98, 39.97)
 @pytest.fixture
 def run(columbus_graph, tmp_path: Path, graph_cache_dir: Path,  # type: ignore[no-untyped-def]
         capsys: pytest.CaptureFixture[str]):
-    path = str(tmp_path / "demo.gpkg")
-    store = open_store(path)
-    load_demo(store, columbus_graph, seed=5)
-    store.close()
-    return cli_runner(path, graph_cache_dir, capsys)
+    return cli_runner(demo_store(columbus_graph, tmp_path), graph_cache_dir, capsys)
 
 
 def _write(tmp_path: Path, name: str, *features: dict) -> str:  # type: ignore[type-arg]

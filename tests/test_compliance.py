@@ -168,6 +168,9 @@ def test_naive_period_is_local_time() -> None:
     assert until - since == timedelta(hours=12)
     with pytest.raises(ValidationError, match="end after"):
         report_period(until, since, timezone="UTC")
+    for far in (datetime(1, 1, 1), datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31)):
+        with pytest.raises(ValidationError, match="1970 and 2200"):
+            report_period(far, None, timezone="America/New_York")
 
 
 @pytest.mark.parametrize(("change", "says"), [

@@ -139,7 +139,8 @@ def report_period(start: datetime | None, end: datetime | None, *, timezone: str
     Raises
     ------
     ValidationError
-        An unknown time zone, or a period that does not end after it starts.
+        An unknown time zone, a time outside 1970-2200, or a period that does not end
+        after it starts.
     """
     try:
         zone = ZoneInfo(timezone)
@@ -148,8 +149,8 @@ def report_period(start: datetime | None, end: datetime | None, *, timezone: str
         raise ValidationError(msg) from e
 
     def local(value: datetime) -> datetime:
-        if not isinstance(value, datetime):
-            msg = f"the period needs datetimes, got {value!r}"
+        if not isinstance(value, datetime) or not 1970 <= value.year <= 2200:
+            msg = f"the period needs times between the years 1970 and 2200, got {value!r}"
             raise ValidationError(msg)
         return value.replace(tzinfo=zone) if value.tzinfo is None else value.astimezone(zone)
 
