@@ -12,7 +12,8 @@ from typing import Any
 
 #: Colour of each priority's bars (1 highest); the legend repeats them.
 PRIORITY_COLOURS = {1: "#b10026", 2: "#e6550d", 3: "#3182bd", 4: "#636363"}
-_LABEL_W = 230  # left column: area names
+_LABEL_W = 260  # left column: area names
+_LABEL_CHARS = 38  # what fits it at 12 px
 _BAR_W = 360  # 0-100 %
 _ROW_H = 16
 _GAP = 10
@@ -33,12 +34,22 @@ class Bar:
 
 @dataclass(frozen=True)
 class Group:
-    """One area's block of bars: its name (text, escaped when drawn) and class."""
+    """One area's block of bars: its name (text, escaped when drawn) and class.
+
+    ``label`` is what fits the label column (name and class, cut with an ellipsis); the
+    full name is the bars' tooltip.
+    """
 
     y: float
     name: str
     area_class: str
     bars: tuple[Bar, ...]
+
+    @property
+    def label(self) -> str:
+        """Return the name (and class) cut to fit the label column."""
+        text = f"{self.name} ({self.area_class})" if self.area_class else self.name
+        return text if len(text) <= _LABEL_CHARS else text[:_LABEL_CHARS - 1] + "…"
 
 
 @dataclass(frozen=True)

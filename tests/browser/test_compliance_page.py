@@ -52,7 +52,7 @@ def test_page_shows_table_and_chart_and_keeps_hostile_names_text(
     shown = page.eval_on_selector_all("#compliance-table td.area", "els => els.map(e => "
                                       "e.textContent)")
     assert set(names.values()) <= set(shown)
-    labels = page.eval_on_selector_all("#share-chart text.area-name",
+    labels = page.eval_on_selector_all("#share-chart text.area-name title",
                                        "els => els.map(e => e.textContent)")
     assert {f"{n} (urban `${{1}}`)" for n in names.values()} <= set(labels)
     injected = page.evaluate("() => document.querySelectorAll('main img, main script, "
@@ -75,3 +75,17 @@ def test_page_shows_table_and_chart_and_keeps_hostile_names_text(
         page.click("#csv-link")
     text = Path(got.value.path()).read_text(encoding="utf-8")
     assert text.startswith("priority,dispatched,arrived") and "x-template_literal" in text
+    # as the demo has it: a downtown core (urban) inside the rest (rural)
+    store.add_compliance_areas([
+        ComplianceArea(id="core", name="Downtown core", area_class="urban",
+                       geometry=box(lon - 0.01, lat - 0.01, lon + 0.01, lat + 0.01),
+                       targets_s=TARGETS),
+        ComplianceArea(id="rest", name="Rest of the region", area_class="rural",
+                       geometry=box(lon - 1, lat - 1, lon + 1, lat + 1),
+                       targets_s={k: 2 * v for k, v in TARGETS.items()})],
+        actor="browser test", replace=True)
+    page.goto(server.url + "/compliance")
+    expect(page.locator('#compliance-table tr[data-area="core"][data-priority="1"]')
+           ).to_contain_text("100%")
+    page.screenshot(path=str(SCREENSHOTS / "compliance-page-two-areas.png"), full_page=True)
+    assert s.errors == [] and s.ran() is None
