@@ -211,3 +211,25 @@ def test_import_refuses_areas_off_the_network_and_writes_nothing(store, columbus
     with pytest.raises(ValidationError, match="invalid"):
         sv.import_compliance_areas(store, columbus_graph, bowtie, actor="planner")
     assert store.compliance_areas() == [] and len(store.audit_log(limit=1000)) == before
+
+
+def test_the_demo_has_two_areas_and_labelled_synthetic_dispatches(columbus_graph,
+                                                                  tmp_path) -> None:
+    from navigator.demo.city import load_demo
+    from navigator.store import open_store
+
+    store = open_store(str(tmp_path / "demo.gpkg"))
+    try:
+        _, notes = load_demo(store, columbus_graph, seed=7, history=True)
+        assert [a.id for a in store.compliance_areas()] == ["demo-core", "demo-rest"]
+        assert any("synthetic dispatch history: 12" in n for n in notes)
+        report = compliance_report(store, timezone="America/New_York")
+        assert report.synthetic == 12 and report.to_dict()["synthetic_dispatches"] == 12
+        sent = {report.areas[r.group].id: 0 for r in report.rows}
+        for r in report.rows:
+            sent[report.areas[r.group].id] += r.dispatched
+        assert sent == {"demo-core": 6, "demo-rest": 6, None: 0}
+        # the history leaves every team as it found it
+        assert store.assignments(active_only=True).empty
+    finally:
+        store.close()

@@ -45,6 +45,9 @@ def run_compliance(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     print(f"dispatch to on scene, {report.start.isoformat(timespec='minutes')} .. "
           f"{report.end.isoformat(timespec='minutes')} ({report.timezone})")
+    if report.synthetic:
+        print(f"{report.synthetic} of these dispatches are synthetic (demo data): their times "
+              "are not real")
     print_table((r["area_name"], f"P{r['priority']}", f"{r['dispatched']} sent",
                  f"{r['arrived']} arrived",
                  "p50 " + minutes_text(r["p50_s"]) if r["p50_s"] is not None else "p50 -",

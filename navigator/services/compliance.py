@@ -55,7 +55,8 @@ class ComplianceReport:
     """Response times against targets by area and priority for ``start`` <= dispatch < ``end``.
 
     ``start`` and ``end`` are aware, in ``timezone`` (the store's area); ``areas[g]`` is
-    the area of rows with ``group == g`` (the last is :data:`OUTSIDE`).
+    the area of rows with ``group == g`` (the last is :data:`OUTSIDE`). ``synthetic``
+    counts the dispatches to synthetic (demo) incidents among them.
     """
 
     start: datetime
@@ -63,6 +64,7 @@ class ComplianceReport:
     timezone: str
     areas: tuple[AreaLabel, ...]
     rows: tuple[ComplianceRow, ...]
+    synthetic: int = 0
 
     def records(self) -> list[dict[str, Any]]:
         """Return one plain dict per row with its area's id, name and class."""
@@ -75,7 +77,7 @@ class ComplianceReport:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(),
                 "timezone": self.timezone, "measure": "dispatch to on scene",
                 "rule": ATTRIBUTION_RULE, "min_arrivals": MIN_ARRIVALS,
-                "rows": self.records()}
+                "synthetic_dispatches": self.synthetic, "rows": self.records()}
 
     def to_csv(self) -> str:
         """Return the rows as CSV (minutes, shares as percentages; empty where no arrival).
@@ -229,6 +231,7 @@ def compliance_report(store: Store, *, start: datetime | None = None,
         areas, incidents.geometry.x.to_numpy(dtype=float),
         incidents.geometry.y.to_numpy(dtype=float)), strict=True))
     priority_of = dict(zip(incidents["id"], incidents["priority"], strict=True))
+    synthetic = set(incidents["id"][incidents["synthetic"].astype(bool)])
     arrivals: dict[str, list[datetime]] = {}
     for e in store.audit_log(limit=_AUDIT_LIMIT, action="update_team"):
         if e.result.get("status") == TeamStatus.ON_SCENE and \
@@ -247,4 +250,5 @@ def compliance_report(store: Store, *, start: datetime | None = None,
               AreaLabel(None, OUTSIDE, ""))
     rows = compliance_by_group(group, priority, response, targets_s=[
         *(a.targets_s for a in areas), {k: 60.0 * v for k, v in targets.items()}])
-    return ComplianceReport(start=start, end=end, timezone=timezone, areas=labels, rows=rows)
+    return ComplianceReport(start=start, end=end, timezone=timezone, areas=labels, rows=rows,
+                            synthetic=int(assignments["incident_id"].isin(synthetic).sum()))

@@ -111,6 +111,7 @@ def test_report_api_periods_and_formats(app: Flask, as_role: Role) -> None:
     dispatcher, _ = as_role("dispatcher")
     data = dispatcher.get("/api/dispatch/compliance").get_json()
     assert data["timezone"] == "America/New_York" and data["min_arrivals"] == 5
+    assert data["synthetic_dispatches"] == 0
     (core,) = [r for r in data["rows"] if r["area_id"] == "demo-core" and r["priority"] == 1]
     assert (core["dispatched"], core["arrived"], core["few"], core["target_s"]) == (
         1, 1, True, 900.0)
