@@ -177,8 +177,10 @@ class Settings:
         Seconds one live-console event stream (``/api/dispatch/events``) stays open before the
         browser reconnects (bounded so a stream never holds a server thread for long).
     events_poll_s
-        Seconds between a stream's reads of the store's change counter (the latency of the
-        live console across worker processes).
+        Seconds between a stream's reads of the store's change counter on the GeoPackage
+        (the live console's latency across worker processes there; one indexed read each).
+        PostGIS streams wake on LISTEN/NOTIFY instead and poll only while their listening
+        connection is down.
     events_max_streams
         Live streams one process serves at once (``NAVIGATOR_EVENTS_MAX_STREAMS``, default
         2). Each holds a server thread: keep it below gunicorn's ``--threads`` (4 in the
@@ -221,7 +223,7 @@ class Settings:
     store_region: RegionDefinition | None = None
     checkin_interval_min: float = 20.0
     events_stream_s: float = 30.0
-    events_poll_s: float = 0.25
+    events_poll_s: float = 0.05
     events_max_streams: int = 2
     turn_restrictions: bool = True
 

@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from clihelpers import demo_store
 from shapely.geometry import LineString, box, mapping
 
 from navigator.cli import main
-from navigator.demo.city import load_demo
-from navigator.store import open_store
 
 PLACE = ["--lon", "-82.99", "--lat", "39.96"]
 
@@ -18,10 +17,7 @@ PLACE = ["--lon", "-82.99", "--lat", "39.96"]
 @pytest.fixture
 def run(columbus_graph, tmp_path: Path, graph_cache_dir: Path,  # type: ignore[no-untyped-def]
         capsys: pytest.CaptureFixture[str]):
-    path = str(tmp_path / "demo.gpkg")
-    store = open_store(path)
-    load_demo(store, columbus_graph, seed=5)
-    store.close()
+    path = demo_store(columbus_graph, tmp_path)
 
     def go(*argv: str, code: int = 0) -> tuple[str, str]:
         result = main([argv[0], "--store", path, "--cache-dir", str(graph_cache_dir),

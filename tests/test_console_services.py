@@ -80,17 +80,22 @@ def test_console_events_say_what_changed_and_end_on_time(store, columbus_graph,
     clock = [0.0]
     writes: dict[float, Any] = {}
 
-    def sleep(s: float) -> None:
-        clock[0] += s
-        for at in [a for a in writes if a <= clock[0]]:
-            writes.pop(at)()
+    def wait(version: int, timeout_s: float) -> int:  # the store's wait on a fake clock
+        until = clock[0] + timeout_s
+        while True:
+            for at in [a for a in writes if a <= clock[0]]:
+                writes.pop(at)()
+            current = store.change_version()
+            if current != version or clock[0] >= until:
+                return current
+            clock[0] = min(until, clock[0] + 0.5)
 
-    quick = dataclasses.replace(settings, events_stream_s=30.0, events_poll_s=0.5)
+    quick = dataclasses.replace(settings, events_stream_s=30.0)
     v0 = store.change_version()
     writes[3.0] = lambda: sv.add_incident(store, columbus_graph, settings,
                                           _incident("inc-live-2"), actor="d")
     events = list(sv.console_events(store, quick, since=None, clock=lambda: clock[0],
-                                    sleep=sleep))
+                                    wait=wait))
     kinds = [(e.kind, e.version) for e in events]
     assert kinds[0] == ("hello", v0)
     assert kinds[1] == ("change", v0 + 1)
@@ -98,25 +103,49 @@ def test_console_events_say_what_changed_and_end_on_time(store, columbus_graph,
     assert [k for k, _ in kinds[2:]] == ["ping", "ping"]
     assert clock[0] == pytest.approx(30.0)
     # a client that reconnects with an older version hears at once that it missed a change
-    again = sv.console_events(store, quick, since=v0, clock=lambda: clock[0], sleep=sleep)
+    again = sv.console_events(store, quick, since=v0, clock=lambda: clock[0], wait=wait)
     assert next(again).kind == "change"
-    same = sv.console_events(store, quick, since=v0 + 1, clock=lambda: clock[0], sleep=sleep)
+    same = sv.console_events(store, quick, since=v0 + 1, clock=lambda: clock[0], wait=wait)
     assert next(same).kind == "hello"
+
+
+def test_the_store_wakes_a_waiting_stream_as_a_write_commits(store, columbus_graph,
+                                                              settings) -> None:
+    import threading
+    import time
+
+    v0 = store.change_version()
+    assert store.wait_for_change(v0, timeout_s=0.2) == v0  # quiet: waits out the timeout
+    woke: list[float] = []
+
+    def write() -> None:
+        time.sleep(0.3)
+        woke.append(time.monotonic())
+        sv.add_incident(store, columbus_graph, settings, _incident("inc-wake"), actor="d")
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    got = store.wait_for_change(v0, timeout_s=10.0)
+    seen = time.monotonic()
+    writer.join()
+    assert got == v0 + 1
+    # woken well within the poll interval of the old console (0.25 s) after the commit
+    # (the add itself routes and writes; the bound leaves room for a loaded machine)
+    assert seen - woke[0] < 0.5, seen - woke[0]
+    print(f"\nwoken {seen - woke[0]:.3f} s after the write started ({type(store).__name__})")
 
 
 def test_a_stream_ends_with_bye_when_the_store_stops_answering(tmp_path, settings) -> None:
     from navigator.store import open_store
 
     s = open_store(str(tmp_path / "gone.gpkg"))
-    clock = [0.0]
 
-    def sleep(sec: float) -> None:
-        clock[0] += sec
+    def wait(version: int, timeout_s: float) -> int:
         (tmp_path / "gone.gpkg").unlink(missing_ok=True)
         s.close()
+        return s.change_version()
 
-    events = list(sv.console_events(s, settings, since=None, clock=lambda: clock[0],
-                                    sleep=sleep))
+    events = list(sv.console_events(s, settings, since=None, wait=wait))
     assert [e.kind for e in events] == ["hello", "bye"]
 
 

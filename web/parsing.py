@@ -57,9 +57,12 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         msg = "; ".join(f"{'.'.join(d['loc']) or 'body'}: {d['msg']}" for d in details)
         raise RequestInvalid(msg, details) from e
 
-def parse_query(model: type[BaseModel]) -> BaseModel:
-    """Return the query string validated by ``model`` or raise :class:`RequestInvalid`."""
-    args = {k: v for k, v in request.args.items()}
+def parse_query(model: type[BaseModel], *, drop_empty: bool = False) -> BaseModel:
+    """Return the query string validated by ``model`` or raise :class:`RequestInvalid`.
+
+    ``drop_empty`` leaves out empty values (what an HTML form sends for a blank field).
+    """
+    args = {k: v for k, v in request.args.items() if v or not drop_empty}
     try:
         # Query values are text: parse them as strings (strict numbers accept "1.5" here).
         return model.model_validate_strings(args)

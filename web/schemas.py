@@ -363,13 +363,29 @@ class EventsQuery(Body):
 
 
 class ComplianceQuery(Body):
-    """The period (default: the last 12 hours), targets per priority, and the format."""
+    """The period (default: the last 12 hours), default targets per priority, and the format.
 
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
-    targets: str | None = Field(None, max_length=80, description="minutes per priority, "
-                                "e.g. 1=15,2=30 (defaults 1=20,2=30,3=60,4=120)")
+    Times without a UTC offset are local time in the store's area (what a date-time picker
+    sends).
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    targets: str | None = Field(None, max_length=80, description="minutes per priority for "
+                                "incidents outside every compliance area, e.g. 1=15,2=30 "
+                                "(defaults 1=20,2=30,3=60,4=120)")
     format: Literal["json", "csv"] = "json"
+
+
+class ComplianceAreasImport(Body):
+    """Compliance areas as GeoJSON (every feature a polygon with name, class, targets_s)."""
+
+    geojson: Annotated[dict[str, Any], Field(
+        description="GeoJSON Feature or FeatureCollection, EPSG:4326, of Polygon / "
+                    "MultiPolygon features with properties name, class, targets_s (seconds "
+                    'per priority 1-4, e.g. {"1": 900, "2": 1800, "3": 3600, "4": 7200}) and '
+                    "an optional id")]
+    replace: bool = False
 
 
 class PlanRequest(Body):

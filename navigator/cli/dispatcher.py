@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from navigator.cli.common import Subcommands
 
 __all__ = ["register", "run_assign", "run_batch", "run_check_in", "run_checkins",
-           "run_compliance", "run_finish", "run_locate_incident", "run_new_incident",
-           "run_rank_teams", "run_team_status"]
+           "run_finish", "run_locate_incident", "run_new_incident", "run_rank_teams",
+           "run_team_status"]
 
 
 def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
@@ -164,50 +164,6 @@ def run_checkins(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def run_compliance(args: argparse.Namespace, ctx: Context) -> int:
-    """Response times against targets per priority over a period (table, JSON or CSV)."""
-    from datetime import timedelta
-
-    from navigator import services
-
-    end = args.end or datetime.now(UTC)
-    report = services.compliance_report(
-        ctx.store, start=args.start or end - timedelta(hours=12), end=end,
-        targets_min=services.parse_targets(args.targets))
-    if args.csv:
-        with open(args.csv, "w", encoding="utf-8", newline="") as f:
-            f.write(report.to_csv())
-        print(f"wrote {args.csv}")
-        return 0
-    if args.json:
-        print_json(report.to_dict())
-        return 0
-    print(f"dispatch to on scene, {report.start.isoformat(timespec='minutes')} .. "
-          f"{report.end.isoformat(timespec='minutes')}")
-    print_table((f"P{r.priority}", f"{r.dispatched} sent", f"{r.arrived} arrived",
-                 "p50 " + minutes_text(r.p50_s) if r.p50_s is not None else "p50 -",
-                 "p90 " + minutes_text(r.p90_s) if r.p90_s is not None else "p90 -",
-                 "target " + minutes_text(r.target_s),
-                 "-" if r.within_target is None else f"{100 * r.within_target:.0f}% within")
-                for r in report.rows)
-    return 0
-
-
-def _moment(text: str) -> datetime:
-    """Parse an ISO 8601 time with its offset (argparse type)."""
-    import argparse
-
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as e:
-        msg = f"{text!r} is not an ISO 8601 time (e.g. 2026-12-01T08:00+00:00)"
-        raise argparse.ArgumentTypeError(msg) from e
-    if value.tzinfo is None:
-        msg = f"{text!r} needs a UTC offset (e.g. +00:00 or Z)"
-        raise argparse.ArgumentTypeError(msg)
-    return value
-
-
 def run_batch(args: argparse.Namespace, ctx: Context) -> int:
     """Pair all open incidents with teams: optimal and greedy plans side by side."""
     from navigator import services
@@ -294,14 +250,6 @@ def register(sub: Subcommands) -> None:
 
     add_command(sub, "checkins", run_checkins,
                 "teams on scene and their safety check-ins, overdue first")
-
-    p = add_command(sub, "compliance", run_compliance,
-                    "response times vs targets per priority over a period (default: 12 h)")
-    p.add_argument("--from", dest="start", type=_moment, help="period start (ISO 8601)")
-    p.add_argument("--to", dest="end", type=_moment, help="period end (default: now)")
-    p.add_argument("--targets", help="minutes per priority, e.g. 1=15,2=30 "
-                                     "(defaults 1=20,2=30,3=60,4=120)")
-    p.add_argument("--csv", metavar="FILE", help="write the report as CSV")
 
     p = add_command(sub, "batch", run_batch, "optimal vs greedy assignment of all open incidents")
     p.add_argument("--objective", choices=get_args(Objective), default="total",

@@ -12,6 +12,7 @@ from navigator.cli import (
     admin,
     caseworker,
     closures,
+    compliance,
     dispatcher,
     planner,
     region,
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from navigator.cli.common import Caller
 
 #: One module per role; each adds its commands with ``register(subcommands)``.
-ROLE_COMMANDS = (admin, caseworker, dispatcher, closures, planner, simulate, region, shelter, surge,
-                 users)
+ROLE_COMMANDS = (admin, caseworker, dispatcher, compliance, closures, planner, simulate, region,
+                 shelter, surge, users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -114,7 +114,9 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
         Also replace a store whose data did not come from the demo (otherwise refused).
     history
         Also seed a synthetic bed-registry history (some counts fresh, a third days old and
-        stale) and a few referral episodes (:func:`navigator.demo.registry.seed_history`).
+        stale) and a few referral episodes (:func:`navigator.demo.registry.seed_history`),
+        and (Columbus) a few synthetic dispatches in its two compliance areas
+        (:func:`navigator.demo.compliance.seed_dispatches`). Columbus always gets the areas.
     region
         ``columbus`` (:func:`navigator.demo.bundle.demo_bundle`) or ``imperial``
         (:func:`navigator.demo.imperial.imperial_bundle`); ``graph`` must be its network.
@@ -156,6 +158,9 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
 
         store.set_surge_active(ACTIVE_SURGE_SHELTER, True, actor=actor,
                                note="synthetic demo activation")
+        from navigator.demo.compliance import demo_compliance_areas
+
+        store.add_compliance_areas(demo_compliance_areas(graph), actor=actor, replace=True)
     if history:
         from navigator.demo.registry import demo_shelter_site, seed_history
 
@@ -163,4 +168,11 @@ def load_demo(store: Store, graph: TravelGraph, *, seed: int, now: datetime | No
         notes = (*notes, f"synthetic bed-registry history: {seeded['fresh']} fresh and "
                          f"{seeded['stale']} stale shelter reports, {seeded['episodes']} "
                          "referral episodes")
+        if region != Region.IMPERIAL:
+            from navigator.demo.compliance import seed_dispatches
+
+            sent = seed_dispatches(store, graph, seed=seed, actor=actor)
+            notes = (*notes, f"synthetic dispatch history: {sent} dispatches in the two demo "
+                             "compliance areas, recorded now (their response times are "
+                             "seconds, not real)")
     return counts, notes

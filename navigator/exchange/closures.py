@@ -18,22 +18,26 @@ if TYPE_CHECKING:
 MAX_IMPORT_BYTES = 5_000_000
 
 
-def closure_geometries(data: Any) -> list[tuple[BaseGeometry, Mapping[str, Any]]]:
+def closure_geometries(data: Any, *, what: str = "closure",
+                       types: tuple[str, ...] = CLOSURE_GEOMETRY_TYPES
+                       ) -> list[tuple[BaseGeometry, Mapping[str, Any]]]:
     """Return the geometries (and feature properties) of a GeoJSON closure (EPSG:4326).
 
     ``data`` is a Geometry, a Feature or a FeatureCollection (one closure per feature).
-    ``ValidationError`` for anything else, unreadable coordinates or a wrong geometry type.
+    ``ValidationError`` for anything else, unreadable coordinates or a geometry type not in
+    ``types``; messages name ``what`` (other GeoJSON imports, e.g. compliance areas, reuse
+    this reader).
     """
     import shapely.geometry
 
     if not isinstance(data, Mapping):
-        msg = "closure: GeoJSON must be an object (Geometry, Feature or FeatureCollection)"
+        msg = f"{what}: GeoJSON must be an object (Geometry, Feature or FeatureCollection)"
         raise ValidationError(msg)
     kind = data.get("type")
     if kind == "FeatureCollection":
         features = data.get("features")
         if not isinstance(features, list) or not features:
-            msg = "closure: the FeatureCollection has no features"
+            msg = f"{what}: the FeatureCollection has no features"
             raise ValidationError(msg)
     elif kind == "Feature":
         features = [data]
@@ -41,13 +45,13 @@ def closure_geometries(data: Any) -> list[tuple[BaseGeometry, Mapping[str, Any]]
         features = [{"type": "Feature", "geometry": data, "properties": {}}]
     out = []
     for i, feature in enumerate(features, 1):
-        where = f"closure feature {i}" if len(features) > 1 else "closure"
+        where = f"{what} feature {i}" if len(features) > 1 else what
         geometry = feature.get("geometry") if isinstance(feature, Mapping) else None
         if not isinstance(geometry, Mapping) or \
-                geometry.get("type") not in CLOSURE_GEOMETRY_TYPES:
+                geometry.get("type") not in types:
             got = geometry.get("type") if isinstance(geometry, Mapping) else geometry
             msg = (f"{where}: geometry type {got!r} is not one of "
-                   f"{', '.join(CLOSURE_GEOMETRY_TYPES)}")
+                   f"{', '.join(types)}")
             raise ValidationError(msg)
         try:
             shape = shapely.geometry.shape(geometry)

@@ -20,7 +20,12 @@ from navigator.services.caseworker import (
     hotlines_for,
     release_hold,
 )
-from navigator.services.compliance import compliance_report, parse_targets
+from navigator.services.compliance import compliance_report, parse_targets, report_period
+from navigator.services.compliance_areas import (
+    delete_compliance_area,
+    import_compliance_areas,
+    list_compliance_areas,
+)
 from navigator.services.console import (
     check_in,
     console_events,
@@ -78,6 +83,7 @@ __all__ = [
     "compliance_report",
     "confirm_hold",
     "console_events",
+    "delete_compliance_area",
     "find_beds",
     "find_places",
     "find_services",
@@ -87,7 +93,9 @@ __all__ = [
     "holds_with_episodes",
     "hotlines_for",
     "import_census",
+    "import_compliance_areas",
     "incident_board",
+    "list_compliance_areas",
     "list_holds",
     "load_demand",
     "load_network",
@@ -102,6 +110,7 @@ __all__ = [
     "recommend_new_sites",
     "release_hold",
     "report_beds",
+    "report_period",
     "report_positions",
     "safety_board",
     "set_site_freshness",

@@ -55,16 +55,23 @@ class ConsoleEvent:
 
 def console_events(store: Store, settings: Settings, *, since: int | None,
                    clock: Callable[[], float] = time.monotonic,
-                   sleep: Callable[[float], None] = time.sleep) -> Iterator[ConsoleEvent]:
+                   wait: Callable[[int, float], int] | None = None) -> Iterator[ConsoleEvent]:
     """Yield a console's events for ``settings.events_stream_s`` seconds, then stop.
 
     The first event says whether anything changed since version ``since`` (the last one the
-    client saw; None: a first connection). Then the change counter is read every
-    ``settings.events_poll_s`` seconds and each change yields one ``change`` event; a quiet
-    stream yields a ``ping`` every :data:`KEEPALIVE_S` seconds. The stream is bounded so it
-    never holds a server thread for long: the browser reconnects with the last version and
-    misses nothing. A store that stops answering ends the stream with ``bye``.
+    client saw; None: a first connection). Then each change yields one ``change`` event as
+    soon as the store reports it (:meth:`Store.wait_for_change`: NOTIFY on PostGIS, a read
+    of the change counter every ``settings.events_poll_s`` seconds on the GeoPackage); a
+    quiet stream yields a ``ping`` every :data:`KEEPALIVE_S` seconds. The stream is bounded
+    so it never holds a server thread for long: the browser reconnects with the last version
+    and misses nothing. A store that stops answering ends the stream with ``bye``.
+
+    ``wait(version, timeout_s)`` replaces the store's wait (tests drive a fake clock with it).
     """
+    if wait is None:
+        def wait(version: int, timeout_s: float) -> int:
+            return store.wait_for_change(version, timeout_s=timeout_s,
+                                         poll_s=settings.events_poll_s)
     end = clock() + settings.events_stream_s
     try:
         version = store.change_version()
@@ -73,10 +80,9 @@ def console_events(store: Store, settings: Settings, *, since: int | None,
         return
     yield ConsoleEvent("hello" if since in (None, version) else "change", version)
     quiet_since = clock()
-    while clock() < end:
-        sleep(min(settings.events_poll_s, max(0.0, end - clock())))
+    while (left := end - clock()) > 0:
         try:
-            current = store.change_version()
+            current = wait(version, max(0.0, min(left, quiet_since + KEEPALIVE_S - clock())))
         except StoreError:
             yield ConsoleEvent("bye", version)
             return

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         BedType,
         Bundle,
         Closure,
+        ComplianceArea,
         Episode,
         EpisodeState,
         Hold,
@@ -276,6 +277,17 @@ class Store(Protocol):
         ...
 
     # -- the live console: change counters and check-ins (navigator.store.changes) -------------
+    def wait_for_change(self, since: int, *, timeout_s: float, poll_s: float = 0.05,
+                        topic: str = "dispatch") -> int:
+        """Return ``topic``'s change counter once it differs from ``since`` (or on timeout).
+
+        PostGIS wakes on LISTEN/NOTIFY as the writing transaction commits (polling every
+        ``poll_s`` seconds only while its listening connection is down); the GeoPackage
+        reads the counter every ``poll_s`` seconds. ``StoreError`` if the store stops
+        answering.
+        """
+        ...
+
     def change_version(self, topic: str = "dispatch") -> int:
         """Return ``topic``'s change counter: it grows with every committed write of the topic.
 
@@ -517,4 +529,22 @@ class Store(Protocol):
 
     def closures_version(self) -> str:
         """Return a short text that changes whenever a closure is added or lifted (cheap)."""
+        ...
+
+    # -- compliance areas (navigator.store.areas) --------------------------------------------
+    def add_compliance_areas(self, areas: Sequence[ComplianceArea], *, actor: str,
+                             replace: bool = False) -> list[ComplianceArea]:
+        """Store compliance areas all or nothing (``replace``: instead of those held).
+
+        ``ValidationError`` for an invalid or non-polygon geometry or an id given twice,
+        ``ConflictError`` for an id already held; audited ``import_compliance_areas``.
+        """
+        ...
+
+    def compliance_areas(self) -> list[ComplianceArea]:
+        """Return every compliance area, by id."""
+        ...
+
+    def delete_compliance_area(self, area_id: str, *, actor: str) -> ComplianceArea:
+        """Delete one area (audited ``delete_compliance_area``); ``NotFoundError`` if unknown."""
         ...

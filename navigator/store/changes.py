@@ -8,6 +8,7 @@ then tells any process, on either backend, whether anything changed since it las
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -44,6 +45,7 @@ def bump_changes(tx: Tx, actions: set[str]) -> None:
     for topic in sorted({TOPIC_OF[a] for a in actions if a in TOPIC_OF}):
         tx.fetch("UPDATE changes SET version = version + 1, changed_at = %(now)s "
                  "WHERE topic = %(topic)s", {"now": now, "topic": topic})
+        tx.notify(topic)
 
 
 def went_on_scene(tx: Tx, team_id: str, *, previous: str, status: str) -> None:
@@ -76,6 +78,24 @@ class ChangeMethods:
             msg = f"no change counter {topic!r}; topics: {topics}"
             raise ValidationError(msg)
         return int(found[0]["version"])
+
+    def wait_for_change(self, since: int, *, timeout_s: float, poll_s: float = 0.05,
+                        topic: str = DISPATCH) -> int:
+        """Return ``topic``'s counter once it differs from ``since``, or after ``timeout_s``.
+
+        This backend has no notifications: the counter is read every ``poll_s`` seconds.
+
+        Raises
+        ------
+        StoreError
+            The store stopped answering.
+        """
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        current = self.change_version(topic)
+        while current == since and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(max(poll_s, 0.005), left))
+            current = self.change_version(topic)
+        return current
 
     def team_checkins(self) -> pd.DataFrame:
         """Return every team on scene with its check-in times (:data:`CHECKIN_COLUMNS`).

@@ -32,27 +32,35 @@ _SELECT = ", ".join(_COLUMNS)
 
 def check_closure_geometry(geometry: Any) -> None:
     """Raise ``ValidationError`` unless ``geometry`` may be stored as a closure (EPSG:4326)."""
+    check_geometry(geometry, what="closure", types=CLOSURE_GEOMETRY_TYPES)
+
+
+def check_geometry(geometry: Any, *, what: str, types: tuple[str, ...]) -> None:
+    """Raise ``ValidationError`` (naming ``what``) unless ``geometry`` is valid EPSG:4326.
+
+    It must be a non-empty, valid shapely geometry of one of ``types`` with finite
+    longitude/latitude bounds in range.
+    """
     import shapely
 
     if not isinstance(geometry, shapely.Geometry):
-        msg = f"closure: geometry must be a shapely geometry, got {type(geometry).__name__}"
+        msg = f"{what}: geometry must be a shapely geometry, got {type(geometry).__name__}"
         raise ValidationError(msg)
-    if geometry.geom_type not in CLOSURE_GEOMETRY_TYPES:
-        msg = (f"closure: geometry type {geometry.geom_type} is not one of "
-               f"{', '.join(CLOSURE_GEOMETRY_TYPES)}")
+    if geometry.geom_type not in types:
+        msg = f"{what}: geometry type {geometry.geom_type} is not one of {', '.join(types)}"
         raise ValidationError(msg)
     if geometry.is_empty:
-        msg = "closure: geometry is empty"
+        msg = f"{what}: geometry is empty"
         raise ValidationError(msg)
     minx, miny, maxx, maxy = geometry.bounds
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)) or not (
             -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        msg = ("closure: coordinates must be finite longitude/latitude degrees "
+        msg = (f"{what}: coordinates must be finite longitude/latitude degrees "
                f"(EPSG:4326), got bounds {geometry.bounds!r}")
         raise ValidationError(msg)
     if not geometry.is_valid:
         why = shapely.is_valid_reason(geometry)
-        msg = f"closure: geometry is invalid ({why})"
+        msg = f"{what}: geometry is invalid ({why})"
         raise ValidationError(msg)
 
 

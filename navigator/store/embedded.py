@@ -164,6 +164,9 @@ class _SQLiteTx:
     def delete_all(self, table: str) -> None:
         self.conn.execute(f"DELETE FROM {_quote(table)}")
 
+    def notify(self, topic: str) -> None:
+        """Do nothing: SQLite has no notifications; change readers poll the counter."""
+
 
 class GeoPackageStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedStore):
     """The store contract on a GeoPackage file.

@@ -26,6 +26,7 @@ from navigator.store._records import (
     replay,
     same_request,
 )
+from navigator.store.areas import AreaMethods
 from navigator.store.assignments import AssignmentMethods
 from navigator.store.closures import ClosureMethods
 from navigator.store.episodes import EpisodeMethods
@@ -54,8 +55,7 @@ def _when(now: datetime | None) -> datetime:
 
 
 class GuardedStore(RegistryMethods, SurgeMethods, EpisodeMethods, AssignmentMethods,
-                   ClosureMethods,
-                   SQLStore):
+                   ClosureMethods, AreaMethods, SQLStore):
     """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 from contextlib import contextmanager
@@ -33,7 +34,9 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.store.audit import flush_audit
+from navigator.store.changes import DISPATCH
 from navigator.store.guarded import GuardedStore
+from navigator.store.listen import CHANNEL, ChangeListener
 from navigator.store.logins import LoginThrottleMethods
 from navigator.store.schema import migration_files
 from navigator.store.sessions import SessionMethods
@@ -189,6 +192,11 @@ class _PgTx:
     def delete_all(self, table: str) -> None:
         self.cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
 
+    def notify(self, topic: str) -> None:
+        # one channel per schema, so stores in other schemas of the database stay quiet
+        self.cursor.execute(f"SELECT pg_notify('{CHANNEL}.' || current_schema(), %(topic)s)",
+                            {"topic": topic})
+
 
 class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedStore):
     """The store contract on PostgreSQL with PostGIS.
@@ -254,6 +262,7 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
         self.acquire_timeout_s = acquire_timeout_s
         self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] | None = None
         self._pool_lock = threading.Lock()
+        self._listener: ChangeListener | None = None
         self._closed = False
         # Fail now, with the URL in the message, rather than on the first query.
         self._connect(app_url or url).close()
@@ -360,8 +369,29 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
         with self._pool_lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            listener, self._listener = self._listener, None
         if pool is not None:
             pool.close()
+        if listener is not None:
+            listener.close()
+
+    def wait_for_change(self, since: int, *, timeout_s: float, poll_s: float = 0.05,
+                        topic: str = DISPATCH) -> int:
+        """Return ``topic``'s counter once it differs from ``since``, or after ``timeout_s``.
+
+        Woken by NOTIFY (:class:`~navigator.store.listen.ChangeListener`, one per store
+        object and process) as the writing transaction commits; reads the counter every
+        ``poll_s`` seconds only while the listening connection is down.
+        """
+        with self._pool_lock:
+            if self._closed:
+                msg = "the PostGIS store is closed"
+                raise StoreError(msg)
+            if self._listener is None or self._listener.pid != os.getpid():  # after a fork
+                self._listener = ChangeListener(lambda: self._connect(self.app_url or self.url))
+            listener = self._listener
+        return listener.wait_for(lambda: self.change_version(topic), since,
+                                 timeout_s=timeout_s, poll_s=poll_s)
 
     def ping(self, *, timeout_s: float = 1.0) -> bool:
         """Return whether the database answers a trivial query within about ``timeout_s``.

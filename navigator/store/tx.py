@@ -60,6 +60,14 @@ class Tx(Protocol):
         """Delete every row of ``table``."""
         ...
 
+    def notify(self, topic: str) -> None:
+        """Tell listening processes, when this transaction commits, that ``topic`` changed.
+
+        PostgreSQL sends a NOTIFY (delivered at commit, dropped on rollback); a backend
+        without notifications does nothing (its readers poll).
+        """
+        ...
+
 
 def in_clause(column: str, name: str, values: Sequence[Any], params: dict[str, Any]) -> str:
     """Return ``column IN (%(name_0)s, ...)`` and add the values to ``params``.

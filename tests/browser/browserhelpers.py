@@ -34,8 +34,10 @@ class Server:
 
 
 @contextmanager
-def serve(graph: Any, folder: Path, **settings: Any) -> Iterator[Server]:
-    """Run the app on 127.0.0.1 over a demo GeoPackage in ``folder``; yield its :class:`Server`.
+def serve(graph: Any, folder: Path, *, store_url: str | None = None,
+          **settings: Any) -> Iterator[Server]:
+    """Run the app on 127.0.0.1 over a demo GeoPackage in ``folder`` (or the store at
+    ``store_url``, e.g. a throwaway PostGIS database); yield its :class:`Server`.
 
     One shelter is renamed to :data:`XSS` and the payload corpus is planted near it;
     ``settings`` override :class:`navigator.config.Settings` fields (a short follow-up, ...).
@@ -52,8 +54,8 @@ def serve(graph: Any, folder: Path, **settings: Any) -> Iterator[Server]:
     from web import create_app
 
     warm_up()  # compile (or load) every kernel now, not inside a page's first request
-    path = folder / "demo.gpkg"
-    store = open_store(str(path))
+    path = store_url or str(folder / "demo.gpkg")
+    store = open_store(path)
     bundle = demo_bundle(seed=7, area=network_area(graph))
     shelter = next(r for r in bundle.resources if r.kind == ResourceKind.SHELTER
                    and not r.confidential and r.opening_hours == "24/7"

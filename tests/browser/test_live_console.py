@@ -15,30 +15,39 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 from browserhelpers import SCREENSHOTS, Server, Session, serve
 from playwright.sync_api import expect
+from postgis_db import throwaway_database
 
 from navigator.model import TeamStatus
 
 pytestmark = pytest.mark.browser
 #: Seconds an on-scene team may go without a check-in in these tests (0.1 min).
 CHECKIN_MIN = 0.1
-#: Largest delay from one dispatcher's write to the other's console, seconds. The issue asks
-#: for 1 s; measured 0.37-0.84 s while the shared 2-core machine ran at load 17-34, so the
-#: bound leaves room for such load rather than fail on it.
-LIVE_BOUND_S = 2.0
+#: Largest delay from one dispatcher's write to the other's console, seconds (the issue's
+#: bound). PostGIS streams wake on NOTIFY as the write commits, GeoPackage streams read the
+#: change counter every 50 ms; the rest is the console's reload (four API reads).
+LIVE_BOUND_S = 1.0
 
 
-@pytest.fixture(scope="module")
-def server(columbus_graph, graph_cache_dir: Path,  # type: ignore[no-untyped-def]
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serve(columbus_graph, tmp_path_factory.mktemp("live"),
-                        cache_dir=graph_cache_dir, checkin_interval_min=CHECKIN_MIN,
-                        events_poll_s=0.1, events_max_streams=2) as srv:
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def server(request: pytest.FixtureRequest, columbus_graph: Any, graph_cache_dir: Path,
+           tmp_path_factory: pytest.TempPathFactory,
+           test_database_url: str | None) -> Iterator[Server]:
+    """The in-process server, on each store backend (default poll interval: 50 ms)."""
+    with ExitStack() as stack:
+        url = None
+        if request.param == "postgis":
+            url = stack.enter_context(throwaway_database(test_database_url))
+        srv = stack.enter_context(serve(columbus_graph, tmp_path_factory.mktemp("live"),
+                                        store_url=url, cache_dir=graph_cache_dir,
+                                        checkin_interval_min=CHECKIN_MIN,
+                                        events_max_streams=2))
         yield srv
 
 
@@ -51,7 +60,7 @@ def gunicorn(server: Server, graph_cache_dir: Path,
         port = s.getsockname()[1]
     env = {**os.environ, "NAVIGATOR_STORE_URL": server.store.url,
            "NAVIGATOR_CACHE_DIR": str(graph_cache_dir), "NAVIGATOR_SECURE_COOKIES": "0",
-           "NAVIGATOR_SECRET_KEY": "live-console-test", "NAVIGATOR_EVENTS_POLL_S": "0.1",
+           "NAVIGATOR_SECRET_KEY": "live-console-test",
            "NAVIGATOR_CHECKIN_INTERVAL_MIN": str(CHECKIN_MIN)}
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("wb") as out:
@@ -114,13 +123,12 @@ def test_two_dispatchers_on_two_processes_see_each_other_live(browser: Any, serv
         a.page.evaluate(_WATCH, ["created", "#status-line", "Created incident"])
         b.page.evaluate(_WATCH, ["incident", "#incident-list", "two dispatchers test"])
         a.page.click("#create-incident")
-        expect(a.page.locator("#status-line")).to_contain_text("Created incident")
+        created_ms = _seen(a.page, "created")  # the status line moves on to the ranking
         (new_id,) = set(server.store.incidents()["id"]) - before
         row = f'#incident-list li[data-id="{new_id}"]'
-        created_ms = _seen(a.page, "created")
         shown_ms = _seen(b.page, "incident")
         incident_latency = (shown_ms - created_ms) / 1000
-        assert incident_latency < LIVE_BOUND_S, incident_latency
+        assert incident_latency <= LIVE_BOUND_S, incident_latency
         expect(b.page.locator(f"{row} .address")).not_to_have_text("")
         # A sends the first ranked team; B sees it assigned with that team
         a.page.wait_for_selector("#team-options li.option button.assign")
@@ -129,9 +137,8 @@ def test_two_dispatchers_on_two_processes_see_each_other_live(browser: Any, serv
         b.page.evaluate(_WATCH, ["assigned", f"{row}.assigned", ""])
         a.page.evaluate(_WATCH, ["sent", "#status-line", "Assigned"])
         first.locator("button.assign").click()
-        expect(a.page.locator("#status-line")).to_contain_text("Assigned")
         assign_latency = (_seen(b.page, "assigned") - _seen(a.page, "sent")) / 1000
-        assert assign_latency < LIVE_BOUND_S, assign_latency
+        assert assign_latency <= LIVE_BOUND_S, assign_latency
         expect(b.page.locator(f"{row} .team")).to_have_text(name)
         a.page.screenshot(path=str(SCREENSHOTS / "live-console-a.png"))
         b.page.screenshot(path=str(SCREENSHOTS / "live-console-b.png"))
@@ -157,8 +164,9 @@ def test_two_dispatchers_on_two_processes_see_each_other_live(browser: Any, serv
         assert server.store.audit_log(limit=1)[0].action == "acknowledge_checkin"
         for s in (a, b):
             assert s.errors == [] and s.egress(server if s is a else gunicorn) == []
-        print(f"\nlive console across processes: incident shown {incident_latency:.3f} s, "
-              f"assignment {assign_latency:.3f} s after the other dispatcher's write")
+        print(f"\nlive console across processes ({type(server.store).__name__}): incident "
+              f"shown {incident_latency:.3f} s, assignment {assign_latency:.3f} s after the "
+              f"other dispatcher's write (bound {LIVE_BOUND_S} s)")
     finally:
         a.context.close()
         b.context.close()

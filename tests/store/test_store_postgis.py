@@ -79,10 +79,12 @@ def test_columns_are_typed_and_indexed(pg: Any, postgis_url: str) -> None:
     assert types == {"resources.geom": "POINT,4326", "teams.geom": "POINT,4326",
                      "incidents.geom": "POINT,4326", "hotlines.geom": "MULTIPOLYGON,4326",
                      "road_closures.geom": "GEOMETRY,4326",
-                     "incidents.area": "MULTIPOLYGON,4326"}
+                     "incidents.area": "MULTIPOLYGON,4326",
+                     "compliance_areas.geom": "GEOMETRY,4326"}
     gist = {r[0] for r in _query(postgis_url, "SELECT tablename FROM pg_indexes WHERE "
                                  "schemaname = current_schema() AND indexdef LIKE '%gist%'")}
-    assert gist == {"resources", "teams", "incidents", "hotlines", "road_closures"}
+    assert gist == {"resources", "teams", "incidents", "hotlines", "road_closures",
+                    "compliance_areas"}
 
 
 @pytest.mark.postgis

@@ -130,13 +130,21 @@ def test_a_write_by_another_process_reaches_the_stream(workers, graph_cache_dir)
     team = store.teams(statuses=[TeamStatus.AVAILABLE])["id"].iloc[0]
     stream = _open(b)
     try:
-        assert stream.next()["event"] == "hello"
+        hello = stream.next()
+        assert hello["event"] == "hello"
         done = subprocess.run(
             [sys.executable, "-m", "navigator.cli", "team-status", team, "on_scene",
              "--store", store.url, "--cache-dir", str(graph_cache_dir)],
             capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
-        assert stream.next()["event"] == "change"
+        # on a loaded machine the CLI may outlast the 4 s stream: the browser then
+        # reconnects with the last id it saw and hears of the change at once
+        event = stream.next()
+        if not event:
+            stream.close()
+            stream = _open(b, **{"Last-Event-ID": hello["id"]})
+            event = stream.next()
+        assert event["event"] == "change"
     finally:
         stream.close()
     # and the check-in that follows, through the CLI in yet another process
@@ -236,16 +244,20 @@ def test_compliance_report_as_json_and_csv(workers) -> None:
     assert c.post(f"/api/teams/{team['id']}/status", json={"status": "on_scene"},
                   headers=headers).status_code == 200
     data = c.get("/api/dispatch/compliance").get_json()
-    (p2,) = [r for r in data["rows"] if r["priority"] == 2]
+    # the demo's two compliance areas cover the region: the call counts in one of them
+    (p2,) = [r for r in data["rows"] if r["priority"] == 2 and r["dispatched"]]
     assert (p2["dispatched"], p2["arrived"], p2["within_target"]) == (1, 1, 1.0)
-    assert p2["target_s"] == 1800 and data["measure"] == "dispatch to on scene"
+    assert p2["area_id"] in ("demo-core", "demo-rest") and p2["few"] is True
+    assert p2["target_s"] in (1200, 2700) and data["measure"] == "dispatch to on scene"
+    store.delete_compliance_area("demo-core", actor="test")
+    store.delete_compliance_area("demo-rest", actor="test")
     r = c.get("/api/dispatch/compliance?format=csv&targets=2=0.0001")
     assert r.mimetype == "text/csv"
     lines = r.get_data(as_text=True).splitlines()
     assert lines[0].split(",")[:3] == ["priority", "dispatched", "arrived"]
     assert lines[2].startswith("2,1,1,") and lines[2].split(",")[6] == "0.0"
     for bad in ("targets=2=-1", "targets=7=10", "targets=x", "format=xml",
-                "start=2026-01-01T00:00:00", "start=2030-01-01T00:00:00Z"):
+                "start=yesterday", "start=2030-01-01T00:00:00Z"):
         r = c.get("/api/dispatch/compliance?" + bad)
         assert r.status_code == 400, (bad, r.get_json())
     planner = app.test_client()

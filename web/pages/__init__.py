@@ -7,6 +7,7 @@ from web.pages import (
     auth,
     caseworker,
     closures,
+    compliance,
     dispatcher,
     evacuation,
     planner,
@@ -18,6 +19,7 @@ from web.pages import (
 
 #: Every blueprint the app registers, in order.
 BLUEPRINTS = (shared.bp, auth.bp, admin.bp, dispatcher.bp, caseworker.bp, planner.bp,
-              evacuation.bp, simulation.bp, shelter.bp, referrals.bp, closures.bp)
+              evacuation.bp, simulation.bp, shelter.bp, referrals.bp, closures.bp,
+              compliance.bp)
 
 __all__ = ["BLUEPRINTS"]

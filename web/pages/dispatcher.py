@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, render_template, request
@@ -97,21 +96,6 @@ def checkins() -> dict[str, Any]:
     return {"interval_min": ctx.settings.checkin_interval_min,
             "overdue": sum(c.overdue for c in checks),
             "checks": [c.to_dict() for c in checks]}
-
-@endpoint(bp, "/api/dispatch/compliance",
-          summary="Response-time compliance per priority over a period (JSON or CSV)",
-          roles=(*ROLES, "planner"), query=schemas.ComplianceQuery,
-          files=("application/json", "text/csv"))
-def compliance(query: schemas.ComplianceQuery) -> dict[str, Any] | Response:
-    """Return p50 / p90 dispatch-to-on-scene time and the share within target per priority."""
-    end = query.end or datetime.now(UTC)
-    report = services.compliance_report(
-        app_context().store, start=query.start or end - timedelta(hours=12), end=end,
-        targets_min=services.parse_targets(query.targets))
-    if query.format == "csv":
-        return Response(report.to_csv(), mimetype="text/csv", headers={
-            "Content-Disposition": "attachment; filename=compliance.csv"})
-    return report.to_dict()
 
 @endpoint(bp, "/api/teams/<team_id>/check-in", "POST", summary="A team's safety check-in",
           roles=ROLES, body=schemas.CheckIn, errors=(404, 409))
