@@ -15,8 +15,12 @@ import routing_queries
 
 
 @pytest.fixture(scope="module")
-def setup(columbus_graph):  # type: ignore[no-untyped-def]
-    tg = columbus_graph
+def setup(graph_cache_dir):  # type: ignore[no-untyped-def]
+    from navigator.config import Settings
+    from navigator.services.context import load_network
+
+    # the peers model no turn restrictions: compare on the graph without them (as the bench)
+    tg = load_network(Settings(cache_dir=graph_cache_dir, turn_restrictions=False))
     inst = routing_queries.instances(tg, seed=3)
     return tg, inst, routing_queries.navigator_queries(tg, inst)
 
