@@ -95,6 +95,8 @@ def test_app_role_has_what_the_store_needs_and_no_more(pg: PostGISStore) -> None
     assert rights.pop("schema_migrations") == (True, False, False, False, False)
     # the change counters are only read and bumped (migration 0012 seeds their rows)
     assert rights.pop("changes") == (True, False, True, False, False)
+    # the audit log's head row (migration 0017) is only read and moved on
+    assert rights.pop("audit_head") == (True, False, True, False, False)
     # Every other table (including ones later migrations add) has plain DML, no TRUNCATE.
     assert rights and set(rights.values()) == {(True, True, True, True, False)}
 
