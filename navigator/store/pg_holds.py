@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError
 from navigator.store import rows
+from navigator.store._pgtx import AUDIT_FIELDS, HEAD_SQL
 from navigator.store.audit import chain_parts
 from navigator.store.guarded import GuardedStore, new_hold
-from navigator.store.pg_tx import AUDIT_FIELDS, HEAD_SQL
 from navigator.store.tx import audit_entry
 
 if TYPE_CHECKING:

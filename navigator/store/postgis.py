@@ -30,17 +30,17 @@ from navigator.errors import (
     StoreError,
     ValidationError,
 )
+from navigator.store._pgtx import PgTx, encode
 from navigator.store.audit import flush_audit
 from navigator.store.guarded import GuardedStore
 from navigator.store.logins import LoginThrottleMethods
 from navigator.store.pg_holds import OneStatementHolds
-from navigator.store.pg_tx import PgTx, encode
 from navigator.store.schema import migration_files
 from navigator.store.sessions import SessionMethods
 from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Mapping
 
     from shapely.geometry.base import BaseGeometry
 
