@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bench_http_load import cpu_seconds, pg_alone_holds, server_pids
+from bench_http_load import cpu_seconds, pg_alone_holds, race, server_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = {"dispatcher": "dispatcher-demo", "caseworker": "caseworker-demo"}
@@ -108,26 +108,17 @@ def _concurrent(clients: list[Client], work: Callable[[Client, int], None], per_
     """Run ``work`` ``per_client`` times on every client in its own thread."""
     times: list[float] = []
     lock = threading.Lock()
-    start = threading.Barrier(len(clients) + 1)
 
-    def run(c: Client) -> None:
-        start.wait()
+    def run(k: int) -> None:
         local = []
         for i in range(per_client):
             t = time.perf_counter()
-            work(c, i)
+            work(clients[k], i)
             local.append(time.perf_counter() - t)
         with lock:
             times.extend(local)
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    return times, time.perf_counter() - t0
+    return times, race(run, len(clients))
 
 
 def _free_port() -> int:

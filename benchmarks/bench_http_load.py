@@ -10,8 +10,30 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def race(work: Callable[[int], None], n: int) -> float:
+    """Run ``work(i)`` for ``i`` in ``range(n)``, each in its own thread, all released at once.
+
+    Returns the wall-clock seconds from the release until the last one is done.
+    """
+    start = threading.Barrier(n + 1)
+
+    def run(i: int) -> None:
+        start.wait()
+        work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - t0
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -54,11 +76,9 @@ def pg_alone_holds(url: str, shelter: str, bed_type: str, *, clients: int, holds
                      (holds, shelter, bed_type))
     made = [0] * clients
     conns = [psycopg.connect(url) for _ in range(clients)]
-    start = threading.Barrier(clients + 1)
 
     def run(i: int) -> None:
         conn = conns[i]
-        start.wait()
         for _ in range(max(1, holds // clients)):
             with conn.transaction():
                 taken = conn.execute(
@@ -73,14 +93,7 @@ def pg_alone_holds(url: str, shelter: str, bed_type: str, *, clients: int, holds
                         "now(), %s)", (uuid.uuid4().hex, shelter, bed_type, uuid.uuid4().hex))
                     made[i] += 1
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - t0
+    wall = race(run, clients)
     for conn in conns:
         conn.close()
     with psycopg.connect(url, autocommit=True) as conn:
