@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             times)
         store = open_store(url)
         left = store.beds([shelter])
+        chain = store.verify_audit()  # every hold's entry chained, as `navigator audit verify`
         store.close()
         free_after = int(left[left["bed_type"] == bed_type]["free"].iloc[0])
         made = outcome.get(201, 0)
@@ -309,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             "free_after": free_after,
             "exact": made == min(args.free, len(times)) and free_after == args.free - made
                      and set(outcome) <= {201, 409},
+            "audit_chain_ok": chain.ok, "audit_entries_checked": chain.checked,
             "load_average_1_5_15": os.getloadavg(), **cpu}
         figures["engine"] = _engine_times(url, incident, args.reps)
         eng = figures["engine"]
@@ -336,7 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     h = figures["holds_50_concurrent"]
     print(f"  holds_50_concurrent    {h['holds_per_s']:7.0f} holds/s  p50 {h['p50_ms']:.1f} ms"
           f"  statuses {h['statuses']}  free {h['free_before']} -> {h['free_after']}"
-          f"  exact={h['exact']}  (load average {h['load_average_1_5_15'][0]:.1f})")
+          f"  exact={h['exact']}  audit chain ok={h['audit_chain_ok']}"
+          f" ({h['audit_entries_checked']} entries)  (load average "
+          f"{h['load_average_1_5_15'][0]:.1f})")
     print("  CPU per hold request:  " + "  ".join(
         f"{k.split('_')[0]} {h[k]:.2f} ms" for k in h if k.endswith("_cpu_ms_per_request")))
     pg = figures["pg_alone"]
@@ -348,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{k} {v:.1f}x" for k, v in figures["ratios"].items()))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
-    return 0 if h["exact"] else 1
+    return 0 if h["exact"] and h["audit_chain_ok"] else 1
 
 
 if __name__ == "__main__":
