@@ -6,6 +6,9 @@ Measures, in one run, against a throwaway PostGIS database loaded with the Colum
 - ``beds/search`` (``POST /api/beds/search``): p50/p90 sequential;
 - holds (``POST /api/holds``): holds per second at 50 concurrent clients, and that exactly the
   free beds were handed out (no more, no fewer: every other request is a 409);
+- PostgreSQL alone: the same race for the same row with 50 psycopg connections doing the
+  guarded hold transaction directly (no HTTP, no app), just before the HTTP race, so the
+  ratio of the two compares figures taken under the same machine load;
 - the engine time of the same work in this process (the routing query alone and the whole
   service function without HTTP), so the ratios show where the time goes.
 
@@ -38,6 +41,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from bench_http_load import cpu_seconds, pg_alone_holds, race, server_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = {"dispatcher": "dispatcher-demo", "caseworker": "caseworker-demo"}
@@ -103,26 +108,17 @@ def _concurrent(clients: list[Client], work: Callable[[Client, int], None], per_
     """Run ``work`` ``per_client`` times on every client in its own thread."""
     times: list[float] = []
     lock = threading.Lock()
-    start = threading.Barrier(len(clients) + 1)
 
-    def run(c: Client) -> None:
-        start.wait()
+    def run(k: int) -> None:
         local = []
         for i in range(per_client):
             t = time.perf_counter()
-            work(c, i)
+            work(clients[k], i)
             local.append(time.perf_counter() - t)
         with lock:
             times.extend(local)
 
-    threads = [threading.Thread(target=run, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for t in threads:
-        t.join()
-    return times, time.perf_counter() - t0
+    return times, race(run, len(clients))
 
 
 def _free_port() -> int:
@@ -291,9 +287,20 @@ def main(argv: list[str] | None = None) -> int:
                 outcome[status] = outcome.get(status, 0) + 1
 
         per = max(1, args.holds // len(holders))
+        # PostgreSQL alone, just before the HTTP race: the same machine load for both
+        figures["pg_alone"] = pg_alone_holds(url, shelter, bed_type, clients=len(holders),
+                                        holds=args.free)
+        pids = server_pids(server.pid, url)
+        cpu_before = {k: cpu_seconds(v) for k, v in pids.items()}
+        client_before = time.process_time()
         times, wall = _concurrent(holders, hold, per)
+        cpu = {f"{k}_cpu_ms_per_request": 1000 * (cpu_seconds(v) - cpu_before[k]) / len(times)
+               for k, v in pids.items()}
+        cpu["client_cpu_ms_per_request"] = 1000 * (time.process_time() - client_before) / len(
+            times)
         store = open_store(url)
         left = store.beds([shelter])
+        chain = store.verify_audit()  # every hold's entry chained, as `navigator audit verify`
         store.close()
         free_after = int(left[left["bed_type"] == bed_type]["free"].iloc[0])
         made = outcome.get(201, 0)
@@ -302,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
             **_percentiles(times), "statuses": outcome, "free_before": args.free,
             "free_after": free_after,
             "exact": made == min(args.free, len(times)) and free_after == args.free - made
-                     and set(outcome) <= {201, 409}}
+                     and set(outcome) <= {201, 409},
+            "audit_chain_ok": chain.ok, "audit_entries_checked": chain.checked,
+            "load_average_1_5_15": os.getloadavg(), **cpu}
         figures["engine"] = _engine_times(url, incident, args.reps)
         eng = figures["engine"]
         figures["ratios"] = {
@@ -312,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
             / eng["routing_query_ms"],
             "search_http_p50_over_service": figures["search_sequential"]["p50_ms"]
             / eng["search_service_ms"],
+            "holds_http_over_pg_alone": figures["holds_50_concurrent"]["holds_per_s"]
+            / figures["pg_alone"]["holds_per_s"],
         }
     finally:
         if server is not None:
@@ -327,14 +338,21 @@ def main(argv: list[str] | None = None) -> int:
     h = figures["holds_50_concurrent"]
     print(f"  holds_50_concurrent    {h['holds_per_s']:7.0f} holds/s  p50 {h['p50_ms']:.1f} ms"
           f"  statuses {h['statuses']}  free {h['free_before']} -> {h['free_after']}"
-          f"  exact={h['exact']}")
+          f"  exact={h['exact']}  audit chain ok={h['audit_chain_ok']}"
+          f" ({h['audit_entries_checked']} entries)  (load average "
+          f"{h['load_average_1_5_15'][0]:.1f})")
+    print("  CPU per hold request:  " + "  ".join(
+        f"{k.split('_')[0]} {h[k]:.2f} ms" for k in h if k.endswith("_cpu_ms_per_request")))
+    pg = figures["pg_alone"]
+    print(f"  PostgreSQL alone       {pg['holds_per_s']:7.0f} holds/s  ({pg['clients']} psycopg "
+          f"connections, guarded UPDATE + INSERT per transaction, no HTTP)")
     print("  engine, same process:  " + "  ".join(
         f"{k} {v:.2f}" for k, v in figures["engine"].items()))
     print("  ratios:                " + "  ".join(
         f"{k} {v:.1f}x" for k, v in figures["ratios"].items()))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
-    return 0 if h["exact"] else 1
+    return 0 if h["exact"] and h["audit_chain_ok"] else 1
 
 
 if __name__ == "__main__":

@@ -77,6 +77,9 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         SESSION_COOKIE_NAME="navigator_session",
         # The cookie outlives no session; the server-side session (web.access) decides.
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_max_h),
+        # The server-side session ends it, not the cookie's age: no re-signed, re-compressed
+        # Set-Cookie on every response, only when the session changes (login, CSRF token).
+        SESSION_REFRESH_EACH_REQUEST=False,
         # A console stays open for a whole shift: the token lives as long as the session.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken", "X-CSRF-Token"],

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
     from navigator.store.tx import Tx
 
-__all__ = ["GENESIS", "AuditMethods", "AuditVerification", "entry_hash", "flush_audit",
-           "verify_chain"]
+__all__ = ["GENESIS", "AuditMethods", "AuditVerification", "chain_after_head", "chain_parts",
+           "entry_hash", "flush_audit", "verify_chain"]
 
 #: ``prev_hash`` of the first chained entry.
 GENESIS = "0" * 64
@@ -102,6 +102,53 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False)
+
+
+def chain_parts(entry: Mapping[str, Any], *, filled: str | None = None) -> tuple[str, ...]:
+    """Return the canonical JSON of an entry split where its ``prev_hash`` goes.
+
+    ``prefix + prev_hash + suffix`` is the ASCII text :func:`entry_hash` hashes: the entry's
+    fields and ``prev_hash`` as one JSON object with sorted keys and no spaces. The split
+    lets the database chain an entry (hash the text around the head it reads) in the
+    statement that inserts it.
+
+    Parameters
+    ----------
+    entry
+        Audit row: ``at``, ``actor``, ``action``, ``subject``, ``inputs``, ``result``, as
+        logical values or as either backend stores them.
+    filled
+        A key of the result the database fills in with an integer (it must sort after the
+        result's other keys): the text is then also split where that integer goes.
+
+    Returns
+    -------
+    tuple of str
+        ``(prefix, suffix)``; with ``filled``, ``(prefix, middle, tail)`` where
+        ``prefix + prev_hash + middle + str(value) + tail`` is the text.
+    """
+    at = rows.read_ts(entry["at"])
+    # The keys in sorted order: action, actor, at, inputs, prev_hash, result, subject.
+    prefix = ('{"action":' + _json(entry["action"]) + ',"actor":' + _json(entry["actor"])
+              + ',"at":' + _json(None if at is None
+                                 else rows.to_ms(at).isoformat(timespec="milliseconds"))
+              + ',"inputs":' + _json(_canonical(rows.read_json(entry["inputs"])))
+              + ',"prev_hash":"')
+    result = _canonical(rows.read_json(entry["result"]))
+    tail = ',"subject":' + _json(entry["subject"]) + "}"
+    if filled is None:
+        return prefix, '","result":' + _json(result) + tail
+    if any(key >= filled for key in result):
+        msg = f"the filled result key {filled!r} must sort after the others: {sorted(result)}"
+        raise ValueError(msg)
+    rest = _json(result)[:-1]
+    middle = '","result":' + rest + ("," if result else "") + _json(filled) + ":"
+    return prefix, middle, "}" + tail
+
+
 def entry_hash(entry: Mapping[str, Any], prev_hash: str) -> str:
     """Return the SHA-256 hex digest chaining ``entry`` to ``prev_hash``.
 
@@ -116,39 +163,35 @@ def entry_hash(entry: Mapping[str, Any], prev_hash: str) -> str:
     Returns
     -------
     str
-        64 lowercase hex digits.
+        64 lowercase hex digits: of ``prefix + prev_hash + suffix`` (:func:`chain_parts`).
     """
-    at = rows.read_ts(entry["at"])
-    document = {
-        "at": None if at is None else rows.to_ms(at).isoformat(timespec="milliseconds"),
-        "actor": entry["actor"], "action": entry["action"], "subject": entry["subject"],
-        "inputs": _canonical(rows.read_json(entry["inputs"])),
-        "result": _canonical(rows.read_json(entry["result"])),
-        "prev_hash": prev_hash,
-    }
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                      allow_nan=False)
+    prefix, suffix = chain_parts(entry)
+    text = prefix + _json(prev_hash)[1:-1] + suffix
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def flush_audit(tx: Tx) -> None:
     """Chain and insert the audit entries ``tx`` queued; call it just before committing.
 
-    Appending last keeps the audit lock (PostgreSQL: an advisory lock; SQLite: the write
-    lock ``BEGIN IMMEDIATE`` already holds) the final lock a transaction takes, so writers
-    cannot deadlock on it, and entries get ids in the order they are chained.
+    Appending last keeps the audit lock (PostgreSQL: the ``audit_head`` row; SQLite: the
+    write lock ``BEGIN IMMEDIATE`` already holds) the final lock a transaction takes, so
+    writers cannot deadlock on it, and entries get ids in the order they are chained.
     """
     if not tx.audit_rows:
         return
-    tx.lock_audit()
     bump_changes(tx, {entry["action"] for entry in tx.audit_rows})
+    tx.insert_audit(tx.audit_rows)
+    tx.audit_rows.clear()
+
+
+def chain_after_head(tx: Tx, entries: Iterable[Mapping[str, Any]]) -> None:
+    """Chain ``entries`` to the newest entry and insert them (the caller holds the lock)."""
     head = tx.fetch("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
     prev = (head[0]["hash"] if head else None) or GENESIS
-    for entry in tx.audit_rows:
+    for entry in entries:
         digest = entry_hash(entry, prev)
         tx.insert("audit", {**entry, "prev_hash": prev, "hash": digest})
         prev = digest
-    tx.audit_rows.clear()
 
 
 def verify_chain(entries: Iterable[Mapping[str, Any]]) -> AuditVerification:

@@ -26,7 +26,7 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.store import gpkg
-from navigator.store.audit import flush_audit
+from navigator.store.audit import chain_after_head, flush_audit
 from navigator.store.guarded import GuardedStore
 from navigator.store.logins import LoginThrottleMethods
 from navigator.store.sessions import SessionMethods
@@ -106,8 +106,9 @@ class _SQLiteTx:
         self.conn = conn
         self.audit_rows: list[dict[str, Any]] = []
 
-    def lock_audit(self) -> None:
-        """Do nothing: audit entries are written in ``BEGIN IMMEDIATE`` transactions."""
+    def insert_audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Chain and insert entries (``BEGIN IMMEDIATE`` already holds the write lock)."""
+        chain_after_head(self, entries)
 
     def fetch(self, query: str, params: Mapping[str, Any] | None = None
               ) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from navigator.errors import ConflictError, NotFoundError, ValidationError
 from navigator.model import BedType, Hold, HoldStatus
@@ -52,6 +52,18 @@ def _when(now: datetime | None) -> datetime:
         msg = f"now must be a timezone-aware datetime, got {now!r}"
         raise ValidationError(msg)
     return rows.to_ms(now)
+
+
+def new_hold(resource_id: str, bed: str, *, actor: str, ttl_s: float, key: str | None,
+             client_ref: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the row of a new hold (a fresh id) and the inputs its audit entry records."""
+    row = {"id": uuid.uuid4().hex, "resource_id": resource_id, "bed_type": bed,
+           "status": HoldStatus.HELD.value, "actor": actor, "created_at": now,
+           "expires_at": rows.to_ms(now + timedelta(seconds=ttl_s)), "updated_at": now,
+           "idempotency_key": key, "client_ref": client_ref}
+    inputs = {"resource_id": resource_id, "bed_type": bed, "ttl_s": ttl_s,
+              "idempotency_key": key, "client_ref": client_ref}
+    return row, inputs
 
 
 class GuardedStore(RegistryMethods, SurgeMethods, EpisodeMethods, AssignmentMethods,
@@ -130,16 +142,10 @@ class GuardedStore(RegistryMethods, SurgeMethods, EpisodeMethods, AssignmentMeth
                 # Keep the expiries made above: commit, then report the conflict.
                 conflict = ConflictError(f"no free {bed!r} bed at resource {resource_id!r}")
             else:
-                hold_id = uuid.uuid4().hex
-                row = {"id": hold_id, "resource_id": resource_id, "bed_type": bed,
-                       "status": HoldStatus.HELD.value, "actor": actor, "created_at": now,
-                       "expires_at": rows.to_ms(now + timedelta(seconds=ttl_s)), "updated_at": now,
-                       "idempotency_key": key, "client_ref": client_ref}
+                row, inputs = new_hold(resource_id, bed, actor=actor, ttl_s=ttl_s, key=key,
+                                       client_ref=client_ref, now=now)
                 tx.insert("holds", row)
-                append_audit(tx, "hold_bed", actor=actor, subject=hold_id,
-                             inputs={"resource_id": resource_id, "bed_type": bed,
-                                     "ttl_s": ttl_s, "idempotency_key": key,
-                                     "client_ref": client_ref},
+                append_audit(tx, "hold_bed", actor=actor, subject=row["id"], inputs=inputs,
                              result={"free": taken[0]["free"], "expires_at": row["expires_at"]})
                 hold = hold_record(tx, row, free=int(taken[0]["free"]))
         if conflict is not None:

@@ -12,20 +12,18 @@ import math
 import os
 import re
 import threading
+import time
+import weakref
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import psycopg
-import shapely
 from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types import TypeInfo
-from psycopg.types.json import Jsonb
 from psycopg.types.shapely import register_shapely
 from psycopg_pool import ConnectionPool
-from shapely.geometry.base import BaseGeometry
 
 from navigator.errors import (
     ConflictError,
@@ -33,17 +31,21 @@ from navigator.errors import (
     StoreError,
     ValidationError,
 )
+from navigator.store._pgtx import PgTx, encode
 from navigator.store.audit import flush_audit
 from navigator.store.changes import DISPATCH
 from navigator.store.guarded import GuardedStore
-from navigator.store.listen import CHANNEL, ChangeListener
+from navigator.store.listen import ChangeListener
 from navigator.store.logins import LoginThrottleMethods
+from navigator.store.pg_holds import OneStatementHolds
 from navigator.store.schema import migration_files
 from navigator.store.sessions import SessionMethods
 from navigator.store.users import UserMethods
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Iterator, Mapping
+
+    from shapely.geometry.base import BaseGeometry
 
 #: The NOLOGIN group role pooled connections act as (created by migration 0004).
 APP_ROLE = "navigator_app"
@@ -53,12 +55,9 @@ UNAVAILABLE = "the database is not answering; try again in a moment"
 #: then starts a fresh attempt, so a database that comes back is used at once rather than
 #: after an exponential backoff grown during a long outage.
 _RECONNECT_TIMEOUT_S = 5.0
+#: A pooled connection back from a request within this many seconds is not checked again.
+_CHECK_IDLE_S = 1.0
 _MIGRATION_FILE = re.compile(r"^(\d{4})_\w+\.sql$")
-#: Tables whose ``lon``/``lat`` columns are generated from ``geom``.
-_GENERATED = frozenset({"lon", "lat"})
-_POINT_TABLES = frozenset({"resources", "teams", "incidents"})
-#: Types psycopg sends as they are.
-_PLAIN = frozenset({str, int, float, bool, type(None)})
 _URL_PASSWORD = re.compile(r"(://[^:/@?#]*):[^/?#]*@")
 _CONNINFO_PASSWORD = re.compile(r"password\s*=\s*('[^']*'|\S+)")
 log = logging.getLogger(__name__)
@@ -73,27 +72,6 @@ def redact(url: str) -> str:
 def migrations() -> list[tuple[int, str, str]]:
     """Return the PostGIS migrations as (version, name, SQL text), in order."""
     return migration_files(_MIGRATION_FILE)
-
-
-def encode(value: Any) -> Any:
-    """Encode a logical value for psycopg (tuples as arrays, dicts as jsonb)."""
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return Jsonb(value)
-    return value
-
-
-def encode_column(values: Sequence[Any]) -> list[Any]:
-    """Encode one column's logical values for psycopg; geometries as hex EWKB in bulk."""
-    if all(type(v) in _PLAIN for v in values):
-        return list(values)
-    if all(v is None or isinstance(v, BaseGeometry) for v in values):
-        arr = np.empty(len(values), dtype=object)
-        arr[:] = list(values)
-        # as psycopg's shapely dumper does, one geometry at a time
-        return shapely.to_wkb(arr, hex=True, include_srid=True).tolist()  # type: ignore[no-any-return]
-    return [encode(v) for v in values]
 
 
 def _first_line(error: BaseException) -> str:
@@ -124,81 +102,8 @@ def translate(error: psycopg.Error) -> NavigatorError:
     return StoreError(f"the database refused the operation: {detail}")
 
 
-class _PgTx:
-    """A :class:`~navigator.store.sqlstore.Tx` on one psycopg cursor."""
-
-    def __init__(self, cursor: psycopg.Cursor[dict[str, Any]]) -> None:
-        self.cursor = cursor
-        self.audit_rows: list[dict[str, Any]] = []
-
-    def fetch(self, query: str, params: Mapping[str, Any] | None = None
-              ) -> list[dict[str, Any]]:
-        encoded = {k: encode(v) for k, v in (params or {}).items()}
-        self.cursor.execute(query, encoded or None)  # type: ignore[call-overload]
-        return self.cursor.fetchall() if self.cursor.description else []
-
-    def lock_audit(self) -> None:
-        # One lock per schema: stores in other schemas of the database do not wait.
-        self.cursor.execute("SELECT pg_advisory_xact_lock("
-                            "hashtext(current_schema() || '.navigator.audit'))")
-
-    def _columns(self, table: str, row: Mapping[str, Any]) -> list[str]:
-        return [c for c in row if not (table in _POINT_TABLES and c in _GENERATED)]
-
-    def insert(self, table: str, row: Mapping[str, Any]) -> None:
-        self.insert_many(table, [row])
-
-    def upsert(self, table: str, row: Mapping[str, Any], *, key: Sequence[str],
-               keep: Sequence[str] = ()) -> None:
-        self.upsert_many(table, [row], key=key, keep=keep)
-
-    def insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
-        if rows:
-            self._many(table, rows, sql.SQL(""))
-
-    def upsert_many(self, table: str, rows: Sequence[Mapping[str, Any]], *,
-                    key: Sequence[str], keep: Sequence[str] = ()) -> None:
-        if not rows:
-            return
-        updates = [sql.SQL("{c} = EXCLUDED.{c}").format(c=sql.Identifier(c))
-                   for c in self._columns(table, rows[0]) if c not in key and c not in keep]
-        self._many(table, rows, sql.SQL(" ON CONFLICT ({key}) DO UPDATE SET {updates}").format(
-            key=sql.SQL(", ").join(map(sql.Identifier, key)),
-            updates=sql.SQL(", ").join(updates)))
-
-    def _many(self, table: str, rows: Sequence[Mapping[str, Any]], tail: sql.Composable
-              ) -> None:
-        """Run one prepared INSERT (with ``tail``) over ``rows`` (pipelined by psycopg)."""
-        columns = self._columns(table, rows[0])
-        query = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values}){tail}").format(
-            table=sql.Identifier(table),
-            columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
-            values=sql.SQL(", ").join(sql.Placeholder() for _ in columns), tail=tail)
-        values = zip(*(encode_column([r[c] for r in rows]) for c in columns), strict=True)
-        if len(rows) == 1:
-            self.cursor.execute(query, next(values))
-        else:
-            self.cursor.executemany(query, values)
-
-    def execute_many(self, query: str, params: Sequence[Mapping[str, Any]]) -> None:
-        self.cursor.executemany(query, ({k: encode(v) for k, v in p.items()}  # type: ignore[call-overload]
-                                        for p in params))
-
-    def count(self, table: str) -> int:
-        self.cursor.execute(sql.SQL("SELECT count(*) AS n FROM {}").format(sql.Identifier(table)))
-        found = self.cursor.fetchone()
-        return int(found["n"]) if found else 0
-
-    def delete_all(self, table: str) -> None:
-        self.cursor.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
-
-    def notify(self, topic: str) -> None:
-        # one channel per schema, so stores in other schemas of the database stay quiet
-        self.cursor.execute(f"SELECT pg_notify('{CHANNEL}.' || current_schema(), %(topic)s)",
-                            {"topic": topic})
-
-
-class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedStore):
+class PostGISStore(OneStatementHolds, UserMethods, SessionMethods, LoginThrottleMethods,
+                   GuardedStore):
     """The store contract on PostgreSQL with PostGIS.
 
     Migrations run with ``url``, as the schema owner. Every pooled connection then acts as
@@ -263,6 +168,8 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
         self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] | None = None
         self._pool_lock = threading.Lock()
         self._listener: ChangeListener | None = None
+        self._back_at: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = (
+            weakref.WeakKeyDictionary())
         self._closed = False
         # Fail now, with the URL in the message, rather than on the first query.
         self._connect(app_url or url).close()
@@ -275,7 +182,7 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
         # tcp_user_timeout drops a connection whose packets go unanswered (a network cut)
         # instead of letting a query wait for TCP's own retries (minutes).
         return {"row_factory": dict_row, "connect_timeout": timeout_s,
-                "tcp_user_timeout": timeout_s * 1000}
+                "tcp_user_timeout": timeout_s * 1000, "autocommit": True}
 
     def _connect(self, url: str) -> psycopg.Connection[dict[str, Any]]:
         try:
@@ -295,7 +202,6 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
             msg = "PostGIS is not installed in the store's database; run the migrations first"
             raise StoreError(msg)
         register_shapely(info, conn)
-        conn.commit()
 
     def _check_role(self) -> None:
         """Raise a clear ``StoreError`` if the pool's login cannot act as ``app_role``."""
@@ -323,7 +229,7 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
                 pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
                     self.app_url or self.url, min_size=1, max_size=self.max_connections,
                     open=False, configure=self._configure, name="navigator",
-                    check=ConnectionPool.check_connection, timeout=self.acquire_timeout_s,
+                    check=self._check, reset=self._returned, timeout=self.acquire_timeout_s,
                     reconnect_timeout=_RECONNECT_TIMEOUT_S, kwargs=self._connect_kwargs())
                 pool.open(wait=False)
                 self._pool = pool
@@ -405,14 +311,54 @@ class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedSto
             return False
         return True
 
+    def _check(self, conn: psycopg.Connection[Any]) -> None:
+        """Check a connection the pool hands out: a round trip only if it sat idle a while.
+
+        A connection back from a request less than :data:`_CHECK_IDLE_S` ago is used as it
+        is (under load that saves a round trip per request); if the server went away in
+        that moment, that one request fails as unavailable and the pool replaces the
+        connection.
+        """
+        back = self._back_at.get(conn)
+        if conn.broken or back is None or time.monotonic() - back > _CHECK_IDLE_S:
+            ConnectionPool.check_connection(conn)
+
+    def _returned(self, conn: psycopg.Connection[Any]) -> None:
+        """Note when a connection came back to the pool (see :meth:`_check`)."""
+        self._back_at[conn] = time.monotonic()
+
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[_PgTx]:
+    def _transaction(self, *, write: bool) -> Iterator[PgTx]:
+        """Yield a transaction; a read one sends no BEGIN or COMMIT.
+
+        Connections are in autocommit mode. Under READ COMMITTED each statement of a
+        transaction sees its own snapshot anyway, so reads lose nothing by running as
+        statements of their own and save two round trips; writes run in one transaction.
+        """
         try:
-            with self._pool_().connection() as conn, conn.transaction(), \
-                    conn.cursor() as cur:
-                tx = _PgTx(cur)
-                yield tx
-                flush_audit(tx)
+            with self._pool_().connection() as conn, conn.cursor() as cur:
+                tx = PgTx(cur)
+                if write:
+                    with conn.transaction():
+                        yield tx
+                        flush_audit(tx)
+                else:
+                    yield tx
+                    if tx.audit_rows:
+                        with conn.transaction():
+                            flush_audit(tx)
+        except psycopg.Error as e:
+            raise translate(e) from e
+
+    def _statement(self, query: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement as a transaction of its own (one round trip); return its rows.
+
+        Committed when this returns: the rows are an answer from the committed write.
+        """
+        try:
+            with self._pool_().connection() as conn:
+                found = conn.execute(query, {k: encode(v) for k, v in params.items()})
+                return found.fetchall()
         except psycopg.Error as e:
             raise translate(e) from e
 

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from enum import StrEnum
 
-__all__ = ["Tx", "append_audit", "enum_values", "fetch_one", "in_clause"]
+__all__ = ["Tx", "append_audit", "audit_entry", "enum_values", "fetch_one", "in_clause"]
 
 
 class Tx(Protocol):
@@ -21,8 +21,11 @@ class Tx(Protocol):
     #: (:func:`navigator.store.audit.flush_audit`) just before it commits.
     audit_rows: list[dict[str, Any]]
 
-    def lock_audit(self) -> None:
-        """Hold the audit log's append lock until this transaction ends."""
+    def insert_audit(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Chain ``entries`` to the audit log's newest entry and insert them, in order.
+
+        Takes the log's append lock (held until this transaction ends) as its last lock.
+        """
         ...
 
     def fetch(self, query: str, params: Mapping[str, Any] | None = None
@@ -94,16 +97,24 @@ def enum_values(label: str, enum: type[StrEnum], values: Iterable[Any]) -> list[
     return out
 
 
+def audit_entry(action: str, *, actor: str, subject: str = "",
+                inputs: Mapping[str, Any] | None = None,
+                result: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return one audit entry (not yet chained), stamped now; refuse an empty actor."""
+    if not isinstance(actor, str) or not actor.strip():
+        msg = f"{action}: actor must be a non-empty string, got {actor!r}"
+        raise ValidationError(msg)
+    return {"at": rows.utc_now(), "actor": actor, "action": action, "subject": subject,
+            "inputs": rows.jsonable(dict(inputs or {})),
+            "result": rows.jsonable(dict(result or {}))}
+
+
 def append_audit(tx: Tx, action: str, *, actor: str, subject: str = "",
                  inputs: Mapping[str, Any] | None = None,
                  result: Mapping[str, Any] | None = None) -> None:
     """Append one entry to the audit log as part of ``tx`` (written when ``tx`` commits)."""
-    if not isinstance(actor, str) or not actor.strip():
-        msg = f"{action}: actor must be a non-empty string, got {actor!r}"
-        raise ValidationError(msg)
-    tx.audit_rows.append({"at": rows.utc_now(), "actor": actor, "action": action,
-                          "subject": subject, "inputs": rows.jsonable(dict(inputs or {})),
-                          "result": rows.jsonable(dict(result or {}))})
+    tx.audit_rows.append(audit_entry(action, actor=actor, subject=subject, inputs=inputs,
+                                     result=result))
 
 
 def fetch_one(tx: Tx, query: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
