@@ -150,6 +150,7 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
     """
     c, w, f = check_inputs(cost_s, people, forced)
     p = check_budget(p, c.shape[0] - f.size, "p")
+    check_people(w, "p_median")
     cutoff = float(cutoff_s)
     if np.isnan(cutoff) or cutoff <= 0:
         msg = f"cutoff_s must be positive seconds (inf allowed), got {cutoff_s!r}"
