@@ -36,7 +36,7 @@ def instances(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Return the real 500 x 472 instance and the 500 x 887 one, full matrices (seconds)."""
     from navigator.decide.allocation import cost_matrix
     from navigator.roads import load_graph
-    from navigator.services.planner import demand_units
+    from navigator.services.reports import demand_units
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
     demand = demand_units(tg, FRANKLIN)

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from navigator.config import Settings
     from navigator.decide.sim_report import PolicyReport
     from navigator.roads import TravelGraph
-    from navigator.services.planner import Demand
+    from navigator.services.reports import Demand
     from navigator.store import Store
 
 __all__ = ["MAX_PLACES", "SimulationRun", "SweepRun", "simulate_policies", "sweep_policies"]
