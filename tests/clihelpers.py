@@ -1,4 +1,4 @@
-"""Run ``navigator`` commands in-process against one store, checking the exit code."""
+"""Run ``navigator`` commands in-process against one demo store, checking the exit code."""
 
 from __future__ import annotations
 
@@ -8,6 +8,17 @@ from pathlib import Path
 import pytest
 
 from navigator.cli import main
+from navigator.demo.city import load_demo
+from navigator.store import open_store
+
+
+def demo_store(graph: object, folder: Path, *, seed: int = 3) -> str:
+    """Return the path of a new GeoPackage store in ``folder`` holding the demo city."""
+    path = str(folder / "demo.gpkg")
+    store = open_store(path)
+    load_demo(store, graph, seed=seed)  # type: ignore[arg-type]
+    store.close()
+    return path
 
 
 def cli_runner(store_path: str, cache_dir: Path, capsys: pytest.CaptureFixture[str]

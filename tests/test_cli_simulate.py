@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clihelpers import cli_runner
+from clihelpers import cli_runner, demo_store
 
 from navigator.config import Settings
-from navigator.demo.city import load_demo
 from navigator.services.simulation import simulate_policies, sweep_policies
 from navigator.store import open_store
 
@@ -21,11 +20,7 @@ HEADER = "time,lon,lat,priority,type,on_scene_min\n"
 
 @pytest.fixture(scope="module")
 def store_path(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> str:  # type: ignore[no-untyped-def]
-    path = str(tmp_path_factory.mktemp("simulate-cli") / "demo.gpkg")
-    store = open_store(path)
-    load_demo(store, columbus_graph, seed=3)
-    store.close()
-    return path
+    return demo_store(columbus_graph, tmp_path_factory.mktemp("simulate-cli"))
 
 
 @pytest.fixture

@@ -171,6 +171,15 @@ def test_recommend_mexclp_takes_a_busy_fraction_per_base(
         plan({bases[1]: 1.0})
     with pytest.raises(ValidationError, match="'no-such-base': no such base"):
         plan({"no-such-base": 0.2})
+    # a candidate site with its own fraction (e.g. from a simulator run): never busy, the
+    # same choice covers more, so the optimum can only rise
+    chosen = str(plain.sites["id"].iloc[0])
+    own = plan({chosen: 0.0})
+    assert own.allocation is not None and own.allocation.optimal
+    assert own.allocation.objective > plain.allocation.objective
+    assert any("1 candidate site(s) with their own" in n for n in own.notes)
+    with pytest.raises(ValidationError, match=f"candidate site '{chosen}' must be in"):
+        plan({chosen: -0.1})
 
 
 def test_recommend_new_sites_when_everyone_is_covered(

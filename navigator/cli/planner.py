@@ -258,6 +258,6 @@ def register(sub: Subcommands) -> None:
                         "time, p_center least worst time, mexclp expected coverage with busy "
                         "teams (NAVIGATOR_TEAM_BUSY_FRACTION), backup covered twice")
     p.add_argument("--busy", action="append", metavar="BASE=FRACTION,...",
-                   help="mexclp: an existing base's busy fraction in [0, 1), by id or name "
-                        "(comma separated, repeatable); others take "
-                        "NAVIGATOR_TEAM_BUSY_FRACTION")
+                   help="mexclp: an existing base's or a candidate site's busy fraction in "
+                        "[0, 1), by id or name (comma separated, repeatable; e.g. from a "
+                        "simulator run); others take NAVIGATOR_TEAM_BUSY_FRACTION")

@@ -141,8 +141,9 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
     time_limit_s
         Solver time limit, seconds (the best solution by then; ``status`` says if optimal).
     busy
-        ``mexclp``: busy fraction per existing base, keyed by its id or name, each in
-        [0, 1); other bases and new ones take ``settings.team_busy_fraction``.
+        ``mexclp``: busy fraction per existing base or candidate site (e.g. measured by a
+        simulator run), keyed by its id or name, each in [0, 1); the others take
+        ``settings.team_busy_fraction``.
     solve_when_covered
         Solve even when everyone is already within the target (any ``k`` sites then cover
         as many people); by default ``mclp`` and ``lscp`` then recommend nothing.
