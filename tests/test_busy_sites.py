@@ -87,3 +87,24 @@ def test_no_candidate_meets_the_target_and_no_people():
                           site_busy=[0.1, 0.2])
     with pytest.raises(ValidationError, match="total population is 0"):
         p_median(np.ones((2, 2)), [0.0, 0.0], p=1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(4, 9), st.integers(3, 12), st.integers(0, 2**32 - 1), st.integers(1, 3),
+       st.booleans(), st.sampled_from([0.0, 0.5]))
+def test_backup_matches_brute_force(n_s, n_d, seed, k, with_forced, single):
+    from navigator.decide.allocation import backup_coverage
+
+    rng = np.random.default_rng(seed)
+    c = rng.integers(1, 60, (n_s, n_d)).astype(float)
+    w = rng.integers(0, 9, n_d).astype(float)
+    w[0], c[0, 0] = 1.0, 5.0
+    forced = [1] if with_forced else []
+    k = min(k, n_s - len(forced))
+    free = [j for j in range(n_s) if j not in forced]
+    best = 0.0
+    for combo in itertools.combinations(free, k):
+        n = (c[[*combo, *forced]] <= 20).sum(axis=0)
+        best = max(best, float(w[n >= 2].sum() + single * w[n >= 1].sum()))
+    a = backup_coverage(c, w, k=k, target_s=20, single_weight=single, forced=forced)
+    assert a.objective == pytest.approx(best) and a.optimal

@@ -121,6 +121,17 @@ def undominated(sites: npt.NDArray[np.int64], j: npt.NDArray[np.int64],
         is_open[j[pick]], is_open[l_[pick]] = False, True
 
 
+def _after_first(paid: npt.NDArray[np.bool_], starts: npt.NDArray[np.bool_]
+                 ) -> npt.NDArray[np.bool_]:
+    """Return per level (unit-major runs) whether its unit has a paid level at or before it."""
+    if not paid.size:
+        return np.zeros(0, bool)
+    group = np.cumsum(starts) - 1
+    csum = np.cumsum(paid)
+    before = np.r_[0, csum][np.flatnonzero(starts)]  # paid levels before each run
+    return np.asarray(csum - before[group] > 0)
+
+
 def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.float64],
                    f: npt.NDArray[np.int64], *, k: int, target: float,
                    coef: npt.NDArray[np.float64], time_limit_s: float) -> Allocation:
@@ -137,6 +148,15 @@ def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.f
     unit = np.repeat(np.arange(w.size), span)
     first = np.r_[0, np.cumsum(span)][:-1]
     lev = n_f[unit] + np.arange(span.sum()) - first[unit]  # 0-based level
+    # a unit's leading levels worth nothing (backup's first cover at single_weight 0) need no
+    # variable: the first level worth something carries their count in the covering row
+    paid = coefs[unit, lev] > 0
+    lead = _after_first(paid, first[unit] == np.arange(unit.size))
+    mult = np.ones(unit.size)
+    unit, lev, mult = unit[lead], lev[lead], mult[lead]
+    span = np.bincount(unit, minlength=w.size)
+    first = np.r_[0, np.cumsum(span)][:-1]
+    mult[first[span > 0]] = lev[first[span > 0]] - n_f[unit[first[span > 0]]] + 1
     n_s, n_y = c.shape[0], int(span.sum())
     live = np.flatnonzero(span > 0)
     row_of = np.full(w.size, -1)
@@ -155,7 +175,7 @@ def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.f
     r = np.concatenate([row_of[unit], ui, n_cov + np.arange(chain.size),
                         n_cov + np.arange(chain.size), np.full(n_s, n_cov + chain.size)])
     col = np.concatenate([ycol, si, ycol[chain], ycol[chain - 1], np.arange(n_s)])
-    val = np.concatenate([np.ones(n_y), -np.ones(si.size), np.ones(chain.size),
+    val = np.concatenate([mult, -np.ones(si.size), np.ones(chain.size),
                           -np.ones(chain.size), np.ones(n_s)])
     total = float(k + f.size)
     n_row = n_cov + chain.size

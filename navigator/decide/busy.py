@@ -87,7 +87,7 @@ def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None
     every solution, so a unit within reach of forced bases busy ``Q = prod q_j`` and of ``n``
     new ones is covered with probability ``1 - Q q**n``, a per-unit level coefficient. New
     sites with fractions of their own (``site_busy`` not all equal) are solved by outer
-    approximation (:mod:`navigator.decide._expected`), exact to a relative 1e-7.
+    approximation (:mod:`navigator.decide._expected`), exact to a relative 1e-6.
     """
     c, w, f = check_inputs(cost_s, people, forced)
     target = check_target(target_s)
