@@ -148,7 +148,7 @@ def bench_reports(cache_dir: Path, n_scen: int, repeat: int) -> dict:
 
     def batch(scheduler: Any) -> list:
         return reports.coverage_reports(tg, runs, demand, targets_s=[180, 300, 600],
-                                   scheduler=scheduler)
+                                        scheduler=scheduler)
 
     batch("sync")
     seq, _, ref = timed(lambda: batch("sync"), repeat)

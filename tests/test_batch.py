@@ -152,7 +152,7 @@ def test_coverage_reports_equal_single_process(columbus_graph, client):
     from navigator.services import reports
 
     demand = reports.demand_units(columbus_graph, DATA_DIR / "population" /
-                             "franklin_bg2010_population.gpkg")
+                                  "franklin_bg2010_population.gpkg")
     runs = [cs.FacilityRun(coverage_surface(columbus_graph, s, label=f"s{i}"),
                            gpd.GeoDataFrame(geometry=[], crs=4326), ()) for i, s in
             enumerate(SETS)]

@@ -301,7 +301,7 @@ def test_demo_bases_leave_gaps_a_recommendation_closes(store, columbus_graph, de
     assert table.people_uncovered[0] > 0.1 * table.total_people  # beyond 10 min
     assert table.people_uncovered[1] > 0  # and some beyond 15 min
     plan = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="test", k=2,
-                                        target_s=600, demand=demand, time_limit_s=30)
+                                         target_s=600, demand=demand, time_limit_s=30)
     assert plan.needed and len(plan.sites) == 2
     assert plan.people_covered_before == pytest.approx(table.people_covered[0])
     assert plan.people_covered_after > plan.people_covered_before

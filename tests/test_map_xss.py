@@ -108,7 +108,7 @@ def report_parts(planted: tuple[Any, list[str]], columbus_graph: Any) -> Any:
 
     store, _ = planted
     demand = reports.demand_units(columbus_graph, DATA_DIR / "population"
-                             / "franklin_bg2010_population.gpkg")
+                                  / "franklin_bg2010_population.gpkg")
     label = PAYLOADS["backtick_call"]
     run = cs.facility_surface(store, columbus_graph, kind="clinics", label=label)
     report = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600])

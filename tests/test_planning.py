@@ -60,7 +60,7 @@ def test_assess_coverage_equals_the_building_blocks_and_is_audited(
                                      gap_target_s=600, demand=demand)
     run = blocks.facility_surface(store, columbus_graph, kind="clinics", at=NOW)
     want = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600],
-                                  gap_target_s=600)
+                                   gap_target_s=600)
     np.testing.assert_array_equal(found.report.coverage.people_covered,
                                   want.coverage.people_covered)
     assert list(found.facilities["id"]) == list(run.facilities["id"])
@@ -132,8 +132,8 @@ def test_recommend_new_sites_beats_greedy_and_is_audited(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
         demand: reports.Demand) -> None:
     plan = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana",
-                                        kind="shelters", candidate_kinds=["clinic", "hospital"],
-                                        k=2, target_s=300, time_limit_s=10, demand=demand)
+                                         kind="shelters", candidate_kinds=["clinic", "hospital"],
+                                         k=2, target_s=300, time_limit_s=10, demand=demand)
     assert plan.needed and len(plan.sites) == 2 and plan.allocation is not None
     assert plan.allocation.status == "Optimal"
     assert not set(plan.sites["id"]) & set(plan.existing["id"])
@@ -151,9 +151,9 @@ def test_recommend_mexclp_takes_a_busy_fraction_per_base(
         demand: reports.Demand) -> None:
     def plan(busy):  # type: ignore[no-untyped-def]
         return new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana",
-                                            k=2, target_s=240, model="mexclp", busy=busy,
-                                            time_limit_s=30, solve_when_covered=True,
-                                            demand=demand)
+                                             k=2, target_s=240, model="mexclp", busy=busy,
+                                             time_limit_s=30, solve_when_covered=True,
+                                             demand=demand)
 
     plain = plan(None)
     bases = list(plain.existing["id"])
@@ -186,15 +186,15 @@ def test_recommend_new_sites_when_everyone_is_covered(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
         demand: reports.Demand) -> None:
     plan = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana",
-                                        target_s=3600, demand=demand)
+                                         target_s=3600, demand=demand)
     assert not plan.needed and plan.sites.empty and plan.allocation is None
     assert plan.people_covered_before == plan.people_covered_after == plan.total_people
     assert any("no new site is needed" in n for n in plan.notes)
     entry = _last(store, "coverage_recommend")
     assert entry.result["needed"] is False and entry.result["sites"] == []
     solved = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana", k=1,
-                                          target_s=3600, solve_when_covered=True,
-                                          demand=demand)
+                                           target_s=3600, solve_when_covered=True,
+                                           demand=demand)
     assert solved.needed and len(solved.sites) == 1
     assert solved.people_covered_after == plan.total_people
 

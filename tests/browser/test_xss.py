@@ -232,7 +232,7 @@ def test_standalone_maps_keep_payloads_as_text(session: Any, server: Server,
     # a coverage map whose scenario label and facility names are payloads
     label = PAYLOADS["template_literal"]
     demand = reports.demand_units(columbus_graph, DATA_DIR / "population"
-                             / "franklin_bg2010_population.gpkg")
+                                  / "franklin_bg2010_population.gpkg")
     run = cs.facility_surface(server.store, columbus_graph, kind="clinics", label=label)
     report = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600])
     cov = tmp_path / "coverage.html"

@@ -41,7 +41,7 @@ def _post(planner: tuple[FlaskClient, dict[str, str]], path: str, body: Any) -> 
 def _demand(app: Flask) -> reports.Demand:
     n = app.extensions["navigator"]
     return reports.demand_units(n.graph, n.settings.data_dir / "population"
-                           / "franklin_bg2010_population.gpkg")
+                                / "franklin_bg2010_population.gpkg")
 
 
 def test_figures_equal_coverage_service(app: Flask, planner: Any) -> None:
@@ -49,7 +49,7 @@ def test_figures_equal_coverage_service(app: Flask, planner: Any) -> None:
     got = _post(planner, "/api/coverage", {"kind": "shelters", "target_min": 10})
     run = cs.facility_surface(n.store, n.graph, kind="shelters")
     want = reports.coverage_report(n.graph, run, _demand(app), targets_s=(600.0, *TARGETS_S),
-                              gap_target_s=600.0)
+                                   gap_target_s=600.0)
     pop = got["population"]
     assert [t["target_min"] for t in pop["targets"]] == [10, 15, 30, 60]  # the gap target too
     np.testing.assert_allclose([t["people_covered"] for t in pop["targets"]],
