@@ -36,7 +36,7 @@ def instances(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Return the real 500 x 472 instance and the 500 x 887 one, full matrices (seconds)."""
     from navigator.decide.allocation import cost_matrix
     from navigator.roads import load_graph
-    from navigator.services.planner import demand_units
+    from navigator.services.reports import demand_units
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
     demand = demand_units(tg, FRANKLIN)
@@ -49,6 +49,8 @@ def instances(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {"real_500x472": (c, demand.people), "synthetic_500x887": (c887, w887)}
 
 
+#: Thread-count variables recorded with each run (measured: no effect on 2 cores, README).
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 CPU_S: list[float] = []  # CPU seconds (this process, all threads) of the last median_run
 
 
@@ -70,13 +72,18 @@ def spopt_pmedian(c: np.ndarray, w: np.ndarray, p: int, limit_s: float) -> dict:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # spopt's PuLP deprecation noise (TRAPS.md)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         m = PMedian.from_cost_matrix(c.T, w, p_facilities=p)
-        m.solve(pulp.HiGHS(msg=False, timeLimit=limit_s))
+        try:
+            m.solve(pulp.HiGHS(msg=False, timeLimit=limit_s))
+        except RuntimeError as e:  # spopt raises when HiGHS stops with no solution
+            return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                    "objective": None, "hit_limit": True, "error": str(e)}
         secs = time.perf_counter() - t0
     sites = [j for j, v in enumerate(m.fac_vars) if v.value() > 0.5]
     value = float((w * c[sites].min(axis=0)).sum())
-    return {"seconds": secs, "objective": value, "hit_limit": secs >= limit_s}
+    return {"seconds": secs, "cpu_s": time.process_time() - c0, "objective": value,
+            "hit_limit": secs >= limit_s}
 
 
 def spopt_cover(c: np.ndarray, w: np.ndarray, k: int, target_s: float) -> dict:
@@ -126,26 +133,36 @@ def bench_pmedian(inst: dict, ps: list[int], spopt_ps: set[int], repeat: int,
                     f"{100 * a.gap:.2f} %) target {r['target_s']:.0f} s "
                     f"{'met' if r['met'] else 'MISSED'}; CPU {r['median_cpu_s']:.2f} s, load "
                     f"{r['loadavg_1min']:.1f}")
+            print(line, flush=True)
             if p in spopt_ps:
                 s = spopt_pmedian(c, w, p, limit_s)
                 r["spopt"] = s
-                same = abs(s["objective"] - a.objective) <= 1e-6 * a.objective
-                line += (f"; spopt {s['seconds']:.1f} s{' (time limit)' if s['hit_limit'] else ''}"
-                         f" = {s['seconds'] / med:.0f}x, same optimum: {same}")
-            print(line, flush=True)
+                same = s["objective"] is not None and \
+                    abs(s["objective"] - a.objective) <= 1e-6 * a.objective
+                found = "no solution" if s["objective"] is None else f"same optimum: {same}"
+                print(f"    spopt {s['seconds']:.1f} s (CPU {s['cpu_s']:.1f} s)"
+                      f"{' (time limit)' if s['hit_limit'] else ''} = "
+                      f"{s['seconds'] / med:.0f}x ours, {found}", flush=True)
             out.append(r)
     return out
 
 
-def bench_models(inst: dict, k: int, target_s: float, busy: float, repeat: int) -> dict:
+def bench_models(inst: dict, k: int, target_s: float, busy: float, repeat: int,
+                 limit_s: float) -> dict:
     from navigator.decide import allocation as al
 
     c, w = inst["real_500x472"]
-    runs = {"mclp": lambda: al.max_coverage(c, w, k=k, target_s=target_s),
-            "lscp": lambda: al.min_sites(c, w, target_s=target_s),
-            "mexclp": lambda: al.expected_coverage(c, w, k=k, target_s=target_s, busy=busy),
-            "backup": lambda: al.backup_coverage(c, w, k=k, target_s=target_s),
-            "p_center": lambda: al.p_center(c, w, p=k)}
+    # a busy fraction per candidate (seeded, 0.2-0.6): MEXCLP by outer approximation
+    site_q = np.random.default_rng(5).choice([0.2, 0.3, 0.4, 0.5, 0.6], c.shape[0])
+    lim = {"time_limit_s": limit_s}
+    runs = {"mclp": lambda: al.max_coverage(c, w, k=k, target_s=target_s, **lim),
+            "lscp": lambda: al.min_sites(c, w, target_s=target_s, **lim),
+            "mexclp": lambda: al.expected_coverage(c, w, k=k, target_s=target_s, busy=busy,
+                                                   **lim),
+            "mexclp_site_busy": lambda: al.expected_coverage(
+                c, w, k=k, target_s=target_s, busy=busy, site_busy=site_q, **lim),
+            "backup": lambda: al.backup_coverage(c, w, k=k, target_s=target_s, **lim),
+            "p_center": lambda: al.p_center(c, w, p=k, **lim)}
     out: dict[str, Any] = {}
     for name, fn in runs.items():
         med, times, a = median_run(fn, repeat)
@@ -203,21 +220,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spopt-p", default="3,5,10,20", help="p values spopt runs ('' = none)")
     ap.add_argument("--spopt-limit", type=float, default=600.0)
     ap.add_argument("--settings", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=60.0,
+                    help="time limit of the other models, seconds (the library default)")
+    ap.add_argument("--models-repeat", type=int, help="runs per other model (default --repeat)")
+    ap.add_argument("--only", choices=("p_median", "models"),
+                    help="run one part; the other's results already in --json are kept")
     args = ap.parse_args(argv)
+    import highspy
+
+    from navigator.decide._locate import _new_highs
+
+    _new_highs(highspy)  # HiGHS's once-per-process banner to stderr, before spopt's PuLP runs
     inst = instances(args.cache_dir)
-    out: dict[str, Any] = {"machine": {"python": platform.python_version(),
-                                       "cpus": os.cpu_count(), "platform": platform.platform(),
-                                       "loadavg_at_start": os.getloadavg(),
-                                       "note": "shared 2-core machine: timings are noisy"}}
+    out: dict[str, Any] = json.loads(args.json.read_text()) if args.only and \
+        args.json.exists() else {}
+    out["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                      "platform": platform.platform(), "loadavg_at_start": os.getloadavg(),
+                      "threads_env": {k: os.environ.get(k) for k in THREAD_VARS},
+                      "note": "shared 2-core machine: timings are noisy"}
     ps = [int(x) for x in args.p.split(",")]
     spopt_ps = {int(x) for x in args.spopt_p.split(",") if x}
-    out["p_median"] = bench_pmedian(inst, ps, spopt_ps, args.repeat, args.spopt_limit)
-    out["models"] = bench_models(inst, 5, 300.0, 0.4, args.repeat)
+    if args.only != "models":
+        out["p_median"] = bench_pmedian(inst, ps, spopt_ps, args.repeat, args.spopt_limit)
+    if args.only != "p_median":
+        out["models"] = bench_models(inst, 5, 300.0, 0.4, args.models_repeat or args.repeat,
+                                     args.time_limit)
     if args.settings:
         out["settings"] = bench_settings(inst, args.repeat)
     out["loadavg_at_end"] = os.getloadavg()
-    met = all(r["met"] for r in out["p_median"])
-    print(f"\np-median targets met: {met}; load average {out['loadavg_at_end'][0]:.1f}")
+    if args.only != "models":
+        met = all(r["met"] for r in out["p_median"])
+        print(f"\np-median targets met: {met}; load average {out['loadavg_at_end'][0]:.1f}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=2, default=float) + "\n")
     print(f"wrote {args.json}")

@@ -93,7 +93,7 @@ def bench_sweep(cache_dir: Path, n_scen: int, repeat: int) -> dict:
     from navigator.decide.allocation import cost_matrix
     from navigator.decide.parallel import batch_allocations
     from navigator.roads import load_graph
-    from navigator.services.planner import demand_units
+    from navigator.services.reports import demand_units
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
     demand = demand_units(tg, FRANKLIN)
@@ -133,10 +133,11 @@ def bench_reports(cache_dir: Path, n_scen: int, repeat: int) -> dict:
     from navigator.demo.city import load_demo
     from navigator.roads import load_graph
     from navigator.services import planner as cs
+    from navigator.services import reports
     from navigator.store import open_store
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
-    demand = cs.demand_units(tg, FRANKLIN)
+    demand = reports.demand_units(tg, FRANKLIN)
     now = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("America/New_York"))
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(str(Path(tmp) / "demo.gpkg"))
@@ -146,8 +147,8 @@ def bench_reports(cache_dir: Path, n_scen: int, repeat: int) -> dict:
         store.close()
 
     def batch(scheduler: Any) -> list:
-        return cs.coverage_reports(tg, runs, demand, targets_s=[180, 300, 600],
-                                   scheduler=scheduler)
+        return reports.coverage_reports(tg, runs, demand, targets_s=[180, 300, 600],
+                                        scheduler=scheduler)
 
     batch("sync")
     seq, _, ref = timed(lambda: batch("sync"), repeat)
@@ -221,7 +222,7 @@ def bench_batch(cache_dir: Path, n_scen: int, repeat: int) -> dict:
 def bench_allocation(cache_dir: Path, n_cand: int, target_s: float, k: int) -> dict:
     from navigator.decide.allocation import cost_matrix, max_coverage, min_sites, p_median
     from navigator.roads import load_graph
-    from navigator.services.planner import demand_units
+    from navigator.services.reports import demand_units
 
     tg = load_graph(COLUMBUS, cache_dir=cache_dir)
     demand = demand_units(tg, FRANKLIN)

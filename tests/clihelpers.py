@@ -1,14 +1,24 @@
-"""Run ``navigator`` commands in-process against one store, checking the exit code."""
+"""Run ``navigator`` commands in-process against one demo store, checking the exit code."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from navigator.cli import main
+from navigator.demo.city import load_demo
+from navigator.store import open_store
+
+
+def demo_store(graph: object, folder: Path, *, seed: int = 3) -> str:
+    """Return the path of a new GeoPackage store in ``folder`` holding the demo city."""
+    path = str(folder / "demo.gpkg")
+    store = open_store(path)
+    load_demo(store, graph, seed=seed)  # type: ignore[arg-type]
+    store.close()
+    return path
 
 
 def cli_runner(store_path: str, cache_dir: Path, capsys: pytest.CaptureFixture[str]
@@ -25,15 +35,3 @@ def cli_runner(store_path: str, cache_dir: Path, capsys: pytest.CaptureFixture[s
         assert "Traceback" not in out.err
         return out.out if code == 0 else out.err
     return run
-
-
-def demo_store(graph: Any, folder: Path, *, seed: int = 5) -> str:
-    """Return the path of a new GeoPackage in ``folder`` holding the demo city."""
-    from navigator.demo.city import load_demo
-    from navigator.store import open_store
-
-    path = str(folder / "demo.gpkg")
-    store = open_store(path)
-    load_demo(store, graph, seed=seed)
-    store.close()
-    return path

@@ -65,6 +65,7 @@ def test_pmedian_equals_dense_model_and_brute_force(shape, p, with_forced):
     rng = np.random.default_rng(seed)
     c = rng.integers(1, 60, (n_s, n_d)).astype(float)  # ties on purpose: integer seconds
     w = rng.integers(0, 9, n_d).astype(float)
+    w[0] = max(w[0], 1.0)  # someone to serve (no people at all is refused)
     forced = [0] if with_forced else []
     p = min(p, n_s - len(forced))
     a = p_median(c, w, p=p, forced=forced)

@@ -149,14 +149,17 @@ def test_coverage_reports_equal_single_process(columbus_graph, client):
     from navigator.config import DATA_DIR
     from navigator.decide.coverage import coverage_surface
     from navigator.services import planner as cs
+    from navigator.services import reports
 
-    demand = cs.demand_units(columbus_graph, DATA_DIR / "population" /
-                             "franklin_bg2010_population.gpkg")
+    demand = reports.demand_units(columbus_graph, DATA_DIR / "population" /
+                                  "franklin_bg2010_population.gpkg")
     runs = [cs.FacilityRun(coverage_surface(columbus_graph, s, label=f"s{i}"),
                            gpd.GeoDataFrame(geometry=[], crs=4326), ()) for i, s in
             enumerate(SETS)]
-    one = cs.coverage_reports(columbus_graph, runs, demand, targets_s=[300, 600], scheduler="sync")
-    many = cs.coverage_reports(columbus_graph, runs, demand, targets_s=[300, 600], scheduler=client)
+    one = reports.coverage_reports(columbus_graph, runs, demand, targets_s=[300, 600],
+                                   scheduler="sync")
+    many = reports.coverage_reports(columbus_graph, runs, demand, targets_s=[300, 600],
+                                    scheduler=client)
     for x, y in zip(one, many, strict=True):
         assert x.label == y.label
         np.testing.assert_array_equal(x.coverage.people_covered, y.coverage.people_covered)

@@ -17,7 +17,7 @@ PLACE = ["--lon", "-82.99", "--lat", "39.96"]
 @pytest.fixture
 def run(columbus_graph, tmp_path: Path, graph_cache_dir: Path,  # type: ignore[no-untyped-def]
         capsys: pytest.CaptureFixture[str]):
-    path = demo_store(columbus_graph, tmp_path)
+    path = demo_store(columbus_graph, tmp_path, seed=5)
 
     def go(*argv: str, code: int = 0) -> tuple[str, str]:
         result = main([argv[0], "--store", path, "--cache-dir", str(graph_cache_dir),

@@ -17,7 +17,7 @@ CORE = (-83.0, 39.95, -82.98, 39.97)
 @pytest.fixture
 def run(columbus_graph, tmp_path: Path, graph_cache_dir: Path,  # type: ignore[no-untyped-def]
         capsys: pytest.CaptureFixture[str]):
-    return cli_runner(demo_store(columbus_graph, tmp_path), graph_cache_dir, capsys)
+    return cli_runner(demo_store(columbus_graph, tmp_path, seed=5), graph_cache_dir, capsys)
 
 
 def _write(tmp_path: Path, name: str, *features: dict) -> str:  # type: ignore[type-arg]

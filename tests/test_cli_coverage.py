@@ -9,19 +9,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from clihelpers import cli_runner
+from clihelpers import cli_runner, demo_store
 
-from navigator.demo.city import load_demo
 from navigator.store import open_store
 
 
 @pytest.fixture(scope="module")
 def store_path(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> str:  # type: ignore[no-untyped-def]
-    path = str(tmp_path_factory.mktemp("coverage-cli") / "demo.gpkg")
-    store = open_store(path)
-    load_demo(store, columbus_graph, seed=3)
-    store.close()
-    return path
+    return demo_store(columbus_graph, tmp_path_factory.mktemp("coverage-cli"))
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clihelpers import cli_runner
+from clihelpers import cli_runner, demo_store
 
 from navigator.config import Settings
-from navigator.demo.city import load_demo
+from navigator.errors import ValidationError
 from navigator.services.simulation import simulate_policies, sweep_policies
 from navigator.store import open_store
 
@@ -21,11 +21,7 @@ HEADER = "time,lon,lat,priority,type,on_scene_min\n"
 
 @pytest.fixture(scope="module")
 def store_path(columbus_graph, tmp_path_factory: pytest.TempPathFactory) -> str:  # type: ignore[no-untyped-def]
-    path = str(tmp_path_factory.mktemp("simulate-cli") / "demo.gpkg")
-    store = open_store(path)
-    load_demo(store, columbus_graph, seed=3)
-    store.close()
-    return path
+    return demo_store(columbus_graph, tmp_path_factory.mktemp("simulate-cli"))
 
 
 @pytest.fixture
@@ -148,3 +144,23 @@ def test_rows_leave_the_reports_intact(store_path: str, columbus_graph) -> None:
     assert first == again and first[0]["priority"] == "all"
     assert all("priority" in b for b in run.reports[0].by_priority)
     assert sum(r["calls"] for r in first[1:]) == first[0]["calls"]
+
+
+def test_busy_fractions_from_a_simulation_feed_mexclp(store_path: str, columbus_graph) -> None:  # type: ignore[no-untyped-def]
+    from navigator.services.new_sites import recommend_new_sites
+
+    store = open_store(store_path)
+    try:
+        run = simulate_policies(store, columbus_graph, Settings(), actor="t", days=1,
+                                policies=["closest"])
+        busy = run.busy_by_base()
+        assert busy and set(busy) <= set(run.bases) and all(0 <= q < 1 for q in busy.values())
+        with pytest.raises(ValidationError, match="was not simulated"):
+            run.busy_by_base("batch")
+        plan = recommend_new_sites(store, columbus_graph, Settings(), actor="t", k=2,
+                                   target_s=240, model="mexclp", busy=busy, time_limit_s=60,
+                                   solve_when_covered=True)
+    finally:
+        store.close()
+    assert plan.allocation is not None and plan.allocation.optimal
+    assert any(f"{len(busy)} base(s) with their own busy fraction" in n for n in plan.notes)

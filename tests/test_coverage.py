@@ -29,8 +29,8 @@ from navigator.demo.operations import DEMO_TEAM_BASES
 from navigator.errors import ValidationError
 from navigator.maps import coverage as coverage_maps
 from navigator.roads import travel_times_from, travel_times_to
+from navigator.services import new_sites, planning, reports, siting
 from navigator.services import planner as cs
-from navigator.services import planning
 from navigator.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +48,8 @@ def store(columbus_graph, tmp_path_factory) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="module")
-def demand(columbus_graph) -> cs.Demand:
-    return cs.demand_units(columbus_graph, FRANKLIN)
+def demand(columbus_graph) -> reports.Demand:
+    return reports.demand_units(columbus_graph, FRANKLIN)
 
 
 # -- pure functions, known answers ------------------------------------------------------------
@@ -196,7 +196,7 @@ def test_facilities_by_kind_and_time(store, columbus_graph):
 def test_report_real_outputs(store, columbus_graph, demand, tmp_path):
     run = cs.facility_surface(store, columbus_graph, kind="shelters")
     assert run.surface.direction == "to"
-    rep = cs.coverage_report(columbus_graph, run, demand, targets_s=[300, 600, 900])
+    rep = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600, 900])
     table = rep.coverage.to_frame()
     assert table["people_covered"].is_monotonic_increasing
     assert rep.coverage.total_people == demand.population.total_people
@@ -234,7 +234,7 @@ def test_scenario_closed_and_added(store, columbus_graph, demand):
     victim = base.facilities["id"].iloc[0]
     closed = cs.facility_surface(store, columbus_graph, kind="shelters", closed=[victim],
                                  label="closed")
-    cmp, units = cs.compare(base, closed, demand, targets_s=[300, 600])
+    cmp, units = reports.compare(base, closed, demand, targets_s=[300, 600])
     fin = np.isfinite(cmp.node_delta_s)
     assert (cmp.node_delta_s[fin] >= -1e-9).all() and (cmp.node_delta_s[fin] > 0).any()
     assert cmp.people_newly_covered.tolist() == [0.0, 0.0]
@@ -243,11 +243,11 @@ def test_scenario_closed_and_added(store, columbus_graph, demand):
     new = gpd.GeoDataFrame({"name": ["<img src=x onerror=alert(1)>"]},
                            geometry=[far.geometry.representative_point()], crs=4326)
     added = cs.facility_surface(store, columbus_graph, kind="shelters", added=new, label="added")
-    cmp2, _ = cs.compare(base, added, demand, targets_s=[300])
+    cmp2, _ = reports.compare(base, added, demand, targets_s=[300])
     assert (cmp2.node_delta_s[np.isfinite(cmp2.node_delta_s)] <= 1e-9).all()
     assert cmp2.people_newly_uncovered.tolist() == [0.0]
     assert "new_site" in set(added.facilities["kind"])
-    rep = cs.coverage_report(columbus_graph, added, demand, targets_s=[300])
+    rep = reports.coverage_report(columbus_graph, added, demand, targets_s=[300])
     page = coverage_maps.coverage_map(columbus_graph, rep,
                                       facilities=added.facilities).get_root().render()
     assert "<img src=x onerror" not in page and "\\u003cimg src=x onerror" in page  # JSON data
@@ -264,15 +264,15 @@ def test_scenario_closed_and_added(store, columbus_graph, demand):
 def test_recommend_sites_on_demo(store, columbus_graph, demand):
     cand = store.resources(kinds=["clinic", "hospital"])
     existing = store.resources(kinds=["team_base"])
-    rec = cs.recommend_sites(columbus_graph, demand, cand, k=3, target_s=240, existing=existing)
+    rec = siting.recommend_sites(columbus_graph, demand, cand, k=3, target_s=240, existing=existing)
     a = rec.allocation
     assert len(rec.sites) == 3 and a.status == "Optimal"
     assert a.objective >= a.greedy_objective
     assert a.forced.size == len(existing)
-    lscp = cs.recommend_sites(columbus_graph, demand, cand, k=0, target_s=240, model="lscp")
+    lscp = siting.recommend_sites(columbus_graph, demand, cand, k=0, target_s=240, model="lscp")
     assert lscp.allocation.objective == len(lscp.sites) > 0
     with pytest.raises(ValidationError, match="candidate"):
-        cs.recommend_sites(columbus_graph, demand, cand.iloc[:0], k=1, target_s=240)
+        siting.recommend_sites(columbus_graph, demand, cand.iloc[:0], k=1, target_s=240)
 
 
 def test_times_must_be_aware_and_hours_parse(store, columbus_graph):
@@ -300,8 +300,8 @@ def test_demo_bases_leave_gaps_a_recommendation_closes(store, columbus_graph, de
     table = cov.report.coverage
     assert table.people_uncovered[0] > 0.1 * table.total_people  # beyond 10 min
     assert table.people_uncovered[1] > 0  # and some beyond 15 min
-    plan = planning.recommend_new_sites(store, columbus_graph, settings, actor="test", k=2,
-                                        target_s=600, demand=demand, time_limit_s=30)
+    plan = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="test", k=2,
+                                         target_s=600, demand=demand, time_limit_s=30)
     assert plan.needed and len(plan.sites) == 2
     assert plan.people_covered_before == pytest.approx(table.people_covered[0])
     assert plan.people_covered_after > plan.people_covered_before

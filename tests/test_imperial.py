@@ -15,7 +15,7 @@ from navigator.demo.city import demo_city
 from navigator.demo.imperial import IMPERIAL_TEAM_BASES, imperial_bundle, us_side
 from navigator.errors import ValidationError
 from navigator.roads import TravelGraph
-from navigator.services import planning
+from navigator.services import new_sites, planning
 from navigator.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,9 +70,9 @@ def test_rural_gaps_and_a_recommendation_that_closes_some(
     table = cov.report.coverage
     assert table.people_uncovered[2] > 0  # people beyond 60 minutes
     assert table.people_uncovered[0] > 0.2 * table.total_people  # a fifth beyond 15
-    plan = planning.recommend_new_sites(store, imperial_graph, settings, actor="test", k=2,
-                                        target_s=1800, demand=demand,
-                                        candidate_kinds=["team_base"], time_limit_s=30)
+    plan = new_sites.recommend_new_sites(store, imperial_graph, settings, actor="test", k=2,
+                                         target_s=1800, demand=demand,
+                                         candidate_kinds=["team_base"], time_limit_s=30)
     assert plan.people_covered_after > plan.people_covered_before
     assert not set(plan.sites["id"]) & set(IMPERIAL_TEAM_BASES)
 

@@ -104,13 +104,14 @@ def test_web_map_links_navmap_js_and_standalone_inlines_it(planted: tuple[Any, l
 def report_parts(planted: tuple[Any, list[str]], columbus_graph: Any) -> Any:
     from navigator.config import DATA_DIR
     from navigator.services import planner as cs
+    from navigator.services import reports
 
     store, _ = planted
-    demand = cs.demand_units(columbus_graph, DATA_DIR / "population"
-                             / "franklin_bg2010_population.gpkg")
+    demand = reports.demand_units(columbus_graph, DATA_DIR / "population"
+                                  / "franklin_bg2010_population.gpkg")
     label = PAYLOADS["backtick_call"]
     run = cs.facility_surface(store, columbus_graph, kind="clinics", label=label)
-    report = cs.coverage_report(columbus_graph, run, demand, targets_s=[300, 600])
+    report = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600])
     return run, report, demand
 
 
@@ -128,12 +129,13 @@ def test_coverage_map_keeps_names_and_labels_in_json(report_parts: Any,
 def test_delta_map_keeps_its_label_in_json(planted: tuple[Any, list[str]], report_parts: Any,
                                            columbus_graph: Any) -> None:
     from navigator.services import planner as cs
+    from navigator.services import reports
 
     store, _ = planted
     run, _, demand = report_parts
     closed = cs.facility_surface(store, columbus_graph, kind="clinics",
                                  closed=[run.facilities["id"].iloc[0]], label="closed")
-    units = cs.compare(run, closed, demand, targets_s=[300])[1]
+    units = reports.compare(run, closed, demand, targets_s=[300])[1]
     label = PAYLOADS["admin_takeover"]
     html = coverage_maps.delta_map(columbus_graph, units, label=label).get_root().render()
     _assert_text_only_in_json(html, {f"Change in travel time ({label})", f"Change: {label}"})

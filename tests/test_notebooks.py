@@ -42,37 +42,38 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     client = NotebookClient(nb, kernel_name=_kernel_name(), timeout=120,
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
-    assert not errors
-    if path.name == "coverage_study.ipynb":
-        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-        text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-        assert "people within 3 min" in text and "left out" in text
-        data = [o.get("data", {}) for o in outputs]
-        assert any("image/png" in d for d in data)  # the matplotlib plot
-        html = "\n".join(d.get("text/html", "") for d in data)
-        assert "leaflet" in html.lower() and "Infinity" not in html  # the folium map
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    data = [o.get("data", {}) for o in outputs]
+    html = "\n".join(d.get("text/html", "") for d in data)
+    CHECKS.get(path.name, lambda *_: None)(text, data, html)
 
 
-    if path.name == "simulate_policies.ipynb":
-        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-        text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-        for policy in ("closest", "coverage", "preempt", "batch"):
-            assert f"{policy} " in text
-        assert "within 15 min" in text and "within 60 min" in text  # both regions
-        data = [o.get("data", {}) for o in outputs]
-        assert any("image/png" in d for d in data)  # the CDF and utilisation plots
-        html = "\n".join(d.get("text/html", "") for d in data)
-        assert "leaflet" in html.lower() and "Infinity" not in html  # the difference map
+def _coverage_study(text: str, data: list[dict], html: str) -> None:
+    assert "people within 3 min" in text and "left out" in text
+    assert any("image/png" in d for d in data)  # the matplotlib plot
+    assert "leaflet" in html.lower() and "Infinity" not in html  # the folium map
 
-    if path.name == "busy_aware_siting.ipynb":
-        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-        text = "\n".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-        assert "the busy-aware choice differs from MCLP" in text and "Optimal" in text
-        assert any("image/png" in o.get("data", {}) for o in outputs)  # the plot
+
+def _simulate_policies(text: str, data: list[dict], html: str) -> None:
+    for policy in ("closest", "coverage", "preempt", "batch"):
+        assert f"{policy} " in text
+    assert "within 15 min" in text and "within 60 min" in text  # both regions
+    assert any("image/png" in d for d in data)  # the CDF and utilisation plots
+    assert "leaflet" in html.lower() and "Infinity" not in html  # the difference map
+
+
+def _busy_aware_siting(text: str, data: list[dict], html: str) -> None:
+    assert "the busy-aware choice differs from MCLP" in text and "Optimal" in text
+    assert any("image/png" in d for d in data)  # the plot
+
+
+#: What each notebook's outputs (stream text, rich data, HTML) must show.
+CHECKS = {"coverage_study.ipynb": _coverage_study,
+          "simulate_policies.ipynb": _simulate_policies,
+          "busy_aware_siting.ipynb": _busy_aware_siting}
 
 
 def test_notebooks_found():
-    assert {p.name for p in NOTEBOOKS} >= {"coverage_study.ipynb", "simulate_policies.ipynb",
-                                           "busy_aware_siting.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= set(CHECKS)

@@ -15,8 +15,8 @@ from navigator.config import Settings
 from navigator.demo.city import load_demo
 from navigator.errors import NotFoundError, UnreachableError, ValidationError
 from navigator.roads import TravelGraph, point_isochrone, snap_to_edges
+from navigator.services import new_sites, planning, reports
 from navigator.services import planner as blocks
-from navigator.services import planning
 from navigator.services.isochrones import reachable_areas
 from navigator.store import Store, open_store
 
@@ -39,7 +39,7 @@ def store(columbus_graph: TravelGraph, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="module")
-def demand(columbus_graph: TravelGraph, settings: Settings) -> blocks.Demand:
+def demand(columbus_graph: TravelGraph, settings: Settings) -> reports.Demand:
     return planning.load_demand(columbus_graph, settings)
 
 
@@ -47,20 +47,20 @@ def _last(store: Store, action: str):  # type: ignore[no-untyped-def]
     return store.audit_log(limit=1, action=action)[0]
 
 
-def test_load_demand_defaults_to_the_demo_block_groups(demand: blocks.Demand) -> None:
+def test_load_demand_defaults_to_the_demo_block_groups(demand: reports.Demand) -> None:
     assert demand.population.source.endswith("franklin_bg2010_population.gpkg")
     assert demand.population.total_people == pytest.approx(514_431)
 
 
 def test_assess_coverage_equals_the_building_blocks_and_is_audited(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
-        demand: blocks.Demand) -> None:
+        demand: reports.Demand) -> None:
     found = planning.assess_coverage(store, columbus_graph, settings, actor="ana",
                                      kind="clinics", at=NOW, targets_s=[300, 600],
                                      gap_target_s=600, demand=demand)
     run = blocks.facility_surface(store, columbus_graph, kind="clinics", at=NOW)
-    want = blocks.coverage_report(columbus_graph, run, demand, targets_s=[300, 600],
-                                  gap_target_s=600)
+    want = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600],
+                                   gap_target_s=600)
     np.testing.assert_array_equal(found.report.coverage.people_covered,
                                   want.coverage.people_covered)
     assert list(found.facilities["id"]) == list(run.facilities["id"])
@@ -78,7 +78,7 @@ def test_assess_coverage_equals_the_building_blocks_and_is_audited(
 
 
 def test_assess_coverage_with_a_new_site(store: Store, columbus_graph: TravelGraph,
-                                         settings: Settings, demand: blocks.Demand) -> None:
+                                         settings: Settings, demand: reports.Demand) -> None:
     found = planning.assess_coverage(store, columbus_graph, settings, actor="ana",
                                      kind="shelters", added=[DOWNTOWN], demand=demand)
     new = found.facilities[found.facilities["kind"] == "new_site"]
@@ -95,7 +95,7 @@ def test_assess_coverage_with_a_new_site(store: Store, columbus_graph: TravelGra
     ({"population": planning.PopulationLayer()}, "not both"),
 ])
 def test_assess_coverage_refuses_bad_input(store: Store, columbus_graph: TravelGraph,
-                                           settings: Settings, demand: blocks.Demand,
+                                           settings: Settings, demand: reports.Demand,
                                            kwargs: dict, fragment: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(ValidationError) as e:
         planning.assess_coverage(store, columbus_graph, settings, actor="ana",
@@ -105,7 +105,7 @@ def test_assess_coverage_refuses_bad_input(store: Store, columbus_graph: TravelG
 
 def test_compare_coverage_closing_loses_and_adding_gains(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
-        demand: blocks.Demand) -> None:
+        demand: reports.Demand) -> None:
     shelters = store.resources(kinds=["shelter"], include_confidential=False)["id"]
     closed = planning.compare_coverage(store, columbus_graph, settings, actor="ana",
                                        kind="shelters", close=[shelters.iloc[0]],
@@ -130,10 +130,10 @@ def test_compare_coverage_closing_loses_and_adding_gains(
 
 def test_recommend_new_sites_beats_greedy_and_is_audited(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
-        demand: blocks.Demand) -> None:
-    plan = planning.recommend_new_sites(store, columbus_graph, settings, actor="ana",
-                                        kind="shelters", candidate_kinds=["clinic", "hospital"],
-                                        k=2, target_s=300, time_limit_s=10, demand=demand)
+        demand: reports.Demand) -> None:
+    plan = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana",
+                                         kind="shelters", candidate_kinds=["clinic", "hospital"],
+                                         k=2, target_s=300, time_limit_s=10, demand=demand)
     assert plan.needed and len(plan.sites) == 2 and plan.allocation is not None
     assert plan.allocation.status == "Optimal"
     assert not set(plan.sites["id"]) & set(plan.existing["id"])
@@ -148,12 +148,12 @@ def test_recommend_new_sites_beats_greedy_and_is_audited(
 
 def test_recommend_mexclp_takes_a_busy_fraction_per_base(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
-        demand: blocks.Demand) -> None:
+        demand: reports.Demand) -> None:
     def plan(busy):  # type: ignore[no-untyped-def]
-        return planning.recommend_new_sites(store, columbus_graph, settings, actor="ana",
-                                            k=2, target_s=240, model="mexclp", busy=busy,
-                                            time_limit_s=30, solve_when_covered=True,
-                                            demand=demand)
+        return new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana",
+                                             k=2, target_s=240, model="mexclp", busy=busy,
+                                             time_limit_s=30, solve_when_covered=True,
+                                             demand=demand)
 
     plain = plan(None)
     bases = list(plain.existing["id"])
@@ -171,21 +171,30 @@ def test_recommend_mexclp_takes_a_busy_fraction_per_base(
         plan({bases[1]: 1.0})
     with pytest.raises(ValidationError, match="'no-such-base': no such base"):
         plan({"no-such-base": 0.2})
+    # a candidate site with its own fraction (e.g. from a simulator run): never busy, the
+    # same choice covers more, so the optimum can only rise
+    chosen = str(plain.sites["id"].iloc[0])
+    own = plan({chosen: 0.0})
+    assert own.allocation is not None and own.allocation.optimal
+    assert own.allocation.objective > plain.allocation.objective
+    assert any("1 candidate site(s) with their own" in n for n in own.notes)
+    with pytest.raises(ValidationError, match=f"candidate site '{chosen}' must be in"):
+        plan({chosen: -0.1})
 
 
 def test_recommend_new_sites_when_everyone_is_covered(
         store: Store, columbus_graph: TravelGraph, settings: Settings,
-        demand: blocks.Demand) -> None:
-    plan = planning.recommend_new_sites(store, columbus_graph, settings, actor="ana",
-                                        target_s=3600, demand=demand)
+        demand: reports.Demand) -> None:
+    plan = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana",
+                                         target_s=3600, demand=demand)
     assert not plan.needed and plan.sites.empty and plan.allocation is None
     assert plan.people_covered_before == plan.people_covered_after == plan.total_people
     assert any("no new site is needed" in n for n in plan.notes)
     entry = _last(store, "coverage_recommend")
     assert entry.result["needed"] is False and entry.result["sites"] == []
-    solved = planning.recommend_new_sites(store, columbus_graph, settings, actor="ana", k=1,
-                                          target_s=3600, solve_when_covered=True,
-                                          demand=demand)
+    solved = new_sites.recommend_new_sites(store, columbus_graph, settings, actor="ana", k=1,
+                                           target_s=3600, solve_when_covered=True,
+                                           demand=demand)
     assert solved.needed and len(solved.sites) == 1
     assert solved.people_covered_after == plan.total_people
 

@@ -484,7 +484,8 @@ class RecommendRequest(Scenario):
     busy: Annotated[dict[Annotated[str, Field(min_length=1, max_length=128)],
                          Annotated[float, Field(ge=0.0, lt=1.0)]],
                     Field(max_length=50, description="mexclp: busy fraction per existing base "
-                                                     "(id or name), each in [0, 1)")] = {}
+                                                     "or candidate site (id or name), each in "
+                                                     "[0, 1)")] = {}
 
 
 class ShiftRow(Body):

@@ -154,7 +154,7 @@ def run_compare(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     """Recommend k new sites that cover the most people within the target (exact MILP)."""
-    from navigator.services import planning
+    from navigator.services import new_sites
 
     if args.k < 1 or args.k > 50:
         msg = f"--k {args.k}: recommend between 1 and 50 new sites"
@@ -162,7 +162,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
     if not (math.isfinite(args.target) and args.target > 0):
         msg = f"--target {args.target}: the target must be a positive number of minutes"
         raise ValidationError(msg)
-    plan = planning.recommend_new_sites(
+    plan = new_sites.recommend_new_sites(
         ctx.store, ctx.graph, ctx.settings, actor=args.actor, kind=args.kind,
         at=parse_at(args.at), candidate_kinds=CANDIDATE_GROUPS[args.candidates], k=args.k,
         target_s=args.target * 60, model=args.model, busy=_busy(args.busy),
@@ -257,6 +257,6 @@ def register(sub: Subcommands) -> None:
                         "time, p_center least worst time, mexclp expected coverage with busy "
                         "teams (NAVIGATOR_TEAM_BUSY_FRACTION), backup covered twice")
     p.add_argument("--busy", action="append", metavar="BASE=FRACTION,...",
-                   help="mexclp: an existing base's busy fraction in [0, 1), by id or name "
-                        "(comma separated, repeatable); others take "
-                        "NAVIGATOR_TEAM_BUSY_FRACTION")
+                   help="mexclp: an existing base's or a candidate site's busy fraction in "
+                        "[0, 1), by id or name (comma separated, repeatable; e.g. from a "
+                        "simulator run); others take NAVIGATOR_TEAM_BUSY_FRACTION")

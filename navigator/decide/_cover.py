@@ -5,6 +5,12 @@ A unit covered by ``n`` open sites earns ``people * (coef[0] + ... + coef[n - 1]
 ``(1 - q) q**(l - 1)``. With ``coef`` non-increasing (MCLP, MEXCLP) the LP fills the cheap
 levels first; backup's increasing ``coef`` needs binary level variables with
 ``y[i, l] <= y[i, l - 1]`` (else two half levels would share one covering site).
+
+Every level model's objective only grows with the number of open sites covering each unit, so
+a free site ``j`` whose covered units are a subset of free site ``l``'s is *dominated*: some
+optimal solution opens ``l`` whenever it opens ``j`` (swap ``j`` for ``l`` until none is left;
+ties between equal sites broken by row). The MILP gets ``x[j] <= x[l]`` for each such pair and
+closes every site with ``k`` or more dominators outright (opening it would open them all).
 """
 
 from __future__ import annotations
@@ -82,6 +88,50 @@ def greedy_levels(cover: npt.NDArray[np.bool_], w: npt.NDArray[np.float64],
     return np.sort(np.asarray(chosen, dtype=np.int64))
 
 
+def dominance(cover: npt.NDArray[np.bool_], free: npt.NDArray[np.bool_], k: int
+              ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Return the free sites to close and every dominance pair ``(j, l)``: ``x[j] <= x[l]``.
+
+    ``cover`` holds only the units whose coverage can change the objective. Sites with ``k``
+    or more dominators are closed (the MILP needs only the pairs among the others).
+    """
+    b = cover.astype(np.float32)
+    outside = b @ (1.0 - b).T  # [j, l]: units j covers and l does not
+    sub = outside == 0
+    dom = sub & (~sub.T | (np.arange(b.shape[0])[None, :] < np.arange(b.shape[0])[:, None]))
+    dom &= free[:, None] & free[None, :]
+    np.fill_diagonal(dom, False)
+    closed = dom.sum(axis=1) >= max(k, 1)
+    j, l_ = np.nonzero(dom)
+    return closed, j.astype(np.int64), l_.astype(np.int64)
+
+
+def undominated(sites: npt.NDArray[np.int64], j: npt.NDArray[np.int64],
+                l_: npt.NDArray[np.int64], n_sites: int) -> npt.NDArray[np.int64]:
+    """Return ``sites`` with each dominated open site swapped for a closed dominator."""
+    is_open = np.zeros(n_sites, bool)
+    is_open[sites] = True
+    above = np.bincount(j, minlength=n_sites)  # dominators per site: fewer is higher up
+    while True:
+        bad = is_open[j] & ~is_open[l_]
+        if not bad.any():
+            return np.flatnonzero(is_open).astype(np.int64)
+        at = np.flatnonzero(bad)
+        pick = at[np.argmin(above[l_[at]])]
+        is_open[j[pick]], is_open[l_[pick]] = False, True
+
+
+def _after_first(paid: npt.NDArray[np.bool_], starts: npt.NDArray[np.bool_]
+                 ) -> npt.NDArray[np.bool_]:
+    """Return per level (unit-major runs) whether its unit has a paid level at or before it."""
+    if not paid.size:
+        return np.zeros(0, bool)
+    group = np.cumsum(starts) - 1
+    csum = np.cumsum(paid)
+    before = np.r_[0, csum][np.flatnonzero(starts)]  # paid levels before each run
+    return np.asarray(csum - before[group] > 0)
+
+
 def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.float64],
                    f: npt.NDArray[np.int64], *, k: int, target: float,
                    coef: npt.NDArray[np.float64], time_limit_s: float) -> Allocation:
@@ -98,6 +148,15 @@ def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.f
     unit = np.repeat(np.arange(w.size), span)
     first = np.r_[0, np.cumsum(span)][:-1]
     lev = n_f[unit] + np.arange(span.sum()) - first[unit]  # 0-based level
+    # a unit's leading levels worth nothing (backup's first cover at single_weight 0) need no
+    # variable: the first level worth something carries their count in the covering row
+    paid = coefs[unit, lev] > 0
+    lead = _after_first(paid, first[unit] == np.arange(unit.size))
+    mult = np.ones(unit.size)
+    unit, lev, mult = unit[lead], lev[lead], mult[lead]
+    span = np.bincount(unit, minlength=w.size)
+    first = np.r_[0, np.cumsum(span)][:-1]
+    mult[first[span > 0]] = lev[first[span > 0]] - n_f[unit[first[span > 0]]] + 1
     n_s, n_y = c.shape[0], int(span.sum())
     live = np.flatnonzero(span > 0)
     row_of = np.full(w.size, -1)
@@ -116,26 +175,39 @@ def level_coverage(model: Model, c: npt.NDArray[np.float64], w: npt.NDArray[np.f
     r = np.concatenate([row_of[unit], ui, n_cov + np.arange(chain.size),
                         n_cov + np.arange(chain.size), np.full(n_s, n_cov + chain.size)])
     col = np.concatenate([ycol, si, ycol[chain], ycol[chain - 1], np.arange(n_s)])
-    val = np.concatenate([np.ones(n_y), -np.ones(si.size), np.ones(chain.size),
+    val = np.concatenate([mult, -np.ones(si.size), np.ones(chain.size),
                           -np.ones(chain.size), np.ones(n_s)])
     total = float(k + f.size)
     n_row = n_cov + chain.size
     lower = np.zeros(n_s + n_y)
     lower[f] = 1.0
+    upper = np.ones(n_s + n_y)
+    free = np.ones(n_s, bool)
+    free[f] = False
+    closed, aj, al = dominance(cover[:, live], free, k)
+    upper[:n_s][closed] = 0.0
+    kept = ~closed[aj] & ~closed[al]
+    dj, dl = aj[kept], al[kept]
+    n_dom = dj.size
+    r = np.concatenate([r[:-n_s], n_row + np.repeat(np.arange(n_dom), 2), r[-n_s:] + n_dom])
+    col = np.concatenate([col[:-n_s], np.c_[dj, dl].ravel(), col[-n_s:]])
+    val = np.concatenate([val[:-n_s], np.tile([1.0, -1.0], n_dom), val[-n_s:]])
+    n_row += n_dom
     greedy = greedy_levels(cover, w, coef, f, k)
-    g_open = np.r_[f, greedy].astype(np.int64)
+    g_open = np.r_[f, undominated(greedy, aj, al, n_s)].astype(np.int64)
     x0 = np.zeros(n_s + n_y)
     x0[g_open] = 1.0
     x0[n_s:] = (lev < cover[g_open].sum(axis=0)[unit]).astype(float)
     const = level_value(cover, w, coef, f)
     sol = solve_milp(n_s + n_y, np.r_[np.zeros(n_s), w[unit] * coefs[unit, lev]], lower,
-                     np.ones(n_s + n_y), (np.arange(n_s + n_y) < n_s) | increasing, (r, col, val),
+                     upper, (np.arange(n_s + n_y) < n_s) | increasing, (r, col, val),
                      np.r_[np.full(n_row, -np.inf), total], np.r_[np.zeros(n_row), total],
                      model=model, maximize=True, time_limit_s=time_limit_s, start=x0,
                      offset=const)
     opened = np.flatnonzero(sol.x[:n_s] > 0.5)
     return finish(model, sites=np.setdiff1d(opened, f), value=level_value(cover, w, coef, opened),
-                  greedy=greedy, greedy_value=level_value(cover, w, coef, g_open), forced=f,
+                  greedy=greedy, greedy_value=level_value(cover, w, coef, np.r_[f, greedy]),
+                  forced=f,
                   bound=sol.bound, status=sol.status, seconds=sol.seconds,
                   assigned_of=lambda rows: nearest_open(c, rows, target),
                   uncoverable=np.flatnonzero(~cover.any(axis=0)))

@@ -30,14 +30,17 @@ OBJECTIVES: dict[Model, tuple[str, bool]] = {
 #: HiGHS options per model, measured on the Columbus instance (500 candidates x 472 block
 #: groups, ``benchmarks/bench_allocation.py --settings``): presolve and the feasibility-jump
 #: heuristic only cost time on the MCLP-like models (3.4 -> 2.1 s); turning them off slows
-#: the set-cover solves (LSCP, p-center steps) ~5x, so those keep HiGHS's defaults; the
-#: reduced p-median model solves fastest without presolve (p = 20: 8.7 -> 1.6 s).
+#: LSCP's set-cover solve ~5x, so it keeps HiGHS's defaults; p-center's feasibility steps
+#: (set cover within a budget, no objective) are ~3x faster without presolve (0.85 -> 0.25
+#: CPU-s per step at p = 5), as is the reduced p-median model (p = 20: 8.7 -> 1.6 s).
 HIGHS_OPTIONS: dict[str, dict[str, bool | int | float | str]] = {
     "mclp": {"presolve": "off", "mip_heuristic_run_feasibility_jump": False},
     "mexclp": {"presolve": "off", "mip_heuristic_run_feasibility_jump": False},
-    "backup": {"presolve": "off", "mip_heuristic_run_feasibility_jump": False},
+    # backup k = 5 (real instance): optimal in 39 CPU-s with HiGHS's defaults, 90 with
+    # presolve and feasibility jump off
+    "backup": {},
     "lscp": {},
-    "p_center": {},
+    "p_center": {"presolve": "off"},
     "p_median": {"presolve": "off"},
 }
 
@@ -248,6 +251,11 @@ def solve_milp(n_col: int, cost: npt.NDArray[np.float64], lower: npt.NDArray[np.
     for key, value in HIGHS_OPTIONS[model].items():
         h.setOptionValue(key, value)
     h.passModel(lp)
+    if start is not None and HIGHS_OPTIONS[model].get("presolve") != "off":
+        # with presolve on, HiGHS 1.16 given a start can report a wrong "optimum" and hand
+        # the start back (an LSCP: objective 3, start of 8 sites, true optimum 5), costing a
+        # second solve below; those models run without it (greedy stays their baseline)
+        start = None
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = np.asarray(start, dtype=np.float64).tolist()

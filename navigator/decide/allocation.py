@@ -43,7 +43,8 @@ from navigator.decide.busy import (
     expected_coverage,
     people_by_count,
 )
-from navigator.decide.pmedian import p_center, p_median
+from navigator.decide.pcenter import p_center
+from navigator.decide.pmedian import p_median
 from navigator.errors import ValidationError
 from navigator.model import MODELS, Model
 

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.decide._cover import level_coverage
+from navigator.decide._expected import expected_by_site
 from navigator.decide._locate import (
     Allocation,
     check_budget,
@@ -44,7 +45,8 @@ def _busy(busy: float | npt.ArrayLike, n_demand: int) -> npt.NDArray[np.float64]
 def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, k: int,
                       target_s: float, busy: float | npt.ArrayLike,
                       forced: npt.ArrayLike = (), forced_busy: npt.ArrayLike | None = None,
-                      time_limit_s: float = 60.0) -> Allocation:
+                      site_busy: npt.ArrayLike | None = None, time_limit_s: float = 60.0
+                      ) -> Allocation:
     """Choose k new bases maximising the expected people covered within ``target_s`` (MEXCLP).
 
     Parameters
@@ -65,7 +67,11 @@ def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None
         Row indices of bases open regardless (existing bases).
     forced_busy
         Busy fraction of each forced base, in the order of ``forced`` (e.g. measured per
-        base, or a base's teams combined); default ``busy``. New bases keep ``busy``.
+        base, or a base's teams combined); default ``busy``.
+    site_busy
+        Busy fraction of every site row, in [0, 1) (``n_sites`` values: a candidate's own,
+        e.g. from the simulator, else the setting); ``busy`` must then be one fraction, and
+        ``forced_busy``, when given, still wins for the forced rows.
     time_limit_s
         HiGHS time limit, seconds.
 
@@ -79,7 +85,9 @@ def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None
     -----
     Still exact and linear with per-base fractions for the forced bases: they are open in
     every solution, so a unit within reach of forced bases busy ``Q = prod q_j`` and of ``n``
-    new ones is covered with probability ``1 - Q q**n``, a per-unit level coefficient.
+    new ones is covered with probability ``1 - Q q**n``, a per-unit level coefficient. New
+    sites with fractions of their own (``site_busy`` not all equal) are solved by outer
+    approximation (:mod:`navigator.decide._expected`), exact to a relative 1e-6.
     """
     c, w, f = check_inputs(cost_s, people, forced)
     target = check_target(target_s)
@@ -89,6 +97,16 @@ def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None
     cover = c <= target
     check_reachable(cover, w, target, "mexclp")
     q_forced = _forced_busy(forced, forced_busy, f)
+    if site_busy is not None:
+        q_site = _site_busy(site_busy, c.shape[0], busy)
+        if q_forced is not None:
+            q_site[f] = q_forced
+        free = np.setdiff1d(np.arange(c.shape[0]), f)
+        if free.size and not (q_site[free] == q_site[free[0]]).all():
+            return expected_by_site(c, w, f, k=k, target=target, q=q_site,
+                                    time_limit_s=time_limit_s)
+        q = np.full(c.shape[1], q_site[free[0]] if free.size else float(q[0]))
+        q_forced = q_site[f]
     # forced bases' chance all are busy, per unit; their levels carry 1 - Q in the first
     n_f = cover[f].sum(axis=0)
     all_busy = np.where(cover[f], q_forced[:, None], 1.0).prod(axis=0) if q_forced is not None \
@@ -100,6 +118,24 @@ def expected_coverage(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None
     coef[:, 0] = np.where(n_f > 0, 1.0 - all_busy, coef[:, 0])
     return level_coverage("mexclp", c, w, f, k=k, target=target, coef=coef,
                           time_limit_s=time_limit_s)
+
+
+def _site_busy(site_busy: npt.ArrayLike, n_sites: int, busy: float | npt.ArrayLike
+               ) -> npt.NDArray[np.float64]:
+    """Return one busy fraction per site row, checked, as a new array."""
+    if np.ndim(busy) != 0:
+        msg = "site_busy needs busy as one fraction (not one per demand unit)"
+        raise ValidationError(msg)
+    qs = np.array(site_busy, dtype=np.float64).reshape(-1)
+    if qs.shape != (n_sites,):
+        msg = f"site_busy needs one fraction per site ({n_sites}), got {qs.size}"
+        raise ValidationError(msg)
+    bad = ~(np.isfinite(qs) & (qs >= 0) & (qs < 1))
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        msg = f"busy fraction of site row {at} must be in [0, 1), got {qs[at]!r}"
+        raise ValidationError(msg)
+    return qs
 
 
 def _forced_busy(forced: npt.ArrayLike, forced_busy: npt.ArrayLike | None,

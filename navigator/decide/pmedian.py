@@ -1,4 +1,4 @@
-"""Median and center siting: p-median (Lagrangian bound + radius MILP) and p-center, exact.
+"""Median siting: p-median, exact (Lagrangian bound, probing, radius MILP).
 
 p-median, in three steps, each proven: (1) Beasley's Lagrangian relaxation of the assignment
 constraints (:mod:`navigator.decide._lagrange`) gives a lower bound within ~0.1 % and, with
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from navigator.decide._cover import min_sites
 from navigator.decide._lagrange import Bound, lagrangian, probe_fix
 from navigator.decide._locate import (
     Allocation,
@@ -35,7 +34,7 @@ from navigator.decide._locate import (
 )
 from navigator.errors import ValidationError
 
-__all__ = ["p_center", "p_median"]
+__all__ = ["p_median"]
 
 
 def _levels(cap: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64],
@@ -150,6 +149,7 @@ def p_median(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: i
     """
     c, w, f = check_inputs(cost_s, people, forced)
     p = check_budget(p, c.shape[0] - f.size, "p")
+    check_people(w, "p_median")
     cutoff = float(cutoff_s)
     if np.isnan(cutoff) or cutoff <= 0:
         msg = f"cutoff_s must be positive seconds (inf allowed), got {cutoff_s!r}"
@@ -271,83 +271,3 @@ def _radius_milp(cd: npt.NDArray[np.float64], wd: npt.NDArray[np.float64],
         return _Reduced(inc, np.inf, "Optimal", sol.seconds)
     return _Reduced(rows[np.flatnonzero(sol.x[:n_s] > 0.5)], sol.bound, sol.status,
                     sol.seconds)
-
-
-def p_center(cost_s: npt.ArrayLike, people: npt.ArrayLike | None = None, *, p: int,
-             forced: npt.ArrayLike = (), time_limit_s: float = 60.0) -> Allocation:
-    """Choose p new sites minimising the worst time from a populated unit to its nearest site.
-
-    Exact: a binary search over the distinct times between the greedy solution's worst time
-    and the largest per-unit nearest-candidate time, each step a set-covering MILP
-    ("can p sites cover every populated unit within r?"). Units no site reaches are left out
-    (reported in ``uncoverable``); units with zero people do not count.
-
-    Parameters
-    ----------
-    cost_s, people, forced, time_limit_s
-        As in :func:`p_median`.
-    p
-        Number of new sites.
-
-    Returns
-    -------
-    Allocation
-        ``objective`` is the worst time, seconds.
-    """
-    c, w, f = check_inputs(cost_s, people, forced)
-    p = check_budget(p, c.shape[0] - f.size, "p")
-    check_people(w, "p_center")
-    if p + f.size == 0:
-        msg = "p_center needs p >= 1 or at least one forced site"
-        raise ValidationError(msg)
-    reach = np.isfinite(c).any(axis=0)
-    demand = np.flatnonzero(reach & (w > 0))
-    uncoverable = np.flatnonzero(~reach)
-    cd = c[:, demand]
-    best = cd[f].min(axis=0) if f.size else np.full(demand.size, np.inf)
-    free = np.ones(c.shape[0], bool)
-    free[f] = False
-    chosen: list[int] = []
-    for _ in range(p):  # greedy: the site lowering the worst time most (ties: total time)
-        with np.errstate(invalid="ignore"):
-            reach_j = np.minimum(best[None, :], cd)
-        score = np.lexsort(((reach_j * w[demand]).sum(axis=1), reach_j.max(axis=1)))
-        j = int(next(s for s in score if free[s]))
-        chosen.append(j)
-        free[j] = False
-        best = np.minimum(best, cd[j])
-    greedy = np.sort(np.asarray(chosen, dtype=np.int64))
-    g_value = float(best.max()) if demand.size else 0.0
-    radii = np.unique(cd[np.isfinite(cd)])
-    lo_r = float(cd.min(axis=0).max()) if demand.size else 0.0
-    radii = radii[(radii >= lo_r) & (radii < g_value)]
-    lo, hi = 0, radii.size  # answer: radii[lo..hi-1] or g_value (index hi)
-    best_sites, value = greedy, g_value
-    deadline = time.perf_counter() + float(time_limit_s)
-    seconds, rounds, status = 0.0, 0, "Optimal"
-    while lo < hi and time.perf_counter() < deadline:
-        mid = (lo + hi) // 2
-        rounds += 1
-        a = min_sites(cd, w[demand], target_s=float(radii[mid]), forced=f,
-                      time_limit_s=deadline - time.perf_counter())
-        seconds += a.solve_time_s
-        if a.sites.size <= p and a.uncoverable.size == 0:
-            hi = mid
-            best_sites, value = a.sites, float(radii[mid])
-        elif a.optimal or a.bound > p + 1e-6:
-            lo = mid + 1
-        else:  # time ran out before the cover was proven too large
-            status = a.status
-            break
-    done = lo == hi
-    bound = value if done else float(radii[lo])
-    if not done and status == "Optimal":
-        status = "Time limit reached"
-    # fewer than p sites may already meet the radius: fill the budget, greedy's picks first
-    taken = {*best_sites.tolist(), *f.tolist()}
-    pad = [j for j in dict.fromkeys([*greedy.tolist(), *range(c.shape[0])]) if j not in taken]
-    best_sites = np.unique(np.r_[best_sites, pad[:p - best_sites.size]]).astype(np.int64)
-    return finish("p_center", sites=best_sites, value=value, greedy=greedy,
-                  greedy_value=g_value, forced=f, bound=bound, status=status,
-                  seconds=seconds, assigned_of=lambda rows: nearest_open(c, rows, np.inf),
-                  uncoverable=uncoverable, iterations=rounds)

@@ -1,7 +1,9 @@
 """Services: the one place that calls store -> roads -> decide in order and writes the audit.
 
 One module per role (:mod:`~navigator.services.caseworker`, :mod:`~navigator.services.dispatcher`,
-:mod:`~navigator.services.planning` on the building blocks of :mod:`~navigator.services.planner`),
+:mod:`~navigator.services.planning` and :mod:`~navigator.services.new_sites` on the building
+blocks of :mod:`~navigator.services.planner`, :mod:`~navigator.services.reports` and
+:mod:`~navigator.services.siting`),
 :mod:`~navigator.services.isochrones`, the live console
 (:mod:`~navigator.services.console`), :mod:`~navigator.services.shelter` (bed reports), referral
 episodes (:mod:`~navigator.services.referrals`), places by address
@@ -45,13 +47,9 @@ from navigator.services.dispatcher import (
 )
 from navigator.services.incident_area import locate_incident
 from navigator.services.isochrones import reachable_areas
+from navigator.services.new_sites import recommend_new_sites
 from navigator.services.places import find_places
-from navigator.services.planning import (
-    assess_coverage,
-    compare_coverage,
-    load_demand,
-    recommend_new_sites,
-)
+from navigator.services.planning import assess_coverage, compare_coverage, load_demand
 from navigator.services.referrals import (
     ReferralHold,
     board,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from navigator.config import Settings
     from navigator.roads import TravelGraph
-    from navigator.services.planner import Demand
+    from navigator.services.reports import Demand
     from navigator.store import Store
 
 __all__ = ["CSV_COLUMNS", "EvacuationPlan", "evacuation_shelters", "plan_evacuation"]

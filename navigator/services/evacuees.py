@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
 
-    from navigator.services.planner import Demand
+    from navigator.services.reports import Demand
 
 __all__ = ["DEFAULT_SHARES", "HOUSEHOLD_COLUMNS", "MAX_HOUSEHOLDS", "check_shares",
            "parse_zone", "read_households", "zone_groups"]

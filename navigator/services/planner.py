@@ -1,20 +1,16 @@
-"""Planner building blocks: facilities, coverage surfaces, population covered, new sites.
+"""Planner building blocks: the facilities in service and their coverage surfaces.
 
-The planner's role functions, which call these in order and write the audit log, are in
-:mod:`navigator.services.planning`.
+Population, coverage reports and comparisons over them are in
+:mod:`navigator.services.reports`; new sites (location-allocation) in
+:mod:`navigator.services.siting`; the planner's role functions, which call these in order and
+write the audit log, in :mod:`navigator.services.planning` and
+:mod:`navigator.services.new_sites`.
 
 Public API
 ----------
 - :func:`facilities` - the facilities of a kind open at a moment, snapped to the network.
 - :func:`facility_surface` - a scenario's coverage surface (closed sites, added bases);
   :func:`surface_nodes` - its per-node times as points.
-- :func:`demand_units` - the population layer clipped to the network and snapped to it.
-- :func:`coverage_report` - hexes, units, population table and ranked gaps for one surface.
-- :func:`coverage_reports` - many scenarios as a Dask batch.
-- :func:`people_covered` - the population table alone (cheap, for before/after figures).
-- :func:`compare` - two scenarios side by side, per unit, with people gained and lost.
-- :func:`candidate_sites`, :func:`recommend_sites` - location-allocation of new sites from
-  candidate points (public resources by default).
 
 Maps and file exports of these results live in :mod:`navigator.maps.coverage`.
 """
@@ -23,50 +19,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from navigator.decide.coverage import (
-    DEFAULT_TARGETS_S,
-    CoverageReport,
-    CoverageSurface,
-    PopulationCoverage,
-    ScenarioComparison,
-    check_targets,
-    compare_scenarios,
-    coverage_gaps,
-    coverage_surface,
-    hex_surface,
-    population_coverage,
-    unit_times,
-)
+from navigator.decide.coverage import CoverageSurface, coverage_surface
 from navigator.errors import ValidationError
-from navigator.model import FACILITY_KINDS, FacilityKind, ResourceKind
+from navigator.model import FACILITY_KINDS, FacilityKind
 from navigator.roads import network_timezone
 from navigator.services._on_road import on_road_columns, points_of
 
 if TYPE_CHECKING:
-    from collections.abc import Container, Mapping, Sequence
+    from collections.abc import Container, Sequence
 
     import geopandas as gpd
-    import numpy.typing as npt
     import pandas as pd
-    from distributed import Client
-    from shapely.geometry.base import BaseGeometry
 
-    from navigator.decide.allocation import Allocation, Model
-    from navigator.decide.population import Population, UnitNodes
     from navigator.roads import TravelGraph
     from navigator.store import Store
 
 # FACILITY_KINDS is defined in navigator.model; re-exported for web/coverage.py.
-__all__ = ["FACILITY_KINDS", "CoverageReport", "Demand", "FacilityRun", "SiteRecommendation",
-           "candidate_sites", "compare", "coverage_report", "coverage_reports", "demand_units",
-           "facilities", "facility_surface", "people_covered", "recommend_sites",
-           "surface_nodes"]
-
+__all__ = ["FACILITY_KINDS", "FacilityRun", "facilities", "facility_surface", "surface_nodes"]
 
 
 def _fresh_sites(store: Store, counts: pd.DataFrame, fresh_hours: float,
@@ -308,231 +281,6 @@ def facility_surface(store: Store, graph: TravelGraph, *, kind: str = "team_base
                             facility_ids=tuple(fac["id"].astype(str)), cutoff_s=cutoff_s,
                             label=label, facility_points=points_of(fac))
     return FacilityRun(surf, fac.reset_index(drop=True), notes)
-
-
-@dataclass(frozen=True, eq=False)
-class Demand:
-    """Population units clipped to the network and snapped to it."""
-
-    population: Population
-    nodes: UnitNodes
-
-    @property
-    def people(self) -> np.ndarray:
-        """People per unit; units off the network are kept (and count as uncovered)."""
-        return self.population.units["population"].to_numpy()
-
-
-def demand_units(graph: TravelGraph, path: str | Path, *, layer: str | None = None,
-                 column: str = "pop2010", max_snap_m: float = 1000.0,
-                 area: BaseGeometry | None = None) -> Demand:
-    """Load a population layer, clip it to an area and snap it (see population).
-
-    ``area`` (EPSG:4326) defaults to the area ``graph``'s roads cover
-    (:func:`navigator.roads.network_area`); units farther than ``max_snap_m`` metres from a
-    road stay in and count as uncovered.
-    """
-    from navigator.decide.population import load_population, snap_population
-    from navigator.roads import network_area
-
-    pop = load_population(path, layer=layer, column=column,
-                          area=network_area(graph) if area is None else area)
-    return Demand(pop, snap_population(graph, pop, max_snap_m=max_snap_m))
-
-
-def coverage_report(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
-                    targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8,
-                    method: Literal["centroid", "median"] = "centroid",
-                    gap_target_s: float | None = None) -> CoverageReport:
-    """Return hexes, unit times, the population table and ranked gaps for a scenario.
-
-    Gaps are drawn at ``gap_target_s`` (default: the smallest target), seconds, from the
-    units (``gaps``) and from the H3 cells by their minimum time (``hex_gaps``; people per
-    cell by areal weighting of the units, ``population`` column of ``hexes``).
-    """
-    from navigator.decide.population import areal_people
-
-    targets = check_targets(targets_s)
-    t = unit_times(graph, run.surface, demand.population, demand.nodes, method=method)
-    units = demand.population.units.assign(time_s=t)
-    table = population_coverage(t, demand.people, targets)
-    gap_t = float(targets[0]) if gap_target_s is None else gap_target_s
-    gaps = coverage_gaps(units, t, gap_t)
-    notes = (*run.notes, demand.population.note(),
-             f"{int((~demand.nodes.snapped).sum())} units farther than the snap limit from a "
-             "road count as uncovered")
-    hexes = hex_surface(graph, run.surface, resolution=hex_resolution)
-    hexes = hexes.assign(population=areal_people(hexes, demand.population))
-    hex_gaps = coverage_gaps(hexes, hexes["min_time_s"].to_numpy(), gap_t)
-    return CoverageReport(run.surface.label, hexes, units, table, gaps, hex_gaps, notes)
-
-
-def _report_task(graph: TravelGraph, run: FacilityRun, demand: Demand,
-                 targets_s: Sequence[float], hex_resolution: int) -> CoverageReport:
-    return coverage_report(graph, run, demand, targets_s=targets_s,
-                           hex_resolution=hex_resolution)
-
-
-def coverage_reports(graph: TravelGraph, runs: Sequence[FacilityRun], demand: Demand, *,
-                     targets_s: Sequence[float] = DEFAULT_TARGETS_S, hex_resolution: int = 8,
-                     scheduler: str | Client | None = None) -> list[CoverageReport]:
-    """Return the report of every scenario, as a batch (see :mod:`navigator.batch`).
-
-    Surfaces are cheap; the per-scenario H3 maps, areal weighting and dissolved gaps are what
-    the workers share out. ``scheduler``: ``"sync"``, ``"processes"``, an address or a
-    ``Client`` (default: ``NAVIGATOR_DASK_SCHEDULER``, else a local process cluster).
-    """
-    from navigator.decide.parallel import run_batch
-
-    jobs = [(run, demand, tuple(targets_s), hex_resolution) for run in runs]
-    return run_batch(graph, _report_task, jobs, scheduler=scheduler)
-
-
-def people_covered(graph: TravelGraph, run: FacilityRun, demand: Demand, *,
-                   targets_s: Sequence[float] = DEFAULT_TARGETS_S) -> PopulationCoverage:
-    """Return the people covered per target by a scenario (no hexes or gaps: cheap)."""
-    t = unit_times(graph, run.surface, demand.population, demand.nodes)
-    return population_coverage(t, demand.people, check_targets(targets_s))
-
-
-def candidate_sites(store: Store, *, kinds: Sequence[str], exclude: Container[str] = ()
-                    ) -> gpd.GeoDataFrame:
-    """Return public resources of ``kinds`` as candidate sites, leaving out ``exclude`` ids.
-
-    Confidential sites are never candidates (a recommendation would reveal them).
-    """
-    res = store.resources(kinds=[ResourceKind(k) for k in kinds], include_confidential=False)
-    res = res[~res["id"].isin([i for i in res["id"] if i in exclude])]
-    return res[["id", "name", "kind", "geometry"]].reset_index(drop=True)
-
-
-def compare(a: FacilityRun, b: FacilityRun, demand: Demand, *,
-            targets_s: Sequence[float] = DEFAULT_TARGETS_S
-            ) -> tuple[ScenarioComparison, gpd.GeoDataFrame]:
-    """Compare two scenarios; return the comparison and units with ``delta_s`` (b - a)."""
-    cmp = compare_scenarios(a.surface, b.surface, unit_nodes=demand.nodes.node,
-                            people=demand.people, targets_s=targets_s)
-    return cmp, demand.population.units.assign(delta_s=cmp.unit_delta_s)
-
-
-@dataclass(frozen=True, eq=False)
-class SiteRecommendation:
-    """Location-allocation result with the chosen sites as points (EPSG:4326)."""
-
-    allocation: Allocation
-    sites: gpd.GeoDataFrame
-    greedy_sites: gpd.GeoDataFrame
-    notes: tuple[str, ...]
-
-
-def recommend_sites(graph: TravelGraph, demand: Demand, candidates: gpd.GeoDataFrame, *,
-                    k: int, target_s: float, model: Model = "mclp", busy: float = 0.3,
-                    base_busy: Mapping[str, float] | None = None,
-                    existing: gpd.GeoDataFrame | None = None,
-                    direction: Literal["from", "to"] = "from", max_snap_m: float = 500.0,
-                    cutoff_s: float | None = None, time_limit_s: float = 60.0
-                    ) -> SiteRecommendation:
-    """Recommend new sites among ``candidates`` for the demand units.
-
-    ``existing`` facilities are forced open. ``direction="from"`` measures site to people (teams
-    driving out); use ``"to"`` for places people travel to. The p-median drops assignments
-    beyond ``cutoff_s`` (default twice the target). ``time_limit_s`` bounds the solver, seconds
-    (the best solution found by then is returned; ``allocation.status`` says whether optimal).
-    ``model`` is one of :data:`navigator.decide.allocation.MODELS`; ``mexclp`` counts each base
-    as busy a ``busy`` fraction of the time (Daskin's expected coverage), or an existing base
-    named (by id or name) in ``base_busy`` its own fraction; ``backup`` maximises the people
-    covered twice, ``p_center`` minimises the worst time.
-    """
-    import pandas as pd
-
-    from navigator.decide.allocation import (
-        backup_coverage,
-        cost_matrix,
-        expected_coverage,
-        max_coverage,
-        min_sites,
-        p_center,
-        p_median,
-    )
-    target = float(check_targets(target_s)[0])
-    cand = candidates.to_crs(4326).reset_index(drop=True)
-    if cand.empty:
-        msg = "no candidate sites"
-        raise ValidationError(msg)
-    n_new = len(cand)
-    if existing is not None and len(existing):
-        cand = pd.concat([cand, existing.to_crs(4326)], ignore_index=True)
-    on = pd.DataFrame(on_road_columns(graph, cand.geometry.x.to_numpy(),
-                                      cand.geometry.y.to_numpy(), max_snap_m=max_snap_m,
-                                      strict=False))
-    ok = on["edge"].to_numpy() >= 0
-    notes = [f"{int((~ok).sum())} candidate/existing sites farther than {max_snap_m:g} m from a "
-             "road were left out"] if (~ok).any() else []
-    rows = np.flatnonzero(ok)
-    cutoff = cutoff_s or 2 * target
-    c = cost_matrix(graph, on["node"].to_numpy(np.int64)[rows], demand.nodes.node,
-                    direction=direction, cutoff_s=cutoff,
-                    site_points=points_of(on.iloc[rows]))
-    forced = np.flatnonzero(rows >= n_new)
-    w = demand.people
-    per_base = None
-    if base_busy:  # checked whatever the model, so a typo never passes silently
-        per_base = _base_busy(existing, base_busy, busy)[rows[forced] - n_new]
-        notes.append(f"{len(base_busy)} base(s) with their own busy fraction, the others and "
-                     f"new bases {busy:g}" if model == "mexclp" else
-                     f"busy fractions weigh only mexclp's expected coverage, not {model}")
-    if model == "mclp":
-        a = max_coverage(c, w, k=k, target_s=target, forced=forced, time_limit_s=time_limit_s)
-    elif model == "lscp":
-        a = min_sites(c, w, target_s=target, forced=forced, time_limit_s=time_limit_s)
-    elif model == "p_median":
-        a = p_median(c, w, p=k, cutoff_s=cutoff, forced=forced,
-                     time_limit_s=time_limit_s)
-    elif model == "p_center":
-        a = p_center(c, w, p=k, forced=forced, time_limit_s=time_limit_s)
-    elif model == "mexclp":
-        a = expected_coverage(c, w, k=k, target_s=target, busy=busy, forced=forced,
-                              forced_busy=per_base, time_limit_s=time_limit_s)
-    elif model == "backup":
-        a = backup_coverage(c, w, k=k, target_s=target, forced=forced,
-                            time_limit_s=time_limit_s)
-    else:
-        from navigator.decide.allocation import MODELS
-
-        msg = f"model must be one of {', '.join(MODELS)}, got {model!r}"
-        raise ValidationError(msg)
-    notes.append(f"{model}: {len(demand.people)} demand units, {n_new} candidates, "
-                 f"{forced.size} existing sites forced open, direction {direction!r}")
-    return SiteRecommendation(a, cand.iloc[rows[a.sites]].reset_index(drop=True),
-                              cand.iloc[rows[a.greedy_sites]].reset_index(drop=True),
-                              tuple(notes))
-
-
-def _base_busy(existing: gpd.GeoDataFrame | None, base_busy: Mapping[str, float],
-               default: float) -> npt.NDArray[np.float64]:
-    """Return a busy fraction per existing facility row from fractions keyed by id or name."""
-    ids = [] if existing is None else [str(v) for v in existing["id"]]
-    names = [] if existing is None else [str(v) for v in existing["name"]]
-    out = np.full(len(ids), float(default))
-    for key, value in base_busy.items():
-        at = [i for i, v in enumerate(ids) if v == key] or \
-            [i for i, v in enumerate(names) if v == key]
-        if not at:
-            known = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
-            msg = (f"busy fraction for {key!r}: no such base among the {len(ids)} in service"
-                   f"{' (' + known + ')' if ids else ''}")
-            raise ValidationError(msg)
-        if len(at) > 1:
-            msg = f"busy fraction for {key!r}: {len(at)} bases have that name; use the id"
-            raise ValidationError(msg)
-        q = float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
-            else float("nan")
-        if not (np.isfinite(q) and 0.0 <= q < 1.0):
-            msg = (f"busy fraction for base {key!r} must be in [0, 1) (the share of time its "
-                   f"team is out on a call), got {value!r}")
-            raise ValidationError(msg)
-        out[at[0]] = q
-    return out
 
 
 def surface_nodes(graph: TravelGraph, run: FacilityRun) -> gpd.GeoDataFrame:

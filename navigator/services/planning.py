@@ -1,13 +1,15 @@
-"""Planner services: coverage of a scenario, a scenario against today, new sites; audited.
+"""Planner services: coverage of a scenario and a scenario against today; audited.
 
 Every function takes the store, the graph and the settings first and options keyword-only,
-runs the building blocks of :mod:`navigator.services.planner` in order, records its decision
+runs the building blocks of :mod:`navigator.services.planner` and
+:mod:`navigator.services.reports` in order, records its decision
 with ``store.record`` (inputs and a compact result) whichever edge calls it, and returns a
 frozen result that the CLI and the web page render.
 
 The people are the demand units of a population layer: pass ``demand`` (loaded once with
 :func:`load_demand`, as the web app does per process) or ``population`` (a layer to load
-now); with neither, the region's shipped census units are loaded.
+now); with neither, the region's shipped census units are loaded. New sites, the third
+planner decision, are in :mod:`navigator.services.new_sites`.
 """
 
 from __future__ import annotations
@@ -23,34 +25,23 @@ from navigator.decide.coverage import DEFAULT_TARGETS_S, check_targets
 from navigator.demo.city import demo_city
 from navigator.errors import ValidationError
 from navigator.jsonsafe import json_safe
-from navigator.model import CANDIDATE_GROUPS, FACILITY_KINDS, FacilityKind, check_lonlat
-from navigator.services.planner import (
-    Demand,
-    FacilityRun,
-    SiteRecommendation,
-    candidate_sites,
-    compare,
-    coverage_report,
-    demand_units,
-    facility_surface,
-    people_covered,
-    recommend_sites,
-)
+from navigator.model import FacilityKind, check_lonlat
+from navigator.services.planner import FacilityRun, facility_surface
+from navigator.services.reports import Demand, compare, coverage_report, demand_units
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     import geopandas as gpd
 
     from navigator.config import Settings
-    from navigator.decide.allocation import Allocation, Model
     from navigator.decide.coverage import CoverageReport, ScenarioComparison
-    from navigator.model import BedType, ResourceKind
+    from navigator.model import BedType
     from navigator.roads import TravelGraph
     from navigator.store import Store
 
-__all__ = ["CoverageAssessment", "CoverageChange", "NewSitePlan", "PopulationLayer",
-           "assess_coverage", "compare_coverage", "load_demand", "recommend_new_sites"]
+__all__ = ["CoverageAssessment", "CoverageChange", "PopulationLayer", "assess_coverage",
+           "compare_coverage", "demand_for", "load_demand", "scenario_inputs"]
 
 
 # -- the people ----------------------------------------------------------------------------
@@ -88,8 +79,9 @@ def load_demand(graph: TravelGraph, settings: Settings,
                         max_snap_m=city.population_snap_m)
 
 
-def _people(graph: TravelGraph, settings: Settings, demand: Demand | None,
-            population: PopulationLayer | None) -> Demand:
+def demand_for(graph: TravelGraph, settings: Settings, demand: Demand | None,
+               population: PopulationLayer | None) -> Demand:
+    """Return ``demand``, else ``population`` loaded, else the region's layer (not both)."""
     if demand is not None and population is not None:
         msg = "give the demand units or a population layer to load, not both"
         raise ValidationError(msg)
@@ -115,8 +107,10 @@ def _new_sites(points: Sequence[tuple[float, float]]) -> gpd.GeoDataFrame | None
                             geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
-def _scenario(kind: FacilityKind | str, at: datetime | None, bed_type: BedType | str | None,
-              free_beds: bool, closed: Sequence[str]) -> dict[str, Any]:
+def scenario_inputs(kind: FacilityKind | str, at: datetime | None,
+                    bed_type: BedType | str | None, free_beds: bool, closed: Sequence[str]
+                    ) -> dict[str, Any]:
+    """Return a scenario's inputs as plain JSON types, for the audit log."""
     return {"kind": str(kind), "at": at.isoformat() if at else None,
             "bed_type": None if bed_type is None else str(bed_type), "free_beds": free_beds,
             "closed": [str(c) for c in closed]}
@@ -238,14 +232,14 @@ def assess_coverage(store: Store, graph: TravelGraph, settings: Settings, *, act
     run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
                            free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
                            closed=closed, added=new)
-    people = _people(graph, settings, demand, population)
+    people = demand_for(graph, settings, demand, population)
     report = coverage_report(graph, run, people, targets_s=targets_s,
                              hex_resolution=hex_resolution, gap_target_s=gap_target_s)
     gap_t = float(report.coverage.targets_s[0]) if gap_target_s is None else gap_target_s
     result = CoverageAssessment(str(kind), run, report, people, gap_t)
     summary = result.summary()
     store.record("coverage_report", actor=actor,
-                 inputs={**_scenario(kind, at, bed_type, free_beds, closed),
+                 inputs={**scenario_inputs(kind, at, bed_type, free_beds, closed),
                          "added": [list(p) for p in added], "targets_s": _seconds(targets_s),
                          "gap_target_s": gap_t, "hex_resolution": hex_resolution,
                          "population": people.population.source},
@@ -349,179 +343,14 @@ def compare_coverage(store: Store, graph: TravelGraph, settings: Settings, *, ac
                                 free_beds=free_beds, fresh_hours=settings.bed_fresh_hours,
                                 closed=(*closed, *close), added=new,
                                 label="scenario")
-    people = _people(graph, settings, demand, population)
+    people = demand_for(graph, settings, demand, population)
     cmp, units = compare(base, scenario, people, targets_s=targets_s)
     result = CoverageChange(str(kind), base, scenario, cmp, units, people)
     store.record("coverage_compare", actor=actor,
-                 inputs={**_scenario(kind, at, bed_type, free_beds, closed),
+                 inputs={**scenario_inputs(kind, at, bed_type, free_beds, closed),
                          "close": [str(c) for c in close], "added": [list(p) for p in added],
                          "closed_edges": int(roads.closed_edges.shape[0]),
                          "targets_s": _seconds(targets_s),
                          "population": people.population.source},
                  result={"targets": result.rows()})
     return result
-
-
-# -- new sites -----------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class NewSitePlan:
-    """New sites for a scenario, with the people covered within the target before and after.
-
-    Attributes
-    ----------
-    kind, model, k, target_s
-        What was asked: facility kind, ``mclp``/``lscp``/``p_median``, sites, target seconds.
-    existing
-        The facilities in service (forced open).
-    candidates
-        Candidate sites considered.
-    total_people
-        People in the demand units.
-    people_covered_before, people_covered_after, greedy_people_covered
-        People within the target today, with the chosen sites and with greedy's.
-    recommendation
-        The allocation and the chosen sites; None when everyone is already within the
-        target, the model (not p-median) could not improve on it and nothing was solved.
-    notes
-        What was left out or assumed.
-    """
-
-    kind: str
-    model: str
-    k: int
-    target_s: float
-    existing: gpd.GeoDataFrame
-    candidates: int
-    total_people: float
-    people_covered_before: float
-    people_covered_after: float
-    greedy_people_covered: float
-    recommendation: SiteRecommendation | None
-    notes: tuple[str, ...]
-
-    @property
-    def needed(self) -> bool:
-        """Whether a new site can improve on today (False: everyone already within target)."""
-        return self.recommendation is not None
-
-    @property
-    def allocation(self) -> Allocation | None:
-        """The solver's result (objective, greedy baseline, gap, status), if solved."""
-        return None if self.recommendation is None else self.recommendation.allocation
-
-    @property
-    def sites(self) -> gpd.GeoDataFrame:
-        """The chosen sites (``id``, ``name``, ``kind``, EPSG:4326 points); none if not needed."""
-        return self._frame("sites")
-
-    @property
-    def greedy_sites(self) -> gpd.GeoDataFrame:
-        """The greedy baseline's sites."""
-        return self._frame("greedy_sites")
-
-    def _frame(self, name: str) -> gpd.GeoDataFrame:
-        if self.recommendation is not None:
-            frame: gpd.GeoDataFrame = getattr(self.recommendation, name)
-            return frame
-        return self.existing.iloc[0:0][["id", "name", "kind", "geometry"]]
-
-    def summary(self) -> dict[str, Any]:
-        """Return the figures and the solver's result as plain JSON types (no geometries)."""
-        a = self.allocation
-        return json_safe({
-            "model": self.model, "k": self.k, "target_min": self.target_s / 60.0,
-            "candidates": self.candidates, "existing": len(self.existing),
-            "total_people": self.total_people, "needed": self.needed,
-            "people_covered_before": self.people_covered_before,
-            "people_covered_after": self.people_covered_after,
-            "greedy_people_covered": self.greedy_people_covered,
-            "objective": a.objective if a else None,
-            "greedy_objective": a.greedy_objective if a else None,
-            "gap": a.gap if a else None, "status": a.status if a else None,
-            "solve_time_s": a.solve_time_s if a else None, "notes": list(self.notes),
-        })
-
-
-def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *, actor: str,
-                        kind: FacilityKind | str = FacilityKind.TEAM_BASES,
-                        at: datetime | None = None, bed_type: BedType | str | None = None,
-                        free_beds: bool = False, closed: Sequence[str] = (),
-                        candidate_kinds: Sequence[ResourceKind | str] = CANDIDATE_GROUPS[
-                            "public"], k: int = 3, target_s: float = 900.0,
-                        model: Model = "mclp", time_limit_s: float = 60.0,
-                        busy: Mapping[str, float] | None = None,
-                        solve_when_covered: bool = False, demand: Demand | None = None,
-                        population: PopulationLayer | None = None) -> NewSitePlan:
-    """Return ``k`` new sites among public facilities that cover the most people in time.
-
-    Parameters
-    ----------
-    candidate_kinds
-        Resource kinds whose public sites (not already in service) are candidates.
-    k
-        New sites to choose (``lscp`` chooses as few as cover everyone).
-    target_s
-        Target time, seconds.
-    model
-        ``"mclp"`` (most people within the target), ``"lscp"`` (fewest sites covering all)
-        or ``"p_median"`` (least people-seconds).
-    time_limit_s
-        Solver time limit, seconds (the best solution by then; ``status`` says if optimal).
-    busy
-        ``mexclp``: busy fraction per existing base, keyed by its id or name, each in
-        [0, 1); other bases and new ones take ``settings.team_busy_fraction``.
-    solve_when_covered
-        Solve even when everyone is already within the target (any ``k`` sites then cover
-        as many people); by default ``mclp`` and ``lscp`` then recommend nothing.
-    store, graph, settings, actor, kind, at, bed_type, free_beds, closed, demand, population
-        As in :func:`assess_coverage`; travel is measured the way ``kind`` travels.
-
-    Raises
-    ------
-    ValidationError
-        No candidate site, or a bad target, ``k`` or model.
-    """
-    target = float(check_targets(target_s)[0])
-    run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                           free_beds=free_beds, fresh_hours=settings.bed_fresh_hours, closed=closed)
-    people = _people(graph, settings, demand, population)
-
-    def covered(sites: gpd.GeoDataFrame) -> float:
-        after = run
-        if len(sites):
-            after = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
-                                     free_beds=free_beds,
-                                     fresh_hours=settings.bed_fresh_hours, closed=closed,
-                                     added=sites[["id", "name", "geometry"]])
-        return float(people_covered(graph, after, people, targets_s=[target]).people_covered[0])
-
-    today = people_covered(graph, run, people, targets_s=[target])
-    before, total = float(today.people_covered[0]), float(today.total_people)
-    rec: SiteRecommendation | None = None
-    n_candidates = 0
-    notes = list(run.notes)
-    if today.people_uncovered[0] == 0 and model != "p_median" and not solve_when_covered:
-        notes.append(f"everyone in the network area is already within {target / 60:g} min of "
-                     f"the {len(run.facilities)} {kind}: no new site is needed")
-        after = greedy = before
-    else:
-        cand = candidate_sites(store, kinds=candidate_kinds, exclude=set(run.facilities["id"]))
-        n_candidates = len(cand)
-        rec = recommend_sites(graph, people, cand, k=k, target_s=target, model=model,
-                              busy=settings.team_busy_fraction, base_busy=busy,
-                              existing=run.facilities,
-                              direction=FACILITY_KINDS[kind][1], time_limit_s=time_limit_s)
-        notes.extend(rec.notes)
-        after, greedy = covered(rec.sites), covered(rec.greedy_sites)
-    plan = NewSitePlan(str(kind), model, k, target, run.facilities, n_candidates, total, before,
-                       after, greedy, rec, tuple(notes))
-    summary = plan.summary()
-    store.record("coverage_recommend", actor=actor,
-                 inputs={**_scenario(kind, at, bed_type, free_beds, closed),
-                         "candidate_kinds": [str(c) for c in candidate_kinds], "k": k,
-                         "target_s": target, "model": model, "time_limit_s": time_limit_s,
-                         "busy": dict(busy or {}),
-                         "population": people.population.source},
-                 result={key: v for key, v in summary.items() if key != "notes"}
-                 | {"sites": [str(i) for i in plan.sites["id"]]})
-    return plan

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from navigator.config import Settings
     from navigator.decide.sim_report import PolicyReport
     from navigator.roads import EdgeSnap, TravelGraph
-    from navigator.services.planner import Demand
+    from navigator.services.reports import Demand
     from navigator.store import Store
 
 __all__ = ["MAX_PLACES", "SimulationRun", "SweepRun", "simulate_policies", "sweep_policies"]
@@ -76,6 +76,8 @@ class SimulationRun:
         Seconds spent building travel times (``matrix``) and simulating (``simulate``).
     notes
         What was assumed or left out.
+    bases
+        Per team (the fleet's order), the id of the site it returns to.
     """
 
     reports: tuple[PolicyReport, ...]
@@ -83,6 +85,24 @@ class SimulationRun:
     area_cell_deg: float
     timings_s: dict[str, float]
     notes: tuple[str, ...]
+    bases: tuple[str, ...] = ()
+
+    def busy_by_base(self, policy: str | None = None) -> dict[str, float]:
+        """Return per base its teams' mean utilisation under ``policy`` (default: the first).
+
+        For MEXCLP's ``busy=`` (capped at 0.999); bases never on duty are left out (unknown).
+        """
+        report = self.reports[0] if policy is None else next(
+            (r for r in self.reports if r.policy == policy), None)
+        if report is None:
+            msg = (f"policy {policy!r} was not simulated (simulated: "
+                   f"{', '.join(r.policy for r in self.reports)})")
+            raise ValidationError(msg)
+        per: dict[str, list[float]] = {}
+        for base, u in zip(self.bases, report.team_utilisation, strict=False):
+            if u is not None:
+                per.setdefault(base, []).append(float(u))
+        return {b: min(float(np.mean(v)), 0.999) for b, v in per.items()}
 
     def summary(self) -> dict[str, Any]:
         """Return the comparison as plain JSON types (no per-call arrays)."""
@@ -347,7 +367,7 @@ def simulate_policies(store: Store, graph: TravelGraph, settings: Settings, *, a
              + "; ".join(f"{s.name} {s.start_h:g}-{s.end_h:g} h x {s.teams}" for s in table.shifts),
              "a team on its way is placed by its progress along the leg (an estimate between "
              "two road times); calls no team reached are counted as unserved")
-    run = SimulationRun(reports, inp, cell, timings, notes)
+    run = SimulationRun(reports, inp, cell, timings, notes, tuple(str(b) for b in bases))
     store.record("simulate_policies", actor=actor,
                  inputs={"policies": list(names), "days": days, "calls_per_day": calls_per_day,
                          "seed": seed, "incidents": None if incidents is None else str(incidents),

@@ -221,6 +221,7 @@ def test_standalone_maps_keep_payloads_as_text(session: Any, server: Server,
     from navigator.maps import overview_map
     from navigator.maps.coverage import coverage_map
     from navigator.services import planner as cs
+    from navigator.services import reports
 
     overview = tmp_path / "overview.html"
     overview_map(server.store, columbus_graph).save(str(overview))
@@ -230,10 +231,10 @@ def test_standalone_maps_keep_payloads_as_text(session: Any, server: Server,
     assert all(v in shown for v in _planted(server, *TEXT_FIELDS))
     # a coverage map whose scenario label and facility names are payloads
     label = PAYLOADS["template_literal"]
-    demand = cs.demand_units(columbus_graph, DATA_DIR / "population"
-                             / "franklin_bg2010_population.gpkg")
+    demand = reports.demand_units(columbus_graph, DATA_DIR / "population"
+                                  / "franklin_bg2010_population.gpkg")
     run = cs.facility_surface(server.store, columbus_graph, kind="clinics", label=label)
-    report = cs.coverage_report(columbus_graph, run, demand, targets_s=[300, 600])
+    report = reports.coverage_report(columbus_graph, run, demand, targets_s=[300, 600])
     cov = tmp_path / "coverage.html"
     coverage_map(columbus_graph, report, facilities=run.facilities).save(str(cov))
     s = session(None)

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from webhelpers import ROLES, csrf_of
 
 from navigator.services import planner as cs
+from navigator.services import reports
 
 Client = Callable[[str], tuple[FlaskClient, dict[str, str]]]
 ROUTES = ("/api/coverage", "/api/coverage/compare", "/api/coverage/recommend",
@@ -37,18 +38,18 @@ def _post(planner: tuple[FlaskClient, dict[str, str]], path: str, body: Any) -> 
     return r.get_json()
 
 
-def _demand(app: Flask) -> cs.Demand:
+def _demand(app: Flask) -> reports.Demand:
     n = app.extensions["navigator"]
-    return cs.demand_units(n.graph, n.settings.data_dir / "population"
-                           / "franklin_bg2010_population.gpkg")
+    return reports.demand_units(n.graph, n.settings.data_dir / "population"
+                                / "franklin_bg2010_population.gpkg")
 
 
 def test_figures_equal_coverage_service(app: Flask, planner: Any) -> None:
     n = app.extensions["navigator"]
     got = _post(planner, "/api/coverage", {"kind": "shelters", "target_min": 10})
     run = cs.facility_surface(n.store, n.graph, kind="shelters")
-    want = cs.coverage_report(n.graph, run, _demand(app), targets_s=(600.0, *TARGETS_S),
-                              gap_target_s=600.0)
+    want = reports.coverage_report(n.graph, run, _demand(app), targets_s=(600.0, *TARGETS_S),
+                                   gap_target_s=600.0)
     pop = got["population"]
     assert [t["target_min"] for t in pop["targets"]] == [10, 15, 30, 60]  # the gap target too
     np.testing.assert_allclose([t["people_covered"] for t in pop["targets"]],

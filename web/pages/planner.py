@@ -14,7 +14,7 @@ from navigator.demo.city import demo_city
 from navigator.jsonsafe import feature_collection
 from navigator.maps.coverage import EXPORT_FORMATS, export_layers
 from navigator.model import BedType, FacilityKind, ResourceKind, Role
-from navigator.services import planning
+from navigator.services import new_sites, planning
 from navigator.services.isochrones import reachable_areas
 from web import schemas
 from web.access import actor, require
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from navigator.decide.coverage import PopulationCoverage
-    from navigator.services.planner import Demand
+    from navigator.services.reports import Demand
 
 bp = Blueprint("planner", __name__)
 ROLES = (Role.PLANNER,)
@@ -190,7 +190,7 @@ def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
     """Return the chosen sites, people covered within the target before/after, and greedy's."""
     ctx = app_context()
     graph = ctx.roads()
-    plan = planning.recommend_new_sites(
+    plan = new_sites.recommend_new_sites(
         ctx.store, graph, ctx.settings, **_scenario(body), candidate_kinds=body.candidates,
         k=body.k, target_s=body.target_min * 60.0, model=body.model, busy=body.busy,
         time_limit_s=SOLVE_LIMIT_S, solve_when_covered=True)
