@@ -106,7 +106,7 @@ def jsonable(value: Any) -> Any:
 
 def read_ts(raw: Any) -> datetime | None:
     """Decode a stored timestamp (datetime or ISO 8601 text) as an aware UTC datetime."""
-    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+    if raw is None or raw != raw:  # None, NaN, or pandas' NaT (a column with gaps)
         return None
     if isinstance(raw, str):
         raw = datetime.fromisoformat(raw.replace("Z", "+00:00"))

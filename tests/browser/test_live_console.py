@@ -1,6 +1,9 @@
 """Two dispatchers at once, on two server processes sharing one store (one of them gunicorn
 with two workers): what one does shows on the other's console without a reload.
 
+A whole shift (triaged intake, ranking, assignment, live movement, check-in alert,
+completion, the compliance report) runs on two consoles at once.
+
 Also: the safety check-in alert (red, on top) appears on both consoles when a check-in falls
 due with no write at all, an acknowledgement clears it everywhere, a console refused a stream
 polls instead, and the console fits 1280x720 without horizontal scrolling.
@@ -24,7 +27,7 @@ from browserhelpers import SCREENSHOTS, Server, Session, serve
 from playwright.sync_api import expect
 from postgis_db import throwaway_database
 
-from navigator.model import TeamStatus
+from navigator.model import IncidentStatus, TeamStatus
 
 pytestmark = pytest.mark.browser
 #: Seconds an on-scene team may go without a check-in in these tests (0.1 min).
@@ -167,6 +170,88 @@ def test_two_dispatchers_on_two_processes_see_each_other_live(browser: Any, serv
         print(f"\nlive console across processes ({type(server.store).__name__}): incident "
               f"shown {incident_latency:.3f} s, assignment {assign_latency:.3f} s after the "
               f"other dispatcher's write (bound {LIVE_BOUND_S} s)")
+    finally:
+        a.context.close()
+        b.context.close()
+
+
+def _arrived(session: Session, server: Server) -> int:
+    """Sum of the compliance page's "Arrived (n)" column over the last 12 hours (0: none)."""
+    page = session.context.new_page()
+    try:
+        page.goto(server.url + "/compliance")
+        if page.locator("#compliance-error").count():
+            return 0
+        return int(page.eval_on_selector_all(
+            "#compliance-table tbody tr",
+            "rows => rows.reduce((n, r) => n + parseInt(r.cells[4].textContent, 10), 0)"))
+    finally:
+        page.close()
+
+
+def test_a_whole_shift_by_two_dispatchers(browser: Any, server: Server, gunicorn: Server
+                                          ) -> None:
+    """Issue 13's shift, end to end on two consoles (two server processes): triaged intake,
+    ranking, assignment, live movement, check-in alert and check-in, completion, and the
+    compliance report counting the arrival."""
+    a = Session(browser, server, "dispatcher", viewport=(1280, 720))
+    b = Session(browser, gunicorn, "dispatcher", viewport=(1280, 720))
+    try:
+        for s in (a, b):
+            expect(s.page.locator("#live-state")).to_have_text("live", timeout=20_000)
+        arrived_before = _arrived(a, server)
+        team = server.store.teams(statuses=[TeamStatus.AVAILABLE]).iloc[-1]
+        lon, lat = float(team.geometry.x), float(team.geometry.y)
+        # triaged intake: weapons reported -> priority 1, co-responder, shown with the reason
+        a.page.fill("#inc-lon", str(lon))
+        a.page.fill("#inc-lat", str(lat))
+        a.page.fill("#inc-notes", "whole shift test")
+        a.page.select_option("#inc-priority", "4")  # the triage rules overrule it
+        a.page.check('#intake input[data-question="weapons"]')
+        before = set(server.store.incidents()["id"])
+        a.page.click("#create-incident")
+        expect(a.page.locator("#status-line")).to_contain_text("priority 1", timeout=10_000)
+        (new_id,) = set(server.store.incidents()["id"]) - before
+        assert server.store.incident(new_id).priority == 1
+        row = f'#incident-list li[data-id="{new_id}"]'
+        expect(b.page.locator(row)).to_contain_text("whole shift test")
+        # ranking and assignment; the other console sees the team on the incident
+        a.page.wait_for_selector("#team-options li.option button.assign")
+        first = a.page.locator("#team-options li.option").first
+        name = first.text_content().split(" — ")[0]
+        first.locator("button.assign").click()
+        expect(b.page.locator(f"{row} .team")).to_have_text(name)
+        sent = server.store.assignments(active_only=True)
+        team_id = str(sent[sent.incident_id == new_id]["team_id"].iloc[0])
+        team_row = f'#team-list li.team[data-id="{team_id}"]'
+        # live movement: the team's GPS reports a fix; the other console shows it fresh
+        moved = a.page.evaluate(
+            """([id, lon, lat]) => Nav.api("POST", Nav.path("/api/teams", id, "position"),
+                   {lon: lon, lat: lat, at: new Date().toISOString()}).then((r) => r.ok)""",
+            [team_id, lon, lat])
+        assert moved
+        expect(b.page.locator(team_row + " .position")).to_have_text("seen <1 min ago")
+        fix = server.store.teams().set_index("id").loc[team_id]
+        assert (float(fix.geometry.x), float(fix.geometry.y)) == pytest.approx((lon, lat))
+        # on scene (B); no check-in within CHECKIN_MIN: both consoles alert; A acknowledges,
+        # which clears B's alert
+        b.page.locator(team_row).get_by_role("button", name="On scene").click()
+        alert = f'#safety-alerts li[data-team="{team_id}"]'
+        for s in (a, b):
+            expect(s.page.locator(alert)).to_contain_text("check-in overdue", timeout=20_000)
+        a.page.locator(alert + " button.acknowledge").click()
+        expect(b.page.locator(alert)).to_have_count(0, timeout=5_000)
+        a.page.screenshot(path=str(SCREENSHOTS / "shift-a-on-scene.png"))
+        # completion (A): the team returns, the incident is resolved, on both consoles
+        a.page.locator(team_row).get_by_role("button", name="Complete").click()
+        expect(b.page.locator(team_row + " .status")).to_have_text("returning")
+        assert server.store.incident(new_id).status == IncidentStatus.RESOLVED
+        expect(b.page.locator(row)).to_have_count(0)  # resolved: off the open list
+        b.page.screenshot(path=str(SCREENSHOTS / "shift-b-completed.png"))
+        # the compliance report counts the arrival (dispatch -> on scene)
+        assert _arrived(a, server) == arrived_before + 1
+        for s in (a, b):
+            assert s.errors == [] and s.egress(server if s is a else gunicorn) == []
     finally:
         a.context.close()
         b.context.close()

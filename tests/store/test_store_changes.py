@@ -46,3 +46,22 @@ def test_check_ins_need_a_team_on_scene_and_load_replace_clears_them(loaded: Any
     loaded.update_team("T1", actor="d", status=TeamStatus.ON_SCENE)
     (row,) = loaded.team_checkins().to_dict(orient="records")
     assert row["checked_in_at"] is None or row["checked_in_at"] != row["checked_in_at"]
+
+
+def test_check_ins_of_two_teams_one_never_checked_in(loaded: Any) -> None:
+    """A column with gaps (one team checked in, one not) reads as times and None/NaT.
+
+    PostgreSQL gave NULL next to a time; pandas made it NaT, and reading NaT as a time
+    failed: the console's check-in list answered 500 with two teams on scene.
+    """
+    loaded.update_team("T1", actor="d", status=TeamStatus.ON_SCENE)
+    loaded.update_team("T2", actor="d", status=TeamStatus.ON_SCENE)
+    loaded.check_in("T1", actor="team", note="ok")
+    loaded.check_in("T1", actor="dispatcher", acknowledge=True)
+    board = loaded.team_checkins().set_index("team_id")
+    assert set(board.index) == {"T1", "T2"}
+    assert board.loc["T1", "checked_in_at"] == board.loc["T1", "checked_in_at"]
+    gap = board.loc["T2", "checked_in_at"]
+    assert gap is None or gap != gap
+    loaded.check_in("T2", actor="team")  # reading T2's gaps back again works too
+    assert loaded.team_checkins().set_index("team_id").loc["T2", "checked_in_by"] == "team"
