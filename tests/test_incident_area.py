@@ -121,6 +121,14 @@ def test_point_incidents_keep_todays_path(store, columbus_graph, settings, area)
     assert "expected" not in ranking.message
 
 
+def _nested(depth: int) -> list[Any]:
+    """Return a point wrapped in ``depth`` lists (hostile GeoJSON coordinates)."""
+    value: list[Any] = [LON, LAT]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 BAD_AREAS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"area": {"type": "Polygon", "coordinates": [[[LON, LAT], [LON + 0.01, LAT + 0.01],
                                                    [LON + 0.01, LAT], [LON, LAT + 0.01],
@@ -145,6 +153,9 @@ BAD_AREAS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"radius_m": -5.0}, ValidationError, "radius_m"),
     ({"radius_m": float("nan")}, ValidationError, "radius_m"),
     ({"radius_m": 1e7}, ValidationError, "radius_m"),
+    ({"radius_m": 1e-300}, ValidationError, "too small"),  # review: was a GEOSException
+    ({"area": {"type": "Polygon", "coordinates": _nested(2000)}}, ValidationError,
+     "nested deeper"),  # review: was a RecursionError (500 over the API)
     ({"radius_m": 500.0, "area": _square(LON, LAT, 0.01)}, ValidationError, "not both"),
 ]
 

@@ -18,11 +18,28 @@ __all__ = ["MAX_POLYGON_POINTS", "read_polygon"]
 MAX_POLYGON_POINTS = 10_000
 
 
-def _leaves(value: Any) -> list[Any]:
-    """Return the leaves of nested GeoJSON coordinate lists."""
-    if isinstance(value, list | tuple):
-        return [leaf for v in value for leaf in _leaves(v)]
-    return [value]
+#: Deepest nesting of coordinate lists read: a MultiPolygon's is 4 (polygons, rings, points,
+#: numbers); deeper input is refused before it can exhaust the interpreter's stack.
+_MAX_DEPTH = 4
+
+
+def _leaves(value: Any, *, limit: int) -> list[Any] | None:
+    """Return the leaves of nested GeoJSON coordinate lists; None when nested too deep.
+
+    Iterative, and stops after ``limit`` leaves: hostile input (thousands of nested lists,
+    millions of numbers) costs neither a ``RecursionError`` nor the time to read it all.
+    """
+    leaves: list[Any] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack and len(leaves) <= limit:
+        item, depth = stack.pop()
+        if isinstance(item, list | tuple):
+            if depth >= _MAX_DEPTH:
+                return None
+            stack.extend((v, depth + 1) for v in reversed(item))
+        else:
+            leaves.append(item)
+    return leaves
 
 
 def _finite(value: Any) -> bool:
@@ -74,7 +91,11 @@ def read_polygon(data: Mapping[str, Any] | str, *, label: str = "zone") -> BaseG
         msg = f"{label}: the geometry must be a Polygon or MultiPolygon, got {got!r}"
         raise ValidationError(msg)
     coords = data.get("coordinates")
-    leaves = _leaves(coords) if isinstance(coords, list | tuple) else []
+    leaves = _leaves(coords, limit=3 * MAX_POLYGON_POINTS) if isinstance(
+        coords, list | tuple) else []
+    if leaves is None:
+        msg = f"{label}: coordinates nested deeper than a MultiPolygon's"
+        raise ValidationError(msg)
     if len(leaves) > 2 * MAX_POLYGON_POINTS:
         msg = f"{label}: more than {MAX_POLYGON_POINTS} points; simplify it first"
         raise ValidationError(msg)

@@ -99,7 +99,11 @@ def area_incident(graph: TravelGraph, settings: Settings, fields: Mapping[str, A
             raise ValidationError(msg)
         check_lonlat("area centre", values.get("lon"), values.get("lat"))
         lon, lat = float(values["lon"]), float(values["lat"])
-        geom = _checked(circle_area(lon, lat, float(radius_m)))
+        circle = circle_area(lon, lat, float(radius_m))
+        if circle.is_empty or circle.area == 0:  # a radius of 1e-300 m: no circle at all
+            msg = f"radius_m={radius_m!r} is too small to make an area"
+            raise ValidationError(msg)
+        geom = _checked(circle)
     else:
         geom = _checked(read_polygon(area, label="area"))
         centre = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
