@@ -36,7 +36,7 @@ from navigator.errors import (
 from navigator.store.audit import flush_audit
 from navigator.store.changes import DISPATCH
 from navigator.store.guarded import GuardedStore
-from navigator.store.listen import CHANNEL, ChangeListener
+from navigator.store.listen import CHANNEL_SQL, ChangeListener
 from navigator.store.logins import LoginThrottleMethods
 from navigator.store.schema import migration_files
 from navigator.store.sessions import SessionMethods
@@ -194,8 +194,7 @@ class _PgTx:
 
     def notify(self, topic: str) -> None:
         # one channel per schema, so stores in other schemas of the database stay quiet
-        self.cursor.execute(f"SELECT pg_notify('{CHANNEL}.' || current_schema(), %(topic)s)",
-                            {"topic": topic})
+        self.cursor.execute(f"SELECT pg_notify({CHANNEL_SQL}, %(topic)s)", {"topic": topic})
 
 
 class PostGISStore(UserMethods, SessionMethods, LoginThrottleMethods, GuardedStore):
