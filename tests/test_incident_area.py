@@ -156,6 +156,9 @@ BAD_AREAS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"radius_m": 1e-300}, ValidationError, "too small"),  # review: was a GEOSException
     ({"area": {"type": "Polygon", "coordinates": _nested(2000)}}, ValidationError,
      "nested deeper"),  # review: was a RecursionError (500 over the API)
+    ({"area": "[" * 100_000}, ValidationError, "nested too deeply"),  # review: as text too
+    ({"area": '{"type": "Polygon", "coordinates": [[[' + "1" * 5000 + ", 0]]]}"},
+     ValidationError, "not GeoJSON"),  # review: Python's int digit limit, a ValueError
     ({"radius_m": 500.0, "area": _square(LON, LAT, 0.01)}, ValidationError, "not both"),
 ]
 

@@ -74,6 +74,10 @@ def read_polygon(data: Mapping[str, Any] | str, *, label: str = "zone") -> BaseG
         except json.JSONDecodeError as e:
             msg = f"{label}: not GeoJSON ({e.msg} at character {e.pos})"
             raise ValidationError(msg) from e
+        except (RecursionError, ValueError) as e:  # nested too deep; a 5,000-digit number
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            msg = f"{label}: not GeoJSON ({why})"
+            raise ValidationError(msg) from e
     if not isinstance(data, Mapping):
         msg = f"{label}: give a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection"
         raise ValidationError(msg)
