@@ -184,8 +184,17 @@ def area_spread(graph: TravelGraph, incident: Incident, origins: EdgeSnap) -> Ar
         missing[i] = int((~ok).sum())
         if ok.any():
             best[i], mean[i], worst[i] = t[ok].min(), t[ok].mean(), t[ok].max()
-    c = _centre_node(graph, nodes, incident.lon, incident.lat)
-    centre = snap_to_edges(graph, [graph.lon[c]], [graph.lat[c]], max_snap_m=1.0)
+    # the centre node is the area's node nearest its centre that an open road touches (a
+    # closure around the nearest one left it more than 1 m from any road: ranking failed)
+    on_road = snap_to_edges(graph, graph.lon[nodes], graph.lat[nodes], max_snap_m=1.0,
+                            strict=False)
+    open_ = on_road.edge >= 0
+    if not open_.any():
+        msg = (f"incident {incident.id!r}: every road of its area is closed; set the exact "
+               "point or lift a closure")
+        raise UnreachableError(msg)
+    c = _centre_node(graph, nodes[open_], incident.lon, incident.lat)
+    centre = on_road.take(int(np.flatnonzero(nodes == c)[0]))
     return AreaSpread(best_s=best, expected_s=mean, worst_s=worst, unreachable=missing,
                       nodes=nodes, centre=centre)
 
