@@ -76,6 +76,7 @@ def _deep(depth: int) -> list[Any]:
     ({"lon": LON, "lat": LAT, "radius_m": 300, "area": _square(LON, LAT, 0.01)}, 400,
      "not both"),
     ({"lon": LON, "lat": LAT, "radius_m": 1e-300}, 400, "too small"),
+    ({"lon": LON, "lat": LAT, "radius_m": True}, 400, "radius_m"),  # review: was a 1 m circle
     ({"area": {"type": "Polygon", "coordinates": _deep(900)}}, 400, "nested deeper"),
 ])
 def test_bad_areas_are_4xx_and_nothing_is_written(as_role: Client, app: Flask,
