@@ -1031,8 +1031,11 @@ class ComplianceArea:
         _require_id(label, self.id)
         for name, value, longest in (("name", self.name, AREA_NAME_MAX),
                                      ("class", self.area_class, AREA_CLASS_MAX)):
-            if not isinstance(value, str) or not value.strip() or len(value.strip()) > longest:
-                msg = f"{label}: {name} must be text of 1-{longest} characters, got {value!r}"
+            # no NUL: the GeoPackage stored it, PostgreSQL refused it ("text of" both)
+            if not isinstance(value, str) or not value.strip() or len(value.strip()) > longest \
+                    or "\x00" in value:
+                msg = (f"{label}: {name} must be text of 1-{longest} characters without NUL, "
+                       f"got {value!r}")
                 raise ValidationError(msg)
         object.__setattr__(self, "name", self.name.strip())
         object.__setattr__(self, "area_class", self.area_class.strip())

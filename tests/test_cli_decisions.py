@@ -171,3 +171,10 @@ def test_bad_area_file_contents(run, tmp_path: Path) -> None:  # type: ignore[no
                                     "--type", "mental_health", code=1)
     assert "GeoJSON" in run("new-incident", "--area", str(tmp_path / "junk.geojson"),
                             "--type", "mental_health", code=1)
+    # review: a file that is not UTF-8 was a UnicodeDecodeError traceback
+    (tmp_path / "binary.geojson").write_bytes(b"\xff\xfe\x00garbage")
+    assert "GeoJSON" in run("new-incident", "--area", str(tmp_path / "binary.geojson"),
+                            "--type", "mental_health", code=1)
+    (tmp_path / "deep.geojson").write_text("[" * 100_000, encoding="utf-8")
+    assert "nested too deeply" in run("new-incident", "--area", str(tmp_path / "deep.geojson"),
+                                      "--type", "mental_health", code=1)

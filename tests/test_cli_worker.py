@@ -336,6 +336,18 @@ def test_warm_network_reloads_when_the_cache_changes(graph_cache_dir: Path) -> N
     forget_networks()
 
 
+def test_warm_network_follows_the_callers_turn_restrictions(graph_cache_dir: Path) -> None:
+    """Review: a caller's NAVIGATOR_TURN_RESTRICTIONS=0 got the worker's turn-split graph."""
+    from navigator.config import Settings
+
+    forget_networks()
+    on = warm_network(Settings(cache_dir=graph_cache_dir))
+    off = warm_network(Settings(cache_dir=graph_cache_dir, turn_restrictions=False))
+    assert on.turn_restricted and not off.turn_restricted
+    assert warm_network(Settings(cache_dir=graph_cache_dir)) is on
+    forget_networks()
+
+
 def test_warm_up_readies_the_kernels(stores, graph_cache_dir: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     code = main(["warm-up", "--store", stores[0], "--cache-dir", str(graph_cache_dir)])
     out = capsys.readouterr().out

@@ -174,3 +174,23 @@ def test_geojson_file_import(store: Any, columbus_graph: TravelGraph, tmp_path: 
     with pytest.raises(ValidationError, match="not a readable GeoJSON"):
         (tmp_path / "bad.geojson").write_text("{nope")
         cl.read_closure_file(tmp_path / "bad.geojson")
+
+
+def test_the_closed_share_counts_roads_not_turn_edges(store: Any, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Review: on a turn-split graph the share closed was divided by every edge, turns
+    inside junctions included, so a closure just over the limit was accepted."""
+    from networkhelpers import WEST_OAKLAND_RAW
+
+    from navigator.roads import build_graph
+
+    graph = build_graph(WEST_OAKLAND_RAW)
+    assert graph.n_edges > graph.n_road_edges  # it has turn restrictions
+    area = box(float(graph.lon.min()) - 0.01, float(graph.lat.min()) - 0.01,
+               float(graph.lon.max()) + 0.01, float(graph.lat.max()) + 0.01)
+    k = edges_in_area(graph, area).shape[0]
+    limit = (k / graph.n_edges + k / graph.n_road_edges) / 2  # between the two shares
+    monkeypatch.setattr(cl, "MAX_CLOSED_SHARE", limit)
+    with pytest.raises(ValidationError, match="of the road network"):
+        cl.create_closure(store, graph, geojson=mapping(area), reason="Flood", actor="d",
+                          now=NOW)
+    assert store.closures() == []

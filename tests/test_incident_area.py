@@ -121,6 +121,14 @@ def test_point_incidents_keep_todays_path(store, columbus_graph, settings, area)
     assert "expected" not in ranking.message
 
 
+def _nested(depth: int) -> list[Any]:
+    """Return a point wrapped in ``depth`` lists (hostile GeoJSON coordinates)."""
+    value: list[Any] = [LON, LAT]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 BAD_AREAS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"area": {"type": "Polygon", "coordinates": [[[LON, LAT], [LON + 0.01, LAT + 0.01],
                                                    [LON + 0.01, LAT], [LON, LAT + 0.01],
@@ -145,6 +153,12 @@ BAD_AREAS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"radius_m": -5.0}, ValidationError, "radius_m"),
     ({"radius_m": float("nan")}, ValidationError, "radius_m"),
     ({"radius_m": 1e7}, ValidationError, "radius_m"),
+    ({"radius_m": 1e-300}, ValidationError, "too small"),  # review: was a GEOSException
+    ({"area": {"type": "Polygon", "coordinates": _nested(2000)}}, ValidationError,
+     "nested deeper"),  # review: was a RecursionError (500 over the API)
+    ({"area": "[" * 100_000}, ValidationError, "nested too deeply"),  # review: as text too
+    ({"area": '{"type": "Polygon", "coordinates": [[[' + "1" * 5000 + ", 0]]]}"},
+     ValidationError, "not GeoJSON"),  # review: Python's int digit limit, a ValueError
     ({"radius_m": 500.0, "area": _square(LON, LAT, 0.01)}, ValidationError, "not both"),
 ]
 
@@ -253,3 +267,29 @@ def test_triage_applies_to_an_area_incident(store, columbus_graph, settings) -> 
         actor="d1", radius_m=600.0, assessment=Assessment.from_dict({"weapons": True}))
     assert triaged is not None and stored.priority == triaged.priority == 1
     assert stored.is_area and stored.area_radius_m == 600.0
+
+
+def test_a_closure_at_the_centre_node_still_ranks(store, columbus_graph, settings) -> None:
+    """Review: roads closed around the area's centre node made ranking fail ("138 m from the
+    road network, more than max_snap_m=1") although the rest of the area was reachable."""
+    from shapely.geometry import box
+
+    from navigator.roads import edges_in_area, with_closures
+    from navigator.services.incident_area import _centre_node
+
+    stored, _ = sv.add_incident(store, columbus_graph, settings,
+                                {**FIELDS, "lon": LON, "lat": LAT}, actor="d1", radius_m=600.0)
+    nodes = area_nodes(columbus_graph, stored.area)
+    c = _centre_node(columbus_graph, nodes, stored.lon, stored.lat)
+    x, y = float(columbus_graph.lon[c]), float(columbus_graph.lat[c])
+    closed = with_closures(columbus_graph, edges_in_area(
+        columbus_graph, box(x - 1e-4, y - 1e-4, x + 1e-4, y + 1e-4)))
+    ranking = sv.rank_teams(store, closed, settings, incident_id=stored.id, at=NOW,
+                            actor="d1")
+    assert ranking.options and np.isfinite(ranking.options[0].eta_s)
+    spread = area_spread(closed, stored, snap_to_edges(closed, [LON], [LAT]))
+    assert spread.centre.edge[0] >= 0 and spread.unreachable[0] >= 1  # c is cut off
+    assert not np.isin(spread.centre.edge, closed.closed_edges).any()
+    everything = with_closures(columbus_graph, edges_in_area(columbus_graph, stored.area))
+    with pytest.raises(UnreachableError, match="every road of its area is closed"):
+        area_spread(everything, stored, snap_to_edges(closed, [LON], [LAT]))

@@ -256,6 +256,15 @@ class IncidentCreate(Body):
     notes: Annotated[str, Field(max_length=500)] = ""
     assessment: IntakeAssessment | None = None
 
+    @field_validator("radius_m", mode="before")
+    @classmethod
+    def _radius_not_a_boolean(cls, value: Any) -> Any:
+        # the console sends the text typed ("500"), but true is not a radius (it was 1 m)
+        if isinstance(value, bool):
+            msg = "Input should be a number of metres, not a boolean"
+            raise ValueError(msg)
+        return value
+
     @field_validator("lon", "lat")
     @classmethod
     def _point_unless_area(cls, value: float | None, info: ValidationInfo) -> float | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
 from navigator.cli.common import Context, add_command, minutes_text, print_json, print_table
@@ -39,9 +40,10 @@ def run_new_incident(args: argparse.Namespace, ctx: Context) -> int:
         answers["language"] = args.caller_language
     assessment = Assessment.from_dict(answers) if answers else None
     area = None
-    if args.area:
-        with open(args.area, encoding="utf-8") as f:
-            area = f.read()
+    if args.area:  # size-limited, and a file that is not UTF-8 JSON is a message
+        from navigator.services.closures import read_closure_file
+
+        area = read_closure_file(Path(args.area))
     stored, triaged = services.add_incident(ctx.store, ctx.graph, ctx.settings, fields,
                                             actor=args.actor, assessment=assessment,
                                             radius_m=args.radius_m, area=area)

@@ -70,6 +70,9 @@ def read_closure_file(path: Path) -> Any:
             msg = f"{path}: larger than {MAX_IMPORT_BYTES // 1_000_000} MB"
             raise ValidationError(msg)
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except RecursionError as e:
+        msg = f"{path}: not a readable GeoJSON file (nested too deeply)"
+        raise ValidationError(msg) from e
+    except (OSError, ValueError) as e:  # also not UTF-8, not JSON, a 5,000-digit number
         msg = f"{path}: not a readable GeoJSON file ({e})"
         raise ValidationError(msg) from e

@@ -18,11 +18,28 @@ __all__ = ["MAX_POLYGON_POINTS", "read_polygon"]
 MAX_POLYGON_POINTS = 10_000
 
 
-def _leaves(value: Any) -> list[Any]:
-    """Return the leaves of nested GeoJSON coordinate lists."""
-    if isinstance(value, list | tuple):
-        return [leaf for v in value for leaf in _leaves(v)]
-    return [value]
+#: Deepest nesting of coordinate lists read: a MultiPolygon's is 4 (polygons, rings, points,
+#: numbers); deeper input is refused before it can exhaust the interpreter's stack.
+_MAX_DEPTH = 4
+
+
+def _leaves(value: Any, *, limit: int) -> list[Any] | None:
+    """Return the leaves of nested GeoJSON coordinate lists; None when nested too deep.
+
+    Iterative, and stops after ``limit`` leaves: hostile input (thousands of nested lists,
+    millions of numbers) costs neither a ``RecursionError`` nor the time to read it all.
+    """
+    leaves: list[Any] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack and len(leaves) <= limit:
+        item, depth = stack.pop()
+        if isinstance(item, list | tuple):
+            if depth >= _MAX_DEPTH:
+                return None
+            stack.extend((v, depth + 1) for v in reversed(item))
+        else:
+            leaves.append(item)
+    return leaves
 
 
 def _finite(value: Any) -> bool:
@@ -57,6 +74,10 @@ def read_polygon(data: Mapping[str, Any] | str, *, label: str = "zone") -> BaseG
         except json.JSONDecodeError as e:
             msg = f"{label}: not GeoJSON ({e.msg} at character {e.pos})"
             raise ValidationError(msg) from e
+        except (RecursionError, ValueError) as e:  # nested too deep; a 5,000-digit number
+            why = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+            msg = f"{label}: not GeoJSON ({why})"
+            raise ValidationError(msg) from e
     if not isinstance(data, Mapping):
         msg = f"{label}: give a GeoJSON Polygon, MultiPolygon, Feature or FeatureCollection"
         raise ValidationError(msg)
@@ -74,7 +95,11 @@ def read_polygon(data: Mapping[str, Any] | str, *, label: str = "zone") -> BaseG
         msg = f"{label}: the geometry must be a Polygon or MultiPolygon, got {got!r}"
         raise ValidationError(msg)
     coords = data.get("coordinates")
-    leaves = _leaves(coords) if isinstance(coords, list | tuple) else []
+    leaves = _leaves(coords, limit=3 * MAX_POLYGON_POINTS) if isinstance(
+        coords, list | tuple) else []
+    if leaves is None:
+        msg = f"{label}: coordinates nested deeper than a MultiPolygon's"
+        raise ValidationError(msg)
     if len(leaves) > 2 * MAX_POLYGON_POINTS:
         msg = f"{label}: more than {MAX_POLYGON_POINTS} points; simplify it first"
         raise ValidationError(msg)

@@ -297,7 +297,7 @@ def create_closure(store: Store, graph: TravelGraph, *, geojson: Any, reason: st
         if edges.shape[0] == 0:
             msg = f"{where}: closes no road (it lies outside the road network)"
             raise ValidationError(msg)
-        share = np.union1d(edges, already).shape[0] / max(graph.n_edges, 1)
+        share = np.union1d(edges, already).shape[0] / max(graph.n_road_edges, 1)
         if share >= MAX_CLOSED_SHARE:
             msg = (f"{where}: would close {share:.0%} of the road network (at most "
                    f"{MAX_CLOSED_SHARE:.0%} may be closed); close a smaller area")

@@ -99,7 +99,11 @@ def area_incident(graph: TravelGraph, settings: Settings, fields: Mapping[str, A
             raise ValidationError(msg)
         check_lonlat("area centre", values.get("lon"), values.get("lat"))
         lon, lat = float(values["lon"]), float(values["lat"])
-        geom = _checked(circle_area(lon, lat, float(radius_m)))
+        circle = circle_area(lon, lat, float(radius_m))
+        if circle.is_empty or circle.area == 0:  # a radius of 1e-300 m: no circle at all
+            msg = f"radius_m={radius_m!r} is too small to make an area"
+            raise ValidationError(msg)
+        geom = _checked(circle)
     else:
         geom = _checked(read_polygon(area, label="area"))
         centre = geom.centroid if geom.contains(geom.centroid) else geom.representative_point()
@@ -180,8 +184,17 @@ def area_spread(graph: TravelGraph, incident: Incident, origins: EdgeSnap) -> Ar
         missing[i] = int((~ok).sum())
         if ok.any():
             best[i], mean[i], worst[i] = t[ok].min(), t[ok].mean(), t[ok].max()
-    c = _centre_node(graph, nodes, incident.lon, incident.lat)
-    centre = snap_to_edges(graph, [graph.lon[c]], [graph.lat[c]], max_snap_m=1.0)
+    # the centre node is the area's node nearest its centre that an open road touches (a
+    # closure around the nearest one left it more than 1 m from any road: ranking failed)
+    on_road = snap_to_edges(graph, graph.lon[nodes], graph.lat[nodes], max_snap_m=1.0,
+                            strict=False)
+    open_ = on_road.edge >= 0
+    if not open_.any():
+        msg = (f"incident {incident.id!r}: every road of its area is closed; set the exact "
+               "point or lift a closure")
+        raise UnreachableError(msg)
+    c = _centre_node(graph, nodes[open_], incident.lon, incident.lat)
+    centre = on_road.take(int(np.flatnonzero(nodes == c)[0]))
     return AreaSpread(best_s=best, expected_s=mean, worst_s=worst, unreachable=missing,
                       nodes=nodes, centre=centre)
 

@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from navigator.errors import StoreError
 from navigator.store import rows
 from navigator.store.audit import chain_parts
-from navigator.store.listen import CHANNEL
+from navigator.store.listen import CHANNEL_SQL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -145,5 +145,4 @@ class PgTx:
 
     def notify(self, topic: str) -> None:
         # one channel per schema, so stores in other schemas of the database stay quiet
-        self.cursor.execute(f"SELECT pg_notify('{CHANNEL}.' || current_schema(), %(topic)s)",
-                            {"topic": topic})
+        self.cursor.execute(f"SELECT pg_notify({CHANNEL_SQL}, %(topic)s)", {"topic": topic})

@@ -21,10 +21,16 @@ if TYPE_CHECKING:
 
     import psycopg
 
-__all__ = ["CHANNEL", "ChangeListener"]
+__all__ = ["CHANNEL", "CHANNEL_SQL", "ChangeListener"]
 
 #: Notification channel prefix; the schema name follows after a dot.
 CHANNEL = "navigator_changes"
+#: SQL giving the current schema's channel. PostgreSQL channel names are at most 63 bytes
+#: (``pg_notify`` raises "channel name too long" beyond, which failed every write of a store
+#: in a schema of 46 or more bytes): a longer name becomes the prefix and the schema's MD5.
+CHANNEL_SQL = (f"CASE WHEN octet_length('{CHANNEL}.' || current_schema()) <= 63 "
+               f"THEN '{CHANNEL}.' || current_schema() "
+               f"ELSE '{CHANNEL}.' || md5(current_schema()) END")
 #: Seconds the thread waits for notifications before checking whether it should stop.
 _TICK_S = 1.0
 #: Seconds between reconnection attempts while the database is unreachable.
@@ -97,10 +103,10 @@ class ChangeListener:
             try:
                 with self._connect() as conn:
                     conn.autocommit = True
-                    row = conn.execute("SELECT current_schema() AS s").fetchone()
-                    schema = (row["s"] if isinstance(row, dict) else row[0]) if row else "public"
-                    conn.execute(sql.SQL("LISTEN {}").format(
-                        sql.Identifier(f"{CHANNEL}.{schema}")))
+                    row = conn.execute(f"SELECT {CHANNEL_SQL} AS c").fetchone()
+                    channel = (row["c"] if isinstance(row, dict) else row[0]) if row else \
+                        f"{CHANNEL}.public"
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self._ready.set()
                     self._bump()  # anything may have changed while we were not listening
                     while not self._stop.is_set():

@@ -80,6 +80,16 @@ def test_bad_targets_are_refused_by_the_record(targets: dict[Any, Any], says: st
         dataclasses.replace(CORE, targets_s=targets)
 
 
+@pytest.mark.parametrize("field", ["name", "area_class"])
+@pytest.mark.parametrize("text", ["Core\x00", "\x00", "a\x00b"])
+def test_a_nul_in_a_name_is_refused_on_both_backends(store: Any, field: str, text: str) -> None:
+    """Review: a NUL in a name was stored by the GeoPackage and refused by PostgreSQL."""
+    with pytest.raises(ValidationError, match="without NUL"):
+        store.add_compliance_areas([dataclasses.replace(CORE, **{field: text})],
+                                   actor="planner")
+    assert store.compliance_areas() == []
+
+
 def test_an_id_twice_or_no_area_writes_nothing(store: Any) -> None:
     with pytest.raises(ValidationError, match="twice"):
         store.add_compliance_areas([CORE, dataclasses.replace(CORE, name="x")], actor="p")

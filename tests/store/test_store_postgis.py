@@ -128,3 +128,38 @@ def test_repr_keeps_the_password_out() -> None:
     store = object.__new__(PostGISStore)
     store.url = "postgresql://nav:s3cret@127.0.0.1:5432/navigator"
     assert "s3cret" not in repr(store) and "nav@127.0.0.1" in repr(store)
+
+
+def test_a_long_schema_name_still_writes_and_is_listened_to(postgis_database: str,
+                                                             sample: Bundle) -> None:
+    """Review: ``pg_notify`` refuses channels over 63 bytes, so every write of a store in a
+    schema of 46 or more bytes failed; now such a schema's channel is hashed."""
+    import time
+
+    from postgis_db import with_search_path
+
+    from navigator.model import CrisisType, Incident
+
+    schema = "long_schema_" + "x" * 50  # 62 bytes: a legal name
+    with psycopg.connect(postgis_database, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    store = open_store(with_search_path(postgis_database, schema))
+    try:
+        store.load(sample, actor="loader")
+        v0 = store.change_version()
+        assert store.wait_for_change(v0, timeout_s=0.2) == v0  # starts the listener
+        deadline = time.monotonic() + 10.0
+        while not store._listener.listening and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        assert store._listener.listening  # type: ignore[attr-defined]
+        seen = store._listener.seen  # type: ignore[attr-defined]
+        store.add_incident(Incident("I-long", -83.0, 40.0, CrisisType.WELFARE_CHECK),
+                           actor="d")
+        assert store.change_version() > v0
+        while store._listener.seen == seen and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        assert store._listener.seen > seen  # the NOTIFY arrived  # type: ignore[attr-defined]
+    finally:
+        store.close()
+        with psycopg.connect(postgis_database, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -54,6 +54,13 @@ def test_polygon_intake_without_a_point(as_role: Client) -> None:
     assert r.get_json()["lon"] == pytest.approx(LON)
 
 
+def _deep(depth: int) -> list[Any]:
+    value: list[Any] = [LON, LAT]
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 @pytest.mark.parametrize(("extra", "status", "fragment"), [
     ({"lon": LON, "lat": LAT, "radius_m": 0}, 400, "radius_m"),
     ({"lon": LON, "lat": LAT, "radius_m": 1e9}, 400, "radius_m"),
@@ -68,6 +75,9 @@ def test_polygon_intake_without_a_point(as_role: Client) -> None:
      400, "area"),
     ({"lon": LON, "lat": LAT, "radius_m": 300, "area": _square(LON, LAT, 0.01)}, 400,
      "not both"),
+    ({"lon": LON, "lat": LAT, "radius_m": 1e-300}, 400, "too small"),
+    ({"lon": LON, "lat": LAT, "radius_m": True}, 400, "radius_m"),  # review: was a 1 m circle
+    ({"area": {"type": "Polygon", "coordinates": _deep(900)}}, 400, "nested deeper"),
 ])
 def test_bad_areas_are_4xx_and_nothing_is_written(as_role: Client, app: Flask,
                                                   extra: dict[str, Any], status: int,
