@@ -221,9 +221,10 @@
 
   let rankSeq = 0;  // only the latest ranking asked for is shown (answers may cross)
 
-  async function rank(inc, backup) {
+  async function rank(inc, backup, lead) {  // lead: what the status line keeps (the triage)
     const seq = ++rankSeq;
-    Nav.say("Ranking teams…");
+    const said = lead ? lead + " · " : "";
+    Nav.say(said + "Ranking teams…");
     const res = await Nav.api("POST", Nav.path("/api/incidents", inc.id, "rank"), {});
     if (seq !== rankSeq) return;
     const list = document.getElementById("team-options");
@@ -233,9 +234,9 @@
     routes.clearLayers();
     document.getElementById("ranked-for").textContent =
       "for " + incidentLabel(inc) + (backup ? " (backup)" : "");
-    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    if (!res.ok) { Nav.say(said + Nav.errorText(res), true); return; }
     if (inc.area) m.fitBounds(L.geoJSON(inc.area).getBounds(), {maxZoom: 15});
-    Nav.say(res.data.message);
+    Nav.say(said + res.data.message);
     note.textContent = NavArea.note(res.data.area);
     if (res.data.nothing_fits) {
       note.textContent += (note.textContent ? " " : "") + "No team fits; the nearest are " +
@@ -311,14 +312,14 @@
     if (lang) answers.language = lang;
     if (Object.keys(answers).length) body.assessment = answers;
     const res = await Nav.api("POST", "/api/incidents", NavArea.intake(body));
-    if (res.ok && res.data.triage) {
-      const t = res.data.triage;
-      Nav.say("Created incident " + res.data.id + ": priority " + t.priority + ", send " +
-              t.response_text + " (" + t.reasons.join("; ") + ")");
-    } else {
-      Nav.say(res.ok ? "Created incident " + res.data.id : Nav.errorText(res), !res.ok);
-    }
-    if (res.ok) { await load(); rank(res.data, false); }
+    if (!res.ok) { Nav.say(Nav.errorText(res), true); return; }
+    const t = res.data.triage;
+    // the triage's priority, response and reasons stay on the status line while ranking
+    const created = "Created incident " + res.data.id + (t ? ": priority " + t.priority +
+      ", send " + t.response_text + " (" + t.reasons.join("; ") + ")" : "");
+    Nav.say(created);
+    await load();
+    rank(res.data, false, created);
   });
 
   // -- live: server-sent events from any server process, polling while there are none ------
