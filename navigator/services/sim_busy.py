@@ -97,7 +97,10 @@ def simulated_busy(saved: Mapping[str, Any], settings: Settings, *, known_bases:
         msg = (f"the saved simulation is of region {saved['region']!r}, this store's is "
                f"{here!r}: simulate on this store")
         raise ValidationError(msg)
-    ran = [str(p) for p in by_policy]
+    # the policies list keeps the run's order (the first is its reference); a JSON object's
+    # keys may come back sorted
+    listed = [p.get("policy") for p in saved.get("policies") or () if isinstance(p, Mapping)]
+    ran = [str(p) for p in listed if p in by_policy] or [str(p) for p in by_policy]
     name = policy or (ran[0] if ran else "")
     fractions = by_policy.get(name)
     if not isinstance(fractions, Mapping):
