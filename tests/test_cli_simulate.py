@@ -164,3 +164,99 @@ def test_busy_fractions_from_a_simulation_feed_mexclp(store_path: str, columbus_
         store.close()
     assert plan.allocation is not None and plan.allocation.optimal
     assert any(f"{len(busy)} base(s) with their own busy fraction" in n for n in plan.notes)
+
+
+@pytest.fixture(scope="module")
+def saved_run(store_path: str, columbus_graph, tmp_path_factory: pytest.TempPathFactory  # type: ignore[no-untyped-def]
+              ) -> dict:  # type: ignore[type-arg]
+    store = open_store(store_path)
+    try:
+        run = simulate_policies(store, columbus_graph, Settings(), actor="t", days=2, seed=11,
+                                policies=["closest", "preempt"])
+    finally:
+        store.close()
+    return json.loads(json.dumps(run.summary()))
+
+
+def test_a_saved_run_carries_seed_region_and_busy_by_base(run, saved_run) -> None:  # type: ignore[no-untyped-def]
+    d = json.loads(run("simulate", "--days", "1", "--seed", "5", "--policies", "coverage",
+                       "--json"))
+    assert d["seed"] == 5 and d["region"] == "columbus"
+    assert list(d["busy_by_base"]) == ["coverage"] and d["busy_by_base"]["coverage"]
+    assert saved_run["seed"] == 11 and set(saved_run["busy_by_base"]) == {"closest", "preempt"}
+
+
+def test_recommend_takes_the_saved_runs_fractions(store_path: str, columbus_graph,  # type: ignore[no-untyped-def]
+                                                  saved_run) -> None:
+    from navigator.services.new_sites import recommend_new_sites
+
+    kw = {"actor": "t", "k": 2, "target_s": 240, "model": "mexclp", "time_limit_s": 60,
+          "solve_when_covered": True}
+    closest = saved_run["busy_by_base"]["closest"]
+    store = open_store(store_path)
+    try:
+        by_hand = recommend_new_sites(store, columbus_graph, Settings(), busy=closest, **kw)
+        from_run = recommend_new_sites(store, columbus_graph, Settings(), busy_from=saved_run,
+                                       **kw)
+        logged = store.audit_log(limit=1, action="coverage_recommend")[0].inputs
+        first = next(iter(closest))
+        given = recommend_new_sites(store, columbus_graph, Settings(), busy_from=saved_run,
+                                    busy={first: 0.0}, busy_policy="preempt", **kw)
+    finally:
+        store.close()
+    a, b = by_hand.allocation, from_run.allocation
+    assert a is not None and b is not None
+    assert b.objective == pytest.approx(a.objective) and list(b.sites) == list(a.sites)
+    note = next(n for n in from_run.notes if n.startswith("busy fractions from the simulator"))
+    assert "policy closest, seed 11, 2 days" in note
+    assert all(f"{base} {q:.1%}" in note for base, q in closest.items())
+    assert any("the setting, busy 30.0%" in n and "not measured" in n for n in from_run.notes)
+    assert any(f"{len(closest)} base(s) with their own busy fraction" in n
+               for n in from_run.notes)
+    assert logged["busy_from"]["policy"] == "closest" and logged["busy_from"]["seed"] == 11
+    assert logged["busy"] == closest
+    assert any("policy preempt" in n for n in given.notes)
+    assert any(f"busy fractions given: {first} 0.0% (over the simulator's)" in n
+               for n in given.notes)
+    assert not any(f"{first} " in n for n in given.notes if "from the simulator" in n)
+
+
+def _saved(tmp_path: Path, saved: dict, **change: object) -> str:  # type: ignore[type-arg]
+    f = tmp_path / "run.json"
+    f.write_text(json.dumps({**saved, **change}), encoding="utf-8")
+    return str(f)
+
+
+def test_recommend_sites_cli_busy_from(run, saved_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ask = ("recommend-sites", "--model", "mexclp", "--target", "4", "--k", "2",
+           "--candidates", "team_bases")
+    out = run(*ask, "--busy-from", _saved(tmp_path, saved_run))
+    assert "busy fractions from the simulator run: policy closest, seed 11, 2 days" in out
+    assert "the setting, busy 30.0% (NAVIGATOR_TEAM_BUSY_FRACTION, a guess" in out
+    d = json.loads(run(*ask, "--busy-from", _saved(tmp_path, saved_run), "--busy-policy",
+                       "preempt", "--json"))
+    assert any("policy preempt, seed 11" in n for n in d["notes"])
+
+
+def test_recommend_sites_cli_bad_saved_runs(run, saved_run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ask = ("recommend-sites", "--model", "mexclp", "--target", "4", "--busy-from")
+    base = next(iter(saved_run["busy_by_base"]["closest"]))
+    for change, fragment in [
+        ({"region": "imperial"}, "is of region 'imperial', this store's is 'columbus'"),
+        ({"busy_by_base": {"closest": {base: 1.0}}}, f"base {base!r} must be in [0, 1), got 1.0"),
+        ({"busy_by_base": {"closest": {base: -0.2}}}, "must be in [0, 1), got -0.2"),
+        ({"busy_by_base": {"closest": {"other-store-base": 0.2}}},
+         "other-store-base are not in this store (a run saved from another store?)"),
+        ({"busy_by_base": {"closest": {}}}, "no base was on duty"),
+        ({"busy_by_base": None}, "not a saved `navigator simulate --json` result"),
+    ]:
+        assert fragment in run(*ask, _saved(tmp_path, saved_run, **change), code=1), change
+    assert "policy 'batch' was not simulated in the saved run (simulated: closest, preempt)" in \
+        run(*ask, _saved(tmp_path, saved_run), "--busy-policy", "batch", code=1)
+    assert "none of the saved simulation's bases" in run(
+        *ask, _saved(tmp_path, saved_run), "--kind", "shelters", code=1)
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    assert "not JSON" in run(*ask, str(tmp_path / "bad.json"), code=1)
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    assert "not a saved" in run(*ask, str(tmp_path / "list.json"), code=1)
+    assert "cannot read it" in run(*ask, str(tmp_path / "missing.json"), code=1)

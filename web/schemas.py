@@ -495,6 +495,11 @@ class RecommendRequest(Scenario):
                     Field(max_length=50, description="mexclp: busy fraction per existing base "
                                                      "or candidate site (id or name), each in "
                                                      "[0, 1)")] = {}
+    busy_from: Annotated[dict[str, Any] | None, Field(
+        description="mexclp: a saved `navigator simulate --json` result of this store; each "
+                    "base in service takes its simulated busy fraction (busy wins)")] = None
+    busy_policy: Annotated[DispatchPolicy | None, Field(
+        description="busy_from: the simulated policy to take (default: the run's first)")] = None
 
 
 class ShiftRow(Body):

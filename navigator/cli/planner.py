@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from navigator.cli.common import Context, add_command, minutes_text, parse_at, print_json
 from navigator.demo.city import demo_city
 from navigator.errors import ValidationError
-from navigator.model import CANDIDATE_GROUPS, MODELS, BedType, FacilityKind
+from navigator.model import CANDIDATE_GROUPS, MODELS, BedType, DispatchPolicy, FacilityKind
 
 if TYPE_CHECKING:
     from navigator.cli.common import Subcommands
@@ -166,6 +166,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
         ctx.store, ctx.graph, ctx.settings, actor=args.actor, kind=args.kind,
         at=parse_at(args.at), candidate_kinds=CANDIDATE_GROUPS[args.candidates], k=args.k,
         target_s=args.target * 60, model=args.model, busy=_busy(args.busy),
+        busy_from=_saved_run(args.busy_from), busy_policy=args.busy_policy,
         population=_population(args))
     rec = plan.recommendation
     if rec is None:
@@ -180,7 +181,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
                                                "status", "solve_time_s")},
                     "sites": rec.sites[["id", "name"]].to_dict(orient="records"),
                     "greedy_sites": rec.greedy_sites[["id", "name"]].to_dict(orient="records"),
-                    "notes": list(rec.notes)})
+                    "notes": list(plan.notes)})
         return 0
     print(f"Today: {plan.people_covered_before:,.0f} of {plan.total_people:,.0f} people "
           f"within {args.target:g} min of the {len(plan.existing)} {args.kind}.")
@@ -188,7 +189,7 @@ def run_recommend(args: argparse.Namespace, ctx: Context) -> int:
           f"greedy {a.greedy_objective:,.0f} (gap {a.gap:.1%})")
     for row in rec.sites.itertuples():
         print(f"  + {row.name} [{row.id}] at {row.geometry.x:.5f},{row.geometry.y:.5f} (lon,lat)")
-    for note in rec.notes:
+    for note in plan.notes:
         print(f"  - {note}")
     return 0
 
@@ -209,6 +210,24 @@ def _busy(values: Sequence[str] | None) -> dict[str, float] | None:
             raise ValidationError(msg)
         out[base.strip()] = q
     return out
+
+
+def _saved_run(path: str | None) -> dict[str, Any] | None:
+    """Return the saved ``navigator simulate --json`` result at ``path``; the service checks it."""
+    if path is None:
+        return None
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        msg = f"--busy-from {path}: cannot read it ({e.strerror or e})"
+        raise ValidationError(msg) from e
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        msg = f"--busy-from {path}: not JSON ({e}); save a run with `navigator simulate --json`"
+        raise ValidationError(msg) from e
+    if not isinstance(saved, dict):
+        msg = f"--busy-from {path}: not a saved `navigator simulate --json` result"
+        raise ValidationError(msg)
+    return saved
 
 
 def _scenario_opts(p: argparse.ArgumentParser, *, targets: bool = True) -> None:
@@ -260,3 +279,8 @@ def register(sub: Subcommands) -> None:
                    help="mexclp: an existing base's or a candidate site's busy fraction in "
                         "[0, 1), by id or name (comma separated, repeatable; e.g. from a "
                         "simulator run); others take NAVIGATOR_TEAM_BUSY_FRACTION")
+    p.add_argument("--busy-from", metavar="RUN.json",
+                   help="mexclp: each base's busy fraction from a saved `navigator simulate "
+                        "--json` run of this store (--busy wins for the bases it names)")
+    p.add_argument("--busy-policy", choices=[d.value for d in DispatchPolicy],
+                   help="--busy-from: the simulated policy to take (default: the run's first)")

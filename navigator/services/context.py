@@ -65,6 +65,11 @@ def settings_for_store(settings: Settings, store: Store, *, shipped: str | None 
     return dataclasses.replace(settings, store_region=definition)
 
 
+def region_name(settings: Settings) -> str:
+    """Return the name of the region ``settings`` answer for: the store's, else the shipped one."""
+    return settings.store_region.name if settings.store_region else settings.region
+
+
 #: Files a shapefile's layer is made of besides the ``.shp`` (the people are in the ``.dbf``).
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 

@@ -17,6 +17,7 @@ from navigator.model import CANDIDATE_GROUPS, FACILITY_KINDS, FacilityKind
 from navigator.services.planner import facility_surface
 from navigator.services.planning import demand_for, scenario_inputs
 from navigator.services.reports import people_covered
+from navigator.services.sim_busy import merged_busy, simulated_busy
 from navigator.services.siting import SiteRecommendation, candidate_sites, recommend_sites
 
 if TYPE_CHECKING:
@@ -123,6 +124,8 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
                             "public"], k: int = 3, target_s: float = 900.0,
                         model: Model = "mclp", time_limit_s: float = 60.0,
                         busy: Mapping[str, float] | None = None,
+                        busy_from: Mapping[str, Any] | None = None,
+                        busy_policy: str | None = None,
                         solve_when_covered: bool = False, demand: Demand | None = None,
                         population: PopulationLayer | None = None) -> NewSitePlan:
     """Return ``k`` new sites among public facilities that cover the most people in time.
@@ -144,6 +147,10 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
         ``mexclp``: busy fraction per existing base or candidate site (e.g. measured by a
         simulator run), keyed by its id or name, each in [0, 1); the others take
         ``settings.team_busy_fraction``.
+    busy_from, busy_policy
+        ``mexclp``: a saved ``navigator simulate --json`` result of this store; each base in
+        service takes its teams' utilisation under ``busy_policy`` (default the run's first
+        policy) unless ``busy`` names it; the notes say which fraction came from where.
     solve_when_covered
         Solve even when everyone is already within the target (any ``k`` sites then cover
         as many people); by default ``mclp`` and ``lscp`` then recommend nothing.
@@ -153,7 +160,8 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
     Raises
     ------
     ValidationError
-        No candidate site, or a bad target, ``k`` or model.
+        No candidate site, or a bad target, ``k`` or model; a saved simulation of another
+        region or store, with fractions outside [0, 1) or none of its bases in service.
     """
     target = float(check_targets(target_s)[0])
     run = facility_surface(store, graph, kind=kind, at=at, bed_type=bed_type,
@@ -174,6 +182,13 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
     rec: SiteRecommendation | None = None
     n_candidates = 0
     notes = list(run.notes)
+    simulated = None
+    if busy_from is not None:
+        known = set(store.resources(include_confidential=False)["id"].astype(str))
+        simulated = simulated_busy(busy_from, settings, known_bases=known, policy=busy_policy)
+        busy, sim_notes = merged_busy(simulated, busy, in_service=set(run.facilities["id"]),
+                                      default=settings.team_busy_fraction)
+        notes.extend(sim_notes)
     if today.people_uncovered[0] == 0 and model != "p_median" and not solve_when_covered:
         notes.append(f"everyone in the network area is already within {target / 60:g} min of "
                      f"the {len(run.facilities)} {kind}: no new site is needed")
@@ -195,6 +210,7 @@ def recommend_new_sites(store: Store, graph: TravelGraph, settings: Settings, *,
                          "candidate_kinds": [str(c) for c in candidate_kinds], "k": k,
                          "target_s": target, "model": model, "time_limit_s": time_limit_s,
                          "busy": dict(busy or {}),
+                         "busy_from": None if simulated is None else simulated.inputs(),
                          "population": people.population.source},
                  result={key: v for key, v in summary.items() if key != "notes"}
                  | {"sites": [str(i) for i in plan.sites["id"]]})

@@ -40,6 +40,7 @@ from navigator.jsonsafe import json_safe
 from navigator.model import DispatchPolicy
 from navigator.roads import network_timezone, point_travel_time_matrix, snap_to_edges
 from navigator.services._on_road import key_points, place_keys, snap_places
+from navigator.services.context import region_name
 from navigator.services.planning import load_demand
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class SimulationRun:
         What was assumed or left out.
     bases
         Per team (the fleet's order), the id of the site it returns to.
+    seed, region
+        The synthetic stream's seed (None for imported calls) and the store's region name,
+        saved with the busy fractions so a recommendation can say where they came from.
     """
 
     reports: tuple[PolicyReport, ...]
@@ -86,6 +90,8 @@ class SimulationRun:
     timings_s: dict[str, float]
     notes: tuple[str, ...]
     bases: tuple[str, ...] = ()
+    seed: int | None = None
+    region: str = ""
 
     def busy_by_base(self, policy: str | None = None) -> dict[str, float]:
         """Return per base its teams' mean utilisation under ``policy`` (default: the first).
@@ -111,7 +117,9 @@ class SimulationRun:
             "source": s.source, "calls": len(s), "teams": len(self.input.fleet.names),
             "days": self.input.horizon_s / 86400.0, "places": len(self.input.nodes),
             "area_cell_deg": self.area_cell_deg, "timings_s": self.timings_s,
-            "notes": list(self.notes), "policies": [r.summary() for r in self.reports]})
+            "notes": list(self.notes), "policies": [r.summary() for r in self.reports],
+            "seed": self.seed, "region": self.region,
+            "busy_by_base": {r.policy: self.busy_by_base(r.policy) for r in self.reports}})
 
     def rows(self) -> list[dict[str, Any]]:
         """Return one flat row per policy and priority (and ``all``), for a CSV."""
@@ -367,7 +375,9 @@ def simulate_policies(store: Store, graph: TravelGraph, settings: Settings, *, a
              + "; ".join(f"{s.name} {s.start_h:g}-{s.end_h:g} h x {s.teams}" for s in table.shifts),
              "a team on its way is placed by its progress along the leg (an estimate between "
              "two road times); calls no team reached are counted as unserved")
-    run = SimulationRun(reports, inp, cell, timings, notes, tuple(str(b) for b in bases))
+    synthetic = incidents is None and incidents_text is None
+    run = SimulationRun(reports, inp, cell, timings, notes, tuple(str(b) for b in bases),
+                        seed if synthetic else None, region_name(settings))
     store.record("simulate_policies", actor=actor,
                  inputs={"policies": list(names), "days": days, "calls_per_day": calls_per_day,
                          "seed": seed, "incidents": None if incidents is None else str(incidents),

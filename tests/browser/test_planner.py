@@ -173,3 +173,39 @@ def test_coverage_downloads_from_the_page(planner_page: Any, tmp_path: Any, butt
         assert (units["time_s"] > 600).any() and units["population"].sum() > 500_000
     assert "Downloaded" in page.locator("#status-line").text_content()
     assert errors == []
+
+
+BASE_IDS = """async () => {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const r = await fetch("/api/coverage", {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "X-CSRFToken": meta.content},
+    body: JSON.stringify({kind: "team_bases"})});
+  return (await r.json()).facilities.features.map((f) => f.id);
+}"""
+
+
+def test_mexclp_takes_busy_fractions_from_a_saved_run(planner_page: Any, tmp_path: Any) -> None:
+    import json
+
+    page, _, errors = planner_page
+    bases = page.evaluate(BASE_IDS)
+    saved = {"region": "columbus", "seed": 9, "days": 5, "calls": 250, "source": "synthetic",
+             "policies": [{"policy": "closest"}],
+             "busy_by_base": {"closest": {b: 0.25 for b in bases}}}
+    (tmp_path / "run.json").write_text(json.dumps(saved), encoding="utf-8")
+    (tmp_path / "bad.json").write_text("{nope", encoding="utf-8")
+    page.select_option("#cov-kind", "team_bases")
+    page.fill("#rec-k", "1")
+    page.fill("#rec-target", "5")
+    page.select_option("#rec-model", "mexclp")
+    page.set_input_files("#rec-busy-from", str(tmp_path / "bad.json"))
+    page.click("#run-recommend")
+    page.wait_for_function("document.body.textContent.includes('is not JSON')")
+    page.set_input_files("#rec-busy-from", str(tmp_path / "run.json"))
+    page.click("#run-recommend")
+    page.wait_for_selector("#recommend-sites li.site")
+    notes = page.locator("#coverage-notes li").all_text_contents()
+    assert any("policy closest, seed 9, 5 days" in n and f"{bases[0]} 25.0%" in n
+               for n in notes), notes
+    assert any("the setting, busy" in n for n in notes)
+    assert not errors

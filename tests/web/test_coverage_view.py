@@ -214,6 +214,35 @@ def test_recommend_mexclp_takes_busy_fractions_per_base(planner: Any) -> None:
     assert "no such base" in r.get_json()["message"]
 
 
+def test_recommend_mexclp_takes_busy_fractions_from_a_saved_run(planner: Any) -> None:
+    c, headers = planner
+    ask = {"kind": "team_bases", "k": 1, "target_min": 5, "model": "mexclp",
+           "candidates": ["team_base"]}
+    bases = [f["id"] for f in _post(planner, "/api/coverage",
+                                    {"kind": "team_bases"})["facilities"]["features"]]
+    saved = {"region": "columbus", "seed": 4, "days": 7.0, "calls": 350, "source": "synthetic",
+             "policies": [{"policy": "closest"}, {"policy": "batch"}],
+             "busy_by_base": {"closest": {b: 0.5 for b in bases},
+                              "batch": {bases[0]: 0.0}}}
+    by_hand = _post(planner, "/api/coverage/recommend",
+                    {**ask, "busy": {b: 0.5 for b in bases}})
+    got = _post(planner, "/api/coverage/recommend", {**ask, "busy_from": saved})
+    assert got["objective"] == pytest.approx(by_hand["objective"])
+    assert any("policy closest, seed 4, 7 days, 350 calls" in n for n in got["notes"])
+    assert any("the setting, busy" in n for n in got["notes"])
+    batch = _post(planner, "/api/coverage/recommend",
+                  {**ask, "busy_from": saved, "busy_policy": "batch"})
+    assert any("policy batch, seed 4" in n and f"{bases[0]} 0.0%" in n
+               for n in batch["notes"])
+    for change, fragment in [({"region": "imperial"}, "is of region 'imperial'"),
+                             ({"busy_by_base": {"closest": {bases[0]: 1}}}, "in [0, 1)"),
+                             ({"busy_by_base": {"closest": {"elsewhere": 0.1}}},
+                              "not in this store")]:
+        r = c.post("/api/coverage/recommend", json={**ask, "busy_from": {**saved, **change}},
+                   headers=headers)
+        assert r.status_code in (400, 422) and fragment in r.get_json()["message"], change
+
+
 def test_a_new_base_off_the_network_is_422(planner: Any) -> None:
     c, headers = planner
     r = c.post("/api/coverage/compare", json={"add": [{"lon": 2.35, "lat": 48.85}]},

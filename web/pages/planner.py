@@ -193,6 +193,8 @@ def recommend(body: schemas.RecommendRequest) -> dict[str, Any]:
     plan = new_sites.recommend_new_sites(
         ctx.store, graph, ctx.settings, **_scenario(body), candidate_kinds=body.candidates,
         k=body.k, target_s=body.target_min * 60.0, model=body.model, busy=body.busy,
+        busy_from=body.busy_from,
+        busy_policy=None if body.busy_policy is None else body.busy_policy.value,
         time_limit_s=SOLVE_LIMIT_S, solve_when_covered=True)
     summary = plan.summary()
     return closures_info({**summary, "notes": [*summary["notes"], _clip_note(demand())],

@@ -275,6 +275,14 @@
       model: $("rec-model").value,
       candidates: Array.from(document.querySelectorAll('input[name="candidates"]:checked'),
                              (x) => x.value)});
+    const saved = $("rec-busy-from").files[0];
+    if (saved) {
+      // a `navigator simulate --json` result: the service checks its region, bases, fractions
+      try { body.busy_from = JSON.parse(await saved.text()); } catch (err) {
+        Nav.say(saved.name + " is not JSON: save a run with navigator simulate --json", true);
+        return;
+      }
+    }
     Nav.say("Solving…");
     const res = await Nav.api("POST", "/api/coverage/recommend", body);
     siteLayer.clearLayers();
