@@ -147,7 +147,9 @@ def test_short_lived_threads_leave_no_connections_behind(gpkg_store: Any) -> Non
     # Either way the count depends on how many ran at once (20), not on how many ran.
     bound = before + 2 * (20 + gpkg_store.max_idle_connections)
     assert max(counts) <= bound, counts
-    assert counts[-1] <= counts[4] + 4, counts
+    # a leak would grow with every batch (one connection per thread: 20 per batch, 900 from
+    # batch 5 to the last); SQLite's deferred closes move it by a few, whatever the batch
+    assert counts[-1] - counts[4] < 20, counts
     assert gpkg_store.counts()["audit"] == 1 + 500
     gpkg_store.close()
     assert _open_fds(path) < before
