@@ -17,15 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clihelpers import demo_store
 from shapely.geometry import LineString, box, mapping
 
 from navigator.cli import main, transport
 from navigator.cli.common import worker_key
 from navigator.cli.main import build_parser, execute
 from navigator.cli.worker import _Worker
-from navigator.demo.city import load_demo
 from navigator.services.worker import forget_networks, warm_network
-from navigator.store import open_store
 
 PLACE = ["--lon", "-82.99", "--lat", "39.96"]
 AT = ["--at", "2026-11-23T21:30-05:00"]
@@ -41,17 +40,12 @@ def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _demo_store(graph, path: Path) -> str:  # type: ignore[no-untyped-def]
-    store = open_store(str(path))
-    load_demo(store, graph, seed=5)
-    store.close()
-    return str(path)
-
-
 @pytest.fixture
 def stores(columbus_graph, tmp_path: Path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    return (_demo_store(columbus_graph, tmp_path / "a.gpkg"),
-            _demo_store(columbus_graph, tmp_path / "b.gpkg"))
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    return demo_store(columbus_graph, a, seed=5), demo_store(columbus_graph, b, seed=5)
 
 
 class Cli:
