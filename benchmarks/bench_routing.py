@@ -278,8 +278,10 @@ def synthetic_graph(tg, copies: int = 10, seed: int = 7):
     from navigator.roads import build as network
 
     rng = np.random.default_rng(seed)
-    n = tg.n_nodes
+    # every search node of a turn-split graph becomes a plain node of the tiles
+    n = tg.n_search_nodes
     tails = tg.edge_sources()
+    node_lon, node_lat = tg.lon[tg.original_node], tg.lat[tg.original_node]
     w_deg = float(np.ptp(tg.lon)) * 1.02
     h_deg = float(np.ptp(tg.lat)) * 1.02
     cols = (copies + 1) // 2
@@ -291,16 +293,16 @@ def synthetic_graph(tg, copies: int = 10, seed: int = 7):
         vs.append(tg.indices.astype(np.int64) + c * n)
         tts.append(tg.travel_time * factor)
         lns.append(tg.length)
-        lons.append(tg.lon + q * w_deg)
-        lats.append(tg.lat + r * h_deg)
-        ids.append(tg.osmid + c * 10**11)
+        lons.append(node_lon + q * w_deg)
+        lats.append(node_lat + r * h_deg)
+        ids.append(np.arange(n, dtype=np.int64) + c * 10**11)
     lon, lat = np.concatenate(lons), np.concatenate(lats)
     # stitch: nodes near the shared border of neighbouring tiles, 200 links per border
     links = []
-    east = np.argsort(tg.lon)[-400:]
-    west = np.argsort(tg.lon)[:400]
-    north = np.argsort(tg.lat)[-400:]
-    south = np.argsort(tg.lat)[:400]
+    east = np.argsort(node_lon)[-400:]
+    west = np.argsort(node_lon)[:400]
+    north = np.argsort(node_lat)[-400:]
+    south = np.argsort(node_lat)[:400]
     for c in range(copies):
         r, q = divmod(c, cols)
         for other, a_side, b_side in ((c + 1, east, west), (c + cols, north, south)):
