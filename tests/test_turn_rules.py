@@ -12,7 +12,15 @@ import math
 import numpy as np
 import pytest
 from networkhelpers import COLUMBUS_PBF, OSM, assert_times_equal, points_on
-from turnhelpers import forbidden_turns, history_times, road_edge, turns_taken, via_sequences
+from turnhelpers import (
+    forbidden_turns,
+    history_times,
+    line_graph,
+    reference_from,
+    road_edge,
+    turns_taken,
+    via_sequences,
+)
 
 from navigator.roads import (
     build_graph,
@@ -281,9 +289,11 @@ def test_penalties_equal_the_line_graph_reference_on_columbus():
     plain = build_graph(COLUMBUS_PBF)
     weight = _osrm_weight(tg, read_signals(COLUMBUS_PBF))
     bad = forbidden_turns(tg, report)
+    L = line_graph(tg, bad, weight=weight)
     rng = np.random.default_rng(5)
     for s in rng.choice(tg.n_nodes, 3, replace=False).tolist():
         ref = history_times(tg, s, bad, weight=weight)
+        assert_times_equal(reference_from(tg, L, s), ref)  # networkx agrees
         for m in ("phast", "dijkstra"):
             assert_times_equal(travel_times_from(tg, s, method=m), ref)
         few = rng.choice(tg.n_nodes, 5, replace=False)

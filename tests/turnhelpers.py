@@ -42,8 +42,11 @@ def forbidden_turns(tg, report):
     return bad
 
 
-def line_graph(tg, forbidden, closed=()):
-    """Return the edge-based reference: nodes are open road edges, arcs the allowed turns."""
+def line_graph(tg, forbidden, closed=(), weight=None):
+    """Return the edge-based reference: nodes are open road edges, arcs the allowed turns.
+
+    An arc ``a -> b`` weighs ``b``'s travel time, plus ``weight(a, b)`` (a turn's seconds).
+    """
     tails, heads = tg.road_ends()
     shut = set(np.asarray(closed).tolist())
     road = [e for e in np.flatnonzero(tg.is_road_edge()).tolist() if e not in shut]
@@ -55,8 +58,8 @@ def line_graph(tg, forbidden, closed=()):
     L.add_nodes_from(road)
     tt = tg.travel_time
     L.add_weighted_edges_from(
-        (a, b, tt[b]) for x, ins in into.items() for a in ins for b in out.get(x, ())
-        if (a, b) not in forbidden)
+        (a, b, tt[b] + (weight(a, b) if weight else 0.0)) for x, ins in into.items()
+        for a in ins for b in out.get(x, ()) if (a, b) not in forbidden)
     L.graph.update(into=into, out=out)
     return L
 
