@@ -11,6 +11,8 @@ from navigator.errors import ValidationError
 
 #: Folder of the data the product ships (a git checkout's ``data/``).
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Turn penalty profiles ``NAVIGATOR_TURN_PENALTIES`` may name (navigator.roads.turn_costs).
+TURN_PENALTY_PROFILES = ("osrm-car",)
 #: Values of ``NAVIGATOR_ADMIN_2FA``.
 ADMIN_2FA = ("optional", "required")
 _FLOATS = frozenset({"max_snap_m", "hold_ttl_s", "response_target_s", "bed_fresh_hours",
@@ -190,6 +192,10 @@ class Settings:
         Obey the OSM turn restrictions (``no_*``/``only_*`` relations, via a node) of the road
         network (``NAVIGATOR_TURN_RESTRICTIONS``, default on; ``0`` ignores them). Part of
         the road network's cache key.
+    turn_penalties
+        Turn penalty profile of the road network (``NAVIGATOR_TURN_PENALTIES``): ``""``, the
+        default (turns cost nothing), or ``osrm-car`` (seconds per turn by its angle, per
+        U-turn and per traffic signal, from OSRM's car profile). Part of the cache key.
     """
 
     store_url: str = "navigator.gpkg"
@@ -226,6 +232,7 @@ class Settings:
     events_poll_s: float = 0.05
     events_max_streams: int = 2
     turn_restrictions: bool = True
+    turn_penalties: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.team_busy_fraction < 1:
@@ -233,6 +240,10 @@ class Settings:
             raise ValidationError(msg)
         if self.admin_2fa not in ADMIN_2FA:
             msg = f"admin_2fa={self.admin_2fa!r} is not one of {', '.join(ADMIN_2FA)}"
+            raise ValidationError(msg)
+        if self.turn_penalties not in ("", *TURN_PENALTY_PROFILES):
+            msg = (f"NAVIGATOR_TURN_PENALTIES={self.turn_penalties!r} is not one of "
+                   f"{', '.join(TURN_PENALTY_PROFILES)} (or off)")
             raise ValidationError(msg)
 
 
@@ -293,6 +304,9 @@ def _coerce(name: str, raw: str) -> object:
         return count
     if name == "admin_2fa":
         return raw.strip().lower()
+    if name == "turn_penalties":
+        profile = raw.strip().lower()
+        return "" if profile in _FALSE | {"none"} else profile
     if name in _FLAGS:
         flag = raw.strip().lower()
         if flag not in _TRUE | _FALSE:

@@ -62,7 +62,10 @@ def cmd_build_network(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     started = time.perf_counter()
     graph = load_network(settings, Path(args.osm_file) if args.osm_file else None)
-    turns = (f"turn restrictions at {graph.n_restricted_nodes:,} intersections"
+    rules = "turn restrictions" if not settings.turn_penalties else (
+        f"{settings.turn_penalties} turn penalties"
+        + (" and turn restrictions" if settings.turn_restrictions else ""))
+    turns = (f"{rules} at {graph.n_restricted_nodes:,} intersections"
              if graph.turn_restricted else "no turn restrictions"
              + ("" if settings.turn_restrictions else " (NAVIGATOR_TURN_RESTRICTIONS=0)"))
     say(f"{graph.source}: {graph.n_nodes:,} nodes, {graph.n_road_edges:,} edges "

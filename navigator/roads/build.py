@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import NetworkBuildError, ValidationError
-from navigator.roads import turns
+from navigator.roads import turn_costs, turn_graph, turns
 from navigator.roads.area import area_timezone
 from navigator.roads.graph import TravelGraph
 from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circle_m, read_drive_ways
@@ -33,12 +33,14 @@ from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circl
 log = logging.getLogger(__name__)
 
 #: Bumped whenever the build or the cache layout changes; part of the settings hash.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 
 
 def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True,
-                turn_restrictions: bool = True) -> tuple[dict[str, float], str]:
+                turn_restrictions: bool = True, turn_penalties: str = ""
+                ) -> tuple[dict[str, float], str]:
     """Return the fallback speed table (km/h) with overrides, and the build-settings hash."""
+    turn_costs.turn_profile(turn_penalties)  # an unknown profile name fails here
     table = dict(SPEED_FALLBACK_KPH)
     for hw, kph in (speeds or {}).items():
         try:
@@ -51,7 +53,8 @@ def speed_table(speeds: Mapping[str, float] | None, simplify: bool = True,
             raise ValidationError(msg)
         table[str(hw)] = value
     blob = json.dumps({"format": CACHE_FORMAT, "speeds": sorted(table.items()),
-                       "simplify": simplify, "turn_restrictions": turn_restrictions}).encode()
+                       "simplify": simplify, "turn_restrictions": turn_restrictions,
+                       "turn_penalties": turn_penalties}).encode()
     return table, hashlib.sha256(blob).hexdigest()
 
 
@@ -70,6 +73,7 @@ def build_graph(
     speeds: Mapping[str, float] | None = None,
     simplify: bool = True,
     turn_restrictions: bool = True,
+    turn_penalties: str = "",
     turn_report: turns.TurnReport | None = None,
 ) -> TravelGraph:
     """Build the drivable network of a local OSM file with osmnx's semantics.
@@ -81,8 +85,10 @@ def build_graph(
     ``travel_time = length / speed`` in seconds. Only the largest strongly connected component
     is kept. With ``simplify`` chains of interior nodes are merged (osmnx's endpoint rules) with
     summed travel times and lengths, so shortest times between kept nodes are unchanged.
-    With ``turn_restrictions`` the file's via-node ``no_*``/``only_*`` relations for cars are
-    applied by splitting the restricted intersections (:mod:`navigator.roads.turns`).
+    With ``turn_restrictions`` the file's ``no_*``/``only_*`` relations for cars (via a node
+    or via ways) are applied by splitting the restricted intersections
+    (:mod:`navigator.roads.turns`); with ``turn_penalties`` (``"osrm-car"``) every turn costs
+    the seconds of OSRM's car profile (:mod:`navigator.roads.turn_costs`).
 
     Parameters
     ----------
@@ -95,6 +101,9 @@ def build_graph(
         Merge interior nodes (the default) or keep every OSM node as a graph node.
     turn_restrictions
         Obey OSM turn restrictions (the default) or ignore them.
+    turn_penalties
+        Name of a turn penalty profile (:data:`navigator.roads.turn_costs.PROFILES`), or ""
+        (the default): turns cost nothing.
     turn_report
         Filled with the restrictions applied and, per reason, the ones that were not.
 
@@ -107,7 +116,7 @@ def build_graph(
     NetworkBuildError
         If the file is missing, unreadable or has no drivable roads.
     ValidationError
-        If a speed is not a positive number.
+        If a speed is not a positive number or the turn penalty profile is unknown.
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
@@ -115,7 +124,8 @@ def build_graph(
     from navigator.roads import _kernels
 
     path = Path(osm_path)
-    table, settings_hash = speed_table(speeds, simplify, turn_restrictions)
+    table, settings_hash = speed_table(speeds, simplify, turn_restrictions, turn_penalties)
+    profile = turn_costs.turn_profile(turn_penalties)
     if not path.is_file():
         msg = f"OSM file not found: {path}"
         raise NetworkBuildError(msg)
@@ -158,16 +168,26 @@ def build_graph(
         geom_xy = np.column_stack([lon[geom_nodes], lat[geom_nodes]])
     else:
         geom_xy = np.zeros((0, 2))
-    allowed = turns.from_file(path, full_osmid, is_end, u, v, geom_ptr, geom_nodes, segments,
-                              turn_restrictions, turn_report)
+    rules = turns.from_file(path, full_osmid, is_end, u, v, geom_ptr, geom_nodes, segments,
+                            turn_restrictions, turn_report)
     relabel = np.cumsum(is_end) - 1
     u, v = relabel[u], relabel[v]
     lon, lat, osmid = lon[is_end], lat[is_end], osmid[is_end]
     node_maps: dict[str, Any] = {}
-    if allowed:
-        u, v, travel_time, length, geom_ptr, *maps = turns.split_nodes(
-            len(osmid), u, v, travel_time, length, geom_ptr, allowed)
-        node_maps = {"original_node": maps[0], "target_node": maps[1]}
+    if profile is not None:
+        signal = np.isin(full_osmid, turn_costs.read_signals(path))
+        # a signal inside a road delays that road (OSRM adds it while compressing its graph)
+        inside = np.bincount(np.repeat(np.arange(len(u)), np.diff(geom_ptr)),
+                             weights=signal[geom_nodes], minlength=len(u))
+        travel_time = travel_time + profile.signal_penalty_s * inside
+        rules.costs = turn_costs.turn_costs(profile, len(osmid), u, v, lon, lat, geom_ptr,
+                                            geom_xy, signal[is_end])
+    if rules:
+        ex = turn_graph.expand(len(osmid), u, v, travel_time, length, geom_ptr, geom_xy, rules)
+        u, v, travel_time, length, geom_ptr, geom_xy = (ex.u, ex.v, ex.travel_time, ex.length,
+                                                        ex.geom_ptr, ex.geom_xy)
+        node_maps = {"original_node": ex.original_node, "target_node": ex.target_node,
+                     "ghost_edge": ex.ghost_edge, "ghost_road": ex.ghost_road}
     return assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,
                           source=str(path), source_sha256=sha, settings_hash=settings_hash,
                           simplified=simplify, **node_maps)
@@ -203,12 +223,14 @@ def _take_geometry(ptr: npt.NDArray[np.int64], nodes: npt.NDArray[Any],
 
 
 def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # type: ignore[no-untyped-def]
-                   *, original_node=None, target_node=None, **meta) -> TravelGraph:
+                   *, original_node=None, target_node=None, ghost_edge=None,
+                   ghost_road=None, **meta) -> TravelGraph:
     """Return a TravelGraph of edges ``u -> v``: nodes in Z-order, CSR both ways, CH built.
 
-    ``original_node``/``target_node`` (:mod:`navigator.roads.turns`) give the intersection of
-    each search node beyond ``len(osmid)`` and the node a search to an intersection ends at;
-    the added nodes keep their order after the Z-ordered intersections.
+    ``original_node``/``target_node`` (:mod:`navigator.roads.turn_graph`) give the
+    intersection of each search node beyond ``len(osmid)`` and the node a search to an
+    intersection ends at; the added nodes keep their order after the Z-ordered intersections.
+    ``ghost_edge``/``ghost_road``: the ghost edges and the road edges they duplicate.
     """
     n_real = len(osmid)
     n = n_real if original_node is None else len(original_node)
@@ -231,6 +253,11 @@ def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy
         target[rank[:n_real]] = rank[target_node]
         meta.update(original_node=original, target_node=target)
     indptr, indices, order = _csr(u, v, n)
+    if ghost_edge is not None and len(ghost_edge):
+        at = np.empty(len(order), dtype=np.int64)
+        at[order] = np.arange(len(order))
+        by = np.argsort(at[ghost_edge])
+        meta.update(ghost_edge=at[ghost_edge][by], ghost_road=at[ghost_road][by])
     geom_ptr, geom_xy = _take_geometry(geom_ptr, geom_xy, order)
     rindptr, rindices, rorder = _csr(v[order], u[order], n)
     tt = np.ascontiguousarray(travel_time[order], dtype=np.float64)
@@ -372,11 +399,11 @@ def _with_timezone(tg: TravelGraph) -> TravelGraph:
 
 def cache_path(osm_path: str | os.PathLike[str], cache_dir: str | os.PathLike[str], *,
                speeds: Mapping[str, float] | None = None, simplify: bool = True,
-               turn_restrictions: bool = True) -> Path:
+               turn_restrictions: bool = True, turn_penalties: str = "") -> Path:
     """Return where :func:`load_graph` keeps the cache of an OSM file for given settings."""
     path = Path(osm_path).resolve()
     where = hashlib.sha256(str(path).encode()).hexdigest()[:10]
-    settings_hash = speed_table(speeds, simplify, turn_restrictions)[1]
+    settings_hash = speed_table(speeds, simplify, turn_restrictions, turn_penalties)[1]
     return Path(cache_dir) / f"{path.name}.{where}.{settings_hash[:12]}.npz"
 
 
@@ -387,11 +414,12 @@ def load_graph(
     speeds: Mapping[str, float] | None = None,
     simplify: bool = True,
     turn_restrictions: bool = True,
+    turn_penalties: str = "",
 ) -> TravelGraph:
     """Load the cached graph of an OSM file, building (and caching) it when needed.
 
     The cache is used only when its recorded SHA-256 of the OSM file's bytes and its settings
-    hash (speeds table, simplification, turn restrictions, cache format) both match;
+    hash (speeds table, simplification, turn restrictions and penalties, cache format) match;
     otherwise the graph is rebuilt with :func:`build_graph` and the cache rewritten. An
     unreadable cache is rebuilt.
 
@@ -401,7 +429,7 @@ def load_graph(
         Local OSM file.
     cache_dir
         Cache folder (``Settings().cache_dir`` when None).
-    speeds, simplify, turn_restrictions
+    speeds, simplify, turn_restrictions, turn_penalties
         As in :func:`build_graph`.
 
     Returns
@@ -417,8 +445,8 @@ def load_graph(
         msg = f"OSM file not found: {path}"
         raise NetworkBuildError(msg)
     target = cache_path(path, cache_dir, speeds=speeds, simplify=simplify,
-                        turn_restrictions=turn_restrictions)
-    settings_hash = speed_table(speeds, simplify, turn_restrictions)[1]
+                        turn_restrictions=turn_restrictions, turn_penalties=turn_penalties)
+    settings_hash = speed_table(speeds, simplify, turn_restrictions, turn_penalties)[1]
     if target.is_file():
         try:
             tg = read_graph(target)
@@ -434,7 +462,8 @@ def load_graph(
                 return tg
             log.info("graph cache %s is stale; rebuilding", target)
     tg = _with_timezone(build_graph(path, speeds=speeds, simplify=simplify,
-                                    turn_restrictions=turn_restrictions))
+                                    turn_restrictions=turn_restrictions,
+                                    turn_penalties=turn_penalties))
     try:
         save_graph(tg, target)
     except OSError as e:  # a read-only cache folder must not stop routing

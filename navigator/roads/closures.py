@@ -111,7 +111,7 @@ def edges_in_area(tg: TravelGraph, geometry: shapely.Geometry, *,
     else:
         hits = tree.query(shapely.buffer(local, max(tol, 1e-6)), predicate="covers")
     hits = np.unique(np.asarray(hits, dtype=np.int64))
-    return hits[~tg.is_turn_edge()[hits]]  # roads only: turns inside a junction stay open
+    return hits[tg.is_road_edge()[hits]]  # roads only: turns inside a junction stay open
 
 
 def with_closures(tg: TravelGraph, closed_edges: npt.ArrayLike, *,
@@ -163,6 +163,7 @@ def with_closures(tg: TravelGraph, closed_edges: npt.ArrayLike, *,
     closed = np.union1d(tg.closed_edges, ids).astype(np.int64)
     travel_time = tg.travel_time.copy()
     travel_time[closed] = np.inf
+    travel_time[tg.ghost_edge[np.isin(tg.ghost_road, closed)]] = np.inf  # a road's duplicates
     derived = dataclasses.replace(tg, travel_time=travel_time,
                                   rtravel_time=travel_time[tg.redge], closed_edges=closed,
                                   _memo={})

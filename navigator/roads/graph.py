@@ -49,7 +49,12 @@ class TravelGraph:
         intersection of every search node, ``target_node`` the search node a route *to* an
         intersection ends at (identity maps on a graph without restrictions). Node ids in
         every public query and result are intersections; edge ids are CSR positions of the
-        search graph, whose 0 s *turn edges* (``is_turn_edge``) join an intersection's parts.
+        search graph, whose *turn edges* (``is_turn_edge``: 0 s, or a turn's penalty) join an
+        intersection's parts.
+    ghost_edge, ghost_road
+        Via-way restrictions (:mod:`navigator.roads.turn_graph`): the sorted ids of the ghost
+        edges, duplicates of road edges that remember the drive came from a restricted
+        sequence, and the road edge each duplicates (empty without via-way restrictions).
     """
 
     indptr: npt.NDArray[np.int64]
@@ -90,6 +95,10 @@ class TravelGraph:
     original_node: npt.NDArray[np.int64] = field(
         default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
     target_node: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
+    ghost_edge: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
+    ghost_road: npt.NDArray[np.int64] = field(
         default_factory=lambda: np.empty(0, dtype=np.int64), repr=False, compare=False)
     _memo: dict[tuple[Callable[..., Any], tuple[Hashable, ...]], Any] = field(
         default_factory=dict, repr=False, compare=False)
@@ -132,9 +141,8 @@ class TravelGraph:
 
     @property
     def n_road_edges(self) -> int:
-        """Number of directed road edges (``n_edges`` without the turn edges)."""
-        return self.n_edges - int(self.is_turn_edge().sum()) if self.turn_restricted else \
-            self.n_edges
+        """Number of directed road edges (``n_edges`` without turn and ghost edges)."""
+        return int(self.is_road_edge().sum()) if self.turn_restricted else self.n_edges
 
     @property
     def n_restricted_nodes(self) -> int:
@@ -151,8 +159,12 @@ class TravelGraph:
         return self.cached(_road_ends)
 
     def is_turn_edge(self) -> npt.NDArray[np.bool_]:
-        """Return per edge whether it is a 0 s turn edge inside an intersection (no road)."""
+        """Return per edge whether it is a turn edge inside an intersection (no road)."""
         return self.cached(_turn_edges)
+
+    def is_road_edge(self) -> npt.NDArray[np.bool_]:
+        """Return per edge whether it is a road itself (neither a turn edge nor a ghost)."""
+        return self.cached(_road_edges)
 
     @property
     def n_edges(self) -> int:
@@ -197,6 +209,12 @@ def _turn_edges(tg: TravelGraph) -> npt.NDArray[np.bool_]:
     orig = tg.original_node
     turn: npt.NDArray[np.bool_] = orig[tg.edge_sources()] == orig[tg.indices]
     return turn
+
+
+def _road_edges(tg: TravelGraph) -> npt.NDArray[np.bool_]:
+    road: npt.NDArray[np.bool_] = ~tg.is_turn_edge()
+    road[tg.ghost_edge] = False
+    return road
 
 
 def _osmid_order(tg: TravelGraph) -> npt.NDArray[np.int64]:

@@ -31,11 +31,11 @@ def to_networkx(tg: TravelGraph) -> nx.MultiDiGraph:
         for i, (x, y, o) in enumerate(zip(tg.lon, tg.lat, tg.osmid, strict=True))
     )
     tails, heads = tg.road_ends()
-    turn = tg.is_turn_edge()
+    road = tg.is_road_edge()
     G.add_edges_from(
         (int(a), int(b), {"length": float(ln), "travel_time": float(t), "edge": e})
         for e, (a, b, ln, t) in enumerate(
-            zip(tails, heads, tg.length, tg.travel_time, strict=True)) if not turn[e]
+            zip(tails, heads, tg.length, tg.travel_time, strict=True)) if road[e]
     )
     return G
 

@@ -58,11 +58,12 @@ def _twins(tg: TravelGraph) -> npt.NDArray[np.int64]:
     n = np.int64(tg.n_nodes)
     tails, heads = tg.road_ends()  # intersections: a split one's parts count as one
     heads = heads.astype(np.int64)
-    key = tails * n + heads
-    rev = heads * n + tails
+    road = tg.is_road_edge()  # a ghost has its road's ends: never anyone's twin
+    key = np.where(road, tails * n + heads, -1)
+    rev = np.where(road, heads * n + tails, -2)
     order = np.argsort(key, kind="stable")  # CSR order: already sorted unless split
     pos = order[np.minimum(np.searchsorted(key[order], rev), len(key) - 1)]
-    ok = (key[pos] == rev) & ~tg.is_turn_edge()
+    ok = (key[pos] == rev) & road
     cnt = np.diff(tg.geom_ptr)
     ok &= np.isclose(tg.length, tg.length[pos], rtol=1e-9, atol=1e-6) & (cnt == cnt[pos])
     # same shape points reversed: compare the first inner point with the twin's last one
@@ -82,7 +83,7 @@ def _check(tg: TravelGraph, pts: EdgeSnap, what: str, *, one: bool = False) -> N
         msg = f"{what} must hold exactly one point, got {len(pts.edge)}"
         raise ValidationError(msg)
     bad = (pts.edge < 0) | (pts.edge >= tg.n_edges)
-    bad[~bad] = tg.is_turn_edge()[pts.edge[~bad]]
+    bad[~bad] = ~tg.is_road_edge()[pts.edge[~bad]]
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         msg = f"{what}: point {i} is not on the road network (edge {int(pts.edge[i])})"

@@ -264,8 +264,8 @@ def _segment_index(tg: TravelGraph) -> tuple[Any, ...]:
     edge_first = np.concatenate([[0.0], cum])[np.searchsorted(seg_edge, seg_edge)]
     seg_start = np.concatenate([[0.0], cum[:-1]]) - edge_first
     if tg.closures_in_effect or tg.turn_restricted:
-        # index open roads only: nothing snaps onto a closed edge, nor onto a turn edge
-        keep = np.isfinite(tg.travel_time[seg_edge]) & ~tg.is_turn_edge()[seg_edge]
+        # index open roads only: nothing snaps onto a closed edge, a turn edge or a ghost
+        keep = np.isfinite(tg.travel_time[seg_edge]) & tg.is_road_edge()[seg_edge]
         a, b, seg_edge, seg_start, seg_len = (a[keep], b[keep], seg_edge[keep],
                                               seg_start[keep], seg_len[keep])
         if not keep.any():

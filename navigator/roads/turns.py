@@ -1,28 +1,22 @@
-"""Turn restrictions: OSM restriction relations, mapped onto a built graph by node splitting.
+"""Turn restrictions: OSM restriction relations read, mapped onto a built graph, and queried.
 
-A restricted intersection ``N`` (one with a ``no_*`` or ``only_*`` relation whose via is a
-node) is split so that every node-based search (Dijkstra, PHAST, the contraction hierarchy,
-its buckets) obeys the restriction unchanged:
-
-- each out-edge ``N -> w`` leaves from its own *port* ``P_w`` (``N -> P_w`` costs 0 s), so a
-  road edge stays one edge of the graph (snapping, closures and twins see each road once);
-- each in-edge ``u -> N`` that a restriction starts from arrives at its own *copy* ``N_u``,
-  joined by 0 s *turn edges* to the ports of the turns allowed after it; other in-edges
-  arrive at ``N`` itself, which reaches every port;
-- a *sink* ``N_t``, reached at 0 s from ``N`` and from every copy, is where a search *to* ``N``
-  ends.
+``no_*`` and ``only_*`` relations for cars whose via is a node are mapped here onto the
+in-edge and out-edges at that node; those whose via is one or more ways onto edge sequences by
+:mod:`navigator.roads.via_ways`. :mod:`navigator.roads.turn_graph` then splits the restricted
+intersections into ports, copies, ghost chains and sinks joined by turn edges, so every
+node-based search (Dijkstra, PHAST, the contraction hierarchy, its buckets) obeys them
+unchanged.
 
 Real intersections keep the node ids ``0 .. n_nodes - 1``; the added nodes follow.
 ``TravelGraph.original_node`` maps every search node to its intersection and
 ``TravelGraph.target_node`` every intersection to the node a search ends at (its sink where
-restricted, else itself). Via-way restrictions are not applied (counted and logged).
+split, else itself). The helpers at the end map query arguments and answers through them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -30,6 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import NetworkBuildError
+from navigator.roads.turn_graph import Restriction, TurnReport, TurnRules
+from navigator.roads.via_ways import via_way_sequences
 
 if TYPE_CHECKING:
     from navigator.roads.graph import TravelGraph
@@ -37,53 +33,7 @@ if TYPE_CHECKING:
 Direction = Literal["from", "to"]
 log = logging.getLogger(__name__)
 
-__all__ = ["Restriction", "TurnReport", "from_file", "read_restrictions", "restricted_turns",
-           "split_nodes"]
-
-
-@dataclass(frozen=True)
-class Restriction:
-    """One via-node turn restriction as tagged in OSM.
-
-    Attributes
-    ----------
-    from_way, to_way
-        OSM way ids of the ``from`` and ``to`` members.
-    via_node
-        OSM node id of the ``via`` member.
-    only
-        True for ``only_*`` (the one turn allowed), False for ``no_*`` (the turn forbidden).
-    value
-        The tag value (``no_left_turn``, ``only_straight_on``, ...).
-    """
-
-    from_way: int
-    via_node: int
-    to_way: int
-    only: bool
-    value: str = ""
-
-
-@dataclass
-class TurnReport:
-    """What became of the restriction relations of an OSM file.
-
-    Attributes
-    ----------
-    applied
-        Restrictions mapped onto the graph.
-    turns
-        Per applied restriction and road pair, ``(from, via, to, only)``: OSM node ids of the
-        intersection the in-edge comes from, the via node and the intersection the out-edge
-        leads to; ``only`` True for an ``only_*`` turn (every other turn from that in-edge is
-        forbidden), False for a forbidden turn.
-    skipped
-        Count of relations left out, per reason.
-    """
-
-    applied: list[Restriction] = field(default_factory=list)
-    turns: list[tuple[int, int, int, bool]] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
+__all__ = ["Restriction", "TurnReport", "from_file", "read_restrictions", "restricted_turns"]
 
 
 def _excepts_cars(tags: Any) -> bool:
@@ -92,7 +42,7 @@ def _excepts_cars(tags: Any) -> bool:
 
 
 def read_restrictions(path: Path, report: TurnReport) -> list[Restriction]:
-    """Read the car turn restrictions of an OSM file (via-node ones; others counted in report).
+    """Read the car turn restrictions of an OSM file (others counted in report).
 
     ``restriction:motorcar`` wins over ``restriction``; relations whose ``except`` names
     ``motorcar`` (or ``motor_vehicle``/``vehicle``) are left out, as are conditional ones.
@@ -125,14 +75,12 @@ def read_restrictions(path: Path, report: TurnReport) -> list[Restriction]:
             froms = [r for t, r, role in members if role == "from" and t == "w"]
             tos = [r for t, r, role in members if role == "to" and t == "w"]
             via_nodes = [r for t, r, role in members if role == "via" and t == "n"]
-            if any(role == "via" and t == "w" for t, _, role in members):
-                skip["via way (not applied)"] += 1
+            via_ways = tuple(r for t, r, role in members if role == "via" and t == "w")
+            if len(froms) != 1 or len(tos) != 1 or len(via_nodes) + bool(via_ways) != 1:
+                skip["not one from way, one via node or via ways, and one to way"] += 1
                 continue
-            if len(froms) != 1 or len(tos) != 1 or len(via_nodes) != 1:
-                skip["not one from way, one via node and one to way"] += 1
-                continue
-            out.append(Restriction(froms[0], via_nodes[0], tos[0], value.startswith("only_"),
-                                   value))
+            out.append(Restriction(froms[0], via_nodes[0] if via_nodes else 0, tos[0],
+                                   value.startswith("only_"), value, via_ways))
     except (RuntimeError, OSError, ValueError) as e:
         msg = f"cannot read turn restrictions of {path}: {e}"
         raise NetworkBuildError(msg) from e
@@ -172,6 +120,7 @@ def restricted_turns(
     dict
         In-edge index -> the out-edge indices a driver arriving on it may take.
     """
+    restrictions = [r for r in restrictions if not r.via_ways]
     via = {r.via_node for r in restrictions}
     if not via:
         return {}
@@ -229,79 +178,26 @@ def from_file(path: Path, osmid: npt.NDArray[np.int64], is_end: npt.NDArray[np.b
               u: npt.NDArray[np.int64], v: npt.NDArray[np.int64],
               geom_ptr: npt.NDArray[np.int64], geom_nodes: npt.NDArray[np.int64],
               raw: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]],
-              enabled: bool = True, report: TurnReport | None = None
-              ) -> dict[int, npt.NDArray[np.int64]]:
-    """Return :func:`restricted_turns` for an OSM file's relations ({} when not ``enabled``).
+              enabled: bool = True, report: TurnReport | None = None) -> TurnRules:
+    """Return the turn rules of an OSM file's relations (none when not ``enabled``).
 
-    Logs how many restrictions were applied and, per reason, how many were not (also kept in
-    ``report`` when given).
+    Via-node restrictions by :func:`restricted_turns`, via-way ones by
+    :func:`navigator.roads.via_ways.via_way_sequences`. Logs how many restrictions were
+    applied and, per reason, how many were not (also kept in ``report`` when given).
     """
     if not enabled:
-        return {}
+        return TurnRules()
     report = TurnReport() if report is None else report
-    allowed = restricted_turns(read_restrictions(path, report), report, osmid, is_end, u, v,
-                               geom_ptr, geom_nodes, raw)
+    restrictions = read_restrictions(path, report)
+    rules = TurnRules(
+        allowed=restricted_turns(restrictions, report, osmid, is_end, u, v, geom_ptr,
+                                 geom_nodes, raw),
+        sequences=via_way_sequences(restrictions, report, osmid, u, v, geom_ptr, geom_nodes,
+                                    raw))
     log.info("%s: %d turn restrictions applied, %d not (%s)", path.name, len(report.applied),
              sum(report.skipped.values()),
              "; ".join(f"{k}: {c}" for k, c in sorted(report.skipped.items())) or "none")
-    return allowed
-
-
-def split_nodes(
-    n: int,
-    u: npt.NDArray[np.int64],
-    v: npt.NDArray[np.int64],
-    travel_time: npt.NDArray[np.float64],
-    length: npt.NDArray[np.float64],
-    geom_ptr: npt.NDArray[np.int64],
-    allowed: dict[int, npt.NDArray[np.int64]],
-) -> tuple[npt.NDArray[Any], ...]:
-    """Return the turn-expanded edges: ``u, v, travel_time, length, geom_ptr`` and node maps.
-
-    Parameters
-    ----------
-    n
-        Number of intersections (node ids ``0 .. n - 1``).
-    u, v, travel_time, length, geom_ptr
-        The edges (seconds, metres) and their shape-point offsets.
-    allowed
-        From :func:`restricted_turns`, in the same edge indices.
-
-    Returns
-    -------
-    tuple
-        ``(u, v, travel_time, length, geom_ptr, original_node, target_node)``: the road edges
-        keep their indices (their ends moved to ports and copies), the 0 s turn edges follow
-        without shape points; ``original_node`` per search node, ``target_node`` per
-        intersection.
-    """
-    u, v = u.copy(), v.copy()
-    e_in = np.array(sorted(allowed), dtype=np.int64)
-    restricted = np.unique(v[e_in])
-    e_port = np.flatnonzero(np.isin(u, restricted))
-    port = n + np.arange(len(e_port), dtype=np.int64)
-    copy = n + len(e_port) + np.arange(len(e_in), dtype=np.int64)
-    sink = n + len(e_port) + len(e_in) + np.arange(len(restricted), dtype=np.int64)
-    sink_of = dict(zip(restricted.tolist(), sink.tolist(), strict=True))
-    port_of = np.full(len(u), -1, dtype=np.int64)
-    port_of[e_port] = port
-    original = np.concatenate([np.arange(n, dtype=np.int64), u[e_port], v[e_in], restricted])
-    turn_a = [u[e_port], copy, restricted]
-    turn_b = [port, np.array([sink_of[int(x)] for x in v[e_in]], dtype=np.int64), sink]
-    for c, e in zip(copy.tolist(), e_in.tolist(), strict=True):
-        turn_a.append(np.full(len(allowed[e]), c, dtype=np.int64))
-        turn_b.append(port_of[allowed[e]])
-    u[e_port] = port
-    v[e_in] = copy
-    a, b = np.concatenate(turn_a), np.concatenate(turn_b)
-    target = np.arange(n, dtype=np.int64)
-    target[restricted] = sink
-    zeros = np.zeros(len(a))
-    ptr = np.concatenate([geom_ptr, np.full(len(a), geom_ptr[-1], dtype=np.int64)])
-    log.info("turn restrictions: %d intersections split, %d nodes and %d turn edges added",
-             len(restricted), len(original) - n, len(a))
-    return (np.concatenate([u, a]), np.concatenate([v, b]), np.concatenate([travel_time, zeros]),
-            np.concatenate([length, zeros]), ptr, original, target)
+    return rules
 
 
 # -- queries on a split graph: intersections in, intersections out ---------------------------
@@ -332,10 +228,15 @@ def answer_ids(tg: TravelGraph, wanted: npt.NDArray[np.int64] | None, direction:
 
 
 def road_edges(tg: TravelGraph, edges: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return ``edges`` without the turn edges inside split intersections."""
+    """Return ``edges`` without the turn edges inside split intersections, ghosts as roads."""
     if not tg.turn_restricted:
         return edges
-    return edges[~tg.is_turn_edge()[edges]]
+    edges = edges[~tg.is_turn_edge()[edges]]
+    if tg.ghost_edge.shape[0]:
+        pos = np.searchsorted(tg.ghost_edge, edges)
+        pos = np.minimum(pos, tg.ghost_edge.shape[0] - 1)
+        edges = np.where(tg.ghost_edge[pos] == edges, tg.ghost_road[pos], edges)
+    return edges
 
 
 def intersections(tg: TravelGraph, nodes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -28,7 +28,8 @@ def load_network(settings: Settings, osm_file: Path | None = None) -> TravelGrap
     """
     path = osm_file or demo_city(settings).osm_file
     return load_graph(path, cache_dir=settings.cache_dir,
-                      turn_restrictions=settings.turn_restrictions)
+                      turn_restrictions=settings.turn_restrictions,
+                      turn_penalties=settings.turn_penalties)
 
 
 def settings_for_store(settings: Settings, store: Store, *, shipped: str | None = None

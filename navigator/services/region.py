@@ -182,7 +182,8 @@ def init_region(settings: Settings, *, name: str, osm_file: str | Path,
         msg = f"resources {res_path}: no such file or folder"
         raise ValidationError(msg)
     graph = load_graph(osm, cache_dir=settings.cache_dir,
-                       turn_restrictions=settings.turn_restrictions)
+                       turn_restrictions=settings.turn_restrictions,
+                       turn_penalties=settings.turn_penalties)
     zone = network_timezone(graph)
     calendar = (holidays or default_holidays(zone)).strip().upper()
     holiday_calendar(settings, calendar)

@@ -37,7 +37,7 @@ __all__ = ["WarmUp", "forget_networks", "ready_kernels", "warm_network", "warm_u
 #: A file's identity and version: (device, inode, size, modification time in ns); None if absent.
 _Stamp = tuple[int, int, int, int] | None
 
-_NETWORKS: dict[tuple[str, str, bool], tuple[tuple[_Stamp, _Stamp], TravelGraph]] = {}
+_NETWORKS: dict[tuple[str, str, bool, str], tuple[tuple[_Stamp, _Stamp], TravelGraph]] = {}
 _LOCK = threading.Lock()
 
 
@@ -73,16 +73,17 @@ def _stamp(path: Path) -> _Stamp:
 
 def _stamps(osm: Path, settings: Settings) -> tuple[_Stamp, _Stamp]:
     return _stamp(osm), _stamp(cache_path(osm, settings.cache_dir,
-                                          turn_restrictions=settings.turn_restrictions))
+                                          turn_restrictions=settings.turn_restrictions,
+                                          turn_penalties=settings.turn_penalties))
 
 
 def warm_network(settings: Settings, osm_file: Path | None = None) -> TravelGraph:
     """Return the road network of ``osm_file`` (default: the region's), kept in memory.
 
     The same object comes back while the OSM file and its graph cache are unchanged (their
-    inode, size and modification time) and for the same ``settings.turn_restrictions`` (a
-    caller's ``NAVIGATOR_TURN_RESTRICTIONS=0`` gets the plain network, as in-process); after
-    a change the network is loaded again
+    inode, size and modification time) and for the same ``settings.turn_restrictions`` and
+    ``turn_penalties`` (a caller's ``NAVIGATOR_TURN_RESTRICTIONS=0`` gets the plain network,
+    as in-process); after a change the network is loaded again
     (:func:`navigator.services.context.load_network`: rebuilt when the cache is stale).
 
     Parameters
@@ -97,7 +98,8 @@ def warm_network(settings: Settings, osm_file: Path | None = None) -> TravelGrap
     TravelGraph
     """
     osm = Path(osm_file or demo_city(settings).osm_file).resolve()
-    key = (str(osm), str(Path(settings.cache_dir).resolve()), settings.turn_restrictions)
+    key = (str(osm), str(Path(settings.cache_dir).resolve()), settings.turn_restrictions,
+           settings.turn_penalties)
     with _LOCK:
         found = _NETWORKS.get(key)
         if found is not None and found[0] == _stamps(osm, settings):
