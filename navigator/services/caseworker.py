@@ -40,6 +40,7 @@ from navigator.model import (
     check_lonlat,
     hotline_area_known,
 )
+from navigator.services._on_road import snap_sites
 from navigator.services.context import (
     AreaContext,
     area_context,
@@ -171,8 +172,7 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
     time_s = np.full(n, np.inf)
     on_road: dict[int, EdgeSnap] = {}  # resource row -> its on-road point
     if cand.size:
-        places = snap_to_edges(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m,
-                               strict=False)
+        places = snap_sites(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m)
         found_at = np.flatnonzero(places.edge >= 0)
         on_road = {int(cand[j]): places.take(j) for j in found_at}
         if found_at.size:
