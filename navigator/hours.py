@@ -219,6 +219,21 @@ def open_intervals(hours: str | OpeningHours, first: date, last: date, *,
     Touching intervals are merged. Unknown hours give no intervals.
     """
     oh = hours if isinstance(hours, OpeningHours) else parse_hours(hours)
+    if not any(rule.holiday for rule in oh.rules):
+        # No PH rule: the calendar plays no part, and the same hours on the same days are
+        # asked about by every search of the day.
+        return list(_weekly_intervals(oh, first, last))
+    return _intervals(oh, first, last, holidays)
+
+
+@lru_cache(maxsize=4096)
+def _weekly_intervals(oh: OpeningHours, first: date, last: date
+                      ) -> tuple[tuple[datetime, datetime], ...]:
+    return tuple(_intervals(oh, first, last, ()))
+
+
+def _intervals(oh: OpeningHours, first: date, last: date, holidays: Container[date]
+               ) -> list[tuple[datetime, datetime]]:
     raw: list[tuple[datetime, datetime]] = []
     day = first - timedelta(days=1)
     while day <= last:

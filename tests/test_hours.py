@@ -131,3 +131,22 @@ def test_parsed_rules_for_schedule_reuse() -> None:
     oh = parse_hours("Mo-Fr 08:00-12:00,13:00-17:00; PH off")
     assert [(sorted(r.days), r.holiday, r.spans) for r in oh.rules] == [
         ([0, 1, 2, 3, 4], False, ((480, 720), (780, 1020))), ([], True, ())]
+
+
+def test_intervals_kept_for_weekly_hours_are_never_shared_with_holiday_rules() -> None:
+    from navigator.hours import open_intervals
+
+    christmas = date(2026, 12, 25)  # a Friday
+    weekly, with_ph = "Mo-Fr 08:00-17:00", "Mo-Fr 08:00-17:00; PH off"
+    first = open_intervals(weekly, christmas, christmas, holidays=OH)
+    eve = (datetime(2026, 12, 24, 8), datetime(2026, 12, 24, 17))  # the day before counts too
+    assert first == [eve, (datetime(2026, 12, 25, 8), datetime(2026, 12, 25, 17))]
+    again = open_intervals(weekly, christmas, christmas)
+    assert again == first and again is not first  # a copy each time: callers may change it
+    again.clear()
+    assert open_intervals(weekly, christmas, christmas, holidays=OH) == first
+    # a PH rule asks the calendar every time: another calendar, another answer
+    assert open_intervals(with_ph, christmas, christmas, holidays=OH) == [eve]
+    assert open_intervals(with_ph, christmas, christmas, holidays=()) == first
+    assert is_open(with_ph, at(2026, 12, 25, 9), tz=TZ, holidays=OH) is False
+    assert is_open(weekly, at(2026, 12, 25, 9), tz=TZ, holidays=OH) is True

@@ -52,7 +52,7 @@ def _table() -> pd.DataFrame:
     (Needs(kinds=(ResourceKind.CLINIC,)), [False, False, True]),
 ])
 def test_eligible(needs: Needs, expected: list[bool]) -> None:
-    np.testing.assert_array_equal(eligible(_table(), needs), expected)
+    np.testing.assert_array_equal(eligible(_table().to_dict("records"), needs), expected)
 
 
 def test_needs_validation_and_round_trip() -> None:

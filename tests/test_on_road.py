@@ -248,3 +248,42 @@ def test_simulator_takes_a_call_on_a_long_edge_where_it_is(store, columbus_graph
             assert inp.time_s[i, call] == pytest.approx(want, rel=1e-6, abs=1e-2)
             checked += 1
     assert checked >= 3
+
+
+def _same_snaps(a: EdgeSnap, b: EdgeSnap) -> None:
+    for field in ("edge", "distance_m", "lon", "lat", "fraction"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_remembered_site_snaps_are_the_snaps_of_their_graph(columbus_graph, monkeypatch
+                                                            ) -> None:
+    from navigator.roads import with_closures
+    from navigator.services import _on_road
+
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([rng.uniform(-83.05, -82.95, 12), [-80.0]])  # the last: far away
+    lat = np.concatenate([rng.uniform(39.93, 40.0, 12), [39.9]])
+    plain = snap_to_edges(columbus_graph, lon, lat, max_snap_m=500.0, strict=False)
+    assert plain.edge[-1] == -1 and (plain.edge[:-1] >= 0).all()
+    first = _on_road.snap_sites(columbus_graph, lon, lat, max_snap_m=500.0)
+    _same_snaps(first, plain)
+    again = _on_road.snap_sites(columbus_graph, lon[::-1], lat[::-1], max_snap_m=500.0)
+    _same_snaps(again, plain.take(np.arange(len(lon))[::-1]))
+    # another limit is another answer, never the remembered one
+    wide = _on_road.snap_sites(columbus_graph, lon[-1:], lat[-1:], max_snap_m=1e6)
+    assert wide.edge[0] >= 0
+    # a graph with the nearest roads closed snaps elsewhere: its own memory, its own answers
+    closed = with_closures(columbus_graph, np.unique(plain.edge[:4]), contract="never")
+    moved = _on_road.snap_sites(closed, lon, lat, max_snap_m=500.0)
+    _same_snaps(moved, snap_to_edges(closed, lon, lat, max_snap_m=500.0, strict=False))
+    assert not np.isin(moved.edge[:4], plain.edge[:4]).any()
+    # bounded: beyond the limit the memory starts again, answers unchanged
+    monkeypatch.setattr(_on_road, "SITE_MEMO_MAX", 5)
+    memory = columbus_graph.cached(_on_road._site_snaps).snaps
+    _same_snaps(_on_road.snap_sites(columbus_graph, lon[:3], lat[:3], max_snap_m=1.0),
+                snap_to_edges(columbus_graph, lon[:3], lat[:3], max_snap_m=1.0, strict=False))
+    assert len(memory) == 3
+    _same_snaps(_on_road.snap_sites(columbus_graph, lon, lat, max_snap_m=2.0),
+                snap_to_edges(columbus_graph, lon, lat, max_snap_m=2.0, strict=False))
+    assert len(memory) == 0  # more than the limit at once: answered, not remembered
+    assert _on_road.snap_sites(columbus_graph, [], [], max_snap_m=500.0).edge.shape == (0,)

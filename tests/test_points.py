@@ -213,3 +213,27 @@ def test_queries_from_threads_match_serial(baltimore):
         assert_times_equal(got[i][0], a)
         assert got[i][1] == b
         assert_times_equal(got[i][2], c)
+
+
+def test_cut_edges_are_the_same_from_the_kept_polylines(baltimore, monkeypatch):
+    from navigator.roads import points
+
+    kept = baltimore.cached(points._lines)
+    edges = np.flatnonzero(np.diff(baltimore.geom_ptr) > 3)[:20].tolist()
+    cuts = ((0.0, 1.0), (0.2, 0.7), (0.5, 0.5))
+    kept.clear()
+    cold = [_piece(baltimore, e, f0, f1) for e in edges for f0, f1 in cuts]
+    assert sorted(kept) == sorted(edges)
+    warm = [_piece(baltimore, e, f0, f1) for e in edges for f0, f1 in cuts]
+    for a, b in zip(cold, warm, strict=True):
+        np.testing.assert_array_equal(a, b)
+    whole = cold[0]  # the whole edge: tail node, shape points, head node
+    assert len(whole) == np.diff(baltimore.geom_ptr)[edges[0]] + 2
+    verts, _ = kept[edges[0]]
+    with pytest.raises(ValueError, match="read-only"):
+        verts[0, 0] = 0.0
+    whole[0, 0] = 0.0  # a caller's copy: what the graph keeps is untouched
+    np.testing.assert_array_equal(_piece(baltimore, edges[0], 0.0, 1.0), warm[0])
+    monkeypatch.setattr(points, "_LINES_MAX", len(kept))
+    _piece(baltimore, edges[-1] + 1, 0.0, 1.0)
+    assert list(kept) == [edges[-1] + 1]  # bounded: full, so forgotten and started again

@@ -3,13 +3,13 @@
 The decisions are pure functions on arrays (one entry per candidate resource or hotline):
 :func:`classify` gives each candidate a :class:`Reason`, :func:`rank` and
 :func:`alternatives` order them by road travel time. :func:`eligible` is the one adapter from
-a resource table (the store's GeoDataFrame columns) to a mask. :mod:`navigator.services`
+resource rows (the store's resource columns) to a mask. :mod:`navigator.services`
 builds the arrays from the store and the road network.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import IntEnum
@@ -23,8 +23,6 @@ from navigator.jsonsafe import json_safe
 from navigator.model import GENDERS, BedType, ResourceKind
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from navigator.roads import Route
 
 __all__ = ["HotlineMatch", "Needs", "Reason", "ResourceMatch", "SearchResult",
@@ -131,25 +129,28 @@ class Needs:
         return cls(**values)
 
 
-def eligible(resources: pd.DataFrame, needs: Needs) -> npt.NDArray[np.bool_]:
+def eligible(resources: Sequence[Mapping[str, Any]], needs: Needs) -> npt.NDArray[np.bool_]:
     """Return which resources serve a client with ``needs`` (bed availability aside).
 
     Parameters
     ----------
     resources
-        Table with the store's resource columns (``eligibility`` dicts, ``languages`` and
-        ``services`` tuples, ``wheelchair``, ``pets``, ``walk_in``, ``kind``).
+        One mapping per resource with the store's resource columns (``eligibility`` dicts,
+        ``languages`` and ``services`` tuples, ``wheelchair``, ``pets``, ``walk_in``,
+        ``kind``), e.g. :meth:`~navigator.store.base.Store.search_sites` rows or a
+        resource table's ``to_dict("records")``.
     needs
         The client's needs.
 
     Returns
     -------
     numpy.ndarray
-        Boolean mask, one entry per row.
+        Boolean mask, one entry per resource.
     """
+    kinds = {k.value for k in needs.kinds}
     out = np.ones(len(resources), dtype=bool)
-    for i, row in enumerate(resources.itertuples(index=False)):
-        rules = row.eligibility or {}
+    for i, row in enumerate(resources):
+        rules = row["eligibility"] or {}
         genders = tuple(rules.get("genders") or ())
         ok = not (needs.gender and genders and needs.gender not in genders)
         if needs.age is not None:
@@ -158,14 +159,14 @@ def eligible(resources: pd.DataFrame, needs: Needs) -> npt.NDArray[np.bool_]:
         if needs.family:
             ok &= bool(rules.get("families", True))
         if needs.language:
-            ok &= needs.language in tuple(row.languages or ())
-        ok &= bool(row.wheelchair) or not needs.wheelchair
-        ok &= bool(row.pets) or not needs.pets
-        ok &= bool(row.walk_in) or not needs.walk_in
+            ok &= needs.language in tuple(row["languages"] or ())
+        ok &= bool(row["wheelchair"]) or not needs.wheelchair
+        ok &= bool(row["pets"]) or not needs.pets
+        ok &= bool(row["walk_in"]) or not needs.walk_in
         if needs.service:
-            ok &= needs.service in tuple(row.services or ())
+            ok &= needs.service in tuple(row["services"] or ())
         if needs.kinds:
-            ok &= row.kind in {k.value for k in needs.kinds}
+            ok &= row["kind"] in kinds
         out[i] = ok
     return out
 

@@ -313,11 +313,37 @@ def points_along(tg: TravelGraph, edges: npt.ArrayLike, fractions: npt.ArrayLike
     return pts
 
 
+#: Edge polylines one graph keeps for :func:`_piece` (forgotten all at once beyond it).
+_LINES_MAX = 65536
+
+
+def _lines(tg: TravelGraph) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    return {}
+
+
+def _line(tg: TravelGraph, e: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return edge ``e``'s (lon, lat) vertices and the metres along it at each, kept per graph.
+
+    Searches cut the same few edges (at their sites and clients) on every request.
+    """
+    lines = tg.cached(_lines)
+    found = lines.get(e)
+    if found is None:
+        verts, _ = edge_vertices(tg, np.array([e], dtype=np.int64))
+        seg = great_circle_m(verts[:-1, 1], verts[:-1, 0], verts[1:, 1], verts[1:, 0])
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        verts.setflags(write=False)  # shared by every caller: never handed out, only cut
+        cum.setflags(write=False)
+        found = (verts, cum)
+        if len(lines) >= _LINES_MAX:
+            lines.clear()
+        lines[e] = found
+    return found
+
+
 def _piece(tg: TravelGraph, e: int, f0: float, f1: float) -> npt.NDArray[np.float64]:
     """Return the (lon, lat) polyline of edge ``e`` between length fractions ``f0 <= f1``."""
-    verts, _ = edge_vertices(tg, np.array([e], dtype=np.int64))
-    seg = great_circle_m(verts[:-1, 1], verts[:-1, 0], verts[1:, 1], verts[1:, 0])
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    verts, cum = _line(tg, e)
     total = cum[-1]
     if total <= 0:
         return verts[[0, -1]]

@@ -9,6 +9,7 @@ index places by integer, like the simulator's travel-time matrix.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
     from navigator.roads import EdgeSnap, TravelGraph
 
+#: Snaps one graph remembers for :func:`snap_sites` (forgotten all at once beyond it).
+SITE_MEMO_MAX = 4096
 #: Bits of a place key holding the position along the edge.
 _KEY_BITS = 20
 _KEY_STEPS = (1 << _KEY_BITS) - 1
@@ -32,6 +35,56 @@ def snap_places(graph: TravelGraph, places: gpd.GeoDataFrame, *, max_snap_m: flo
 
     return snap_to_edges(graph, places.geometry.x.to_numpy(), places.geometry.y.to_numpy(),
                          max_snap_m=max_snap_m, strict=False)
+
+
+class _SiteSnaps:
+    """One graph's remembered snaps: ``(lon, lat, max_snap_m)`` -> the EdgeSnap fields."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.snaps: dict[tuple[float, float, float], tuple[int, float, float, float, float]] = {}
+
+
+def _site_snaps(graph: TravelGraph) -> _SiteSnaps:
+    return _SiteSnaps()
+
+
+def snap_sites(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
+               max_snap_m: float) -> EdgeSnap:
+    """Snap sites (EPSG:4326) to their nearest edge (``edge`` -1: too far), remembered per graph.
+
+    The same answer as ``snap_to_edges(graph, lon, lat, max_snap_m=max_snap_m, strict=False)``.
+    A point's snap depends on nothing but the graph and the point, so a remembered one is
+    never stale: a site that moves has other coordinates, and a graph with road closures is
+    another graph with its own memory (``graph.cached``). Searches snap the same shelters and
+    clinics on every request; at most :data:`SITE_MEMO_MAX` points are kept per graph.
+    """
+    from navigator.roads import EdgeSnap, snap_to_edges
+
+    x = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    memo = graph.cached(_site_snaps)
+    keys = [(a, b, float(max_snap_m)) for a, b in zip(x.tolist(), y.tolist(), strict=True)]
+    got = [memo.snaps.get(k) for k in keys]
+    miss = [i for i, g in enumerate(got) if g is None]
+    if miss:
+        s = snap_to_edges(graph, x[miss], y[miss], max_snap_m=max_snap_m, strict=False)
+        fresh = list(zip(s.edge.tolist(), s.distance_m.tolist(), s.lon.tolist(),
+                         s.lat.tolist(), s.fraction.tolist(), strict=True))
+        keep = len(miss) <= SITE_MEMO_MAX
+        with memo.lock:
+            if len(memo.snaps) + len(miss) > SITE_MEMO_MAX:
+                memo.snaps.clear()
+            for i, snap in zip(miss, fresh, strict=True):
+                got[i] = snap
+                if keep:
+                    memo.snaps[keys[i]] = snap
+    cols = list(zip(*got, strict=True)) if got else [(), (), (), (), ()]
+    return EdgeSnap(edge=np.array(cols[0], dtype=np.int64),
+                    distance_m=np.array(cols[1], dtype=np.float64),
+                    lon=np.array(cols[2], dtype=np.float64),
+                    lat=np.array(cols[3], dtype=np.float64),
+                    fraction=np.array(cols[4], dtype=np.float64))
 
 
 def on_road_columns(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,

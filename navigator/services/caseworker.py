@@ -7,12 +7,12 @@ holds a lock (holds and assignments are single guarded store calls after the rou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from navigator.decide.matching import (
     HotlineMatch,
@@ -40,6 +40,7 @@ from navigator.model import (
     check_lonlat,
     hotline_area_known,
 )
+from navigator.services._on_road import snap_sites
 from navigator.services.context import (
     AreaContext,
     area_context,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from navigator.model import Hold
     from navigator.roads import EdgeSnap, TravelGraph
     from navigator.store import Store
+    from navigator.store.base import SearchSites
 
 __all__ = ["confirm_hold", "find_beds", "find_services",
            "hold_bed", "hotlines_for", "release_hold"]
@@ -65,12 +67,13 @@ def _needs(needs: Needs | Mapping[str, Any] | None) -> Needs:
     return needs if isinstance(needs, Needs) else Needs.from_dict(needs)
 
 
-def _positions(res: pd.DataFrame, hide: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _positions(res: Sequence[Mapping[str, Any]], hide: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Return lon/lat to route to: meeting points for hidden confidential sites."""
-    lon = res.geometry.x.to_numpy(dtype=np.float64).copy()
-    lat = res.geometry.y.to_numpy(dtype=np.float64).copy()
-    for i in np.flatnonzero(hide):
-        mlon, mlat = res["meeting_point_lon"].iloc[i], res["meeting_point_lat"].iloc[i]
+    lon = np.array([r["lon"] for r in res], dtype=np.float64)
+    lat = np.array([r["lat"] for r in res], dtype=np.float64)
+    for i in np.flatnonzero(hide).tolist():
+        mlon, mlat = res[i]["meeting_point_lon"], res[i]["meeting_point_lat"]
         lon[i], lat[i] = (np.nan, np.nan) if mlon is None or mlat is None else (mlon, mlat)
     return lon, lat
 
@@ -85,6 +88,58 @@ def _open_state(hours: str, at: datetime, ctx: AreaContext) -> tuple[bool, datet
     if opened:
         return True, None, closes_at(oh, at, tz=ctx.timezone, holidays=ctx.holidays)
     return False, next_open(oh, at, tz=ctx.timezone, holidays=ctx.holidays), None
+
+
+@dataclass
+class _Registry:
+    """The live counts of a bed search, one entry per resource row."""
+
+    free: np.ndarray
+    free_other: np.ndarray
+    fresh: np.ndarray
+    accepting: np.ndarray
+    age_s: np.ndarray
+    other_counts: list[dict[str, int]]
+    reported: list[datetime | None]
+    reporter: list[str]
+    status: list[str]
+    note: list[str]
+
+
+def _registry(found: SearchSites, needs: Needs, at: datetime, fresh_hours: float
+              ) -> _Registry:
+    """Return the wanted type's free beds, other types' fresh ones and the sites' states."""
+    n = len(found.resources)
+    row_of = {r["id"]: i for i, r in enumerate(found.resources)}
+    window_s = np.full(n, fresh_hours * 3600.0)
+    status, note = ["open"] * n, [""] * n
+    for site in found.sites:
+        i = row_of[site["resource_id"]]
+        status[i], note[i] = str(site["status"]), str(site["note"])
+        if site["fresh_hours"] is not None and np.isfinite(site["fresh_hours"]):
+            window_s[i] = float(site["fresh_hours"]) * 3600.0
+    out = _Registry(free=np.zeros(n), free_other=np.zeros(n),
+                    # A site without the wanted bed type has no count to be stale.
+                    fresh=np.ones(n, dtype=bool),
+                    accepting=np.array([st == "open" for st in status], dtype=bool),
+                    age_s=np.full(n, np.nan), other_counts=[{} for _ in range(n)],
+                    reported=[None] * n, reporter=[""] * n, status=status, note=note)
+    where = np.array([row_of[b["resource_id"]] for b in found.beds], dtype=np.int64)
+    ages = np.array([np.nan if b["reported_at"] is None
+                     else (at - b["reported_at"]).total_seconds() for b in found.beds])
+    fresh_now = fresh_counts(ages, window_s[where]) if where.size else np.zeros(0, dtype=bool)
+    for b, i, age, ok_now in zip(found.beds, where.tolist(), ages.tolist(),
+                                 fresh_now.tolist(), strict=True):
+        if b["bed_type"] == needs.bed_type:
+            out.free[i] = b["free"]
+            out.fresh[i] = ok_now
+            out.age_s[i] = age
+            out.reported[i] = b["reported_at"]
+            out.reporter[i] = str(b["reported_by"])
+        elif b["bed_type"] != BedType.DV and b["free"] > 0 and ok_now:  # DV: DV intake only
+            out.free_other[i] += b["free"]
+            out.other_counts[i][str(b["bed_type"])] = int(b["free"])
+    return out
 
 
 def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float, lat: float,
@@ -102,46 +157,12 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
     # On-road points (issue 14): the client and every site snap to the nearest edge, and the
     # ETAs include the partial edge times at both ends.
     client = snap_to_edges(graph, [lon], [lat], max_snap_m=settings.max_snap_m)
-    res = store.resources(kinds=list(kinds)).reset_index(drop=True)
+    found = store.search_sites(kinds, registry=beds)
+    res = found.resources
     n = len(res)
-    ok = eligible(res, needs) if n else np.zeros(0, dtype=bool)
-    free = free_other = fresh = accepting = None
-    other_counts: list[dict[str, int]] = [{} for _ in range(n)]
-    reported: list[Any] = [None] * n
-    reporter = [""] * n
-    status = [""] * n
-    note = [""] * n
-    age_s = np.full(n, np.nan)
-    if beds:
-        table = store.bed_counts(res["id"].tolist())
-        sites = store.bed_sites(res["id"].tolist())
-        free = np.zeros(n)
-        free_other = np.zeros(n)
-        row_of = {rid: i for i, rid in enumerate(res["id"])}
-        window_s = np.full(n, settings.bed_fresh_hours * 3600.0)
-        status = ["open"] * n
-        for site in sites.itertuples(index=False):
-            i = row_of[site.resource_id]
-            status[i], note[i] = str(site.status), str(site.note)
-            if site.fresh_hours is not None and np.isfinite(site.fresh_hours):
-                window_s[i] = float(site.fresh_hours) * 3600.0
-        accepting = np.array([st == "open" for st in status], dtype=bool)
-        # A site without the wanted bed type has no count to be stale (it is full or other).
-        fresh = np.ones(n, dtype=bool)
-        for b in table.itertuples(index=False):
-            i = row_of[b.resource_id]
-            age = np.nan if pd.isna(b.reported_at) else (at - b.reported_at).total_seconds()
-            ok_now = bool(fresh_counts([age], [window_s[i]])[0])
-            if b.bed_type == needs.bed_type:
-                free[i] = b.free
-                fresh[i] = ok_now
-                age_s[i] = age
-                reported[i] = None if pd.isna(b.reported_at) else b.reported_at.to_pydatetime()
-                reporter[i] = str(b.reported_by)
-            elif b.bed_type != BedType.DV and b.free > 0 and ok_now:  # DV: DV intake only
-                free_other[i] += b.free
-                other_counts[i][str(b.bed_type)] = int(b.free)
-    hide = res["confidential"].to_numpy(dtype=bool) & (not can_see_confidential)
+    ok = eligible(res, needs)
+    reg = _registry(found, needs, at, settings.bed_fresh_hours) if beds else None
+    hide = np.array([r["confidential"] for r in res], dtype=bool) & (not can_see_confidential)
     rlon, rlat = _positions(res, hide)
     # Straight-line prefilter: the nearest eligible candidates; ranking is by road time.
     straight = great_circle_m(np.full(n, lat), np.full(n, lon), rlat, rlon)
@@ -151,22 +172,24 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
     time_s = np.full(n, np.inf)
     on_road: dict[int, EdgeSnap] = {}  # resource row -> its on-road point
     if cand.size:
-        places = snap_to_edges(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m,
-                               strict=False)
-        found = np.flatnonzero(places.edge >= 0)
-        on_road = {int(cand[j]): places.take(j) for j in found}
-        if found.size:
-            time_s[cand[found]] = point_travel_time_matrix(graph, client, places.take(found))[0]
+        places = snap_sites(graph, rlon[cand], rlat[cand], max_snap_m=settings.max_snap_m)
+        found_at = np.flatnonzero(places.edge >= 0)
+        on_road = {int(cand[j]): places.take(j) for j in found_at}
+        if found_at.size:
+            time_s[cand[found_at]] = point_travel_time_matrix(graph, client,
+                                                              places.take(found_at))[0]
     in_cand = set(cand.tolist())
-    states = [_open_state(res["opening_hours"].iloc[i], at, ctx) if i in in_cand
+    states = [_open_state(res[i]["opening_hours"], at, ctx) if i in in_cand
               else (False, None, None) for i in range(n)]
     opened = np.array([s[0] for s in states], dtype=bool)
     reason = classify(time_s, eligible=ok & np.isin(np.arange(n), cand), open_now=opened,
-                      free=free, free_other=free_other, max_time_s=max_time_s, fresh=fresh,
-                      accepting=accepting)
+                      free=None if reg is None else reg.free,
+                      free_other=None if reg is None else reg.free_other,
+                      max_time_s=max_time_s, fresh=None if reg is None else reg.fresh,
+                      accepting=None if reg is None else reg.accepting)
 
     def match(i: int) -> ResourceMatch:
-        r = res.iloc[i]
+        r = res[i]
         path = route_between_points(graph, client, on_road[i])
         hidden = bool(hide[i])
         phone = r["intake_phone"] if hidden else (r["phone"] or r["intake_phone"])
@@ -178,16 +201,20 @@ def _search(store: Store, graph: TravelGraph, settings: Settings, *, lon: float,
             address="" if hidden else r["address"],
             phone=phone,
             bed_type=str(needs.bed_type) if beds and needs.bed_type else None,
-            free_beds=int(free[i]) if free is not None and not is_stale else None,
-            other_free_beds=other_counts[i] if beds else None,
+            free_beds=int(reg.free[i]) if reg is not None and not is_stale else None,
+            other_free_beds=reg.other_counts[i] if reg is not None else None,
             opening_hours=r["opening_hours"], open_now=bool(opened[i]), opens_at=states[i][1],
             closes_at=states[i][2], services=tuple(r["services"]), walk_in=bool(r["walk_in"]),
             languages=tuple(r["languages"]), confidential=bool(r["confidential"]),
             at_meeting_point=hidden, intake_phone=r["intake_phone"],
-            synthetic=bool(r["synthetic"]), reported_at=reported[i], reported_by=reporter[i],
-            fresh=None if fresh is None else bool(fresh[i]),
-            stale_text=stale_text(float(age_s[i]), phone) if is_stale else "",
-            site_status=status[i], site_note=note[i])
+            synthetic=bool(r["synthetic"]),
+            reported_at=reg.reported[i] if reg is not None else None,
+            reported_by=reg.reporter[i] if reg is not None else "",
+            fresh=None if reg is None else bool(reg.fresh[i]),
+            stale_text=stale_text(float(reg.age_s[i]), phone) if reg is not None and is_stale
+            else "",
+            site_status=reg.status[i] if reg is not None else "",
+            site_note=reg.note[i] if reg is not None else "")
 
     matches = tuple(match(int(i)) for i in rank(time_s, reason, k=k))
     alts = tuple(match(int(i)) for i in alternatives(time_s, reason, k=k))

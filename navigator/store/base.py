@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -62,12 +63,37 @@ HOTLINE_COLUMNS = ("id", "name", "phone", "channels", "languages", "opening_hour
                    "text_number", "chat_url", "synthetic", "source")
 
 
+@dataclass(frozen=True)
+class SearchSites:
+    """The rows a search decides on, decoded as :func:`navigator.store.rows.records` does.
+
+    Attributes
+    ----------
+    resources
+        One dict per resource of the kinds asked for, ordered by id:
+        :data:`~navigator.store.base.RESOURCE_COLUMNS` plus ``lon`` and ``lat``
+        (EPSG:4326 degrees).
+    beds
+        The live registry rows of those resources
+        (:data:`~navigator.store.rows.REGISTRY_COLUMNS`), by resource, position and bed
+        type; empty unless the registry was asked for.
+    sites
+        Their site status rows (:data:`~navigator.store.rows.SITE_COLUMNS`) that exist;
+        empty unless the registry was asked for.
+    """
+
+    resources: tuple[dict[str, Any], ...]
+    beds: tuple[dict[str, Any], ...] = ()
+    sites: tuple[dict[str, Any], ...] = ()
+
+
 class Store(Protocol):
     """What Navigator needs from a store; both backends pass one contract test suite.
 
     Collections come back as GeoDataFrames in EPSG:4326 (list-valued columns such as
     ``languages`` hold Python tuples; ``eligibility`` holds a dict; datetimes are
     timezone-aware UTC, kept to the millisecond, the GeoPackage DATETIME precision).
+    A search's hot path reads plain decoded rows instead (:meth:`search_sites`).
     Single records come back as the frozen dataclasses of :mod:`navigator.model`; hotline
     areas come back as MultiPolygons (a Polygon is stored as a one-part MultiPolygon).
     Every write appends to the audit log in the same transaction; the log is append-only
@@ -341,6 +367,13 @@ class Store(Protocol):
 
     def bed_sites(self, resource_ids: Iterable[str] | None = None) -> pd.DataFrame:
         """Return site status rows (``navigator.store.rows.SITE_COLUMNS``) that exist."""
+        ...
+
+    def search_sites(self, kinds: Sequence[ResourceKind], *, registry: bool) -> SearchSites:
+        """Return the resources of ``kinds`` and, with ``registry``, their live beds and sites.
+
+        Rows as decoded dicts, read in one transaction: a search's hot path.
+        """
         ...
 
     def set_surge_active(self, resource_id: str, active: bool, *, actor: str,

@@ -28,6 +28,7 @@ from navigator.store._records import (
 )
 from navigator.store.areas import AreaMethods
 from navigator.store.assignments import AssignmentMethods
+from navigator.store.candidates import CandidateMethods
 from navigator.store.closures import ClosureMethods
 from navigator.store.episodes import EpisodeMethods
 from navigator.store.registry import RegistryMethods
@@ -66,8 +67,8 @@ def new_hold(resource_id: str, bed: str, *, actor: str, ttl_s: float, key: str |
     return row, inputs
 
 
-class GuardedStore(RegistryMethods, SurgeMethods, EpisodeMethods, AssignmentMethods,
-                   ClosureMethods, AreaMethods, SQLStore):
+class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMethods,
+                   AssignmentMethods, ClosureMethods, AreaMethods, SQLStore):
     """:class:`SQLStore` plus bed holds, the bed registry, episodes and team assignments."""
 
     # -- holds ---------------------------------------------------------------------------------

@@ -361,6 +361,30 @@ def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataF
     return pd.DataFrame(data, columns=list(columns))
 
 
+def records(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Return ``rows`` as dicts of decoded ``columns``: the values :func:`frame` would hold.
+
+    Tuples, dicts and aware UTC datetimes as in :func:`frame` (None where it holds NaT),
+    ``lon``/``lat`` as floats; no pandas, for a hot path that takes the rows one by one.
+    """
+    plan = [(c, _DECODERS.get(c) or (read_ts if c in _TIMES else None), c in _BOOLS,
+             c in ("lon", "lat")) for c in columns]
+    out = []
+    for row in rows:
+        rec: dict[str, Any] = {}
+        for column, decode, is_bool, is_float in plan:
+            value = row[column]
+            if decode is not None:
+                value = decode(value)
+            elif is_bool:
+                value = bool(value)
+            elif is_float:
+                value = float(value)
+            rec[column] = value
+        out.append(rec)
+    return out
+
+
 def point_frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> gpd.GeoDataFrame:
     """Return a GeoDataFrame of ``columns`` with point geometry from ``lon``/``lat`` (EPSG:4326)."""
     geometry = gpd.points_from_xy([float(r["lon"]) for r in rows],
