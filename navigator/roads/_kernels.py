@@ -308,8 +308,8 @@ def warm_up() -> None:
     settled_times(src, f8, i8, i8, 1)
     path_coords(src, i8, indices, f8, f8, i8, f8, f8)
     phast_ws(*up, *up, src, z, False, big_f, big_i)
-    rphast_ws(*up, *up, src, z, src, f8.copy(), i8.copy(), i8.copy(), 1, big_f, big_i,
-              i8.copy(), i8.copy())
+    rphast_ws(*up, *up, i8, src, z, src, f8.copy(), f8.copy(), i8.copy(),
+              np.zeros(1, dtype=np.uint64), 1, big_f, big_i, i8.copy())
     stamps = [i8.copy() for _ in range(4)]
     ch_query(*up, *up, src, z, src, z, f8.copy(), stamps[0], stamps[1], f8.copy(),
               stamps[2], stamps[3], 1, big_f, big_i, big_f.copy(), big_i.copy())
