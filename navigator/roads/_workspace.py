@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import ValidationError
+from navigator.roads import _kernels
 
 if TYPE_CHECKING:
     from navigator.roads.graph import TravelGraph
@@ -89,11 +90,14 @@ def node_array(tg: TravelGraph, nodes: npt.ArrayLike, what: str) -> npt.NDArray[
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
         msg = f"{what} must be a 1-d array of integer node indices"
         raise ValidationError(msg)
-    if arr.size and (arr.min() < 0 or arr.max() >= tg.n_nodes):  # two reductions, no masks
-        bad = arr[(arr < 0) | (arr >= tg.n_nodes)]
-        msg = f"{what}: node {int(bad[0])} is not in the graph (0..{tg.n_nodes - 1})"
+    if arr.dtype != np.int64:
+        arr = arr.astype(np.int64)  # unsigned beyond int64 wraps negative: caught below
+    bad = _kernels.first_out_of_range(arr, tg.n_nodes)  # compiled: no cold numpy reductions
+    if bad >= 0:
+        node = int(np.asarray(nodes).ravel()[bad])
+        msg = f"{what}: node {node} is not in the graph (0..{tg.n_nodes - 1})"
         raise ValidationError(msg)
-    return arr.astype(np.int64, copy=False)
+    return arr
 
 
 def node_arg(tg: TravelGraph, node: int | np.integer, what: str) -> int:
