@@ -59,6 +59,20 @@ def test_full_sweep_for_many_targets(baltimore, baltimore_ref, monkeypatch):
                        _nx_to(baltimore_ref, 9)[targets])
 
 
+def test_restricted_sweep_reuses_its_workspace(baltimore, baltimore_ref):
+    """RPHAST's closure bitmap is all zero after every query: answers do not leak between."""
+    from navigator.roads._workspace import workspace
+
+    rng = np.random.default_rng(4)
+    for t, k in ((9, 100), (777, 7), (9, 1500), (2000, 100)):
+        sources = rng.choice(baltimore.n_nodes, k, replace=False)
+        assert_times_equal(travel_times_to(baltimore, t, sources),
+                           _nx_to(baltimore_ref, t)[sources])
+        assert_times_equal(travel_times_from(baltimore, t, sources),
+                           _nx_from(baltimore_ref, t)[sources])
+        assert not workspace(baltimore).bits.any()
+
+
 @pytest.mark.parametrize("s", SOURCES)
 def test_travel_times_from_targets_and_cutoff(baltimore, baltimore_ref, s):
     targets = np.random.default_rng(s).choice(baltimore.n_nodes, 30)

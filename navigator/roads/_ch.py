@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numba.cpython.unsafe.numbers import leading_zeros, trailing_zeros
 
 _INF = np.inf
 _WITNESS_SETTLE_LIMIT = 64
@@ -467,61 +468,80 @@ def _upward(up_indptr, up_indices, up_w, sources, init, dist, stamp, ver, heap_k
 
 
 @nb.njit(cache=True, nogil=True)
-def rphast_ws(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources, init,
-              targets, dist, stamp, mark, ver, heap_k, heap_v, touched, order):  # pragma: no cover
+def rphast_ws(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, pos_of, sources, init,
+              targets, dist, dist2, stamp2, bits, ver, heap_k, heap_v,
+              touched):  # pragma: no cover
     """Distances from ``sources`` to ``targets`` sweeping only what the targets need (RPHAST).
 
+    ``sources`` and ``targets`` are search nodes and ``pos_of`` their sweep positions
+    (``TravelGraph.ch_pos``), mapped here: two array operations less per query in Python.
     The nodes a target's value depends on are those reachable from it along ``dn`` lists
-    (edges from higher-ranked positions); only they are swept, in position order. Scratch:
-    ``dist``/``stamp``/``mark``/``touched``/``order`` of n entries, heaps as in
-    :func:`phast_ws`; nothing graph-sized is allocated or swept.
+    (edges from higher-ranked positions); only they are swept, in position order. They are
+    kept as a bitmap over positions (``bits``: ``ceil(n / 64)`` words, all zero on entry and
+    again on return), which is small enough to stay in cache: every dn edge goes to a lower
+    position, so one scan down the words finds the closure (no queue, no sort) and one scan up
+    sweeps it. ``dist`` holds the swept labels (only closure positions are read or written,
+    so no stamps); the upward search runs on ``dist2``/``stamp2`` (versioned by ``ver``).
+    Heaps as in :func:`phast_ws`; nothing graph-sized is allocated or swept.
     """
-    cnt = 0
+    one = np.uint64(1)
+    top = 0
     for i in range(targets.shape[0]):
-        t = targets[i]
-        if mark[t] != ver:
-            mark[t] = ver
-            order[cnt] = t
-            cnt += 1
-    j = 0
-    while j < cnt:  # the dn-closure of the targets, breadth first
-        v = order[j]
-        j += 1
-        for k in range(dn_indptr[v], dn_indptr[v + 1]):
-            a = dn_indices[k]
-            if mark[a] != ver:
-                mark[a] = ver
-                order[cnt] = a
-                cnt += 1
-    _upward(up_indptr, up_indices, up_w, sources, init, dist, stamp, ver, heap_k, heap_v,
-            touched, False, dn_indptr, dn_indices, dn_w)
-    swept = np.sort(order[:cnt])  # position order: higher ranks first
-    for i in range(cnt):
-        v = swept[i]
-        dv = dist[v] if stamp[v] == ver else _INF
-        for k in range(dn_indptr[v], dn_indptr[v + 1]):
-            a = dn_indices[k]
-            da = dist[a] if stamp[a] == ver else _INF
-            dv = min(dv, da + dn_w[k])
-        stamp[v] = ver
-        dist[v] = dv
+        t = pos_of[targets[i]]
+        bits[t >> 6] |= one << np.uint64(t & 63)
+        top = max(top, t >> 6)
+    for wi in range(top, -1, -1):  # the dn-closure of the targets, highest position first
+        w = bits[wi]
+        while w:
+            b = np.uint64(63) - leading_zeros(w)
+            v = (wi << 6) + np.int64(b)
+            w &= ~(one << b)
+            dist[v] = _INF
+            for k in range(dn_indptr[v], dn_indptr[v + 1]):
+                a = np.int64(dn_indices[k])
+                if a < v:  # always, in a hierarchy: never loop on malformed lists
+                    m = one << np.uint64(a & 63)
+                    bits[a >> 6] |= m
+                    if (a >> 6) == wi:
+                        w |= m
+    src = np.empty(sources.shape[0], dtype=np.int64)
+    for i in range(sources.shape[0]):
+        src[i] = pos_of[sources[i]]
+    c = _upward(up_indptr, up_indices, up_w, src, init, dist2, stamp2, ver, heap_k, heap_v,
+                touched, False, dn_indptr, dn_indices, dn_w)
+    for i in range(c):
+        x = touched[i]
+        if bits[x >> 6] & (one << np.uint64(x & 63)):
+            dist[x] = dist2[x]
+    for wi in range(top + 1):  # sweep in position order: higher ranks first
+        w = bits[wi]
+        if w == 0:
+            continue
+        bits[wi] = 0
+        while w:
+            v = (wi << 6) + np.int64(trailing_zeros(w))
+            w &= w - one
+            dv = dist[v]
+            for k in range(dn_indptr[v], dn_indptr[v + 1]):
+                dv = min(dv, dist[dn_indices[k]] + dn_w[k])
+            dist[v] = dv
     out = np.empty(targets.shape[0])
     for i in range(targets.shape[0]):
-        out[i] = dist[targets[i]]
+        out[i] = dist[pos_of[targets[i]]]
     return out
 
 
 @nb.njit(cache=True)
 def rphast(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,
            targets):  # pragma: no cover
-    """:func:`rphast_ws` with its own scratch (for tests and one-off calls)."""
+    """:func:`rphast_ws` on positions, with its own scratch (for tests and one-off calls)."""
     n = up_indptr.shape[0] - 1
     m = up_indices.shape[0] + sources.shape[0]
-    return rphast_ws(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w, sources,
-                     np.zeros(sources.shape[0]), targets, np.empty(n),
-                     np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), 1, np.empty(m),
-                     np.empty(m, dtype=np.int64), np.empty(n, dtype=np.int64),
-                     np.empty(n, dtype=np.int64))
+    return rphast_ws(up_indptr, up_indices, up_w, dn_indptr, dn_indices, dn_w,
+                     np.arange(n), sources, np.zeros(sources.shape[0]), targets, np.empty(n),
+                     np.empty(n), np.zeros(n, dtype=np.int64),
+                     np.zeros((n + 63) >> 6, dtype=np.uint64), 1,
+                     np.empty(m), np.empty(m, dtype=np.int64), np.empty(n, dtype=np.int64))
 
 
 # -- point-to-point: bidirectional CH query with shortcut unpacking ------------------------

@@ -9,6 +9,7 @@ hierarchy where its path avoids every closed edge.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -154,8 +155,8 @@ def rphast(tg: TravelGraph, sources: npt.NDArray[np.int64], init: npt.NDArray[np
     ws = workspace(tg)
     hk, hv = ws.heaps(len(sources))
     ver = ws.bump()
-    return _ch.rphast_ws(*first, *second, tg.ch_pos[sources], init, tg.ch_pos[wanted],  # type: ignore[call-arg, no-any-return]
-                         ws.dist, ws.stamp, ws.tmark, ver, hk, hv, ws.settled, ws.order)
+    return _ch.rphast_ws(*first, *second, tg.ch_pos, sources, init, wanted,  # type: ignore[call-arg, no-any-return]
+                         ws.dist, ws.dist2, ws.stamp2, ws.bits, ver, hk, hv, ws.settled)
 
 
 def ch_distance(tg: TravelGraph, s: npt.NDArray[np.int64], s_init: npt.NDArray[np.float64],
@@ -302,7 +303,7 @@ def settled_fraction(tg: TravelGraph, cutoff: float, n_sources: int = 1) -> floa
     From the graph's reach profile (computed once, in the memo): the share of nodes within
     ``cutoff`` of a random node, combined over ``n_sources`` as if they were independent.
     """
-    if not np.isfinite(cutoff):
+    if not math.isfinite(cutoff):
         return 1.0
     q, share = tg.cached(_reach_profile)
     f = share * float(np.searchsorted(q, cutoff, side="right")) / len(q)
@@ -353,7 +354,7 @@ def times_between(tg: TravelGraph, sources: npt.NDArray[np.int64],
             dist = rphast(tg, sources, init, direction, wanted)
         else:
             dist = phast(tg, sources, init, direction, wanted=wanted, origin=False)[0]
-        if np.isfinite(cutoff):
+        if math.isfinite(cutoff):
             dist[dist > cutoff] = np.inf
         return dist
     ws, ver, count = dijkstra(tg, sources, init, direction, targets=wanted, cutoff=cutoff)

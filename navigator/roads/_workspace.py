@@ -7,6 +7,7 @@ web app answers from several threads; each gets its own workspace).
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import TYPE_CHECKING, Literal
 
@@ -14,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from navigator.errors import ValidationError
+from navigator.roads import _kernels
 
 if TYPE_CHECKING:
     from navigator.roads.graph import TravelGraph
@@ -34,7 +36,7 @@ class Workspace:
         self.tmark = np.zeros(n, dtype=np.int64)
         self.heap = np.empty(n, dtype=np.int64)
         self.settled = np.empty(n, dtype=np.int64)
-        self.order = np.empty(n, dtype=np.int64)
+        self.bits = np.zeros((n + 63) >> 6, dtype=np.uint64)  # zero between queries
         self.dist2 = np.empty(n)
         self.stamp2 = np.zeros(n, dtype=np.int64)
         self.pred2 = np.empty(n, dtype=np.int64)
@@ -82,14 +84,18 @@ def workspace(tg: TravelGraph) -> Workspace:
 
 
 def node_array(tg: TravelGraph, nodes: npt.ArrayLike, what: str) -> npt.NDArray[np.int64]:
-    arr = np.atleast_1d(np.asarray(nodes))
-    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+    arr = np.asarray(nodes)
+    if arr.ndim != 1:
+        arr = np.atleast_1d(arr)
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
         msg = f"{what} must be a 1-d array of integer node indices"
         raise ValidationError(msg)
-    arr = arr.astype(np.int64)
-    bad = (arr < 0) | (arr >= tg.n_nodes)
-    if bad.any():
-        msg = f"{what}: node {int(arr[bad][0])} is not in the graph (0..{tg.n_nodes - 1})"
+    if arr.dtype != np.int64:
+        arr = arr.astype(np.int64)  # unsigned beyond int64 wraps negative: caught below
+    bad = _kernels.first_out_of_range(arr, tg.n_nodes)  # compiled: no cold numpy reductions
+    if bad >= 0:
+        node = int(np.asarray(nodes).ravel()[bad])
+        msg = f"{what}: node {node} is not in the graph (0..{tg.n_nodes - 1})"
         raise ValidationError(msg)
     return arr
 
@@ -98,14 +104,17 @@ def node_arg(tg: TravelGraph, node: int | np.integer, what: str) -> int:
     if isinstance(node, bool) or not isinstance(node, int | np.integer):
         msg = f"{what} must be one integer node index, got {node!r}"
         raise ValidationError(msg)
-    return int(node_array(tg, node, what)[0])
+    if not 0 <= node < tg.n_nodes:
+        msg = f"{what}: node {int(node)} is not in the graph (0..{tg.n_nodes - 1})"
+        raise ValidationError(msg)
+    return int(node)
 
 
 def cutoff_arg(cutoff_s: float | None) -> float:
     if cutoff_s is None:
         return np.inf
     c = float(cutoff_s)
-    if np.isnan(c) or c < 0:
+    if math.isnan(c) or c < 0:
         msg = f"cutoff_s must be a non-negative number of seconds, got {cutoff_s!r}"
         raise ValidationError(msg)
     return c

@@ -146,6 +146,9 @@ def build_graph(
     speed = edge_speeds_kph(raw.way_highway, raw.way_maxspeed, table, edge_way=raw.way[keep])
     travel_time = (length / 1000) / (speed / 3600)  # osmnx's add_edge_travel_times
     segments = (u, v, raw.way_osmid[raw.way[keep]])  # OSM way ids, for turn restrictions
+    # the raw network and its masks are done with: free them before the larger temporaries
+    # (simplification, contraction) so those reuse the memory (a lower peak RSS)
+    del raw, adj, labels, keep_node, keep, new_id, speed
     u, v, travel_time, length = min_parallel_edges(u, v, travel_time, length)
     n = len(osmid)
     geom_ptr = np.zeros(len(u) + 1, dtype=np.int64)
@@ -158,6 +161,7 @@ def build_graph(
         is_end, u, v, travel_time, length, geom_ptr, geom_nodes = _kernels.simplify_chains(
             fwd[0], fwd[1], travel_time[fwd[2]], length[fwd[2]], rev[0], rev[1]
         )
+        del fwd, rev
         # drop self-loops, then keep the fastest of parallel simplified edges
         ok = u != v
         u, v, travel_time, length = u[ok], v[ok], travel_time[ok], length[ok]

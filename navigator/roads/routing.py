@@ -130,13 +130,12 @@ def travel_times_to(
 
 def _one(tg: TravelGraph, node: int, others: npt.ArrayLike | None, cutoff_s: float | None,
          direction: Direction, method: Method) -> npt.NDArray[np.float64]:
-    _search.csr(tg, direction)
-    start = turns.starts(tg, np.array([_node(tg, node, "node")], dtype=np.int64), direction)
+    start = turns.start_of(tg, _node(tg, node, "node"), direction)
     cutoff = _cutoff(cutoff_s)
-    _workspace.check_method(method)
     wanted = None
     if others is not None:
         wanted = _nodes(tg, others, "targets" if direction == "from" else "sources")
+    # times_between checks direction and method
     return _search.times_between(tg, start, np.zeros(1), wanted, cutoff, direction, method)
 
 

@@ -211,6 +211,17 @@ def starts(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
     return nodes if direction == "from" else tg.target_node[nodes]
 
 
+def start_of(tg: TravelGraph, node: int, direction: Direction) -> npt.NDArray[np.int64]:
+    """Return :func:`starts` of one node as a one-element array (a view when arriving).
+
+    A slice instead of building an array and indexing with it: one numpy call less per query,
+    which counts when other work has left the caches cold.
+    """
+    if direction == "from":
+        return np.array([node], dtype=np.int64)
+    return tg.target_node[node:node + 1]
+
+
 def ends(tg: TravelGraph, nodes: npt.NDArray[np.int64], direction: Direction
          ) -> npt.NDArray[np.int64]:
     """Return the search nodes whose labels answer for intersections (see :func:`starts`)."""
