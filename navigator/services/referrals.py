@@ -125,8 +125,8 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
         _check_can_hold(store, episode, idempotency_key)
         ref = episode.client_ref
     elif ref:
-        episode_id = next((e.id for e in store.episodes(actor=actor)
-                           if e.client_ref == ref and e.state is EpisodeState.SEARCH), None)
+        episode_id = next((e.id for e in store.episodes(actor=actor, client_ref=ref)
+                           if e.state is EpisodeState.SEARCH), None)
     hold = hold_bed(store, settings, resource_id=resource_id, bed_type=bed_type, actor=actor,
                     idempotency_key=idempotency_key, client_ref=ref, now=now,
                     session=session)

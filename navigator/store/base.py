@@ -384,8 +384,8 @@ class Store(Protocol):
         ...
 
     def episodes(self, *, open_only: bool = True, resource_ids: Iterable[str] | None = None,
-                 actor: str | None = None) -> list[Episode]:
-        """Return episodes, oldest first."""
+                 actor: str | None = None, client_ref: str | None = None) -> list[Episode]:
+        """Return episodes, oldest first (``client_ref``: of that case reference only)."""
         ...
 
     def move_episode(self, episode_id: str, state: EpisodeState | str, *, actor: str,
