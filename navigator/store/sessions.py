@@ -64,8 +64,9 @@ class SessionGuard:
 
     Live: the session ``id`` of ``username``, not revoked, its user not disabled, started at
     or after ``started_after`` (the session's greatest age) and seen at or after
-    ``seen_after`` (its idle limit). A write given a guard checks it in the same
-    transaction, or the same statement, and writes nothing if the session is over.
+    ``seen_after`` (its idle limit). A hold given a guard checks it in its own statement
+    (PostGIS) or by a read just before its transaction (the general path), and writes
+    nothing if the session is over.
     """
 
     id: str
