@@ -47,6 +47,10 @@ class AccessDeniedError(NavigatorError, PermissionError):
     """A credential is wrong (current password, one-time code) or an action is not allowed."""
 
 
+class SessionEndedError(AccessDeniedError):
+    """The login session ended (logout, password change, disabled account, timeout)."""
+
+
 class TooManyAttemptsError(AccessDeniedError):
     """Too many failed logins: the account or client address is locked for a while."""
 

@@ -10,15 +10,22 @@ Sessions are server-side (:mod:`navigator.services.logins`): the signed cookie h
 random token (``session["sid"]``), and each request looks up its session and user in one
 store read, so a logout, a password change elsewhere, a disabled account, an idle or too-old
 session ends it for every worker at once.
+
+A route whose write checks the session itself (``endpoint(..., session_in_write=True)``: the
+bed hold passes :func:`session_guard` to the store, which checks it in the hold's own
+statement) skips that read while this process read the same session less than
+:data:`RECENT_S` seconds ago: the user comes from that read, and the write is refused
+(``SessionEndedError``, 401, nothing written) if the session ended since, in any worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from navigator.model import Role
@@ -30,11 +37,21 @@ if TYPE_CHECKING:
 
     from flask import Flask
 
+    from navigator.store.sessions import SessionGuard
+    from navigator.store.users import User
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Start page of each role.
 HOME = {"dispatcher": "dispatcher.page", "caseworker": "caseworker.page",
         "planner": "planner.page", "admin": "admin.page", "shelter": "shelter.page"}
+
+#: Seconds a session read serves the routes whose write checks the session (at most half
+#: the policy's ``touch_s``, so the read that records activity still comes often enough).
+RECENT_S = 10.0
+#: Sessions remembered per process at most (all are forgotten when it fills).
+_RECENT_MAX = 4096
+
 
 def init_app(app: Flask) -> None:
     """Load the logged-in user (if any) into ``g.user`` before each request."""
@@ -45,16 +62,52 @@ def init_app(app: Flask) -> None:
         token = session.get("sid")
         if not token:
             return
+        when = now()
+        recent = _recent_sessions()
+        if _session_in_write():
+            seen = recent.get(token)
+            if seen is not None and timedelta(0) <= when - seen[0] < timedelta(
+                    seconds=min(RECENT_S, login_policy().touch_s / 2)):
+                g.user = seen[1]
+                return
         user = logins.session_user(app_context().store, token, policy=login_policy(),
-                                   now=now())
+                                   now=when)
         if user is None:
+            recent.pop(token, None)
             session.clear()
             return
+        if len(recent) >= _RECENT_MAX:
+            recent.clear()
+        recent[token] = (when, user)
         g.user = user
 
     @app.context_processor
     def user_context() -> dict[str, Any]:
         return {"user": g.get("user")}
+
+def _recent_sessions() -> dict[str, tuple[datetime, User]]:
+    """Return this process's session reads by token: (when, user)."""
+    return app_context().cached("recent_sessions", dict)
+
+
+def _session_in_write() -> bool:
+    """Return whether the request's route checks the session in its write."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "session_in_write", False))
+
+
+def session_guard() -> SessionGuard:
+    """Return the guard of the request's login session, for a write that checks it itself."""
+    return logins.session_guard(session["sid"], actor(), policy=login_policy(), now=now())
+
+
+def session_ended() -> None:
+    """Forget the request's login session: it ended (its write was refused)."""
+    token = session.get("sid")
+    if token:
+        _recent_sessions().pop(token, None)
+    session.clear()
+
 
 def login_policy() -> logins.LoginPolicy:
     """Return the app's login policy (from its settings, built once per process)."""

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from navigator import errors
 from navigator.jsonsafe import json_safe
+from web.access import session_ended
 from web.render import reason_text
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 #: HTTP status for each of Navigator's errors; the rest of NavigatorError is 400.
 STATUS = {
+    errors.SessionEndedError: 401,
     errors.TooManyAttemptsError: 429,
     errors.AccessDeniedError: 403,
     errors.ValidationError: 400,
@@ -88,6 +90,8 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(e, errors.StoreError):
             log_failure(status, e)
             return jsonify(_body(type(e).__name__, STORE_DOWN)), status
+        if isinstance(e, errors.SessionEndedError):  # as if the request had come without it
+            session_ended()
         template = _form_template()
         if template is not None:
             response = make_response(render_template(template, error=str(e)), status)

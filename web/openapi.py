@@ -57,7 +57,7 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
              roles: tuple[str, ...], body: type[BaseModel] | None = None,
              query: type[BaseModel] | None = None, status: int = 200,
              errors: tuple[int, ...] = (), response: dict[str, Any] | None = None,
-             files: tuple[str, ...] = ()
+             files: tuple[str, ...] = (), session_in_write: bool = False
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register an API view: role check, validated ``body``/``query`` argument, JSON result.
 
@@ -84,6 +84,10 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
     files
         Media types of a view that answers with a file: it returns a
         :class:`flask.Response`, passed on as it is (errors stay JSON).
+    session_in_write
+        The view's one write checks the login session itself (it passes
+        :func:`web.access.session_guard` to the store), so a session read by this process a
+        moment ago serves the request without another read (:mod:`web.access`).
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -105,8 +109,9 @@ def endpoint(bp: Blueprint, rule: str, method: str = "GET", *, summary: str,
                 return result
             return jsonify(json_safe(result)), status
 
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=require(*roles)(handle),
-                        methods=[op.method])
+        guarded = require(*roles)(handle)
+        guarded.session_in_write = session_in_write  # type: ignore[attr-defined]
+        bp.add_url_rule(rule, endpoint=view.__name__, view_func=guarded, methods=[op.method])
         return view
 
     return decorator

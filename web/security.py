@@ -27,6 +27,19 @@ def env_flag(name: str, default: bool) -> bool:
         return default
     return raw not in {"0", "false", "no", "off"}
 
+#: folium writes its map as inline <script> blocks: each gets the request's nonce
+#: (web.render.embed_map), so no 'unsafe-inline' for scripts; record text is never in them
+#: (navigator.maps.layers). Leaflet positions tiles and markers with style attributes, hence
+#: 'unsafe-inline' for styles only.
+_CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+        "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'self'")
+#: The headers every response gets that do not depend on the request.
+_FIXED = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "SAMEORIGIN"),
+          ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin"))
+
+
 def setup_headers(app: Flask) -> None:
     """Give each request a CSP nonce and every response the security headers."""
     @app.before_request
@@ -41,22 +54,13 @@ def setup_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         nonce = g.get("csp_nonce", "")
-        # folium writes its map as inline <script> blocks: each gets this request's nonce
-        # (web.render.embed_map), so no 'unsafe-inline' for scripts; record text is never in
-        # them (navigator.maps.layers). Leaflet positions tiles and markers with style
-        # attributes, hence 'unsafe-inline' for styles only.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
-            "font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
-            "frame-ancestors 'self'")
-        response.headers.setdefault("X-Request-ID", g.get("request_id", ""))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         mimetype = response.mimetype or ""
-        if mimetype == "application/json" or mimetype.endswith("html"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        no_store = mimetype == "application/json" or mimetype.endswith("html")
+        # As setdefault on each: a header the view set stays; one pass over the headers.
+        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118
+        for name, value in (("Content-Security-Policy", _CSP.format(nonce=nonce)),
+                            ("X-Request-ID", g.get("request_id", "")), *_FIXED,
+                            *((("Cache-Control", "no-store"),) if no_store else ())):
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from navigator.roads import EdgeSnap, TravelGraph
     from navigator.store import Store
     from navigator.store.base import SearchSites
+    from navigator.store.sessions import SessionGuard
 
 __all__ = ["confirm_hold", "find_beds", "find_services",
            "hold_bed", "hotlines_for", "release_hold"]
@@ -347,11 +348,14 @@ def find_services(store: Store, graph: TravelGraph, settings: Settings, *, lon: 
 
 def hold_bed(store: Store, settings: Settings, *, resource_id: str, bed_type: BedType | str,
              actor: str, idempotency_key: str | None = None, client_ref: str = "",
-             now: datetime | None = None) -> Hold:
+             now: datetime | None = None, session: SessionGuard | None = None) -> Hold:
     """Hold one bed for ``settings.hold_ttl_s`` seconds (one guarded store transaction).
 
     Raises ``ConflictError`` when no bed of the type is free any more; a repeated
     ``idempotency_key`` returns the earlier hold. Nothing is routed or re-checked here.
+    ``session`` (:func:`navigator.services.logins.session_guard`): the hold is made only
+    while that login session is live (``SessionEndedError`` otherwise), checked by the store
+    in the hold's own round trip.
     """
     try:
         bt = BedType(bed_type)
@@ -359,7 +363,8 @@ def hold_bed(store: Store, settings: Settings, *, resource_id: str, bed_type: Be
         msg = f"bed_type={bed_type!r} is not one of {', '.join(b.value for b in BedType)}"
         raise ValidationError(msg) from e
     return store.hold_bed(resource_id, bt, actor=actor, ttl_s=settings.hold_ttl_s,
-                          idempotency_key=idempotency_key, client_ref=client_ref, now=now)
+                          idempotency_key=idempotency_key, client_ref=client_ref, now=now,
+                          session=session)
 
 
 def confirm_hold(store: Store, *, hold_id: str, actor: str, now: datetime | None = None) -> Hold:

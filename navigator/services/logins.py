@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from navigator.errors import AccessDeniedError, NotFoundError, TooManyAttemptsError
 from navigator.services import accounts
 from navigator.store.logins import ThrottlePolicy
-from navigator.store.sessions import session_id
+from navigator.store.sessions import SessionGuard, session_id
 
 if TYPE_CHECKING:
     from navigator.config import Settings
@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from navigator.store.users import User
 
 __all__ = ["LoginAttempt", "LoginPolicy", "attempt_login", "attempt_second_factor", "begin_totp",
-           "change_password", "end_session", "policy_from_settings", "session_user",
-           "start_session", "unlock"]
+           "change_password", "end_session", "policy_from_settings", "session_guard",
+           "session_user", "start_session", "unlock"]
 
 
 @dataclass(frozen=True)
@@ -223,13 +223,24 @@ def session_user(store: Store, token: str, *, policy: LoginPolicy, now: datetime
         found, user = store.session(sid)
     except NotFoundError:
         return None
-    if (found.revoked_at is not None or user.disabled
-            or now - found.created_at > timedelta(seconds=policy.max_age_s)
-            or now - found.last_seen_at > timedelta(seconds=policy.idle_s)):
+    if not session_guard(token, found.username, policy=policy, now=now).admits(found, user):
         return None
     if now - found.last_seen_at >= timedelta(seconds=policy.touch_s):
         store.touch_session(sid, now=now)
     return user
+
+
+def session_guard(token: str, username: str, *, policy: LoginPolicy, now: datetime
+                  ) -> SessionGuard:
+    """Return what keeps the session of ``token`` live now: the rule :func:`session_user` uses.
+
+    Not revoked, ``username``'s account not disabled, no older than ``policy.max_age_s``,
+    idle no longer than ``policy.idle_s``. A write given it (a bed hold) checks it in its
+    own round trip.
+    """
+    return SessionGuard(id=session_id(token), username=username,
+                        started_after=now - timedelta(seconds=policy.max_age_s),
+                        seen_after=now - timedelta(seconds=policy.idle_s))
 
 
 def end_session(store: Store, token: str, *, now: datetime) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from navigator.config import Settings
     from navigator.model import BedType, Episode, Hold
     from navigator.store import Store
+    from navigator.store.sessions import SessionGuard
 
 __all__ = ["STAFF_MOVES", "ReferralHold", "board", "episodes_by_hold", "follow_hold",
            "hold_for_client", "move_episode", "open_episode"]
@@ -73,7 +74,8 @@ def open_episode(store: Store, settings: Settings, *, client_ref: str, actor: st
 def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
                     bed_type: BedType | str, actor: str, client_ref: str = "",
                     episode_id: str | None = None, idempotency_key: str | None = None,
-                    now: datetime | None = None) -> ReferralHold:
+                    now: datetime | None = None, session: SessionGuard | None = None
+                    ) -> ReferralHold:
     """Hold one bed for a client and open (or link) the client's referral episode.
 
     Parameters
@@ -93,6 +95,9 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
         A repeated key returns the first hold and its episode; no second bed or episode.
     now
         Current time (aware); the clock when None.
+    session
+        The login session the request came in: no bed is held unless it is live, checked in
+        the hold's own round trip (:func:`navigator.services.caseworker.hold_bed`).
 
     Returns
     -------
@@ -103,6 +108,8 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
     ------
     ConflictError
         No free bed, or the episode is not in ``search`` (nothing is held then).
+    SessionEndedError
+        ``session`` is over (nothing is held).
     NotFoundError
         Unknown shelter, bed type at the shelter, or episode.
     ValidationError
@@ -118,10 +125,11 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
         _check_can_hold(store, episode, idempotency_key)
         ref = episode.client_ref
     elif ref:
-        episode_id = next((e.id for e in store.episodes(actor=actor)
-                           if e.client_ref == ref and e.state is EpisodeState.SEARCH), None)
+        episode_id = next((e.id for e in store.episodes(actor=actor, client_ref=ref)
+                           if e.state is EpisodeState.SEARCH), None)
     hold = hold_bed(store, settings, resource_id=resource_id, bed_type=bed_type, actor=actor,
-                    idempotency_key=idempotency_key, client_ref=ref, now=now)
+                    idempotency_key=idempotency_key, client_ref=ref, now=now,
+                    session=session)
     if not ref:
         return ReferralHold(hold, None)
     try:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from navigator.store.audit import AuditVerification
     from navigator.store.logins import ThrottlePolicy
     from navigator.store.registry import SiteReport
-    from navigator.store.sessions import LoginSession
+    from navigator.store.sessions import LoginSession, SessionGuard
     from navigator.store.users import User
 
 #: Columns of :meth:`Store.resources` besides ``geometry`` (EPSG:4326 points).
@@ -243,12 +243,14 @@ class Store(Protocol):
 
     def hold_bed(self, resource_id: str, bed_type: BedType, *, actor: str, ttl_s: float,
                  idempotency_key: str | None = None, client_ref: str = "",
-                 now: datetime | None = None) -> Hold:
+                 now: datetime | None = None, session: SessionGuard | None = None) -> Hold:
         """Take one free bed in one short transaction (guarded decrement).
 
         Expired holds are returned to the pool first. A repeated ``idempotency_key`` returns
         the hold it made before and takes no second bed. ``ConflictError`` when no bed of
-        that type is free; ``NotFoundError`` for an unknown resource or bed type.
+        that type is free; ``NotFoundError`` for an unknown resource or bed type;
+        ``SessionEndedError`` (nothing taken, nothing replayed) when ``session`` is given
+        and the login session it guards is over.
 
         The hold's ``free_beds`` is the resource's free beds of that type read inside the
         same transaction, so a caller reporting it needs no second read after the commit
@@ -415,8 +417,8 @@ class Store(Protocol):
         ...
 
     def episodes(self, *, open_only: bool = True, resource_ids: Iterable[str] | None = None,
-                 actor: str | None = None) -> list[Episode]:
-        """Return episodes, oldest first."""
+                 actor: str | None = None, client_ref: str | None = None) -> list[Episode]:
+        """Return episodes, oldest first (``client_ref``: of that case reference only)."""
         ...
 
     def move_episode(self, episode_id: str, state: EpisodeState | str, *, actor: str,
@@ -481,6 +483,10 @@ class Store(Protocol):
 
     def session(self, sid: str) -> tuple[LoginSession, User]:
         """Return a session and its user in one round trip; ``NotFoundError`` if unknown."""
+        ...
+
+    def check_session(self, guard: SessionGuard) -> None:
+        """Raise ``SessionEndedError`` unless the guard's session is live (one read)."""
         ...
 
     def sessions(self, username: str) -> list[LoginSession]:

@@ -85,8 +85,11 @@ class EpisodeMethods:
             return rows.episode_from_row(self._episode(tx, episode_id))
 
     def episodes(self, *, open_only: bool = True, resource_ids: Iterable[str] | None = None,
-                 actor: str | None = None) -> list[Episode]:
-        """Return episodes, oldest first: still open, at ``resource_ids``, opened by ``actor``."""
+                 actor: str | None = None, client_ref: str | None = None) -> list[Episode]:
+        """Return episodes, oldest first: open, at ``resource_ids``, by ``actor``, of a case.
+
+        Each filter given narrows the list (None: any); ``client_ref`` is the case reference.
+        """
         params: dict[str, Any] = {}
         where = ["1 = 1"]
         if open_only:
@@ -96,6 +99,9 @@ class EpisodeMethods:
         if actor is not None:
             where.append("actor = %(actor)s")
             params["actor"] = actor
+        if client_ref is not None:
+            where.append("client_ref = %(client_ref)s")
+            params["client_ref"] = client_ref
         with self._transaction(write=False) as tx:
             found = tx.fetch(f"SELECT {_SELECT} FROM episodes WHERE {' AND '.join(where)} "
                              "ORDER BY created_at, id", params)

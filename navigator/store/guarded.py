@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from navigator.store.sessions import SessionGuard
     from navigator.store.tx import Tx
 
 
@@ -74,7 +75,7 @@ class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMetho
     # -- holds ---------------------------------------------------------------------------------
     def hold_bed(self, resource_id: str, bed_type: BedType, *, actor: str, ttl_s: float,
                  idempotency_key: str | None = None, client_ref: str = "",
-                 now: datetime | None = None) -> Hold:
+                 now: datetime | None = None, session: SessionGuard | None = None) -> Hold:
         """Take one free bed in one short transaction (guarded decrement).
 
         Parameters
@@ -91,6 +92,9 @@ class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMetho
             Opaque client reference kept with the hold.
         now
             Current time (aware); the clock when None.
+        session
+            The login session the hold is made in: nothing is taken or replayed unless it
+            is live (checked in the write's own round trip where the backend can).
 
         Returns
         -------
@@ -102,6 +106,8 @@ class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMetho
         ------
         ConflictError
             No bed of that type is free.
+        SessionEndedError
+            ``session`` is over (logout, password change, disabled account, timeout).
         NotFoundError
             Unknown resource, or the resource has no beds of that type.
         """
@@ -113,7 +119,8 @@ class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMetho
         at = _when(now)
         try:
             hold = self._hold_bed(resource_id, bed, actor=actor, ttl_s=float(ttl_s),
-                                  key=idempotency_key, client_ref=client_ref, now=at)
+                                  key=idempotency_key, client_ref=client_ref, now=at,
+                                  session=session)
         except ConflictError:
             hold = replay(self._transaction, "holds", idempotency_key)
             if hold is None:
@@ -123,7 +130,10 @@ class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMetho
         return hold
 
     def _hold_bed(self, resource_id: str, bed: str, *, actor: str, ttl_s: float,
-                  key: str | None, client_ref: str, now: datetime) -> Hold:
+                  key: str | None, client_ref: str, now: datetime,
+                  session: SessionGuard | None = None) -> Hold:
+        if session is not None:
+            self.check_session(session)  # type: ignore[attr-defined]
         conflict: ConflictError | None = None
         with self._transaction(write=True) as tx:
             earlier = by_key(tx, "holds", key)

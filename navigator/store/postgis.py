@@ -229,7 +229,7 @@ class PostGISStore(OneStatementHolds, UserMethods, SessionMethods, LoginThrottle
                 pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
                     self.app_url or self.url, min_size=1, max_size=self.max_connections,
                     open=False, configure=self._configure, name="navigator",
-                    check=self._check, reset=self._returned, timeout=self.acquire_timeout_s,
+                    check=self._check, timeout=self.acquire_timeout_s,
                     reconnect_timeout=_RECONNECT_TIMEOUT_S, kwargs=self._connect_kwargs())
                 pool.open(wait=False)
                 self._pool = pool
@@ -305,7 +305,7 @@ class PostGISStore(OneStatementHolds, UserMethods, SessionMethods, LoginThrottle
         Never raises: for a health check (``/api/health``).
         """
         try:
-            with self._pool_().connection(timeout=timeout_s) as conn:
+            with self._connection(timeout_s=timeout_s) as conn:
                 conn.execute("SELECT 1")
         except (psycopg.Error, NavigatorError):
             return False
@@ -323,9 +323,20 @@ class PostGISStore(OneStatementHolds, UserMethods, SessionMethods, LoginThrottle
         if conn.broken or back is None or time.monotonic() - back > _CHECK_IDLE_S:
             ConnectionPool.check_connection(conn)
 
-    def _returned(self, conn: psycopg.Connection[Any]) -> None:
-        """Note when a connection came back to the pool (see :meth:`_check`)."""
-        self._back_at[conn] = time.monotonic()
+    @contextmanager
+    def _connection(self, *, timeout_s: float | None = None
+                    ) -> Iterator[psycopg.Connection[dict[str, Any]]]:
+        """Yield a pooled connection; note when it goes back (see :meth:`_check`).
+
+        The note is taken here rather than by a pool ``reset`` callback: with one, the pool
+        hands every returned connection to a background thread (a thread wake-up and a
+        context switch per statement), without, it goes back in the returning thread.
+        """
+        with self._pool_().connection(timeout=timeout_s) as conn:
+            try:
+                yield conn
+            finally:
+                self._back_at[conn] = time.monotonic()
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[PgTx]:
@@ -336,7 +347,7 @@ class PostGISStore(OneStatementHolds, UserMethods, SessionMethods, LoginThrottle
         statements of their own and save two round trips; writes run in one transaction.
         """
         try:
-            with self._pool_().connection() as conn, conn.cursor() as cur:
+            with self._connection() as conn, conn.cursor() as cur:
                 tx = PgTx(cur)
                 if write:
                     with conn.transaction():
@@ -356,7 +367,7 @@ class PostGISStore(OneStatementHolds, UserMethods, SessionMethods, LoginThrottle
         Committed when this returns: the rows are an answer from the committed write.
         """
         try:
-            with self._pool_().connection() as conn:
+            with self._connection() as conn:
                 found = conn.execute(query, {k: encode(v) for k, v in params.items()})
                 return found.fetchall()
         except psycopg.Error as e:

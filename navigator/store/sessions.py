@@ -3,7 +3,10 @@
 The signed cookie carries only a random token; the ``sessions`` row is keyed by the token's
 SHA-256 (:func:`session_id`), so neither a copy of the table nor of the cookie's signing key
 alone is a session. Whether a session is still valid (revoked, idle, too old, user disabled)
-is decided by :mod:`navigator.services.logins`; the store keeps the rows.
+is one rule, :class:`SessionGuard`: :mod:`navigator.services.logins` applies it to the rows it
+reads, and a write that carries a guard (a bed hold) checks it in SQL within its own
+statement (:data:`LIVE_SESSION_SQL`), so the write and the session check are one round trip
+and a session ended a moment before stops the write.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from navigator.errors import ValidationError
+from navigator.errors import NotFoundError, SessionEndedError, ValidationError
 from navigator.store import rows
 from navigator.store.tx import fetch_one
 from navigator.store.users import USER_SELECT, User, user_from_row
@@ -45,6 +48,44 @@ class LoginSession:
     last_seen_at: datetime
     revoked_at: datetime | None = None
     address: str = ""
+
+
+#: :meth:`SessionGuard.admits` in SQL, on the parameters of :meth:`SessionGuard.params`.
+LIVE_SESSION_SQL = (
+    "EXISTS (SELECT 1 FROM sessions g_s JOIN users g_u ON g_u.username = g_s.username"
+    " WHERE g_s.id = %(g_sid)s AND g_s.username = %(g_user)s AND g_s.revoked_at IS NULL"
+    " AND NOT g_u.disabled AND g_s.created_at >= %(g_started)s"
+    " AND g_s.last_seen_at >= %(g_seen)s)")
+
+
+@dataclass(frozen=True)
+class SessionGuard:
+    """What keeps a login session live, at one moment: the rule a session must pass.
+
+    Live: the session ``id`` of ``username``, not revoked, its user not disabled, started at
+    or after ``started_after`` (the session's greatest age) and seen at or after
+    ``seen_after`` (its idle limit). A hold given a guard checks it in its own statement
+    (PostGIS) or by a read just before its transaction (the general path), and writes
+    nothing if the session is over.
+    """
+
+    id: str
+    username: str
+    started_after: datetime
+    seen_after: datetime
+
+    def admits(self, found: LoginSession, user: User) -> bool:
+        """Return whether a session and its user, as read, pass the guard."""
+        return (found.id == self.id and found.username == self.username == user.username
+                and found.revoked_at is None and not user.disabled
+                and found.created_at >= self.started_after
+                and found.last_seen_at >= self.seen_after)
+
+    def params(self) -> dict[str, Any]:
+        """Return the parameters of :data:`LIVE_SESSION_SQL`."""
+        return {"g_sid": self.id, "g_user": self.username,
+                "g_started": rows.to_ms(self.started_after),
+                "g_seen": rows.to_ms(self.seen_after)}
 
 
 def _session(row: dict[str, Any], prefix: str = "s_") -> LoginSession:
@@ -86,6 +127,18 @@ class SessionMethods:
                                   "JOIN users u ON u.username = s.username WHERE s.id = %(id)s",
                               {"id": sid}, "session")
         return _session(found), user_from_row(found)
+
+    def check_session(self, guard: SessionGuard) -> None:
+        """Raise ``SessionEndedError`` unless the guard's session is live (one read)."""
+        try:
+            found, user = self.session(guard.id)
+        except NotFoundError:
+            live = False
+        else:
+            live = guard.admits(found, user)
+        if not live:
+            msg = "the login session has ended; log in again"
+            raise SessionEndedError(msg)
 
     def sessions(self, username: str) -> list[LoginSession]:
         """Return the user's sessions not revoked, newest first."""

@@ -48,3 +48,12 @@ def test_an_episode_in_search_is_linked_and_one_past_it_refused(loaded: Any) -> 
     with pytest.raises(NotFoundError):
         loaded.link_hold_episode(other.id, actor="cw", episode_id="no-such-episode")
     assert len(loaded.episodes()) == 1 and len(loaded.audit_log(limit=100)) == audit
+
+
+def test_episodes_of_one_case_reference(loaded: Any) -> None:
+    first = loaded.add_episode("CASE-7", actor="cw")
+    loaded.add_episode("CASE-8", actor="cw")
+    loaded.add_episode("CASE-7", actor="other")
+    assert [e.id for e in loaded.episodes(actor="cw", client_ref="CASE-7")] == [first.id]
+    assert len(loaded.episodes(client_ref="CASE-7")) == 2
+    assert loaded.episodes(actor="cw", client_ref="CASE-9") == []

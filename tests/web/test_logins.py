@@ -368,3 +368,33 @@ def test_pending_second_factor_expires(app: Flask, clock: Clock) -> None:
     r = fresh.post("/auth/totp", json={"code": totp.at(clock.now)},
                    headers={"X-CSRFToken": csrf_of(fresh)})
     assert r.status_code == 401 and fresh.get("/api/me").status_code == 401
+
+
+def _hold_in(c: FlaskClient, token: str) -> int:
+    r = c.post("/api/holds", json={"resource_id": "nowhere", "bed_type": "single_men",
+                                   "idempotency_key": "a" * 32}, headers={"X-CSRFToken": token})
+    return int(r.status_code)
+
+
+@pytest.mark.parametrize("end", ["logout", "disable"])
+def test_a_hold_right_after_the_session_ends_in_another_worker_is_401(
+        make_app: Callable[..., Flask], end: str) -> None:
+    """Worker B read the session a moment ago; the hold's own write still sees it end."""
+    a, b = make_app(secret_key="s" * 32), make_app(secret_key="s" * 32)
+    desk = a.test_client()
+    post_login(desk, "caseworker", PASSWORDS["caseworker"])
+    token = token_of(desk)
+    other = b.test_client()
+    cookie = desk.get_cookie("navigator_session")
+    assert cookie is not None
+    other.set_cookie("navigator_session", cookie.value)
+    assert _hold_in(other, token) == 404  # logged in (no such shelter): B read the session
+    if end == "logout":
+        assert desk.post("/auth/logout", headers={"X-CSRFToken": token}).status_code == 302
+    else:
+        admin = a.test_client()
+        post_login(admin, "admin", PASSWORDS["admin"])
+        assert admin.post("/api/users/caseworker/disabled", json={"disabled": True},
+                          headers={"X-CSRFToken": token_of(admin)}).status_code == 200
+    assert _hold_in(other, token) == 401
+    assert other.get("/api/me").status_code == 401

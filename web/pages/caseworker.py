@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 from navigator import services
 from navigator.model import Role
 from web import schemas
-from web.access import actor, can_see_confidential, require
+from web.access import actor, can_see_confidential, require, session_guard
 from web.context import app_context
 from web.openapi import endpoint
 from web.render import (
@@ -91,14 +91,19 @@ def care(body: schemas.ServiceSearch) -> dict[str, Any]:
 
 @endpoint(bp, "/api/holds", "POST",
           summary="Hold one bed (idempotency key per attempt); opens the client's episode",
-          roles=ROLES, body=schemas.HoldCreate, status=201, errors=(404, 409))
+          roles=ROLES, body=schemas.HoldCreate, status=201, errors=(404, 409),
+          session_in_write=True)
 def hold(body: schemas.HoldCreate) -> dict[str, Any]:
-    """Hold a bed; a repeated idempotency key returns the first hold (and its episode)."""
+    """Hold a bed; a repeated idempotency key returns the first hold (and its episode).
+
+    The hold is made only while the login session is live, checked in its own statement.
+    """
     ctx = app_context()
     held = services.hold_for_client(ctx.store, ctx.settings, resource_id=body.resource_id,
                                     bed_type=body.bed_type, actor=actor(),
                                     idempotency_key=body.idempotency_key,
-                                    client_ref=body.client_ref, episode_id=body.episode_id)
+                                    client_ref=body.client_ref, episode_id=body.episode_id,
+                                    session=session_guard())
     return _referral_view(held)
 
 @endpoint(bp, "/api/holds/<hold_id>/confirm", "POST", summary="Confirm a held bed",
