@@ -93,14 +93,15 @@ class PointGrid:
             self.nx = int(ix.max()) + 1 if self.n else 1
             self.ny = int(iy.max()) + 1 if self.n else 1
             key = iy * self.nx + ix
-            self.order = np.argsort(key, kind="stable")  # within a cell: by point index
-            self.keys = key[self.order]
-            occupied = int(np.count_nonzero(np.diff(self.keys))) + 1
-            per_cell = self.n / occupied
-            if fit or per_cell <= _PER_CELL * 2:
+            if fit or self.nx * self.ny > 8 * max(self.n, 1):
+                break
+            per_cell = self.n / max(int(np.count_nonzero(np.bincount(key))), 1)
+            if per_cell <= _PER_CELL * 2:
                 break
             # roads leave most of a region's box empty: size the cells for where points are
             cell_m = self.cell_m * float(np.sqrt(_PER_CELL / per_cell))
+        self.order = np.argsort(key, kind="stable")  # within a cell: by point index
+        self.keys = key[self.order]
         self.xy = xy[self.order]
 
     def _cells(self, xy: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64],
