@@ -1,9 +1,11 @@
 """A uniform grid over points in local metres: nearest point, points within a radius (numpy).
 
 The snapping indexes (nodes, pieces of edges) are built once per command, so they must build
-quickly and import nothing heavy: a stable sort of cell keys is all this index needs, where
-scipy's KD-tree cost a quarter of a second to import. Queries are exact and deterministic
-(ties go to the lowest point index).
+quickly and import nothing heavy: a stable sort of cell keys is all this index needs (scipy's
+KD-tree made every command import scipy.spatial, ~0.07 s beyond the scipy.linalg numba loads,
+and took ~0.04 s more to build). Queries are exact and deterministic (ties go to the lowest
+point index); a query far from every point scans the cells up to its nearest one, so it costs
+more than near ones (~0.1-0.3 ms a few km out on the Columbus network, ~15 ms at 100 km).
 """
 
 from __future__ import annotations
