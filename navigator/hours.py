@@ -88,7 +88,8 @@ class OpeningHours:
             tuple[int, int], ...] | None:
         """Return the spans of the rule in force on ``day`` (None when no rule names it)."""
         found: tuple[tuple[int, int], ...] | None = None
-        is_holiday = day in holidays
+        # the calendar is asked only by a PH rule (it may be read on that first question)
+        is_holiday = any(rule.holiday for rule in self.rules) and day in holidays
         for rule in self.rules:
             if (rule.holiday and is_holiday) or (not rule.holiday and day.weekday() in rule.days):
                 found = rule.spans

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,37 @@ def test_a_decision_against_a_missing_store_is_refused(tmp_path: Path,
                  "--store", str(missing)]) == 1
     assert f"no store at {missing}" in capsys.readouterr().err
     assert not missing.exists()  # not created empty
+
+
+def _program(*words: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "navigator.cli", *words] if code is None else \
+        [sys.executable, "-c", code, *words]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_the_program_exits_with_its_status_and_all_its_output(tmp_path: Path) -> None:
+    """``run`` ends the process without teardown: the status and every line still arrive."""
+    store = tmp_path / "new.gpkg"
+    done = _program("init-db", "--store", str(store))
+    assert done.returncode == 0, done.stderr
+    assert str(store) in done.stdout and done.stdout.endswith("\n") and store.exists()
+    done = _program("find-bed", "--lon", "-82.99", "--lat", "39.96", "--bed-type",
+                    "single_women", "--store", str(tmp_path / "none.gpkg"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("navigator find-bed: error: no store at")
+
+
+def test_the_program_waits_for_a_thread_still_running(tmp_path: Path) -> None:
+    mark = tmp_path / "mark"
+    probe = ("import sys, threading, time\n"
+             "from pathlib import Path\n"
+             "from navigator.cli.main import run\n"
+             "def late(mark):\n"
+             "    time.sleep(1.5)  # longer than init-db takes\n"
+             "    mark.write_text('done')\n"
+             "threading.Thread(target=late, args=(Path(sys.argv[1]),)).start()\n"
+             "sys.argv[1:] = ['init-db', '--store', sys.argv[2]]\n"
+             "run()\n")
+    done = _program(str(mark), str(tmp_path / "s.gpkg"), code=probe)
+    assert done.returncode == 0, done.stderr
+    assert mark.read_text() == "done"

@@ -154,3 +154,24 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
                     if private and not own_leaf:
                         offenders.append(f"{name}: from {node.module} import {a.name}")
     assert offenders == [], offenders
+
+
+def test_the_services_package_table_matches_its_typed_imports() -> None:
+    """``navigator.services`` imports its role modules lazily: its table and the typed imports
+    (what mypy and readers see) name the same functions, and each resolves to its module's."""
+    import importlib
+
+    import navigator.services as services
+
+    path = ROOT / "navigator" / "services" / "__init__.py"
+    typed = {a.name: node.module.rsplit(".", 1)[1]
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.ImportFrom) and node.module
+             and node.module.startswith("navigator.services.") for a in node.names}
+    assert typed == services._HOME
+    assert sorted(services.__all__) == sorted(typed)
+    for name, module in typed.items():
+        home = importlib.import_module(f"navigator.services.{module}")
+        assert getattr(services, name) is getattr(home, name)
+    with pytest.raises(AttributeError, match="no_such_service"):
+        _ = services.no_such_service  # type: ignore[attr-defined]

@@ -426,3 +426,23 @@ def test_holiday_calendar_follows_the_region_and_the_setting() -> None:
     for bad in ("XX", "US-ZZ"):
         with pytest.raises(ValidationError, match="holidays"):
             holiday_calendar(settings_from_env({"NAVIGATOR_HOLIDAYS": bad}))
+
+
+def test_the_area_calendar_is_read_on_its_first_question(columbus_graph) -> None:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from navigator.config import settings_from_env
+    from navigator.hours import is_open, parse_hours
+    from navigator.services.context import area_context
+
+    ctx = area_context(columbus_graph, settings_from_env({"NAVIGATOR_HOLIDAYS": "us-ca"}))
+    assert date(2027, 3, 31) in ctx.holidays and date(2027, 3, 30) not in ctx.holidays
+    bad = area_context(columbus_graph, settings_from_env({"NAVIGATOR_HOLIDAYS": "XX"}))
+    monday = datetime(2026, 11, 23, 12, tzinfo=ZoneInfo(ctx.timezone))
+    # no PH rule: the calendar is never asked, so even an unknown one answers
+    assert is_open(parse_hours("Mo-Fr 08:00-17:00"), monday, tz=bad.timezone,
+                   holidays=bad.holidays)
+    with pytest.raises(ValidationError, match="holidays"):
+        is_open(parse_hours("Mo-Fr 08:00-17:00; PH off"), monday, tz=bad.timezone,
+                holidays=bad.holidays)

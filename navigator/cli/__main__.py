@@ -1,7 +1,5 @@
 """``python -m navigator.cli``."""
 
-import sys
+from navigator.cli.main import run
 
-from navigator.cli.main import main
-
-sys.exit(main())
+run()

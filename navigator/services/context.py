@@ -140,8 +140,27 @@ def area_context(graph: TravelGraph, settings: Settings, *, calendar: str | None
         ``(name, polygon EPSG:4326, target seconds)`` with their own response targets.
     """
     return AreaContext(timezone=network_timezone(graph),
-                       holidays=holiday_calendar(settings, calendar),
+                       holidays=_LazyCalendar(settings, calendar),
                        targets=ResponseTargets(settings.response_target_s, zones))
+
+
+class _LazyCalendar(Container[date]):
+    """A holiday calendar read on its first question (only ``PH`` opening-hours rules ask).
+
+    The ``holidays`` package imports every country's module (~0.1 s): a decision whose places
+    have no ``PH`` rule does not pay it. An unknown calendar is refused on that first question
+    (the web app and ``navigator region init`` check theirs when they start).
+    """
+
+    def __init__(self, settings: Settings, code: str | None) -> None:
+        self._settings, self._code = settings, code
+        self._days: Container[date] | None = None
+
+    def __contains__(self, day: object) -> bool:
+        """Return whether ``day`` is a public holiday (the calendar is read the first time)."""
+        if self._days is None:
+            self._days = holiday_calendar(self._settings, self._code)
+        return day in self._days
 
 
 def holiday_calendar(settings: Settings, code: str | None = None) -> Container[date]:
