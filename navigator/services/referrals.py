@@ -109,7 +109,7 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
     ConflictError
         No free bed, or the episode is not in ``search`` (nothing is held then).
     SessionEndedError
-        ``session`` is over (nothing is held).
+        ``session`` is over (nothing is held, nothing is said of the episode).
     NotFoundError
         Unknown shelter, bed type at the shelter, or episode.
     ValidationError
@@ -121,8 +121,13 @@ def hold_for_client(store: Store, settings: Settings, *, resource_id: str,
         raise ValidationError(msg)
     asked = episode_id
     if episode_id is not None:
-        episode = store.episode(episode_id)
-        _check_can_hold(store, episode, idempotency_key)
+        try:
+            episode = store.episode(episode_id)
+            _check_can_hold(store, episode, idempotency_key)
+        except (NotFoundError, ConflictError):
+            if session is not None:  # an ended session learns nothing of the episode
+                store.check_session(session)
+            raise
         ref = episode.client_ref
     elif ref:
         episode_id = next((e.id for e in store.episodes(actor=actor, client_ref=ref)

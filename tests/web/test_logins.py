@@ -398,3 +398,22 @@ def test_a_hold_right_after_the_session_ends_in_another_worker_is_401(
                           headers={"X-CSRFToken": token_of(admin)}).status_code == 200
     assert _hold_in(other, token) == 401
     assert other.get("/api/me").status_code == 401
+
+
+def test_an_ended_session_reads_no_episode_through_a_hold(
+        make_app: Callable[..., Flask]) -> None:
+    """The episode a hold names is looked up only for a live session (no 404/409 probe)."""
+    a, b = make_app(secret_key="s" * 32), make_app(secret_key="s" * 32)
+    desk = a.test_client()
+    post_login(desk, "caseworker", PASSWORDS["caseworker"])
+    token = token_of(desk)
+    other = b.test_client()
+    cookie = desk.get_cookie("navigator_session")
+    assert cookie is not None
+    other.set_cookie("navigator_session", cookie.value)
+    assert _hold_in(other, token) == 404  # B read the session a moment ago
+    assert desk.post("/auth/logout", headers={"X-CSRFToken": token}).status_code == 302
+    r = other.post("/api/holds", json={"resource_id": "nowhere", "bed_type": "single_men",
+                                       "episode_id": "no-such-episode"},
+                   headers={"X-CSRFToken": token})
+    assert r.status_code == 401
