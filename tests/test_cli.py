@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,10 +121,16 @@ def test_a_decision_against_a_missing_store_is_refused(tmp_path: Path,
     assert not missing.exists()  # not created empty
 
 
-def _program(*words: str, code: str | None = None) -> subprocess.CompletedProcess[str]:
+def _program(*words: str, code: str | None = None, shell: str = ""
+             ) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "navigator.cli", *words] if code is None else \
         [sys.executable, "-c", code, *words]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    if shell:  # redirections of the program's descriptors, e.g. ">&-"
+        argv = ["sh", "-c", f'exec "$@" {shell}', "sh", *argv]
+    # Buffered as an installed copy: output not flushed before the exit would be lost.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False,
+                          env=env)
 
 
 def test_the_program_exits_with_its_status_and_all_its_output(tmp_path: Path) -> None:
@@ -152,3 +159,23 @@ def test_the_program_waits_for_a_thread_still_running(tmp_path: Path) -> None:
     done = _program(str(mark), str(tmp_path / "s.gpkg"), code=probe)
     assert done.returncode == 0, done.stderr
     assert mark.read_text() == "done"
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_the_program_exits_with_its_status_when_started_with_a_stream_closed(
+        tmp_path: Path, closed: str) -> None:
+    store = tmp_path / "new.gpkg"
+    done = _program("init-db", "--store", str(store), shell=closed)
+    assert done.returncode == 0, done.stderr
+    assert store.exists()
+
+
+def test_what_exit_handlers_write_still_arrives(tmp_path: Path) -> None:
+    probe = ("import atexit, sys\n"
+             "from navigator.cli.main import run\n"
+             "atexit.register(print, 'said at exit')\n"
+             "sys.argv[1:] = ['init-db', '--store', sys.argv[1]]\n"
+             "run()\n")
+    done = _program(str(tmp_path / "s.gpkg"), code=probe)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("said at exit\n")

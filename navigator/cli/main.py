@@ -71,12 +71,13 @@ def run() -> NoReturn:
     code = main()
     if threading.active_count() > 1:
         sys.exit(code)
+    atexit._run_exitfuncs()  # first: what they write is flushed below
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: the descriptor was closed when Python started
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)  # let the ordinary exit report a stream that cannot be written
-    atexit._run_exitfuncs()
     os._exit(code)
 
 
