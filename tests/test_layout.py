@@ -175,3 +175,16 @@ def test_the_services_package_table_matches_its_typed_imports() -> None:
         assert getattr(services, name) is getattr(home, name)
     with pytest.raises(AttributeError, match="no_such_service"):
         _ = services.no_such_service  # type: ignore[attr-defined]
+
+
+def test_dir_of_the_services_package_lists_its_lazy_names() -> None:
+    import subprocess
+    import sys
+
+    # A fresh interpreter: no role module imported yet (this one may have imported them).
+    probe = ("import navigator.services as s\n"
+             "missing = sorted(set(s.__all__) - set(dir(s)))\n"
+             "print(missing, 'navigator.services.referrals' in __import__('sys').modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.split() == ["[]", "False"]

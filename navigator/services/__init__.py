@@ -156,3 +156,8 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """Return the package's names, the lazy ones included (``dir()``, completion)."""
+    return sorted({*globals(), *__all__})
