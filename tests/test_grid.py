@@ -82,3 +82,11 @@ def test_snap_to_edges_in_batches_equals_one_batch(baltimore,
     parts = snap_to_edges(baltimore, lon, lat, strict=False, max_snap_m=1e9)
     for field in ("edge", "distance_m", "lon", "lat", "fraction"):
         np.testing.assert_array_equal(getattr(parts, field), getattr(whole, field))
+
+
+def test_a_query_with_a_nan_or_infinite_coordinate_is_near_nothing() -> None:
+    grid = PointGrid(np.array([[0.0, 0.0], [1.0, 1.0]]))
+    q = np.array([[np.nan, 0.0], [np.inf, 0.0], [0.0, -np.inf], [0.9, 0.9]])
+    dist, index = grid.nearest(q)  # used to loop for ever on the NaN
+    assert index.tolist() == [-1, -1, -1, 1]
+    assert np.isinf(dist[:3]).all() and dist[3] == pytest.approx(np.hypot(0.1, 0.1))

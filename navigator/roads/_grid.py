@@ -154,15 +154,16 @@ class PointGrid:
         -------
         distance_m, index
             Ties go to the lowest index; ``inf`` and -1 for every query when the grid holds
-            no point.
+            no point, and for a query with a NaN or infinite coordinate.
         """
         p = np.asarray(p, dtype=np.float64).reshape(-1, 2)
         k = p.shape[0]
         dist, index = np.full(k, np.inf), np.full(k, -1, dtype=np.int64)
         if not self.n:
             return dist, index
-        ix, iy = self._cells(p)
-        todo = np.arange(k, dtype=np.int64)
+        finite = np.all(np.isfinite(p), axis=1).reshape(-1)
+        ix, iy = self._cells(np.where(finite[:, None], p, 0.0))
+        todo = np.flatnonzero(finite)  # a NaN or inf query is near nothing: no ring ends it
         inner = np.full(k, -1, dtype=np.int64)  # rings up to inner are scanned
         outer = np.ones(k, dtype=np.int64)
         while todo.shape[0]:
