@@ -32,6 +32,7 @@ from navigator.store.candidates import CandidateMethods
 from navigator.store.closures import ClosureMethods
 from navigator.store.episodes import EpisodeMethods
 from navigator.store.registry import RegistryMethods
+from navigator.store.sessions import check_live
 from navigator.store.sqlstore import SQLStore
 from navigator.store.surge import SurgeMethods
 from navigator.store.tx import append_audit, enum_values
@@ -132,10 +133,10 @@ class GuardedStore(RegistryMethods, CandidateMethods, SurgeMethods, EpisodeMetho
     def _hold_bed(self, resource_id: str, bed: str, *, actor: str, ttl_s: float,
                   key: str | None, client_ref: str, now: datetime,
                   session: SessionGuard | None = None) -> Hold:
-        if session is not None:
-            self.check_session(session)  # type: ignore[attr-defined]
         conflict: ConflictError | None = None
         with self._transaction(write=True) as tx:
+            if session is not None:  # in the write's transaction: no logout slips between
+                check_live(tx, session)
             earlier = by_key(tx, "holds", key)
             if earlier is not None:
                 return earlier

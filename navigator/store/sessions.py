@@ -65,7 +65,7 @@ class SessionGuard:
     Live: the session ``id`` of ``username``, not revoked, its user not disabled, started at
     or after ``started_after`` (the session's greatest age) and seen at or after
     ``seen_after`` (its idle limit). A hold given a guard checks it in its own statement
-    (PostGIS) or by a read just before its transaction (the general path), and writes
+    (PostGIS) or as the first statement of its transaction (the general path), and writes
     nothing if the session is over.
     """
 
@@ -86,6 +86,18 @@ class SessionGuard:
         return {"g_sid": self.id, "g_user": self.username,
                 "g_started": rows.to_ms(self.started_after),
                 "g_seen": rows.to_ms(self.seen_after)}
+
+
+def check_live(tx: Tx, guard: SessionGuard) -> None:
+    """Raise ``SessionEndedError`` unless the guard's session is live, read within ``tx``.
+
+    The first statement of a write transaction that carries a guard: the check and the write
+    commit together (on the embedded store, under its write lock).
+    """
+    found = tx.fetch(f"SELECT {LIVE_SESSION_SQL} AS live", guard.params())
+    if not (found and found[0]["live"]):
+        msg = "the login session has ended; log in again"
+        raise SessionEndedError(msg)
 
 
 def _session(row: dict[str, Any], prefix: str = "s_") -> LoginSession:
