@@ -376,10 +376,10 @@ def _hold_in(c: FlaskClient, token: str) -> int:
     return int(r.status_code)
 
 
-@pytest.mark.parametrize("end", ["logout", "disable"])
-def test_a_hold_right_after_the_session_ends_in_another_worker_is_401(
-        make_app: Callable[..., Flask], end: str) -> None:
-    """Worker B read the session a moment ago; the hold's own write still sees it end."""
+def _one_session_in_two_workers(make_app: Callable[..., Flask]
+                                ) -> tuple[Flask, FlaskClient, str, FlaskClient]:
+    """Return worker A, a caseworker logged in on it, its CSRF token, and worker B's client
+    carrying the same session cookie (two gunicorn workers, one secret key)."""
     a, b = make_app(secret_key="s" * 32), make_app(secret_key="s" * 32)
     desk = a.test_client()
     post_login(desk, "caseworker", PASSWORDS["caseworker"])
@@ -388,6 +388,14 @@ def test_a_hold_right_after_the_session_ends_in_another_worker_is_401(
     cookie = desk.get_cookie("navigator_session")
     assert cookie is not None
     other.set_cookie("navigator_session", cookie.value)
+    return a, desk, token, other
+
+
+@pytest.mark.parametrize("end", ["logout", "disable"])
+def test_a_hold_right_after_the_session_ends_in_another_worker_is_401(
+        make_app: Callable[..., Flask], end: str) -> None:
+    """Worker B read the session a moment ago; the hold's own write still sees it end."""
+    a, desk, token, other = _one_session_in_two_workers(make_app)
     assert _hold_in(other, token) == 404  # logged in (no such shelter): B read the session
     if end == "logout":
         assert desk.post("/auth/logout", headers={"X-CSRFToken": token}).status_code == 302
@@ -403,14 +411,7 @@ def test_a_hold_right_after_the_session_ends_in_another_worker_is_401(
 def test_an_ended_session_reads_no_episode_through_a_hold(
         make_app: Callable[..., Flask]) -> None:
     """The episode a hold names is looked up only for a live session (no 404/409 probe)."""
-    a, b = make_app(secret_key="s" * 32), make_app(secret_key="s" * 32)
-    desk = a.test_client()
-    post_login(desk, "caseworker", PASSWORDS["caseworker"])
-    token = token_of(desk)
-    other = b.test_client()
-    cookie = desk.get_cookie("navigator_session")
-    assert cookie is not None
-    other.set_cookie("navigator_session", cookie.value)
+    _, desk, token, other = _one_session_in_two_workers(make_app)
     assert _hold_in(other, token) == 404  # B read the session a moment ago
     assert desk.post("/auth/logout", headers={"X-CSRFToken": token}).status_code == 302
     r = other.post("/api/holds", json={"resource_id": "nowhere", "bed_type": "single_men",
