@@ -84,9 +84,9 @@ def _check_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[
     if x.shape != y.shape or x.ndim != 1:
         msg = f"lon and lat must be 1-d arrays of one length, got {x.shape} and {y.shape}"
         raise ValidationError(msg)
-    bad = ~(np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    ok = (np.abs(x) <= 180) & (np.abs(y) <= 90)  # NaN and inf compare False: refused too
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
         msg = f"point {i} (lon={x[i]}, lat={y[i]}) is not a valid EPSG:4326 coordinate"
         raise ValidationError(msg)
     return x, y
@@ -95,14 +95,23 @@ def _check_points(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[
 def local_xy(tg: TravelGraph, lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
              ) -> npt.NDArray[np.float64]:
     """Return points (EPSG:4326) in the graph's local metres (equirectangular, an affine map)."""
-    lon0, lat0 = tg.cached(_centre)
+    lon0, lat0, cos0 = tg.cached(_frame)
     k = _M_PER_DEG
-    return np.column_stack([(lon - lon0) * k * np.cos(np.deg2rad(lat0)), (lat - lat0) * k])
+    out = np.empty((len(lon), 2))
+    out[:, 0] = (lon - lon0) * k * cos0
+    out[:, 1] = (lat - lat0) * k
+    return out
 
 
 def _centre(tg: TravelGraph) -> tuple[float, float]:
     """Return the graph's median node (lon, lat): the origin of local metres."""
     return float(np.median(tg.lon)), float(np.median(tg.lat))
+
+
+def _frame(tg: TravelGraph) -> tuple[float, float, np.float64]:
+    """Return the origin of local metres and the cosine of its latitude (computed once)."""
+    lon0, lat0 = tg.cached(_centre)
+    return lon0, lat0, np.cos(np.deg2rad(lat0))
 
 
 def _open_nodes(tg: TravelGraph) -> npt.NDArray[np.int64] | None:
@@ -232,10 +241,13 @@ def snap_to_edges(
     out_f = np.empty(len(x))
     for i, cands in enumerate(tree.query_ball_point(p, np.asarray(d0) + _PIECE_M + 1e-6)):
         c = np.asarray(cands, dtype=np.int64)
-        ab = b[c] - a[c]
-        ll = np.einsum("ij,ij->i", ab, ab)
-        t = np.clip(np.einsum("ij,ij->i", p[i] - a[c], ab) / np.where(ll > 0, ll, 1), 0, 1)
-        q = a[c] + t[:, None] * ab
+        ac = a[c]
+        ab = b[c] - ac
+        ax, ay = ab[:, 0], ab[:, 1]
+        pa = p[i] - ac
+        ll = ax * ax + ay * ay
+        t = np.clip((pa[:, 0] * ax + pa[:, 1] * ay) / np.where(ll > 0, ll, 1), 0, 1)
+        q = ac + t[:, None] * ab
         d = np.hypot(*(q - p[i]).T)
         j = int(np.argmin(d))
         e = seg_edge[c[j]]
@@ -243,9 +255,9 @@ def snap_to_edges(
         along = seg_start_m[c[j]] + t[j] * np.sqrt(ll[j])
         total = edge_len[e]
         out_f[i] = min(1.0, along / total) if total > 0 else 0.0
-    lon0, lat0 = tg.cached(_centre)
+    lon0, lat0, cos0 = tg.cached(_frame)
     k = _M_PER_DEG
-    plon = lon0 + out_xy[:, 0] / (k * np.cos(np.deg2rad(lat0)))
+    plon = lon0 + out_xy[:, 0] / (k * cos0)
     plat = lat0 + out_xy[:, 1] / k
     _drop_far(out_edge, x, y, out_d, max_snap_m=max_snap_m, strict=strict)
     return EdgeSnap(edge=out_edge, distance_m=out_d, lon=plon, lat=plat, fraction=out_f)
