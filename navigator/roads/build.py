@@ -27,7 +27,7 @@ import numpy.typing as npt
 from navigator.errors import NetworkBuildError, ValidationError
 from navigator.roads import turn_costs, turn_graph, turns
 from navigator.roads.area import area_timezone
-from navigator.roads.graph import TravelGraph
+from navigator.roads.graph import TravelGraph, take_rows
 from navigator.roads.osm import SPEED_FALLBACK_KPH, edge_speeds_kph, great_circle_m, read_drive_ways
 
 log = logging.getLogger(__name__)
@@ -165,10 +165,10 @@ def build_graph(
         # drop self-loops, then keep the fastest of parallel simplified edges
         ok = u != v
         u, v, travel_time, length = u[ok], v[ok], travel_time[ok], length[ok]
-        geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, np.flatnonzero(ok))
+        geom_ptr, geom_nodes = take_rows(geom_ptr, geom_nodes, np.flatnonzero(ok))
         u, v, travel_time, length, pick = min_parallel_edges(u, v, travel_time, length,
                                                              return_pick=True)
-        geom_ptr, geom_nodes = _take_geometry(geom_ptr, geom_nodes, pick)
+        geom_ptr, geom_nodes = take_rows(geom_ptr, geom_nodes, pick)
         geom_xy = np.column_stack([lon[geom_nodes], lat[geom_nodes]])
     else:
         geom_xy = np.zeros((0, 2))
@@ -217,15 +217,6 @@ def min_parallel_edges(u, v, tt, ln, *, return_pick=False):  # type: ignore[no-u
     return (*out, pick) if return_pick else out
 
 
-def _take_geometry(ptr: npt.NDArray[np.int64], nodes: npt.NDArray[Any],
-                   pick: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
-    counts = ptr[pick + 1] - ptr[pick]
-    new_ptr = np.zeros(len(pick) + 1, dtype=np.int64)
-    np.cumsum(counts, out=new_ptr[1:])
-    idx = np.repeat(ptr[pick] - new_ptr[:-1], counts) + np.arange(new_ptr[-1])
-    return new_ptr, nodes[idx]
-
-
 def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy,  # type: ignore[no-untyped-def]
                    *, original_node=None, target_node=None, ghost_edge=None,
                    ghost_road=None, **meta) -> TravelGraph:
@@ -262,7 +253,7 @@ def assemble_graph(u, v, travel_time, length, osmid, lon, lat, geom_ptr, geom_xy
         at[order] = np.arange(len(order))
         by = np.argsort(at[ghost_edge])
         meta.update(ghost_edge=at[ghost_edge][by], ghost_road=at[ghost_road][by])
-    geom_ptr, geom_xy = _take_geometry(geom_ptr, geom_xy, order)
+    geom_ptr, geom_xy = take_rows(geom_ptr, geom_xy, order)
     rindptr, rindices, rorder = _csr(v[order], u[order], n)
     tt = np.ascontiguousarray(travel_time[order], dtype=np.float64)
     ch = contraction_hierarchy(indptr, indices, tt)

@@ -219,3 +219,17 @@ def _road_edges(tg: TravelGraph) -> npt.NDArray[np.bool_]:
 
 def _osmid_order(tg: TravelGraph) -> npt.NDArray[np.int64]:
     return np.argsort(tg.osmid, kind="stable")
+
+
+def take_rows(ptr: npt.NDArray[np.int64], values: npt.NDArray[Any],
+              pick: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any]]:
+    """Return rows ``pick`` of a ragged array (row ``i`` is ``values[ptr[i]:ptr[i + 1]]``).
+
+    The shape points of some edges (``geom_ptr``/``geom_xy``), the out-edges of some nodes
+    (a CSR): the new row offsets and the rows' values, concatenated, without a Python loop.
+    """
+    counts = ptr[pick + 1] - ptr[pick]
+    new_ptr = np.zeros(len(pick) + 1, dtype=np.int64)
+    np.cumsum(counts, out=new_ptr[1:])
+    idx = np.repeat(ptr[pick] - new_ptr[:-1], counts) + np.arange(new_ptr[-1])
+    return new_ptr, values[idx]

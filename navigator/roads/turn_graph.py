@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from navigator.roads.graph import take_rows
+
 if TYPE_CHECKING:
     from navigator.roads.turn_costs import TurnCosts
 
@@ -135,14 +137,6 @@ class Expanded:
     ghost_road: npt.NDArray[np.int64]
 
 
-def _ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
-            ) -> npt.NDArray[np.int64]:
-    """Return the concatenation of ``arange(s, s + c)`` for every start and count."""
-    total = int(counts.sum())
-    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return offsets + np.arange(total, dtype=np.int64)
-
-
 def expand(n: int, u: npt.NDArray[np.int64], v: npt.NDArray[np.int64],
            travel_time: npt.NDArray[np.float64], length: npt.NDArray[np.float64],
            geom_ptr: npt.NDArray[np.int64], geom_xy: npt.NDArray[np.float64],
@@ -210,7 +204,7 @@ def expand(n: int, u: npt.NDArray[np.int64], v: npt.NDArray[np.int64],
     deg = out_ptr[v[c_edges] + 1] - out_ptr[v[c_edges]]
     pair_in = np.repeat(c_edges, deg)
     pair_copy = np.repeat(copy, deg)
-    pair_out = by_tail[_ranges(out_ptr[v[c_edges]], deg)]
+    pair_out = take_rows(out_ptr, by_tail, v[c_edges])[1]
     if rules.allowed:
         keys = pair_in * n_edges + pair_out
         limited = np.isin(pair_in, np.array(sorted(rules.allowed), dtype=np.int64))
@@ -253,11 +247,9 @@ def expand(n: int, u: npt.NDArray[np.int64], v: npt.NDArray[np.int64],
     w = np.concatenate([np.zeros(len(e_port) + len(expanded) + len(c_edges) + len(g_keys)),
                         pair_w, g_w])
     # ghost edges: duplicates of their road edges, shape points included
-    g_cnt = geom_ptr[g_edge + 1] - geom_ptr[g_edge]
-    g_xy = geom_xy[_ranges(geom_ptr[g_edge], g_cnt)]
-    g_ptr = geom_ptr[-1] + np.cumsum(g_cnt)
-    ptr = np.concatenate([geom_ptr, g_ptr, np.full(len(a), geom_ptr[-1] + g_cnt.sum(),
-                                                   dtype=np.int64)])
+    g_ptr, g_xy = take_rows(geom_ptr, geom_xy, g_edge)
+    ptr = np.concatenate([geom_ptr, geom_ptr[-1] + g_ptr[1:],
+                          np.full(len(a), geom_ptr[-1] + g_ptr[-1], dtype=np.int64)])
     target = np.arange(n, dtype=np.int64)
     target[expanded] = sink
     log.info("turn expansion: %d intersections expanded, %d nodes, %d ghost edges and %d turn "
