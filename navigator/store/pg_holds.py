@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from navigator.errors import ConflictError, SessionEndedError
+from navigator.errors import ConflictError
 from navigator.store import rows
 from navigator.store._pgtx import AUDIT_FIELDS, HEAD_SQL
 from navigator.store.audit import chain_parts
 from navigator.store.guarded import GuardedStore, new_hold
-from navigator.store.sessions import LIVE_SESSION_SQL
+from navigator.store.sessions import LIVE_SESSION_SQL, session_ended
 from navigator.store.tx import audit_entry
 
 if TYPE_CHECKING:
@@ -93,8 +93,7 @@ class OneStatementHolds:
                 **{f"a_{c}": entry[c] for c in AUDIT_FIELDS},
                 **(session.params() if session is not None else {})})
         if not found["live"]:
-            msg = "the login session has ended; log in again"
-            raise SessionEndedError(msg)
+            raise session_ended()
         if found["free"] is not None:
             return rows.hold_from_row(row, free_beds=int(found["free"]))
         if found["earlier"] or found["due"] or found["listed"] is None:

@@ -88,6 +88,11 @@ class SessionGuard:
                 "g_seen": rows.to_ms(self.seen_after)}
 
 
+def session_ended() -> SessionEndedError:
+    """Return the error a write refused for an ended login session raises."""
+    return SessionEndedError("the login session has ended; log in again")
+
+
 def check_live(tx: Tx, guard: SessionGuard) -> None:
     """Raise ``SessionEndedError`` unless the guard's session is live, read within ``tx``.
 
@@ -96,8 +101,7 @@ def check_live(tx: Tx, guard: SessionGuard) -> None:
     """
     found = tx.fetch(f"SELECT {LIVE_SESSION_SQL} AS live", guard.params())
     if not (found and found[0]["live"]):
-        msg = "the login session has ended; log in again"
-        raise SessionEndedError(msg)
+        raise session_ended()
 
 
 def _session(row: dict[str, Any], prefix: str = "s_") -> LoginSession:
@@ -149,8 +153,7 @@ class SessionMethods:
         else:
             live = guard.admits(found, user)
         if not live:
-            msg = "the login session has ended; log in again"
-            raise SessionEndedError(msg)
+            raise session_ended()
 
     def sessions(self, username: str) -> list[LoginSession]:
         """Return the user's sessions not revoked, newest first."""
