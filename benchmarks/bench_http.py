@@ -49,11 +49,20 @@ PASSWORD = {"dispatcher": "dispatcher-demo", "caseworker": "caseworker-demo"}
 
 
 class Client:
-    """One keep-alive HTTP connection with a logged-in session (cookie + CSRF token)."""
+    """One keep-alive HTTP/1.1 connection with a logged-in session (cookie + CSRF token).
+
+    A plain socket rather than ``http.client``: the client runs on the same two cores as
+    the server, so every microsecond it spends parsing is taken from the server's figures
+    (``http.client`` spent ~0.35 ms of CPU per request, this ~0.1 ms). It reads exactly what
+    the benchmark needs: the status, the session cookie and a ``Content-Length`` body.
+    """
 
     def __init__(self, port: int, role: str) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buffer = b""
         self.cookie = ""
+        self.token = ""
         page = self.request("GET", "/auth/login")[1].decode()
         token = re.search(r'name="csrf-token" content="([^"]+)"', page)
         if token is None:
@@ -67,25 +76,61 @@ class Client:
 
     def request(self, method: str, path: str, body: Any = None, *,
                 token: str | None = None) -> tuple[int, bytes]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
-        data = None
+        data = b"" if body is None else json.dumps(body).encode()
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1",
+                f"Content-Length: {len(data)}"]
         if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token or (method == "POST" and getattr(self, "token", None)):
-            headers["X-CSRFToken"] = token or self.token
+            head.append("Content-Type: application/json")
+        if self.cookie:
+            head.append(f"Cookie: {self.cookie}")
+        if token or (method == "POST" and self.token):
+            head.append(f"X-CSRFToken: {token or self.token}")
+        message = ("\r\n".join(head) + "\r\n\r\n").encode() + data
         try:
-            self.conn.request(method, path, body=data, headers=headers)
-            r = self.conn.getresponse()
-        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-            self.conn.close()  # the server closed an idle keep-alive connection: reconnect
-            self.conn.request(method, path, body=data, headers=headers)
-            r = self.conn.getresponse()
-        payload = r.read()
-        for name, value in r.getheaders():
-            if name.lower() == "set-cookie" and value.startswith("navigator_session="):
+            return self._exchange(message)
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close()  # the server closed an idle keep-alive connection: reconnect
+            return self._exchange(message)
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.buffer = None, b""
+
+    def _exchange(self, message: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(message)
+        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
+            self._receive()
+        head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4:]
+        lines = head.split("\r\n")
+        status, length, close = int(lines[0].split()[1]), 0, False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "set-cookie" and value.startswith("navigator_session="):
                 self.cookie = value.split(";", 1)[0]
-        return r.status, payload
+            elif name == "connection" and value.lower() == "close":
+                close = True
+            elif name == "transfer-encoding":
+                raise SystemExit(f"unexpected {line!r}: the bench reads Content-Length bodies")
+        while len(self.buffer) < length:
+            self._receive()
+        payload, self.buffer = self.buffer[:length], self.buffer[length:]
+        if close:
+            self.close()
+        return status, payload
+
+    def _receive(self) -> None:
+        assert self.sock is not None
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionResetError("the server closed the connection")
+        self.buffer += chunk
 
 
 def _percentiles(seconds: list[float]) -> dict[str, float]:

@@ -23,7 +23,7 @@ from web.context import AppContext, install
 from web.errors import register_error_handlers
 from web.pages import BLUEPRINTS
 from web.render import closures_banner
-from web.security import csrf, env_flag, setup_headers
+from web.security import env_flag, setup_csrf, setup_headers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, graph: TravelGraph | None = 
         clock=clock or _utc_now))
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
-    csrf.init_app(app)
+    setup_csrf(app)
     register_error_handlers(app)
     setup_headers(app)
     access.init_app(app)
