@@ -287,3 +287,35 @@ def test_remembered_site_snaps_are_the_snaps_of_their_graph(columbus_graph, monk
                 snap_to_edges(columbus_graph, lon, lat, max_snap_m=2.0, strict=False))
     assert len(memory) == 0  # more than the limit at once: answered, not remembered
     assert _on_road.snap_sites(columbus_graph, [], [], max_snap_m=500.0).edge.shape == (0,)
+
+
+def test_remembered_sweeps_are_the_sweeps_of_their_point_graph_and_cutoff(columbus_graph,
+                                                                          monkeypatch) -> None:
+    from navigator.roads import travel_times_from_point, with_closures
+    from navigator.services import _on_road
+
+    rng = np.random.default_rng(5)
+    pts = snap_to_edges(columbus_graph, rng.uniform(-83.05, -82.95, 4),
+                        rng.uniform(39.93, 40.0, 4))
+
+    def direct(tg, cutoff):  # type: ignore[no-untyped-def]
+        return np.array([travel_times_from_point(tg, pts.take(i), cutoff_s=cutoff)
+                         for i in range(len(pts))])
+
+    for cutoff in (600.0, 900.0, 600.0):  # the second 600 s comes from memory
+        got = _on_road.sweeps_from(columbus_graph, pts, cutoff_s=cutoff)
+        np.testing.assert_array_equal(got, direct(columbus_graph, cutoff))
+    got[:] = 0.0  # the caller's copy: the memory is untouched
+    np.testing.assert_array_equal(_on_road.sweeps_from(columbus_graph, pts, cutoff_s=600.0),
+                                  direct(columbus_graph, 600.0))
+    # a point that moved is another key; closures are another graph with its own memory
+    moved = pts.take([1, 0, 3, 2])
+    np.testing.assert_array_equal(_on_road.sweeps_from(columbus_graph, moved, cutoff_s=600.0),
+                                  direct(columbus_graph, 600.0)[[1, 0, 3, 2]])
+    closed = with_closures(columbus_graph, np.unique(pts.edge[:2]), contract="never")
+    np.testing.assert_array_equal(_on_road.sweeps_from(closed, pts, cutoff_s=600.0),
+                                  direct(closed, 600.0))
+    monkeypatch.setattr(_on_road, "SWEEP_MEMO_MAX", 2)  # bounded: starts again, same answers
+    np.testing.assert_array_equal(_on_road.sweeps_from(columbus_graph, pts, cutoff_s=300.0),
+                                  direct(columbus_graph, 300.0))
+    assert len(columbus_graph.cached(_on_road._sweeps).rows) <= 2

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 #: Snaps one graph remembers for :func:`snap_sites` (forgotten all at once beyond it).
 SITE_MEMO_MAX = 4096
+#: Sweeps one graph remembers for :func:`sweeps_from` (forgotten all at once beyond it).
+SWEEP_MEMO_MAX = 64
 #: Bits of a place key holding the position along the edge.
 _KEY_BITS = 20
 _KEY_STEPS = (1 << _KEY_BITS) - 1
@@ -85,6 +87,46 @@ def snap_sites(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
                     lon=np.array(cols[2], dtype=np.float64),
                     lat=np.array(cols[3], dtype=np.float64),
                     fraction=np.array(cols[4], dtype=np.float64))
+
+
+class _Sweeps:
+    """One graph's remembered sweeps: ``(edge, fraction, cutoff_s)`` -> seconds per node."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rows: dict[tuple[int, float, float], npt.NDArray[np.float64]] = {}
+
+
+def _sweeps(graph: TravelGraph) -> _Sweeps:
+    return _Sweeps()
+
+
+def sweeps_from(graph: TravelGraph, points: EdgeSnap, *, cutoff_s: float
+                ) -> npt.NDArray[np.float64]:
+    """Return travel times from each on-road point to every node (a row per point), remembered.
+
+    Each row is ``travel_times_from_point(graph, point, cutoff_s=cutoff_s)``; like a snap, it
+    depends on nothing but the graph, the point and the cutoff, so a remembered row is never
+    stale (a team that moves is another point; closures give another graph). A dispatcher
+    ranking teams for incident after incident reuses the coverage sweeps of teams that have
+    not moved; at most :data:`SWEEP_MEMO_MAX` rows are kept per graph.
+    """
+    from navigator.roads import travel_times_from_point
+
+    memo = graph.cached(_sweeps)
+    out = np.empty((len(points), graph.n_nodes))
+    for i, (edge, fraction) in enumerate(zip(points.edge.tolist(), points.fraction.tolist(),
+                                             strict=True)):
+        key = (edge, fraction, float(cutoff_s))
+        row = memo.rows.get(key)
+        if row is None:
+            row = travel_times_from_point(graph, points.take(i), cutoff_s=cutoff_s)
+            with memo.lock:
+                if len(memo.rows) >= SWEEP_MEMO_MAX:
+                    memo.rows.clear()
+                memo.rows[key] = row
+        out[i] = row
+    return out
 
 
 def on_road_columns(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,

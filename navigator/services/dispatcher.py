@@ -29,7 +29,7 @@ from navigator.errors import (
     ValidationError,
 )
 from navigator.model import AssignmentStatus, Incident, TeamStatus
-from navigator.services._on_road import snap_places
+from navigator.services._on_road import snap_sites, sweeps_from
 from navigator.services._teams import missing_fit, position_age, speaks, team_statuses
 from navigator.services.batch import plan_batch
 from navigator.services.incident_area import WEIGHTING, area_incident, area_spread
@@ -110,7 +110,6 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
         point_travel_time_matrix,
         route_between_points,
         snap_to_edges,
-        travel_times_from_point,
     )
     from navigator.services.context import area_context, checked_moment
 
@@ -119,7 +118,8 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     inc = store.incident(incident_id)
     target_s = float(ctx.targets.at(inc.lon, inc.lat)[0])
     teams = store.teams(statuses=team_statuses(include_returning)).reset_index(drop=True)
-    where = snap_places(graph, teams, max_snap_m=settings.max_snap_m)
+    where = snap_sites(graph, teams.geometry.x.to_numpy(), teams.geometry.y.to_numpy(),
+                       max_snap_m=settings.max_snap_m)
     ok = where.edge >= 0
     spread = area_spread(graph, inc, where) if inc.is_area else None
     if spread is not None:
@@ -144,10 +144,8 @@ def rank_teams(store: Store, graph: TravelGraph, settings: Settings, *, incident
     avail = np.flatnonzero((teams["status"] == TeamStatus.AVAILABLE).to_numpy() & ok)
     node_target = ctx.targets.at(graph.lon, graph.lat)
     cutoff = float(node_target.max())
-    matrix = np.array([travel_times_from_point(graph, where.take(i), cutoff_s=cutoff)
-                       for i in avail])
-    baseline, without = coverage_without(matrix.reshape(len(avail), graph.n_nodes),
-                                         node_target, weight=population)
+    matrix = sweeps_from(graph, where.take(avail), cutoff_s=cutoff)
+    baseline, without = coverage_without(matrix, node_target, weight=population)
     uncovered = np.full(len(teams), baseline)
     uncovered[avail] = without
     order, score = team_order(eta, fits_skills=fits, fits_language=lang, shift_ok=shift_ok,
