@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 csrf = CSRFProtect()
 #: Signed texts (CSRF tokens, session cookies) remembered per process at most.
 _MEMO_MAX = 4096
+#: The longest CSRF token remembered (flask-wtf's are about 90 characters). itsdangerous
+#: ignores junk after a signature, so one token has endless valid spellings, each as long as
+#: a form field: a longer one is checked afresh, never remembered (nor is a longer cookie).
+_MEMO_TEXT_MAX = 256
+#: The longest session cookie remembered (a browser keeps none longer than 4096 bytes).
+_MEMO_COOKIE_MAX = 4096
 
 
 def setup_csrf(app: Flask) -> None:
@@ -65,7 +71,8 @@ def check_csrf() -> None:
         raise CSRFError("The CSRF session token is missing.")
     key: str | bytes = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key or ""
     limit = config["WTF_CSRF_TIME_LIMIT"]
-    signed = _signed(key, token) if limit is None else _signed_within(key, token, limit)
+    signed = (_signed(key, token) if limit is None and len(token) <= _MEMO_TEXT_MAX
+              else _signed_within(key, token, limit))
     if signed is None:
         raise CSRFError("The CSRF token is invalid.")
     if not hmac.compare_digest(str(session[field]), signed):
@@ -118,6 +125,8 @@ class CheckedCookieSessions(SecureCookieSessionInterface):
         text = request.cookies.get(self.get_cookie_name(app))
         if not text:
             return self.session_class()
+        if len(text) > _MEMO_COOKIE_MAX:
+            return super().open_session(app, request)
         keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
         seen = self._seen.get((keys, text))
         if seen is None:

@@ -109,3 +109,32 @@ def test_each_request_gets_its_own_copy_of_the_session(app: Flask, as_role: Clie
         first["sid"] = "changed"
         second = memo.open_session(app, request)
         assert second is not None and second["sid"] != "changed"
+
+
+def test_an_oversized_token_is_checked_but_not_remembered(as_role: Client) -> None:
+    # itsdangerous ignores junk after a signature, so one valid token has endless valid
+    # spellings, each up to a form's size: remembering them would pin memory per request.
+    c, headers = as_role("dispatcher")
+    token = headers["X-CSRFToken"]
+    before = security._signed.cache_info().currsize
+    for n in (1, 2):
+        long = token + "!!!!" * (security._MEMO_TEXT_MAX // 4 + n)
+        assert _post(c, long).status_code == 201  # as flask-wtf: accepted, checked afresh
+        r = c.post("/api/incidents", data={"csrf_token": "x" * 10_000 + str(n)})
+        assert r.status_code == 400 and "CSRF" in r.get_json()["message"]
+    assert security._signed.cache_info().currsize <= before + 1  # at most the short token
+
+
+def test_an_oversized_cookie_is_checked_but_not_remembered(
+        app: Flask, as_role: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(security, "_MEMO_COOKIE_MAX", 200)  # a real limit: 4096
+    c, _ = as_role("dispatcher")
+    cookie = c.get_cookie(COOKIE)
+    assert cookie is not None
+    memo = app.session_interface
+    assert isinstance(memo, security.CheckedCookieSessions)
+    for n in (1, 2):
+        long = cookie.value + "!!!!" * (security._MEMO_COOKIE_MAX // 4 + n)
+        c.set_cookie(COOKIE, long)
+        assert c.get("/api/incidents").status_code == 200  # as Flask: the same session
+        assert all(text != long for _, text in memo._seen)
