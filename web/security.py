@@ -62,6 +62,8 @@ def check_csrf() -> None:
     config = current_app.config
     if not config["WTF_CSRF_ENABLED"] or request.method not in config["WTF_CSRF_METHODS"]:
         return
+    if not request.endpoint:  # as flask-wtf: no view would run, the 404 or 405 stands
+        return
     field = config["WTF_CSRF_FIELD_NAME"]
     token = next((t for h in config["WTF_CSRF_HEADERS"] if (t := request.headers.get(h))),
                  None) or request.form.get(field)

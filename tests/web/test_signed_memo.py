@@ -138,3 +138,11 @@ def test_an_oversized_cookie_is_checked_but_not_remembered(
         c.set_cookie(COOKIE, long)
         assert c.get("/api/incidents").status_code == 200  # as Flask: the same session
         assert all(text != long for _, text in memo._seen)
+
+
+def test_a_write_to_no_route_is_404_or_405_as_with_flask_wtf(client: FlaskClient) -> None:
+    # flask-wtf checks no token where no view would run: the routing error stands
+    r = client.post("/no/such/route", json={})
+    assert r.status_code == 404 and r.is_json
+    assert client.post("/favicon.ico").status_code == 405
+
