@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect, same_origin
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
 if TYPE_CHECKING:
     from flask import Flask, Request, Response
@@ -91,11 +91,14 @@ def _signed_within(secret_key: str | bytes, token: str, max_age: int | None
                    ) -> str | None:
     """Return the session value ``token`` signs under ``secret_key`` (None: a bad token).
 
-    A token signed more than ``max_age`` seconds ago (None: no limit) is bad too.
+    A token signed more than ``max_age`` seconds ago (None: no limit) is refused as
+    flask-wtf refuses it (``CSRFError``: the token has expired).
     """
     try:
         value = URLSafeTimedSerializer(secret_key, salt="wtf-csrf-token").loads(
             token, max_age=max_age)
+    except SignatureExpired as e:
+        raise CSRFError("The CSRF token has expired.") from e
     except BadData:
         return None
     return value if isinstance(value, str) else None

@@ -146,3 +146,12 @@ def test_a_write_to_no_route_is_404_or_405_as_with_flask_wtf(client: FlaskClient
     assert r.status_code == 404 and r.is_json
     assert client.post("/favicon.ico").status_code == 405
 
+
+def test_an_expired_token_says_so(app: Flask, as_role: Client,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    c, headers = as_role("dispatcher")
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 60)
+    real = security.time.time
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: real() + 3600)
+    r = _post(c, headers["X-CSRFToken"])
+    assert r.status_code == 400 and r.get_json()["message"] == "The CSRF token has expired."
