@@ -279,7 +279,7 @@ def test_remembered_site_snaps_are_the_snaps_of_their_graph(columbus_graph, monk
     assert not np.isin(moved.edge[:4], plain.edge[:4]).any()
     # bounded: beyond the limit the memory starts again, answers unchanged
     monkeypatch.setattr(_on_road, "SITE_MEMO_MAX", 5)
-    memory = columbus_graph.cached(_on_road._site_snaps).snaps
+    memory = columbus_graph.cached(_on_road._site_snaps).items
     _same_snaps(_on_road.snap_sites(columbus_graph, lon[:3], lat[:3], max_snap_m=1.0),
                 snap_to_edges(columbus_graph, lon[:3], lat[:3], max_snap_m=1.0, strict=False))
     assert len(memory) == 3
@@ -318,4 +318,4 @@ def test_remembered_sweeps_are_the_sweeps_of_their_point_graph_and_cutoff(columb
     monkeypatch.setattr(_on_road, "SWEEP_MEMO_MAX", 2)  # bounded: starts again, same answers
     np.testing.assert_array_equal(_on_road.sweeps_from(columbus_graph, pts, cutoff_s=300.0),
                                   direct(columbus_graph, 300.0))
-    assert len(columbus_graph.cached(_on_road._sweeps).rows) <= 2
+    assert len(columbus_graph.cached(_on_road._sweeps).items) <= 2

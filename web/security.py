@@ -37,9 +37,10 @@ csrf = CSRFProtect()
 _MEMO_MAX = 4096
 #: The longest CSRF token remembered (flask-wtf's are about 90 characters). itsdangerous
 #: ignores junk after a signature, so one token has endless valid spellings, each as long as
-#: a form field: a longer one is checked afresh, never remembered (nor is a longer cookie).
+#: a form field: a longer one is checked afresh, never remembered.
 _MEMO_TEXT_MAX = 256
-#: The longest session cookie remembered (a browser keeps none longer than 4096 bytes).
+#: The longest session cookie remembered (a browser keeps none longer than 4096 bytes; the
+#: same junk tail lengthens a cookie too): a longer one is checked afresh.
 _MEMO_COOKIE_MAX = 4096
 
 

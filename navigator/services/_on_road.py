@@ -10,7 +10,8 @@ index places by integer, like the simulator's travel-time matrix.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,16 +40,28 @@ def snap_places(graph: TravelGraph, places: gpd.GeoDataFrame, *, max_snap_m: flo
                          max_snap_m=max_snap_m, strict=False)
 
 
-class _SiteSnaps:
-    """One graph's remembered snaps: ``(lon, lat, max_snap_m)`` -> the EdgeSnap fields."""
+class _Memory:
+    """Answers one graph remembers (kept by ``graph.cached``), forgotten all at once when full."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.snaps: dict[tuple[float, float, float], tuple[int, float, float, float, float]] = {}
+        self.items: dict[Hashable, Any] = {}
+
+    def keep(self, fresh: dict[Hashable, Any], limit: int) -> None:
+        """Remember ``fresh``, forgetting the rest first if both exceed ``limit`` items.
+
+        ``fresh`` alone over ``limit`` is not remembered (and the rest is forgotten anyway).
+        """
+        with self.lock:
+            if len(self.items) + len(fresh) > limit:
+                self.items.clear()
+            if len(fresh) <= limit:
+                self.items.update(fresh)
 
 
-def _site_snaps(graph: TravelGraph) -> _SiteSnaps:
-    return _SiteSnaps()
+def _site_snaps(graph: TravelGraph) -> _Memory:
+    """``(lon, lat, max_snap_m)`` -> the EdgeSnap fields."""
+    return _Memory()
 
 
 def snap_sites(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
@@ -67,20 +80,15 @@ def snap_sites(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
     y = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     memo = graph.cached(_site_snaps)
     keys = [(a, b, float(max_snap_m)) for a, b in zip(x.tolist(), y.tolist(), strict=True)]
-    got = [memo.snaps.get(k) for k in keys]
+    got = [memo.items.get(k) for k in keys]
     miss = [i for i, g in enumerate(got) if g is None]
     if miss:
         s = snap_to_edges(graph, x[miss], y[miss], max_snap_m=max_snap_m, strict=False)
         fresh = list(zip(s.edge.tolist(), s.distance_m.tolist(), s.lon.tolist(),
                          s.lat.tolist(), s.fraction.tolist(), strict=True))
-        keep = len(miss) <= SITE_MEMO_MAX
-        with memo.lock:
-            if len(memo.snaps) + len(miss) > SITE_MEMO_MAX:
-                memo.snaps.clear()
-            for i, snap in zip(miss, fresh, strict=True):
-                got[i] = snap
-                if keep:
-                    memo.snaps[keys[i]] = snap
+        for i, snap in zip(miss, fresh, strict=True):
+            got[i] = snap
+        memo.keep({keys[i]: got[i] for i in miss}, SITE_MEMO_MAX)
     cols = list(zip(*got, strict=True)) if got else [(), (), (), (), ()]
     return EdgeSnap(edge=np.array(cols[0], dtype=np.int64),
                     distance_m=np.array(cols[1], dtype=np.float64),
@@ -89,16 +97,9 @@ def snap_sites(graph: TravelGraph, lon: npt.ArrayLike, lat: npt.ArrayLike, *,
                     fraction=np.array(cols[4], dtype=np.float64))
 
 
-class _Sweeps:
-    """One graph's remembered sweeps: ``(edge, fraction, cutoff_s)`` -> seconds per node."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.rows: dict[tuple[int, float, float], npt.NDArray[np.float64]] = {}
-
-
-def _sweeps(graph: TravelGraph) -> _Sweeps:
-    return _Sweeps()
+def _sweeps(graph: TravelGraph) -> _Memory:
+    """``(edge, fraction, cutoff_s)`` -> seconds per node."""
+    return _Memory()
 
 
 def sweeps_from(graph: TravelGraph, points: EdgeSnap, *, cutoff_s: float
@@ -115,17 +116,17 @@ def sweeps_from(graph: TravelGraph, points: EdgeSnap, *, cutoff_s: float
 
     memo = graph.cached(_sweeps)
     out = np.empty((len(points), graph.n_nodes))
+    fresh: dict[Hashable, npt.NDArray[np.float64]] = {}
     for i, (edge, fraction) in enumerate(zip(points.edge.tolist(), points.fraction.tolist(),
                                              strict=True)):
         key = (edge, fraction, float(cutoff_s))
-        row = memo.rows.get(key)
+        row = memo.items.get(key)
         if row is None:
-            row = travel_times_from_point(graph, points.take(i), cutoff_s=cutoff_s)
-            with memo.lock:
-                if len(memo.rows) >= SWEEP_MEMO_MAX:
-                    memo.rows.clear()
-                memo.rows[key] = row
+            row = fresh.get(key)
+        if row is None:
+            row = fresh[key] = travel_times_from_point(graph, points.take(i), cutoff_s=cutoff_s)
         out[i] = row
+    memo.keep(fresh, SWEEP_MEMO_MAX)
     return out
 
 
